@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { LabError } from '../errors.js';
+
+const program = new Command('metal-lab')
+  .description('Rehearse bare-metal Kubernetes on one Linux host: PXE, Matchbox, Ignition, in real VMs')
+  .showHelpAfterError();
+
+// Commands register themselves here; each is a thin wrapper over a library function.
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof LabError) {
+    console.error(`metal-lab: ${err.line()}`);
+    process.exit(err.exitCode);
+  }
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});

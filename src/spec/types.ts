@@ -1,0 +1,62 @@
+/** The validated, typed form of a lab file. Everything downstream reads only this. */
+
+export type Role = 'controller' | 'worker';
+export type Firmware = 'bios' | 'uefi';
+export type AccelChoice = 'auto' | 'kvm' | 'tcg';
+export type Accel = 'kvm' | 'tcg';
+
+export interface NodeSpec {
+  name: string;
+  role: Role;
+  /** Lower-case, colon-separated, unicast. */
+  mac: string;
+  ip: string;
+  memoryMiB: number;
+  vcpus: number;
+  diskGiB: number;
+  firmware: Firmware;
+}
+
+export interface DnsHost {
+  name: string;
+  ip: string;
+}
+
+export interface LabSpec {
+  /** [a-z][a-z0-9-]{0,15}: prefixes every libvirt object, file and process of the lab. */
+  id: string;
+  /** Absolute path of the file the spec was loaded from. */
+  file: string;
+  network: {
+    /** Linux bridge name, at most 15 characters. */
+    bridge: string;
+    /** IPv4 CIDR, e.g. 172.18.0.0/24. */
+    subnet: string;
+    /** The host's address on the bridge: the subnet's first host address. */
+    gateway: string;
+    prefix: number;
+    dhcpRange: { start: string; end: string };
+    /** Isolated (no <forward>) unless the lab asks for NAT. */
+    nat: boolean;
+    /** DNS domain of the nodes, e.g. example.com. */
+    domain: string;
+  };
+  /** Extra DNS names plus one <node>.<domain> entry per node. */
+  dns: DnsHost[];
+  /** Where the embedded Matchbox server listens: the bridge address. */
+  bootServer: { address: string; port: number };
+  accelerator: AccelChoice;
+  nodes: NodeSpec[];
+}
+
+/** Names of everything the lab creates, all derived from the lab id. */
+export function labObjectNames(lab: Pick<LabSpec, 'id' | 'nodes'>) {
+  const prefix = `ml-${lab.id}`;
+  return {
+    prefix,
+    network: prefix,
+    pool: prefix,
+    domain: (node: string) => `${prefix}-${node}`,
+    volume: (node: string) => `${node}.qcow2`,
+  };
+}
