@@ -60,3 +60,6 @@ export function labObjectNames(lab: Pick<LabSpec, 'id' | 'nodes'>) {
     volume: (node: string) => `${node}.qcow2`,
   };
 }
+
+/** XML namespace of the `<metadata>` element that tags a libvirt object with its lab. */
+export const LAB_XMLNS = 'https://metal-lab.dev/xmlns/lab/1';

@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { labPaths } from './paths.js';
+import { selfCommand } from './self.js';
+import { processesMentioning } from './processes.js';
+import type { LabSpec } from '../spec/types.js';
+
+/** The lab's embedded Matchbox server runs as a detached process so the lab outlives `up`. */
+export function bootServerUrl(lab: LabSpec): string {
+  return `http://${lab.bootServer.address}:${lab.bootServer.port}`;
+}
+
+/** Pids of this lab's boot server: every such process names the lab's data dir on its command line. */
+export async function bootServerPids(lab: Pick<LabSpec, 'id'>): Promise<number[]> {
+  return processesMentioning(labPaths(lab.id).matchboxData);
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return res.ok && (await res.text()).trim() === 'matchbox';
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureBootServer(lab: LabSpec): Promise<'created' | 'unchanged'> {
+  const p = labPaths(lab.id);
+  const url = bootServerUrl(lab);
+  if ((await bootServerPids(lab)).length > 0 && (await answers(url))) return 'unchanged';
+  const self = selfCommand();
+  const log = fs.openSync(p.serverLog, 'a');
+  const child = spawn(
+    self.file,
+    [...self.args, 'matchbox', 'serve', '--data', p.matchboxData, '--assets', p.matchboxAssets,
+      '--address', `${lab.bootServer.address}:${lab.bootServer.port}`, '--request-log', p.requestLog],
+    { detached: true, stdio: ['ignore', log, log] },
+  );
+  fs.closeSync(log);
+  child.unref();
+  fs.writeFileSync(p.serverPid, `${child.pid}\n`);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (await answers(url)) return 'created';
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const tail = fs.readFileSync(p.serverLog, 'utf8').trim().split('\n').slice(-3).join(' | ');
+  throw new Error(`boot server did not come up at ${url}: ${tail} (log: ${p.serverLog})`);
+}

@@ -1,0 +1,59 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { labPaths } from './paths.js';
+import type { Accel, LabSpec } from '../spec/types.js';
+import { renderNetworkXml, tftpFiles } from '../render/libvirt-network.js';
+import { renderDomainXml } from '../render/libvirt-domain.js';
+import { renderPoolXml, renderVolumeXml } from '../render/libvirt-pool.js';
+import { renderLiveMatchboxData, LIVE_ASSET_DIR } from '../render/matchbox-live.js';
+import { writeGroup, writeIgnition, writeProfile } from '../matchbox/writer.js';
+
+export interface LiveImage {
+  kernel: string;
+  initrd: string;
+}
+
+/** Paths of the rendered XML files that apply hands to virsh. */
+export function renderedFiles(lab: LabSpec) {
+  const dir = labPaths(lab.id).render;
+  return {
+    network: path.join(dir, 'network.xml'),
+    pool: path.join(dir, 'pool.xml'),
+    volume: (node: string) => path.join(dir, `volume-${node}.xml`),
+    domain: (node: string) => path.join(dir, `domain-${node}.xml`),
+  };
+}
+
+/** Hard-links (or, across filesystems, copies) a file into place unless it is already there. */
+async function place(src: string, dest: string): Promise<void> {
+  const [a, b] = await Promise.all([fs.stat(src), fs.stat(dest).catch(() => undefined)]);
+  if (b && a.ino === b.ino && a.dev === b.dev) return;
+  await fs.rm(dest, { force: true });
+  await fs.link(src, dest).catch(() => fs.copyFile(src, dest));
+}
+
+/**
+ * Writes everything the lab needs on disk: rendered libvirt XML, the TFTP root with Debian's
+ * iPXE binaries, the Matchbox data dir and the boot assets. Safe to repeat: same inputs, same files.
+ */
+export async function writeLabFiles(lab: LabSpec, accel: Accel, image: LiveImage): Promise<void> {
+  const p = labPaths(lab.id);
+  const files = renderedFiles(lab);
+  for (const dir of [p.render, p.tftp, p.matchboxAssets, p.disks, p.consoleDir, path.join(p.matchboxAssets, LIVE_ASSET_DIR)]) {
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+  }
+  await fs.writeFile(files.network, renderNetworkXml(lab, { tftpRoot: p.tftp }));
+  await fs.writeFile(files.pool, renderPoolXml(lab, p.disks));
+  for (const node of lab.nodes) {
+    await fs.writeFile(files.volume(node.name), renderVolumeXml(lab, node));
+    await fs.writeFile(files.domain(node.name), renderDomainXml(lab, node, { accel, consoleLog: p.console(node.name) }));
+  }
+  for (const f of tftpFiles()) await place(f.src, path.join(p.tftp, f.name));
+
+  const data = renderLiveMatchboxData(lab);
+  for (const profile of data.profiles) await writeProfile(p.matchboxData, profile);
+  for (const ign of data.ignition) await writeIgnition(p.matchboxData, ign.name, ign.config);
+  for (const group of data.groups) await writeGroup(p.matchboxData, group);
+  await place(image.kernel, path.join(p.matchboxAssets, LIVE_ASSET_DIR, 'vmlinuz'));
+  await place(image.initrd, path.join(p.matchboxAssets, LIVE_ASSET_DIR, 'initrd.img'));
+}

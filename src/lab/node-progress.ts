@@ -1,0 +1,25 @@
+import type { RequestLogEntry } from '../matchbox/types.js';
+import type { NodeSpec } from '../spec/types.js';
+
+/** A node's requests: those labelled with its MAC, or sent from its reserved IP (iPXE's /boot.ipxe and /assets carry no labels). */
+export function nodeRequests(entries: RequestLogEntry[], node: Pick<NodeSpec, 'mac' | 'ip'>): RequestLogEntry[] {
+  return entries.filter((e) => e.labels?.mac === node.mac || e.client === node.ip);
+}
+
+export type BootStage = 'none' | 'pxe' | 'ipxe' | 'kernel' | 'userspace';
+
+/** How far a node got in the boot chain, read off its requests to the boot server. */
+export function bootStage(requests: RequestLogEntry[]): BootStage {
+  let stage: BootStage = 'none';
+  const rank: BootStage[] = ['none', 'pxe', 'ipxe', 'kernel', 'userspace'];
+  const raise = (s: BootStage) => {
+    if (rank.indexOf(s) > rank.indexOf(stage)) stage = s;
+  };
+  for (const e of requests) {
+    if (e.path === '/boot.ipxe' || e.path === '/boot.ipxe.0') raise('pxe');
+    else if (e.path === '/ipxe' && e.status === 200) raise('ipxe');
+    else if (e.path.startsWith('/assets/') && e.status === 200) raise('kernel');
+    else if (e.path === '/lab/event' && e.labels?.stage === 'userspace') raise('userspace');
+  }
+  return stage;
+}

@@ -1,0 +1,46 @@
+import { virsh } from './virsh.js';
+import { tableRows } from './table.js';
+import { LAB_XMLNS } from '../spec/types.js';
+
+export type DomainState = 'running' | 'shut off' | 'paused' | 'crashed' | 'other';
+
+export interface DomainEntry {
+  name: string;
+  state: DomainState;
+}
+
+export async function listDomains(): Promise<DomainEntry[]> {
+  const r = await virsh(['list', '--all']);
+  return tableRows(r.stdout).map(([, name, ...state]) => {
+    const s = state.join(' ');
+    return { name: name!, state: (['running', 'shut off', 'paused', 'crashed'].includes(s) ? s : 'other') as DomainState };
+  });
+}
+
+/** The lab id a domain was tagged with at define time, or undefined if it is not a lab's. */
+export async function domainLabId(name: string): Promise<string | undefined> {
+  const r = await virsh(['metadata', name, '--uri', LAB_XMLNS], { check: false });
+  if (r.exitCode !== 0) return undefined;
+  return /\bid="([^"]+)"/.exec(r.stdout)?.[1];
+}
+
+/** Defines the domain unless it exists, and starts it unless it runs. */
+export async function ensureDomain(name: string, xmlFile: string): Promise<'created' | 'started' | 'unchanged'> {
+  const r = await virsh(['domstate', name], { check: false });
+  const exists = r.exitCode === 0;
+  if (!exists) await virsh(['define', xmlFile]);
+  const running = exists && r.stdout.trim() === 'running';
+  if (!running) await virsh(['start', name]);
+  return !exists ? 'created' : running ? 'unchanged' : 'started';
+}
+
+/** Hard power-off (pulls the plug), as a fault or before removal. */
+export async function destroyDomain(name: string): Promise<void> {
+  await virsh(['destroy', name], { check: false });
+}
+
+export async function removeDomain(name: string): Promise<void> {
+  await destroyDomain(name);
+  // --nvram drops a UEFI node's variable store; libvirt ignores it for BIOS nodes.
+  await virsh(['undefine', name, '--nvram']);
+}

@@ -1,0 +1,56 @@
+import { virsh } from './virsh.js';
+import { tableRows } from './table.js';
+
+export interface NetworkInfo {
+  name: string;
+  active: boolean;
+  bridge: string;
+}
+
+export async function networkInfo(name: string): Promise<NetworkInfo | undefined> {
+  const r = await virsh(['net-info', name], { check: false });
+  if (r.exitCode !== 0) return undefined;
+  const field = (key: string) => new RegExp(`^${key}:\\s+(.*)$`, 'm').exec(r.stdout)?.[1]?.trim() ?? '';
+  return { name, active: field('Active') === 'yes', bridge: field('Bridge') };
+}
+
+/** Defines (from XML) and starts a network; a no-op for the parts that already hold. */
+export async function ensureNetwork(name: string, xmlFile: string): Promise<'created' | 'started' | 'unchanged'> {
+  const info = await networkInfo(name);
+  if (!info) await virsh(['net-define', xmlFile]);
+  if (!info?.active) await virsh(['net-start', name]);
+  return !info ? 'created' : info.active ? 'unchanged' : 'started';
+}
+
+export async function removeNetwork(name: string): Promise<boolean> {
+  const info = await networkInfo(name);
+  if (!info) return false;
+  if (info.active) await virsh(['net-destroy', name]);
+  await virsh(['net-undefine', name]);
+  return true;
+}
+
+export async function listNetworks(): Promise<string[]> {
+  const r = await virsh(['net-list', '--all', '--name']);
+  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
+export interface Lease {
+  mac: string;
+  ip: string;
+  hostname?: string;
+  expiry: string;
+}
+
+/** The network's current DHCP leases, as libvirt's dnsmasq reports them. */
+export async function dhcpLeases(network: string): Promise<Lease[]> {
+  const r = await virsh(['net-dhcp-leases', network]);
+  return tableRows(r.stdout)
+    .filter((c) => c[3] === 'ipv4' && c.length >= 5)
+    .map(([date, time, mac, , ipPrefix, hostname]) => ({
+      mac: mac!.toLowerCase(),
+      ip: ipPrefix!.split('/')[0]!,
+      hostname: hostname && hostname !== '-' ? hostname : undefined,
+      expiry: `${date} ${time}`,
+    }));
+}

@@ -1,0 +1,36 @@
+import fs from 'node:fs/promises';
+import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { RunReport } from '../report/run-report.js';
+import { labPaths } from '../lab/paths.js';
+import { readRequestLog } from '../matchbox/request-log.js';
+import { nodeRequests } from '../lab/node-progress.js';
+import type { RequestLogEntry } from '../matchbox/types.js';
+
+/** What every scenario step sees. */
+export interface ScenarioContext {
+  lab: LabSpec;
+  report: RunReport;
+  /** 1 under KVM; larger under TCG. Every timeout is a KVM baseline times this. */
+  timeoutScale: number;
+  signal?: AbortSignal;
+}
+
+export async function requestsOf(ctx: ScenarioContext, node: NodeSpec): Promise<RequestLogEntry[]> {
+  const entries = await readRequestLog(labPaths(ctx.lab.id).requestLog).catch(() => []);
+  return nodeRequests(entries, node);
+}
+
+export async function consoleOf(ctx: ScenarioContext, node: NodeSpec): Promise<string> {
+  return fs.readFile(labPaths(ctx.lab.id).console(node.name), 'utf8').catch(() => '');
+}
+
+/** Where to look when something about a node fails: its console, the request log, and its last request. */
+export async function nodeEvidence(ctx: ScenarioContext, node: NodeSpec): Promise<string[]> {
+  const p = labPaths(ctx.lab.id);
+  const last = (await requestsOf(ctx, node)).at(-1);
+  return [
+    p.console(node.name),
+    p.requestLog,
+    last ? `last request ${last.path} -> ${last.status} at ${last.time}` : 'no request from this node reached the boot server',
+  ];
+}

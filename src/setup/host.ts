@@ -1,0 +1,82 @@
+import { execa } from 'execa';
+import { HostError } from '../errors.js';
+import { virsh } from '../libvirt/virsh.js';
+
+/**
+ * Debian packages the lab needs on the host. The guest kernel and busybox are NOT installed:
+ * the image builder downloads and unpacks their .debs itself.
+ */
+export const DEBIAN_PACKAGES = [
+  'qemu-system-x86', // the hypervisor (KVM or TCG)
+  'qemu-utils', // qcow2 volumes
+  'libvirt-daemon-system', // libvirtd, virtlogd, network driver
+  'libvirt-clients', // virsh, virt-xml-validate
+  'dnsmasq-base', // DHCP, DNS and TFTP of libvirt networks
+  'iptables', // libvirt's network firewall rules
+  'ipxe', // undionly.kpxe and ipxe.efi for the TFTP chain
+  'ipxe-qemu', // iPXE option ROMs of QEMU's NICs
+  'ovmf', // UEFI firmware for firmware: uefi nodes
+  'cpio', // initramfs archives
+  'iproute2', // route and address checks
+  'ca-certificates',
+] as const;
+
+async function missingPackages(): Promise<string[]> {
+  const r = await execa('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\n', ...DEBIAN_PACKAGES], { reject: false });
+  const installed = new Set(
+    String(r.stdout)
+      .split('\n')
+      .filter((l) => /\sii\s*$/.test(l))
+      .map((l) => l.split(' ')[0]),
+  );
+  return DEBIAN_PACKAGES.filter((p) => !installed.has(p));
+}
+
+export function aptCommand(packages: readonly string[]): string {
+  return `apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}`;
+}
+
+async function running(name: string): Promise<boolean> {
+  return (await execa('pidof', [name], { reject: false })).exitCode === 0;
+}
+
+export interface SetupReport {
+  installed: string[];
+  started: string[];
+}
+
+/**
+ * Makes the host ready: installs missing Debian packages (as root; otherwise says the exact
+ * command) and starts virtlogd and libvirtd, which have no systemd to start them here.
+ */
+export async function ensureHost(log: (line: string) => void = () => {}): Promise<SetupReport> {
+  const missing = await missingPackages();
+  if (missing.length > 0) {
+    if (process.getuid?.() !== 0) {
+      throw new HostError(`missing Debian packages: ${missing.join(' ')}`, `run as root: ${aptCommand(missing)}`);
+    }
+    log(`installing ${missing.join(' ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    await execa('apt-get', ['update', '-q'], { env, stdout: 'ignore', stderr: 'inherit' });
+    await execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env, stdout: 'ignore', stderr: 'inherit' });
+  }
+  const started: string[] = [];
+  for (const daemon of ['virtlogd', 'libvirtd']) {
+    if (await running(daemon)) continue;
+    if (process.getuid?.() !== 0) throw new HostError(`${daemon} is not running`, `start it as root: ${daemon} -d`);
+    log(`starting ${daemon}`);
+    await execa(daemon, ['-d']);
+    started.push(daemon);
+  }
+  if (started.includes('libvirtd')) await waitForLibvirt();
+  return { installed: missing, started };
+}
+
+/** libvirtd -d returns before its socket accepts connections. */
+async function waitForLibvirt(): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if ((await virsh(['uri'], { check: false })).exitCode === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new HostError('libvirtd started but does not answer', 'see /var/log/libvirt/libvirtd.log');
+}
