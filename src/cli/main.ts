@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { LabError } from '../errors.js';
+import { registerLabCommands } from './lab-commands.js';
 
 const program = new Command('metal-lab')
   .description('Rehearse bare-metal Kubernetes on one Linux host: PXE, Matchbox, Ignition, in real VMs')
   .showHelpAfterError();
 
 // Commands register themselves here; each is a thin wrapper over a library function.
+registerLabCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof LabError) {

@@ -2,36 +2,58 @@ import fs from 'node:fs/promises';
 import { labObjectNames } from '../spec/types.js';
 import { labPaths } from './paths.js';
 import { domainLabId, listDomains, removeDomain } from '../libvirt/domain.js';
-import { removeNetwork } from '../libvirt/network.js';
-import { removePool } from '../libvirt/pool.js';
+import { networkLabId, removeNetwork } from '../libvirt/network.js';
+import { poolPath, removePool } from '../libvirt/pool.js';
 import { processesMentioning, terminate } from './processes.js';
 
-export interface DownResult {
+/** Everything on this host that carries a lab's id. */
+export interface LabObjects {
   domains: string[];
-  network: boolean;
-  pool: boolean;
-  processes: number;
-  stateDir: boolean;
+  network?: string;
+  pool?: string;
+  /** Processes started for the lab (the boot server): they name its state dir. */
+  pids: number[];
+  stateDir?: string;
 }
 
 /**
- * Removes everything carrying the lab id and nothing else. It works from names, libvirt metadata
- * and /proc, not from a state file, so it also cleans up after a crashed or killed `up`.
+ * Finds a lab's objects from names, libvirt metadata and /proc, never from a state file, so
+ * a crashed or killed `up` leaves nothing `down` cannot see. A domain or network counts only
+ * when its metadata names this lab, a pool only when it holds the lab's disk dir: objects the
+ * lab did not create are never touched.
  */
-export async function down(id: string): Promise<DownResult> {
+export async function findLabObjects(id: string): Promise<LabObjects> {
   const names = labObjectNames({ id, nodes: [] });
   const p = labPaths(id);
-  const candidates = (await listDomains()).filter((d) => d.name.startsWith(`${names.prefix}-`));
-  const ours = (
-    await Promise.all(candidates.map(async (d) => ((await domainLabId(d.name)) === id ? d.name : undefined)))
-  ).filter((n): n is string => n !== undefined);
-  await Promise.all(ours.map(removeDomain));
-  const network = await removeNetwork(names.network);
-  const pool = await removePool(names.pool);
-  // The boot server and anything else started for the lab name its state dir on the command line.
-  const pids = await processesMentioning(p.root + '/');
-  await terminate(pids);
-  const stateDir = await fs.stat(p.root).then(() => true, () => false);
-  await fs.rm(p.root, { recursive: true, force: true });
-  return { domains: ours, network, pool, processes: pids.length, stateDir };
+  const [domains, networkOwner, poolDir, pids, stateDir] = await Promise.all([
+    listDomains(),
+    networkLabId(names.network),
+    poolPath(names.pool),
+    processesMentioning(`${p.root}/`),
+    fs.stat(p.root).then(() => p.root, () => undefined),
+  ]);
+  const candidates = domains.filter((d) => d.name.startsWith(`${names.prefix}-`));
+  const owners = await Promise.all(candidates.map((d) => domainLabId(d.name)));
+  return {
+    domains: candidates.filter((_, i) => owners[i] === id).map((d) => d.name),
+    network: networkOwner === id ? names.network : undefined,
+    pool: poolDir === p.disks ? names.pool : undefined,
+    pids,
+    stateDir,
+  };
+}
+
+export function isEmpty(o: LabObjects): boolean {
+  return o.domains.length === 0 && !o.network && !o.pool && o.pids.length === 0 && !o.stateDir;
+}
+
+/** Removes everything carrying the lab id and nothing else; returns what it removed. */
+export async function down(id: string): Promise<LabObjects> {
+  const found = await findLabObjects(id);
+  await Promise.all(found.domains.map(removeDomain));
+  if (found.network) await removeNetwork(found.network);
+  if (found.pool) await removePool(found.pool);
+  await terminate(found.pids);
+  if (found.stateDir) await fs.rm(found.stateDir, { recursive: true, force: true });
+  return found;
 }

@@ -9,7 +9,7 @@ import { bootServerPids, ensureBootServer } from './boot-server.js';
 import { readLabState, writeLabState } from './state.js';
 import { renderedFiles, writeLabFiles } from './lab-files.js';
 import { down } from './down.js';
-import { silentSteps, type StepSink } from './steps.js';
+import { silentSteps, type StepRunner } from './steps.js';
 
 export interface UpResult {
   accel: Accel;
@@ -24,7 +24,7 @@ export interface UpResult {
  * every check passed; if creating fails or the signal aborts (Ctrl-C), what this call created is
  * removed again.
  */
-export async function up(lab: LabSpec, opts: { steps?: StepSink; signal?: AbortSignal } = {}): Promise<UpResult> {
+export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: AbortSignal } = {}): Promise<UpResult> {
   const steps = opts.steps ?? silentSteps;
   const names = labObjectNames(lab);
   const probe = await steps.step('accelerator', undefined, () => probeAccel(lab.accelerator));

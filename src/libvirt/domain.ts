@@ -1,6 +1,6 @@
-import { virsh } from './virsh.js';
+import { virsh, virshInteractive } from './virsh.js';
 import { tableRows } from './table.js';
-import { LAB_XMLNS } from '../spec/types.js';
+import { labIdFromXml } from './metadata.js';
 
 export type DomainState = 'running' | 'shut off' | 'paused' | 'crashed' | 'other';
 
@@ -19,9 +19,8 @@ export async function listDomains(): Promise<DomainEntry[]> {
 
 /** The lab id a domain was tagged with at define time, or undefined if it is not a lab's. */
 export async function domainLabId(name: string): Promise<string | undefined> {
-  const r = await virsh(['metadata', name, '--uri', LAB_XMLNS], { check: false });
-  if (r.exitCode !== 0) return undefined;
-  return /\bid="([^"]+)"/.exec(r.stdout)?.[1];
+  const r = await virsh(['dumpxml', '--inactive', name], { check: false });
+  return r.exitCode === 0 ? labIdFromXml(r.stdout) : undefined;
 }
 
 /** Defines the domain unless it exists, and starts it unless it runs. */
@@ -43,4 +42,9 @@ export async function removeDomain(name: string): Promise<void> {
   await destroyDomain(name);
   // --nvram drops a UEFI node's variable store; libvirt ignores it for BIOS nodes.
   await virsh(['undefine', name, '--nvram']);
+}
+
+/** Hands the terminal to `virsh console`; resolves with its exit code. */
+export function attachConsole(name: string): Promise<number> {
+  return virshInteractive(['console', name]);
 }

@@ -1,5 +1,6 @@
 import { virsh } from './virsh.js';
 import { tableRows } from './table.js';
+import { labIdFromXml } from './metadata.js';
 
 export interface NetworkInfo {
   name: string;
@@ -30,9 +31,12 @@ export async function removeNetwork(name: string): Promise<boolean> {
   return true;
 }
 
-export async function listNetworks(): Promise<string[]> {
-  const r = await virsh(['net-list', '--all', '--name']);
-  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+/** The lab id a network was tagged with at define time, or undefined if it is not a lab's. */
+export async function networkLabId(name: string): Promise<string | undefined> {
+  // libvirt 9.0 has no net-metadata command yet, so read the element from the definition.
+  const r = await virsh(['net-dumpxml', '--inactive', name], { check: false });
+  if (r.exitCode !== 0) return undefined;
+  return labIdFromXml(r.stdout);
 }
 
 export interface Lease {

@@ -38,7 +38,8 @@ export async function removePool(name: string): Promise<boolean> {
   return true;
 }
 
-export async function listPools(): Promise<string[]> {
-  const r = await virsh(['pool-list', '--all', '--name']);
-  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+/** The directory a pool keeps its volumes in, or undefined if there is no such pool. */
+export async function poolPath(name: string): Promise<string | undefined> {
+  const r = await virsh(['pool-dumpxml', '--inactive', name], { check: false });
+  return r.exitCode === 0 ? /<path>([^<]+)<\/path>/.exec(r.stdout)?.[1] : undefined;
 }

@@ -34,3 +34,9 @@ export async function virsh(
   }
   return res;
 }
+
+/** Runs virsh attached to this terminal (e.g. `console`); resolves with its exit code. */
+export async function virshInteractive(args: string[]): Promise<number> {
+  const r = await execa('virsh', ['-c', LIBVIRT_URI, ...args], { stdio: 'inherit', reject: false });
+  return r.exitCode ?? 1;
+}

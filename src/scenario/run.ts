@@ -4,7 +4,6 @@ import type { LabSpec, NodeSpec } from '../spec/types.js';
 import { labObjectNames } from '../spec/types.js';
 import type { ScenarioSpec, ScenarioStep } from '../spec/scenario.js';
 import { RunReport } from '../report/run-report.js';
-import { collectArtifacts } from '../report/artifacts.js';
 import { up } from '../lab/up.js';
 import { down } from '../lab/down.js';
 import { labPaths } from '../lab/paths.js';
@@ -13,7 +12,7 @@ import { dhcpLeases } from '../libvirt/network.js';
 import { bootStage } from '../lab/node-progress.js';
 import { CHECKS } from './checks.js';
 import { nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
-import { waitFor } from './evidence.js';
+import { EvidenceError, waitFor } from './evidence.js';
 
 export interface RunOptions {
   scenario: ScenarioSpec;
@@ -31,9 +30,20 @@ export interface RunResult {
   artifactsDir: string;
 }
 
-/** Runs `fn` for every node at once, one report line each. */
+/** Runs `fn` for every node at once, one report line each; a failure cites its evidence. */
 function perNode(ctx: ScenarioContext, step: string, fn: (node: NodeSpec) => Promise<string>): Promise<unknown> {
-  return Promise.all(ctx.lab.nodes.map((node) => ctx.report.step(step, node.name, () => fn(node))));
+  return Promise.all(
+    ctx.lab.nodes.map((node) =>
+      ctx.report.step(step, node.name, async (s) => {
+        try {
+          s.ok(await fn(node));
+        } catch (err) {
+          s.fail(err, err instanceof EvidenceError ? err.evidence : []);
+          throw err;
+        }
+      }),
+    ),
+  );
 }
 
 const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract<ScenarioStep, { kind: K }>) => Promise<unknown> } = {
@@ -55,13 +65,13 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
 };
 
 /** Copies every piece of evidence into the artifacts dir while the lab still exists. */
-async function gatherEvidence(lab: LabSpec, dir: string): Promise<void> {
+async function gatherEvidence(lab: LabSpec, report: RunReport): Promise<void> {
   const p = labPaths(lab.id);
   const leases = await dhcpLeases(labObjectNames(lab).network).catch(() => []);
-  await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, 'leases.json'), `${JSON.stringify(leases, null, 2)}\n`);
+  await fs.mkdir(report.artifactsDir, { recursive: true });
+  await fs.writeFile(path.join(report.artifactsDir, 'leases.json'), `${JSON.stringify(leases, null, 2)}\n`);
   const rendered = renderedFiles(lab);
-  await collectArtifacts(dir, [
+  await report.collect([
     { src: p.requestLog, name: 'matchbox-requests.jsonl' },
     { src: p.serverLog, name: 'matchbox-server.log' },
     { src: rendered.network, name: 'libvirt/network.xml' },
@@ -83,10 +93,11 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     for (const step of opts.scenario.steps) {
       await (STEPS[step.kind] as (c: ScenarioContext, s: ScenarioStep) => Promise<unknown>)(ctx, step);
     }
-  } catch {
-    // The failed step has been reported with its evidence; the run stops here.
+  } catch (err) {
+    // A failed step has reported itself with its evidence; anything else is reported here.
+    if (report.ok) report.start('run', undefined).fail(err);
   } finally {
-    await gatherEvidence(opts.lab, opts.artifactsDir).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
+    await gatherEvidence(opts.lab, report).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
     if (!opts.keep) await report.step('down', undefined, () => down(opts.lab.id)).catch(() => {});
     await report.finish();
   }

@@ -1,0 +1,148 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { LabError } from '../errors.js';
+import { DEFAULT_LAB, existingLab, labFromArg, labIdFromArg, nodeOf } from './resolve.js';
+
+const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+/**
+ * Ctrl-C aborts the running operation, which then removes what it created; a second Ctrl-C
+ * leaves at once (`down` still cleans up later).
+ */
+function interruptible(): AbortSignal {
+  const ctl = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ctl.signal.aborted) process.exit(130);
+    console.error(`\nmetal-lab: ${sig}: stopping and cleaning up (again to quit now)`);
+    ctl.abort(new LabError(`interrupted by ${sig}`, 'run `metal-lab down` if anything is left', 130));
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  return ctl.signal;
+}
+
+export function registerLabCommands(program: Command): void {
+  program
+    .command('setup')
+    .description('install missing Debian packages and start virtlogd/libvirtd')
+    .option('--quiet', 'print only what changes')
+    .action(async (opts: { quiet?: boolean }) => {
+      const { ensureHost, DEBIAN_PACKAGES } = await import('../setup/host.js');
+      const r = await ensureHost((line) => console.error(`metal-lab: ${line}`));
+      if (!opts.quiet) console.error(`metal-lab: host ready (${DEBIAN_PACKAGES.length} packages checked, ${r.installed.length} installed, ${r.started.length} daemons started)`);
+    });
+
+  program
+    .command('doctor')
+    .description('check every prerequisite, one OK/FAIL line each with its fix')
+    .argument('[lab]', 'lab file or name: also checks its boot server port')
+    .option('--json', 'print the checks as JSON')
+    .action(async (labArg: string | undefined, opts: { json?: boolean }) => {
+      const { runDoctor } = await import('../preflight/doctor.js');
+      const checks = await runDoctor({ lab: labArg ? await labFromArg(labArg) : undefined });
+      if (opts.json) printJson(checks);
+      else for (const c of checks) console.log(`${c.ok ? 'OK  ' : 'FAIL'}  ${c.name.padEnd(12)} ${c.detail}${!c.ok && c.fix ? `  -> fix: ${c.fix}` : ''}`);
+      if (checks.some((c) => !c.ok)) process.exitCode = 1;
+    });
+
+  program
+    .command('up')
+    .description('bring a lab up: network, boot server, disks and VMs (idempotent)')
+    .argument('[lab]', 'lab file or name in lab/', DEFAULT_LAB)
+    .option('--json', 'print what changed as JSON')
+    .action(async (labArg: string, opts: { json?: boolean }) => {
+      const lab = await labFromArg(labArg);
+      const [{ ensureHost }, { up }, { RunReport }, { labPaths }] = await Promise.all([
+        import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'), import('../lab/paths.js'),
+      ]);
+      await ensureHost((line) => console.error(`metal-lab: ${line}`));
+      const report = new RunReport({ artifactsDir: path.join(labPaths(lab.id).root, 'reports', 'up'), lab: lab.id, scenario: 'up', plain: opts.json });
+      const signal = interruptible();
+      try {
+        const res = await up(lab, { steps: report, signal });
+        await report.finish();
+        if (opts.json) printJson(res);
+      } catch (err) {
+        await report.finish().catch(() => {});
+        throw signal.aborted ? signal.reason : err;
+      }
+    });
+
+  program
+    .command('down')
+    .description('remove every VM, network, volume, process and file of a lab, and nothing else')
+    .argument('[lab]', 'lab id, file or name', DEFAULT_LAB)
+    .option('--json', 'print what was removed as JSON')
+    .action(async (labArg: string, opts: { json?: boolean }) => {
+      const { down } = await import('../lab/down.js');
+      const id = await labIdFromArg(labArg);
+      const r = await down(id);
+      if (opts.json) printJson({ lab: id, ...r });
+      else console.error(`metal-lab: ${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.processes} processes${r.stateDir ? ', state dir' : ''}`);
+    });
+
+  program
+    .command('status')
+    .description('a table of the lab nodes: state, MAC, IP, last boot request, stage')
+    .argument('[lab]', 'lab id, file or name')
+    .option('--json', 'print as JSON')
+    .action(async (labArg: string | undefined, opts: { json?: boolean }) => {
+      const { labStatus } = await import('../lab/status.js');
+      const s = await labStatus(await existingLab(labArg));
+      if (opts.json) return printJson(s);
+      const { default: Table } = await import('cli-table3');
+      const table = new Table({ head: ['node', 'role', 'state', 'mac', 'ip', 'lease', 'last boot request', 'stage'], style: { head: [] } });
+      for (const n of s.nodes) {
+        const last = n.lastRequest ? `${n.lastRequest.path} ${n.lastRequest.status} ${n.lastRequest.time.slice(11, 19)}` : '-';
+        table.push([n.node, n.role, n.state, n.mac, n.ip, n.lease ?? '-', last, n.stage]);
+      }
+      console.log(`lab ${s.lab}: network ${s.network}, boot server ${s.bootServer}`);
+      console.log(table.toString());
+    });
+
+  program
+    .command('logs')
+    .description("print a node's serial console log")
+    .argument('<node>')
+    .option('--lab <lab>', 'lab id, file or name')
+    .action(async (nodeName: string, opts: { lab?: string }) => {
+      const { labPaths } = await import('../lab/paths.js');
+      const lab = await existingLab(opts.lab);
+      const file = labPaths(lab.id).console(nodeOf(lab, nodeName).name);
+      if (!fs.existsSync(file)) throw new LabError(`no console log for ${nodeName} in lab ${lab.id}`, 'bring the lab up first: metal-lab up', 2);
+      fs.createReadStream(file).pipe(process.stdout);
+    });
+
+  program
+    .command('console')
+    .description("attach to a node's serial console (Ctrl-] leaves)")
+    .argument('<node>')
+    .option('--lab <lab>', 'lab id, file or name')
+    .action(async (nodeName: string, opts: { lab?: string }) => {
+      const [{ attachConsole }, { labObjectNames }] = await Promise.all([import('../libvirt/domain.js'), import('../spec/types.js')]);
+      const lab = await existingLab(opts.lab);
+      process.exitCode = await attachConsole(labObjectNames(lab).domain(nodeOf(lab, nodeName).name));
+    });
+
+  program
+    .command('run')
+    .description('run a scenario end to end and write its artifacts (JUnit, timeline, logs)')
+    .argument('[scenario]', 'scenario file or name in scenarios/', 'pxe-boot')
+    .option('--lab <lab>', "lab file or name (default: the scenario's)")
+    .option('--keep', 'leave the lab running afterwards')
+    .option('--artifacts <dir>', 'where to write the artifacts')
+    .option('--json', 'plain progress on stderr, the result as JSON on stdout')
+    .action(async (scenarioArg: string, opts: { lab?: string; keep?: boolean; artifacts?: string; json?: boolean }) => {
+      const [{ loadScenario, resolveScenarioFile }, { runScenario }, { ensureHost }] = await Promise.all([
+        import('../spec/scenario.js'), import('../scenario/run.js'), import('../setup/host.js'),
+      ]);
+      const scenario = await loadScenario(resolveScenarioFile(scenarioArg));
+      const lab = await labFromArg(opts.lab ?? scenario.lab);
+      await ensureHost((line) => console.error(`metal-lab: ${line}`));
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+      const artifactsDir = path.resolve(opts.artifacts ?? path.join('artifacts', `${scenario.name}-${lab.id}-${stamp}`));
+      const res = await runScenario({ scenario, lab, artifactsDir, keep: opts.keep, plain: opts.json, signal: interruptible() });
+      if (opts.json) printJson(res);
+      if (!res.ok) process.exitCode = 1;
+    });
+}
