@@ -1,0 +1,68 @@
+import test from 'ava';
+import { assertNothingLeft, cli, libvirtReason, until } from './helpers.js';
+import { findLabObjects } from '../../src/lab/down.js';
+
+const LAB = 'test/e2e/labs/life.yaml';
+const skip = await libvirtReason();
+if (skip) console.log(`e2e lifecycle skipped: ${skip}`);
+const e2e = skip ? test.skip : test.serial;
+
+test.before(async () => {
+  if (!skip) await cli(['down', 'life']);
+});
+
+e2e('bad input: one line naming file, field and fix, exit 2, nothing created', async (t) => {
+  const r = await cli(['up', 'test/e2e/labs/bad-mac.yaml']);
+  t.is(r.exitCode, 2);
+  const lines = String(r.stderr).trim().split('\n');
+  t.is(lines.length, 1, String(r.stderr));
+  t.regex(lines[0]!, /bad-mac\.yaml: nodes\[0\]\.mac: .*multicast.*Fix: /i);
+  await assertNothingLeft(t, 'badmac');
+});
+
+e2e('up is idempotent and down removes everything', async (t) => {
+  const first = await cli(['up', LAB, '--json']);
+  t.is(first.exitCode, 0, String(first.all));
+  const created = JSON.parse(String(first.stdout)) as { changes: Record<string, string> };
+  t.is(created.changes.network, 'created');
+  t.is(created.changes.node1, 'created');
+
+  const again = await cli(['up', LAB, '--json']);
+  t.is(again.exitCode, 0, String(again.all));
+  const second = JSON.parse(String(again.stdout)) as { changes: Record<string, string> };
+  t.deepEqual(new Set(Object.values(second.changes)), new Set(['unchanged']), JSON.stringify(second.changes));
+
+  const status = await cli(['status', 'life', '--json']);
+  const s = JSON.parse(String(status.stdout)) as { network: string; bootServer: string; nodes: Array<{ state: string; mac: string }> };
+  t.is(s.network, 'active');
+  t.is(s.bootServer, 'running');
+  t.is(s.nodes[0]!.state, 'running');
+  t.is(s.nodes[0]!.mac, '52:54:00:c3:61:77');
+
+  const down = await cli(['down', 'life']);
+  t.is(down.exitCode, 0, String(down.all));
+  await assertNothingLeft(t, 'life');
+});
+
+e2e('Ctrl-C during up cleans up', async (t) => {
+  const up = cli(['up', LAB]);
+  // Interrupt once the lab has started creating objects.
+  await until(async () => ((await findLabObjects('life')).network ? true : undefined), 120_000);
+  up.kill('SIGINT');
+  const r = await up;
+  t.is(r.exitCode, 130, String(r.all));
+  await assertNothingLeft(t, 'life');
+});
+
+e2e('after kill -9 of up, down still removes everything', async (t) => {
+  const up = cli(['up', LAB]);
+  await until(async () => ((await findLabObjects('life')).pids.length > 0 ? true : undefined), 120_000);
+  up.kill('SIGKILL');
+  await up;
+  const left = await findLabObjects('life');
+  t.truthy(left.network, 'the killed up had created the network');
+  t.true(left.pids.length > 0, 'the boot server survives its parent');
+  const down = await cli(['down', 'life']);
+  t.is(down.exitCode, 0, String(down.all));
+  await assertNothingLeft(t, 'life');
+});

@@ -1,0 +1,48 @@
+import test from 'ava';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { assertNothingLeft, cli, libvirtReason } from './helpers.js';
+
+const skip = await libvirtReason();
+if (skip) console.log(`e2e pxe-boot skipped: ${skip}`);
+const e2e = skip ? test.skip : test;
+
+interface Timeline {
+  ok: boolean;
+  events: Array<{ kind: string; step: string; node?: string; message?: string }>;
+}
+
+/** Runs the pxe-boot scenario through the CLI and returns its timeline. */
+async function runPxeBoot(lab: string, dir: string): Promise<{ exitCode?: number; output: string; timeline: Timeline }> {
+  const r = await cli(['run', 'pxe-boot', '--lab', lab, '--artifacts', dir, '--json']);
+  const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
+  return { exitCode: r.exitCode, output: String(r.all), timeline };
+}
+
+e2e('pxe-boot on lab/mini.yaml, with a second lab side by side; down leaves nothing', async (t) => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-e2e-'));
+  await Promise.all([cli(['down', 'mini']), cli(['down', 'side'])]);
+  const [mini, side] = await Promise.all([runPxeBoot('mini', path.join(tmp, 'mini')), runPxeBoot('test/e2e/labs/side.yaml', path.join(tmp, 'side'))]);
+  t.log(mini.output);
+  t.log(side.output);
+
+  for (const [run, nodes] of [[mini, ['node1', 'node2']], [side, ['node1']]] as const) {
+    t.is(run.exitCode, 0);
+    t.true(run.timeline.ok);
+    for (const node of nodes) {
+      for (const step of ['reached userspace', 'dhcp-lease', 'boot-chain', 'userspace']) {
+        t.true(
+          run.timeline.events.some((e) => e.kind === 'step-ok' && e.step === step && e.node === node),
+          `${node}: ${step} passed`,
+        );
+      }
+    }
+  }
+  const artifacts = await fs.readdir(path.join(tmp, 'mini'));
+  for (const f of ['junit.xml', 'timeline.json', 'leases.json', 'matchbox-requests.jsonl', 'console']) t.true(artifacts.includes(f), f);
+  const leases = JSON.parse(await fs.readFile(path.join(tmp, 'mini', 'leases.json'), 'utf8')) as Array<{ mac: string; ip: string }>;
+  t.deepEqual(leases.map((l) => `${l.mac}=${l.ip}`).sort(), ['52:54:00:a1:9c:ae=172.19.0.21', '52:54:00:b2:2f:86=172.19.0.22']);
+  await assertNothingLeft(t, 'mini');
+  await assertNothingLeft(t, 'side');
+});
