@@ -78,7 +78,7 @@ export function registerLabCommands(program: Command): void {
       const id = await labIdFromArg(labArg);
       const r = await down(id);
       if (opts.json) printJson({ lab: id, ...r });
-      else console.error(`metal-lab: ${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.processes} processes${r.stateDir ? ', state dir' : ''}`);
+      else console.error(`metal-lab: ${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.pids.length} processes${r.stateDir ? ', state dir' : ''}`);
     });
 
   program
@@ -89,7 +89,10 @@ export function registerLabCommands(program: Command): void {
     .action(async (labArg: string | undefined, opts: { json?: boolean }) => {
       const { labStatus } = await import('../lab/status.js');
       const s = await labStatus(await existingLab(labArg));
-      if (opts.json) return printJson(s);
+      if (opts.json) {
+        printJson(s);
+        return;
+      }
       const { default: Table } = await import('cli-table3');
       const table = new Table({ head: ['node', 'role', 'state', 'mac', 'ip', 'lease', 'last boot request', 'stage'], style: { head: [] } });
       for (const n of s.nodes) {

@@ -1,4 +1,5 @@
 import type { NodeSpec } from '../spec/types.js';
+import type { CheckName } from '../spec/scenario.js';
 import { labObjectNames } from '../spec/types.js';
 import { dhcpLeases } from '../libvirt/network.js';
 import { liveGroupId, liveProfileId } from '../render/matchbox-live.js';
@@ -57,7 +58,4 @@ export const CHECKS = {
     if (!callback) return fail(ctx, node, 'no userspace callback reached the boot server', [labPaths(ctx.lab.id).requestLog]);
     return `console marker + callback at ${callback.time}`;
   },
-} satisfies Record<string, NodeCheck>;
-
-export type CheckName = keyof typeof CHECKS;
-export const CHECK_NAMES = Object.keys(CHECKS) as CheckName[];
+} satisfies Record<CheckName, NodeCheck>;
