@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { HostError } from '../errors.js';
+
+/** One exact Debian binary package as the apt archive describes it. */
+export interface DebPackage {
+  name: string;
+  version: string;
+  sha256: string;
+  size: number;
+}
+
+const APT_UPDATE_FIX = 'run `apt-get update` as root (or `./metal-lab setup`), then retry';
+
+async function apt(tool: 'apt-cache' | 'apt-get', args: string[], cwd?: string) {
+  const r = await execa(tool, args, { cwd, reject: false, env: { LC_ALL: 'C' } });
+  if (r.code === 'ENOENT') throw new HostError(`${tool} is not installed`, 'run metal-lab on Debian or Ubuntu (apt is required)');
+  return r;
+}
+
+/** Parses the first stanza of deb822 text (`Key: value`, continuation lines start with a space). */
+function firstStanza(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  let last = '';
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') {
+      if (fields.size > 0) break;
+      continue;
+    }
+    if (/^\s/.test(line) && last) {
+      fields.set(last, `${fields.get(last)}\n${line.trim()}`);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    last = line.slice(0, colon);
+    fields.set(last, line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+/** The archive record of `name` (its candidate version, or exactly `version`), read without downloading. */
+export async function showPackage(name: string, version?: string): Promise<{ pkg: DebPackage; depends: string }> {
+  const args = version ? ['show', `${name}=${version}`] : ['show', '--no-all-versions', name];
+  const r = await apt('apt-cache', args);
+  const fields = firstStanza(String(r.stdout));
+  const sha256 = fields.get('SHA256');
+  const ver = fields.get('Version');
+  if (r.exitCode !== 0 || !sha256 || !ver) {
+    throw new HostError(
+      `apt knows no package ${name}${version ? `=${version}` : ''} (the package lists may never have been downloaded)`,
+      APT_UPDATE_FIX,
+    );
+  }
+  return { pkg: { name, version: ver, sha256, size: Number(fields.get('Size') ?? 0) }, depends: fields.get('Depends') ?? '' };
+}
+
+/**
+ * Resolves a kernel metapackage (e.g. linux-image-cloud-amd64) to the versioned image package it
+ * pins with `Depends: linux-image-X (= V)`: the metapackage itself holds no kernel.
+ */
+export async function resolveKernelPackage(meta: string): Promise<DebPackage> {
+  const { depends } = await showPackage(meta);
+  for (const dep of depends.split(',')) {
+    const m = /^\s*(linux-image-\S+)\s*\(=\s*([^)\s]+)\s*\)/.exec(dep.split('|')[0] ?? '');
+    if (m?.[1] && m[2]) return (await showPackage(m[1], m[2])).pkg;
+  }
+  throw new HostError(`${meta} does not depend on an exact linux-image package (Depends: ${depends})`, APT_UPDATE_FIX);
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Downloads exactly `pkg` with `apt-get download` into `dir` (nothing is installed on the host)
+ * and checks the file against the archive's SHA256, since that checksum is part of the image key.
+ */
+export async function downloadDeb(pkg: DebPackage, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const r = await apt('apt-get', ['download', `${pkg.name}=${pkg.version}`], dir);
+  if (r.exitCode !== 0) {
+    throw new HostError(`apt-get download ${pkg.name}=${pkg.version} failed: ${String(r.stderr).trim()}`, APT_UPDATE_FIX);
+  }
+  const file = (await readdir(dir)).find((f) => f.startsWith(`${pkg.name}_`) && f.endsWith('.deb'));
+  if (!file) throw new Error(`apt-get download ${pkg.name} reported success but left no .deb in ${dir}`);
+  const deb = path.join(dir, file);
+  const actual = await sha256File(deb);
+  if (actual !== pkg.sha256) throw new Error(`${deb}: sha256 ${actual} does not match the archive's ${pkg.sha256}`);
+  return deb;
+}
+
+/** Unpacks a .deb's file tree (no maintainer scripts run) into `dest`. */
+export async function unpackDeb(deb: string, dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  const r = await execa('dpkg-deb', ['-x', deb, dest], { reject: false });
+  if (r.code === 'ENOENT') throw new HostError('dpkg-deb is not installed', 'apt-get install dpkg');
+  if (r.exitCode !== 0) throw new Error(`dpkg-deb -x ${deb} failed: ${String(r.stderr).trim()}`);
+}

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheRoot } from '../lab/paths.js';
+import { type DebPackage, downloadDeb, resolveKernelPackage, showPackage, unpackDeb } from './apt.js';
+import { cacheKey, publishDir } from './cache.js';
+import { writeCpioGz } from './cpio.js';
+import { initramfsEntries } from './initramfs.js';
+import { findKernel, modulesFor, type WantedModule } from './kernel-modules.js';
+
+/** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
+const BUILDER_VERSION = 1;
+const KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
+const BUSYBOX_PACKAGE = 'busybox-static';
+/** virtio_pci finds the virtio devices on the PCI bus; virtio_net drives the NIC. */
+const NET_MODULES: WantedModule[] = [
+  { module: 'virtio_pci', config: 'CONFIG_VIRTIO_PCI' },
+  { module: 'virtio_net', config: 'CONFIG_VIRTIO_NET' },
+];
+
+export interface LiveImage {
+  kernel: string;
+  initrd: string;
+  key: string;
+  built: boolean;
+  sizes: { kernel: number; initrd: number };
+  kernelVersion: string;
+}
+
+/** What a finished image dir records about itself; written last, so its presence means complete. */
+interface Manifest {
+  key: string;
+  kernelVersion: string;
+  packages: DebPackage[];
+  modules: string[];
+  sizes: { kernel: number; initrd: number };
+}
+
+const KERNEL_FILE = 'vmlinuz';
+const INITRD_FILE = 'initrd.img';
+const MANIFEST_FILE = 'manifest.json';
+
+/**
+ * The agent scripts sit beside this module in src/. tsc does not copy them into dist/, so
+ * compiled code reads them from the source tree it was built from.
+ */
+function labosScript(name: string): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const beside = path.join(here, 'labos', name);
+  return existsSync(beside) ? beside : path.resolve(here, '../../src/images/labos', name);
+}
+
+interface Inputs {
+  kernel: DebPackage;
+  busybox: DebPackage;
+  init: Buffer;
+  udhcpc: Buffer;
+  key: string;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Everything the image is made of, resolved from apt's package lists without downloading. */
+async function resolveInputs(): Promise<Inputs> {
+  const [kernel, busybox, init, udhcpc] = await Promise.all([
+    resolveKernelPackage(KERNEL_METAPACKAGE),
+    showPackage(BUSYBOX_PACKAGE).then((r) => r.pkg),
+    readFile(labosScript('init.sh')),
+    readFile(labosScript('udhcpc.sh')),
+  ]);
+  const key = cacheKey({
+    builder: BUILDER_VERSION,
+    kernel,
+    busybox,
+    modules: NET_MODULES,
+    init: sha256(init),
+    udhcpc: sha256(udhcpc),
+  });
+  return { kernel, busybox, init, udhcpc, key };
+}
+
+const imageDir = (cacheDir: string | undefined, key: string) =>
+  path.join(cacheDir ?? cacheRoot(), 'labos-live', key);
+
+async function readManifest(dir: string): Promise<Manifest | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** Downloads and unpacks the two packages under `work`, then writes the image files into `out`. */
+async function assemble(inp: Inputs, work: string, out: string, progress: (msg: string) => void): Promise<void> {
+  for (const pkg of [inp.kernel, inp.busybox]) {
+    progress(`downloading ${pkg.name} ${pkg.version} (${mb(pkg.size)})`);
+    const deb = await downloadDeb(pkg, path.join(work, 'debs'));
+    await unpackDeb(deb, path.join(work, pkg.name));
+  }
+  const kernel = await findKernel(path.join(work, inp.kernel.name));
+  const busybox = path.join(work, inp.busybox.name, 'bin', 'busybox');
+
+  progress(`resolving network modules for kernel ${kernel.version}`);
+  const modules = await modulesFor(kernel, NET_MODULES, busybox);
+
+  progress(`writing initramfs (busybox, agent, ${modules.length} modules)`);
+  const entries = await initramfsEntries({
+    busybox,
+    modulesDir: kernel.modulesDir,
+    modules,
+    init: inp.init,
+    udhcpcScript: inp.udhcpc,
+  });
+  await writeCpioGz(entries, path.join(out, INITRD_FILE));
+  await copyFile(kernel.vmlinuz, path.join(out, KERNEL_FILE));
+
+  const manifest: Manifest = {
+    key: inp.key,
+    kernelVersion: kernel.version,
+    packages: [inp.kernel, inp.busybox],
+    modules,
+    sizes: {
+      kernel: (await stat(path.join(out, KERNEL_FILE))).size,
+      initrd: (await stat(path.join(out, INITRD_FILE))).size,
+    },
+  };
+  await writeFile(path.join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+function describe(dir: string, m: Manifest, built: boolean): LiveImage {
+  return {
+    kernel: path.join(dir, KERNEL_FILE),
+    initrd: path.join(dir, INITRD_FILE),
+    key: m.key,
+    built,
+    sizes: m.sizes,
+    kernelVersion: m.kernelVersion,
+  };
+}
+
+/**
+ * The labos live image (kernel + initramfs with busybox and the node agent), built from
+ * Debian's linux-image-cloud-amd64 and busybox-static and cached under
+ * `<cacheDir>/labos-live/<key>/`. With the same inputs a second call builds nothing.
+ */
+export async function buildLiveImage(
+  opts: { cacheDir?: string; onProgress?: (msg: string) => void } = {},
+): Promise<LiveImage> {
+  const progress = opts.onProgress ?? (() => {});
+  progress('resolving package versions with apt-cache');
+  const inputs = await resolveInputs();
+  const dir = imageDir(opts.cacheDir, inputs.key);
+  const cached = await readManifest(dir);
+  if (cached) {
+    progress(`cached at ${dir}`);
+    return describe(dir, cached, false);
+  }
+
+  const work = await mkdtemp(path.join(os.tmpdir(), 'metal-lab-labos-'));
+  try {
+    const built = await publishDir(dir, (out) => assemble(inputs, work, out, progress));
+    const manifest = await readManifest(dir);
+    if (!manifest) throw new Error(`${dir} was published without ${MANIFEST_FILE}`);
+    progress(`${built ? 'built' : 'another build finished first'}: ${dir}`);
+    return describe(dir, manifest, built);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Whether the image for the current package versions is already built (for `doctor`). */
+export async function liveImageCached(cacheDir?: string): Promise<{ cached: boolean; dir: string }> {
+  const { key } = await resolveInputs();
+  const dir = imageDir(cacheDir, key);
+  return { cached: (await readManifest(dir)) !== undefined, dir };
+}
