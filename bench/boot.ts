@@ -1,0 +1,131 @@
+/**
+ * npm run bench:boot — wall time to PXE-provision 1, 2 and 4 nodes in parallel, beside the floor:
+ * a direct `qemu -kernel` boot of the same kernel and initramfs running the same agent against
+ * a boot server on loopback, measured in the same run. Also the startup time of
+ * `metal-lab status` and the peak RSS of the lab process and of its boot server.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { parseLab } from '../src/spec/lab.js';
+import type { LabSpec } from '../src/spec/types.js';
+import { probeAccel } from '../src/libvirt/accel.js';
+import { buildLiveImage } from '../src/images/labos-live.js';
+import { bootDirect } from '../src/qemu/direct-boot.js';
+import { startMatchboxServer } from '../src/matchbox/server.js';
+import { writeGroup, writeIgnition, writeProfile } from '../src/matchbox/writer.js';
+import { readRequestLog } from '../src/matchbox/request-log.js';
+import { renderLiveMatchboxData } from '../src/render/matchbox-live.js';
+import { up } from '../src/lab/up.js';
+import { down } from '../src/lab/down.js';
+import { labPaths } from '../src/lab/paths.js';
+import { bootServerPids } from '../src/lab/boot-server.js';
+import { bootStage, nodeRequests } from '../src/lab/node-progress.js';
+import { ensureHost } from '../src/setup/host.js';
+
+const SIZES = (process.env.BENCH_NODES ?? '1,2,4').split(',').map(Number);
+const AGENT_DONE = 'metal-lab: agent done';
+
+function benchLab(nodes: number): LabSpec {
+  const lines = Array.from({ length: nodes }, (_, i) =>
+    `  - { name: node${i + 1}, role: ${i === 0 ? 'controller' : 'worker'}, mac: "52:54:00:be:00:0${i + 1}", ip: 172.23.0.${21 + i} }`);
+  return parseLab(
+    ['id: bench', 'network: { bridge: ml-bench0, subnet: 172.23.0.0/24 }', 'bootServer: { port: 8080 }',
+      'defaults: { memory: 512, vcpus: 1, disk: 4 }', 'nodes:', ...lines].join('\n'),
+    'bench.yaml',
+  );
+}
+
+const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const mib = (kb: number) => `${Math.round(kb / 1024)} MiB`;
+
+/** The floor: the same agent, kernel and initramfs, booted by qemu -kernel with user networking. */
+async function floor(lab: LabSpec, image: { kernel: string; initrd: string }, accel: 'kvm' | 'tcg'): Promise<number> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-floor-'));
+  const data = renderLiveMatchboxData(lab);
+  for (const p of data.profiles) await writeProfile(dir, p);
+  for (const g of data.groups) await writeGroup(dir, g);
+  for (const i of data.ignition) await writeIgnition(dir, i.name, i.config);
+  const server = await startMatchboxServer({ dataDir: dir, assetsDir: dir, host: '127.0.0.1', port: 0 });
+  try {
+    const node = lab.nodes[0]!;
+    const r = await bootDirect({
+      kernel: image.kernel,
+      initrd: image.initrd,
+      append: `console=ttyS0,115200 quiet metal.server=http://10.0.2.2:${server.port} metal.mac=${node.mac.replaceAll(':', '-')}`,
+      memoryMiB: node.memoryMiB,
+      vcpus: node.vcpus,
+      accel,
+      consoleLog: path.join(dir, 'console.log'),
+      net: { mac: node.mac },
+      untilMarker: AGENT_DONE,
+      timeoutMs: 600_000,
+    });
+    return r.ms;
+  } finally {
+    await server.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Peak RSS (VmHWM) of a live process, in KiB. */
+async function peakRss(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+/** PXE-provisions a lab: from `up` until every node's agent has called back from userspace. */
+async function provision(lab: LabSpec, timeoutMs: number) {
+  await down(lab.id);
+  const t0 = performance.now();
+  await up(lab);
+  const tVms = performance.now();
+  const log = labPaths(lab.id).requestLog;
+  for (;;) {
+    const entries = await readRequestLog(log).catch(() => []);
+    if (lab.nodes.every((n) => bootStage(nodeRequests(entries, n)) === 'userspace')) break;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`bench lab did not reach userspace in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const tDone = performance.now();
+  return { total: tDone - t0, boot: tDone - tVms };
+}
+
+/** Median wall time of `metal-lab status` from the compiled CLI, as users run it. */
+async function statusStartup(labId: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    await execa(process.execPath, ['dist/cli/main.js', 'status', labId, '--json']);
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[3]!;
+}
+
+await ensureHost();
+await execa('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+const probe = await probeAccel('auto');
+const image = await buildLiveImage();
+console.log(`accelerator: ${probe.accel} (${probe.reason}); host: ${os.cpus().length} cores`);
+
+const floorMs = await floor(benchLab(1), image, probe.accel);
+console.log(`floor (qemu -kernel, same kernel + initramfs + agent): ${sec(floorMs)}`);
+console.log('nodes  up->all userspace  VMs started->all userspace  ratio to floor');
+let statusMs = 0;
+let serverRss = 0;
+for (const n of SIZES) {
+  const lab = benchLab(n);
+  try {
+    const r = await provision(lab, 900_000);
+    console.log(`${String(n).padStart(5)}  ${sec(r.total).padStart(17)}  ${sec(r.boot).padStart(27)}  ${(r.total / floorMs).toFixed(2).padStart(14)}x`);
+    if (n === SIZES.at(-1)) {
+      statusMs = await statusStartup(lab.id);
+      for (const pid of await bootServerPids(lab)) serverRss = Math.max(serverRss, await peakRss(pid));
+    }
+  } finally {
+    await down(lab.id);
+  }
+}
+console.log(`metal-lab status startup (median of 7): ${Math.round(statusMs)} ms (goal <= 300 ms)`);
+console.log(`peak RSS: lab process ${mib(process.resourceUsage().maxRSS)}, boot server ${mib(serverRss)}`);
