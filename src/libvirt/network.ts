@@ -48,8 +48,12 @@ export interface Lease {
 
 /** The network's current DHCP leases, as libvirt's dnsmasq reports them. */
 export async function dhcpLeases(network: string): Promise<Lease[]> {
-  const r = await virsh(['net-dhcp-leases', network]);
-  return tableRows(r.stdout)
+  return parseLeases((await virsh(['net-dhcp-leases', network])).stdout);
+}
+
+/** Rows of `virsh net-dhcp-leases`: date, time, MAC, protocol, IP/prefix, hostname, client id. */
+export function parseLeases(stdout: string): Lease[] {
+  return tableRows(stdout)
     .filter((c) => c[3] === 'ipv4' && c.length >= 5)
     .map(([date, time, mac, , ipPrefix, hostname]) => ({
       mac: mac!.toLowerCase(),
