@@ -1,0 +1,137 @@
+import { closestMatch } from 'leven';
+import type { z } from 'zod';
+import type { FieldPath } from './yaml-source.js';
+
+/** Turns zod's issues into the one line a user reads: the field, the problem, the fix. */
+
+export interface FieldProblem {
+  path: FieldPath;
+  problem: string;
+  fix: string;
+}
+
+/** `nodes[1].mac`, `dns["cluster.example.com"]`. */
+export function formatPath(path: FieldPath): string {
+  return path
+    .map((key, i) => {
+      if (typeof key === 'number') return `[${key}]`;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return `[${JSON.stringify(key)}]`;
+      return i === 0 ? key : `.${key}`;
+    })
+    .join('');
+}
+
+/**
+ * The issue to report. An unknown key goes first: a misspelt key usually also makes the real
+ * one "missing", and "did you mean" is the message that explains both.
+ */
+export function firstIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue | undefined {
+  return issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
+}
+
+/** The keys a strict object at `path` accepts, read from the schema itself. */
+export function keysAt(schema: z.core.$ZodType, path: FieldPath): string[] {
+  let node: z.core.$ZodType | undefined = schema;
+  const steps = [...path];
+  while (node) {
+    const def = node._zod.def as unknown as Record<string, unknown> & { type: string };
+    if (def.type === 'object' && steps.length === 0) return Object.keys(def.shape as object);
+    const inner = (() => {
+      switch (def.type) {
+        case 'optional':
+        case 'default':
+        case 'prefault':
+        case 'nullable':
+          return def.innerType;
+        case 'pipe':
+          return def.in;
+        case 'array':
+          steps.shift();
+          return def.element;
+        case 'record':
+          steps.shift();
+          return def.valueType;
+        case 'object':
+          return (def.shape as Record<string, unknown>)[String(steps.shift())];
+        default:
+          return undefined;
+      }
+    })();
+    node = inner as z.core.$ZodType | undefined;
+  }
+  return [];
+}
+
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object' && v !== null) return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+export function describeIssue(
+  issue: z.core.$ZodIssue,
+  schema: z.core.$ZodType,
+  forms: Readonly<Record<string, string>>,
+): FieldProblem {
+  const path = issue.path as FieldPath;
+  const form = [...path].reverse().find((k): k is string => typeof k === 'string' && k in forms);
+  const expected = form ? forms[form]! : 'a value of the right type';
+  const input = issue.input;
+
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0]!;
+      const known = keysAt(schema, path);
+      // Two edits (a swapped pair), or one per three letters for long keys: "foo" suggests nothing.
+      const maxDistance = Math.max(2, Math.floor(key.length / 3));
+      const near = known.find((k) => sameWord(k, key)) ?? closestMatch(key, known, { maxDistance });
+      return {
+        path: [...path, key],
+        problem: `unknown field "${key}"`,
+        fix: near ? `did you mean "${near}"?` : `remove it (known fields here: ${known.join(', ')})`,
+      };
+    }
+    case 'invalid_key': {
+      // A record key failed its own check: report the inner problem at the key.
+      const inner = issue.issues[0];
+      const detail = inner ? describeIssue({ ...inner, path: [...path] }, schema, forms) : undefined;
+      return { path, problem: detail?.problem ?? issue.message, fix: detail?.fix ?? `use ${expected}` };
+    }
+    case 'invalid_type': {
+      if (path.length === 0) {
+        return { path, problem: 'the file is not a YAML mapping of lab fields', fix: 'start from lab/mini.yaml' };
+      }
+      if (input === undefined) return { path, problem: 'is missing', fix: `add ${formatPath(path)}: ${expected}` };
+      if (input === null) return { path, problem: 'is empty', fix: `set it to ${expected}` };
+      const want = issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`;
+      return { path, problem: `expected ${want}, got ${describeValue(input)}`, fix: `use ${expected}` };
+    }
+    case 'invalid_value': {
+      const values = issue.values.map(String);
+      const near = closestMatch(String(input), values, { maxDistance: 2 });
+      return {
+        path,
+        problem: `${JSON.stringify(input)} is not one of ${values.join(', ')}`,
+        fix: near ? `did you mean "${near}"?` : `use ${values.join(' or ')}`,
+      };
+    }
+    case 'too_small':
+    case 'too_big': {
+      if (issue.origin === 'array') return { path, problem: 'is empty', fix: `give ${expected}` };
+      const bound = issue.code === 'too_small' ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
+      return { path, problem: `${JSON.stringify(input)} is out of range`, fix: `use ${bound}` };
+    }
+    case 'custom': {
+      const fix = (issue.params as { fix?: string } | undefined)?.fix;
+      return { path, problem: issue.message, fix: fix ?? `use ${expected}` };
+    }
+    default:
+      return { path, problem: issue.message, fix: `use ${expected}` };
+  }
+}
+
+/** `dhcp_range` vs `dhcpRange`, `DNS` vs `dns`: the same word spelt in another case style. */
+function sameWord(a: string, b: string): boolean {
+  const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
+  return norm(a) === norm(b);
+}

@@ -1,0 +1,99 @@
+import type { DnsHost, LabSpec, NodeSpec } from './types.js';
+import { inRange, ipToInt, Subnet } from './ipv4.js';
+import type { LabFile } from './lab-schema.js';
+import type { FieldPath } from './yaml-source.js';
+
+/** Throws the SpecError for one field; built by lab.ts, which knows the file and the positions. */
+export type Fail = (path: FieldPath, problem: string, fix: string) => never;
+
+/**
+ * Rules between fields that the schema cannot express, checked in file order, then the
+ * normalised LabSpec: defaults filled, gateway computed, one DNS name per node added.
+ */
+export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
+  const subnet: Subnet = raw.network.subnet;
+  const gateway = subnet.gateway;
+  const dhcpRange = raw.network.dhcpRange ?? subnet.defaultDhcpRange();
+  const rangeText = `${dhcpRange.start}-${dhcpRange.end}`;
+
+  if (raw.network.dhcpRange) checkDhcpRange(raw.network.dhcpRange, subnet, fail);
+
+  if (raw.bootServer.address !== undefined && raw.bootServer.address !== gateway) {
+    fail(['bootServer', 'address'], `${raw.bootServer.address} is not the gateway ${gateway}`, `remove it (it defaults to the gateway) or set it to ${gateway}`);
+  }
+
+  const takenIps = new Set(raw.nodes.map((n) => n.ip));
+  const firstFree = subnet.firstFreeHost(takenIps, dhcpRange);
+  const pickIp = firstFree ? `, e.g. ${firstFree}` : '';
+
+  const seen = { name: new Map<string, number>(), mac: new Map<string, number>(), ip: new Map<string, number>() };
+  const nodes: NodeSpec[] = raw.nodes.map((n, i) => {
+    for (const key of ['name', 'mac', 'ip'] as const) {
+      const other = seen[key].get(n[key]);
+      if (other !== undefined) {
+        fail(['nodes', i, key], `${n[key]} is already used by nodes[${other}] (${raw.nodes[other]!.name})`, `give each node its own ${key}`);
+      }
+      seen[key].set(n[key], i);
+    }
+    const at: FieldPath = ['nodes', i, 'ip'];
+    if (!subnet.contains(n.ip)) fail(at, `${n.ip} is outside network.subnet ${subnet.cidr}`, `use an address in ${subnet.cidr}${pickIp}`);
+    if (n.ip === gateway) fail(at, `${n.ip} is the gateway (the host's bridge address)`, `use another address${pickIp}`);
+    if (subnet.isNetworkOrBroadcast(n.ip)) fail(at, `${n.ip} is the subnet's network or broadcast address`, `use a host address${pickIp}`);
+    if (inRange(n.ip, dhcpRange)) {
+      fail(at, `${n.ip} is inside the DHCP range ${rangeText}, where dnsmasq leases addresses to anyone`, `use an address outside ${rangeText}${pickIp}, or move network.dhcpRange`);
+    }
+    return {
+      name: n.name,
+      role: n.role,
+      mac: n.mac,
+      ip: n.ip,
+      memoryMiB: n.memory ?? raw.defaults.memory,
+      vcpus: n.vcpus ?? raw.defaults.vcpus,
+      diskGiB: n.disk ?? raw.defaults.disk,
+      firmware: n.firmware ?? raw.defaults.firmware,
+    };
+  });
+
+  const domain = raw.network.domain;
+  const dns: DnsHost[] = Object.entries(raw.dns).map(([name, ip]) => ({ name, ip }));
+  for (const node of nodes) {
+    const name = `${node.name}.${domain}`;
+    if (name in raw.dns) {
+      fail(['dns', name], `${name} is defined automatically for node ${node.name}`, `remove it from dns`);
+    }
+    dns.push({ name, ip: node.ip });
+  }
+
+  return {
+    id: raw.id,
+    file,
+    network: {
+      bridge: raw.network.bridge,
+      subnet: subnet.cidr,
+      gateway,
+      prefix: subnet.prefix,
+      dhcpRange,
+      nat: raw.network.nat,
+      domain,
+    },
+    dns,
+    bootServer: { address: gateway, port: raw.bootServer.port },
+    accelerator: raw.accelerator,
+    nodes,
+  };
+}
+
+function checkDhcpRange(range: { start: string; end: string }, subnet: Subnet, fail: Fail): void {
+  const hosts = `between ${subnet.gateway} (exclusive) and the broadcast address of ${subnet.cidr}`;
+  for (const key of ['start', 'end'] as const) {
+    const ip = range[key];
+    const at: FieldPath = ['network', 'dhcpRange', key];
+    if (!subnet.contains(ip)) fail(at, `${ip} is outside network.subnet ${subnet.cidr}`, `use an address ${hosts}`);
+    if (ip === subnet.gateway || subnet.isNetworkOrBroadcast(ip)) {
+      fail(at, `${ip} is the gateway, network or broadcast address`, `use an address ${hosts}`);
+    }
+  }
+  if (ipToInt(range.start) > ipToInt(range.end)) {
+    fail(['network', 'dhcpRange', 'end'], `${range.end} comes before start ${range.start}`, 'swap start and end');
+  }
+}

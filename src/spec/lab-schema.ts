@@ -1,0 +1,138 @@
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+import { isIPv4, Subnet } from './ipv4.js';
+import { parseMac } from './mac.js';
+
+/**
+ * The shape of a lab file: types, formats, ranges, defaults, no unknown keys. Rules that relate
+ * fields to each other (IPs inside the subnet, no duplicates) live in lab-rules.ts.
+ */
+
+type Bad = { problem: string; fix: string } | undefined;
+
+/** A custom issue carries its own fix in `params`, so lab-issues.ts can print it as is. */
+function report(ctx: z.RefinementCtx, bad: NonNullable<Bad>): void {
+  ctx.addIssue({ code: 'custom', message: bad.problem, params: { fix: bad.fix } });
+}
+
+function checked(check: (value: string) => Bad) {
+  return z.string().superRefine((value, ctx) => {
+    const bad = check(value);
+    if (bad) report(ctx, bad);
+  });
+}
+
+function named(re: RegExp, what: string, rule: string) {
+  return checked((v) => (re.test(v) ? undefined : { problem: `"${v}" is not a valid ${what}`, fix: `use ${rule}` }));
+}
+
+const ID_RE = /^[a-z][a-z0-9-]{0,15}$/;
+// Linux caps interface names at 15 bytes (IFNAMSIZ - 1).
+const BRIDGE_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
+const NODE_RE = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+const HOST_RE = new RegExp(`^(?=.{1,253}$)${LABEL}(\\.${LABEL})*$`);
+
+const labId = named(ID_RE, 'lab id', 'a lower-case letter then up to 15 of a-z, 0-9 and "-", e.g. mini');
+const bridgeName = named(BRIDGE_RE, 'bridge name', '1-15 characters of a-z, A-Z, 0-9, "_", "." and "-", e.g. ml-mini0');
+const nodeName = named(NODE_RE, 'node name', 'a DNS label: lower-case letters, digits and "-", e.g. node1');
+const hostName = named(HOST_RE, 'DNS name', 'lower-case DNS labels joined by dots, e.g. cluster.example.com');
+
+const ipv4 = checked((v) =>
+  isIPv4(v) ? undefined : { problem: `"${v}" is not an IPv4 address`, fix: 'write four decimal octets, e.g. 172.19.0.21' },
+);
+
+const mac = z.string().transform((text, ctx) => {
+  const r = parseMac(text);
+  if ('mac' in r) return r.mac;
+  report(ctx, r);
+  return z.NEVER;
+});
+
+/** Address kinds a lab network cannot sit on: the host could not route them to a bridge. */
+const UNUSABLE_RANGES = new Set(['unspecified', 'loopback', 'linkLocal', 'multicast', 'reserved', 'broadcast']);
+
+const subnet = z.string().transform((text, ctx) => {
+  const example = 'e.g. 172.19.0.0/24';
+  if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) {
+    report(ctx, { problem: `"${text}" is not an IPv4 CIDR`, fix: `write network/prefix, ${example}` });
+    return z.NEVER;
+  }
+  const [addr, prefix] = ipaddr.IPv4.parseCIDR(text);
+  const network = ipaddr.IPv4.networkAddressFromCIDR(text).toString();
+  if (prefix < 16 || prefix > 29) {
+    report(ctx, { problem: `prefix /${prefix} is out of range`, fix: `use a prefix from /16 to /29, ${example}` });
+  } else if (addr.toString() !== network) {
+    report(ctx, { problem: `${text} has host bits set`, fix: `write the network address: ${network}/${prefix}` });
+  } else if (UNUSABLE_RANGES.has(addr.range())) {
+    report(ctx, { problem: `${text} is a ${addr.range()} range`, fix: `use a private range, ${example}` });
+  } else {
+    return new Subnet(network, prefix);
+  }
+  return z.NEVER;
+});
+
+const memory = z.number().int().min(128).max(1_048_576);
+const vcpus = z.number().int().min(1).max(64);
+const disk = z.number().int().min(1).max(16_384);
+const firmware = z.enum(['bios', 'uefi']);
+
+/** What a node may set itself; anything it leaves out comes from `defaults`. */
+const nodeOverrides = z.strictObject({ memory, vcpus, disk, firmware }).partial();
+
+export const LabFileSchema = z.strictObject({
+  id: labId,
+  accelerator: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+  network: z.strictObject({
+    bridge: bridgeName,
+    subnet,
+    domain: hostName.default('example.com'),
+    nat: z.boolean().default(false),
+    dhcpRange: z.strictObject({ start: ipv4, end: ipv4 }).optional(),
+  }),
+  bootServer: z
+    .strictObject({ address: ipv4.optional(), port: z.number().int().min(1).max(65535).default(8080) })
+    .prefault({}),
+  dns: z.record(hostName, ipv4).default({}),
+  defaults: z
+    .strictObject({
+      memory: memory.default(512),
+      vcpus: vcpus.default(1),
+      disk: disk.default(10),
+      firmware: firmware.default('bios'),
+    })
+    .prefault({}),
+  nodes: z
+    .array(nodeOverrides.extend({ name: nodeName, role: z.enum(['controller', 'worker']), mac, ip: ipv4 }))
+    .min(1),
+});
+
+export type LabFile = z.output<typeof LabFileSchema>;
+
+/** What each field holds, by its key: the fix for a missing or mistyped value names it. */
+export const FIELD_FORMS: Record<string, string> = {
+  id: 'a short name such as mini',
+  accelerator: 'auto, kvm or tcg',
+  network: 'a mapping with bridge and subnet',
+  bridge: 'a bridge name such as ml-mini0',
+  subnet: 'an IPv4 CIDR such as 172.19.0.0/24',
+  domain: 'a DNS domain such as example.com',
+  nat: 'true or false',
+  dhcpRange: 'a mapping { start, end } of two addresses in the subnet',
+  start: 'an IPv4 address in the subnet',
+  end: 'an IPv4 address in the subnet',
+  bootServer: 'a mapping such as { port: 8080 }',
+  address: "the gateway address (the subnet's first host)",
+  port: 'a TCP port such as 8080',
+  dns: 'a mapping of DNS names to IPv4 addresses',
+  defaults: 'a mapping such as { memory: 512, vcpus: 1, disk: 10, firmware: bios }',
+  nodes: 'a list of nodes, each { name, role, mac, ip }',
+  name: 'a node name such as node1',
+  role: 'controller or worker',
+  mac: 'a quoted MAC such as "52:54:00:a1:9c:ae"',
+  ip: 'an IPv4 address in the subnet, outside the DHCP range',
+  memory: 'memory in MiB, such as 512',
+  vcpus: 'a vCPU count such as 1',
+  disk: 'disk size in GiB, such as 10',
+  firmware: 'bios or uefi',
+};
