@@ -1,0 +1,64 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { HostError } from '../errors.js';
+import { cidrsOverlap } from '../spec/ipv4.js';
+
+/** An IPv4 prefix the host already routes or owns. */
+export interface HostPrefix {
+  cidr: string;
+  dev: string;
+  kind: 'route' | 'address';
+}
+
+/** Every IPv4 route (all tables: the local table holds 127.0.0.0/8) and address on the host. */
+export async function hostPrefixes(): Promise<HostPrefix[]> {
+  const ip = async (args: string[]) => JSON.parse((await execa('ip', ['-j', '-4', ...args])).stdout || '[]') as unknown;
+  return [
+    ...routesToPrefixes(await ip(['route', 'show', 'table', 'all'])),
+    ...addressesToPrefixes(await ip(['addr', 'show'])),
+  ];
+}
+
+/** From `ip -j -4 route`; the default route overlaps everything and conflicts with nothing. */
+export function routesToPrefixes(routes: unknown): HostPrefix[] {
+  return (routes as { dst?: string; dev?: string }[])
+    .filter((r) => r.dst && r.dst !== 'default' && !r.dst.endsWith('/0'))
+    .map((r) => ({ cidr: r.dst!.includes('/') ? r.dst! : `${r.dst}/32`, dev: r.dev ?? '?', kind: 'route' }));
+}
+
+/** From `ip -j -4 addr`. */
+export function addressesToPrefixes(links: unknown): HostPrefix[] {
+  return (links as { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[]).flatMap(
+    (link) =>
+      (link.addr_info ?? [])
+        .filter((a) => a.family === 'inet')
+        .map((a) => ({ cidr: `${a.local}/${a.prefixlen}`, dev: link.ifname, kind: 'address' as const })),
+  );
+}
+
+export function findOverlap(subnet: string, prefixes: readonly HostPrefix[]): HostPrefix | undefined {
+  return prefixes.find((p) => cidrsOverlap(subnet, p.cidr));
+}
+
+/** The lab's subnet must be new to the host, or its traffic would go (or come from) elsewhere. */
+export async function checkSubnetFree(subnet: string, prefixes?: readonly HostPrefix[]): Promise<void> {
+  const hit = findOverlap(subnet, prefixes ?? (await hostPrefixes()));
+  if (hit) {
+    throw new HostError(
+      `the lab subnet ${subnet} overlaps ${hit.kind} ${hit.cidr} on ${hit.dev}, already on this host`,
+      `choose another network.subnet in the lab file (or remove what owns ${hit.dev} if it is a leftover)`,
+    );
+  }
+}
+
+/** libvirt would refuse to create the bridge, or worse, attach the lab to someone else's. */
+export async function checkInterfaceFree(name: string, sysClassNet = '/sys/class/net'): Promise<void> {
+  const taken = await access(path.join(sysClassNet, name)).then(() => true, () => false);
+  if (taken) {
+    throw new HostError(
+      `a network interface named ${name} already exists on this host`,
+      `choose another network.bridge in the lab file (or, if a crashed run left it: ip link del ${name})`,
+    );
+  }
+}
