@@ -1,0 +1,49 @@
+import test from 'ava';
+import { loadScenario, parseScenario, resolveScenarioFile } from '../../../src/spec/scenario.js';
+import { SpecError } from '../../../src/errors.js';
+
+test('scenarios/pxe-boot.yaml loads into typed steps', async (t) => {
+  const s = await loadScenario(resolveScenarioFile('pxe-boot'));
+  t.is(s.name, 'pxe-boot');
+  t.is(s.lab, 'mini');
+  t.deepEqual(s.steps, [
+    { kind: 'up' },
+    { kind: 'wait', stage: 'userspace', timeoutS: 60 },
+    { kind: 'check', check: 'dhcp-lease' },
+    { kind: 'check', check: 'boot-chain' },
+    { kind: 'check', check: 'userspace' },
+  ]);
+});
+
+const bad = (yaml: string) => {
+  try {
+    parseScenario(yaml, 's.yaml');
+  } catch (err) {
+    if (err instanceof SpecError) return err;
+    throw err;
+  }
+  throw new Error('accepted a bad scenario');
+};
+
+test('an unknown check is refused, naming the step and the known checks', (t) => {
+  const err = bad('name: x\nlab: mini\nsteps:\n  - up\n  - check: dchp-lease\n');
+  t.is(err.exitCode, 2);
+  t.regex(err.line(), /^s\.yaml: steps\[1\]\.check: "dchp-lease" is not one of dhcp-lease, boot-chain, userspace .*Fix: did you mean "dhcp-lease"\?/);
+});
+
+test('a bad timeout says how to write one', (t) => {
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - wait: userspace\n    timeout: soon\n').line(), /steps\[0\]\.timeout: .*90s or 5m/);
+});
+
+test('minutes convert to seconds; the timeout defaults to 60 s', (t) => {
+  const s = parseScenario('name: x\nlab: mini\nsteps:\n  - wait: userspace\n    timeout: 5m\n  - wait: userspace\n', 's.yaml');
+  t.deepEqual(s.steps, [
+    { kind: 'wait', stage: 'userspace', timeoutS: 300 },
+    { kind: 'wait', stage: 'userspace', timeoutS: 60 },
+  ]);
+});
+
+test('a scenario without steps, or with an unknown field, is refused', (t) => {
+  t.regex(bad('name: x\nlab: mini\nsteps: []\n').line(), /steps: is empty/);
+  t.regex(bad('name: x\nlab: mini\nlabs: talk\nsteps: [up]\n').line(), /labs: unknown field "labs"/);
+});
