@@ -1,0 +1,89 @@
+import { labObjectNames, type DnsHost, type LabSpec } from '../spec/types.js';
+import { addLabMetadata, serialize, xmlRoot } from './libvirt-xml.js';
+
+/** libvirt's namespace for passing raw options through to the network's dnsmasq. */
+export const DNSMASQ_XMLNS = 'http://libvirt.org/schemas/network/dnsmasq/1.0';
+
+/** iPXE builds a PXE ROM chainloads into; names as served from the TFTP root. */
+export const BIOS_IPXE = 'undionly.kpxe';
+export const UEFI_IPXE = 'ipxe.efi';
+
+/** Debian's `ipxe` package files the apply step copies into the lab's TFTP root. */
+export function tftpFiles(): Array<{ src: string; name: string }> {
+  return [BIOS_IPXE, UEFI_IPXE].map((name) => ({ src: `/usr/lib/ipxe/${name}`, name }));
+}
+
+/** The URL iPXE is sent to once it runs: the embedded Matchbox's chain script. */
+export function bootScriptUrl(lab: Pick<LabSpec, 'bootServer'>): string {
+  return `http://${lab.bootServer.address}:${lab.bootServer.port}/boot.ipxe`;
+}
+
+/**
+ * The iPXE user-class chain as dnsmasq options. libvirt already writes dhcp-no-override and
+ * dhcp-authoritative for any network with DHCP, so only the chain itself is added here.
+ * The three dhcp-boot lines carry mutually exclusive tag sets, so which one dnsmasq picks never
+ * depends on their order.
+ */
+export function ipxeChainOptions(lab: Pick<LabSpec, 'bootServer'>): string[] {
+  return [
+    // iPXE announces itself with DHCP user class (option 77) "iPXE".
+    'dhcp-userclass=set:ipxe,iPXE',
+    // Client architecture (option 93): 7 = EFI BC (what OVMF sends), 9 = EFI x86-64.
+    'dhcp-match=set:efi64,option:client-arch,7',
+    'dhcp-match=set:efi64,option:client-arch,9',
+    // A firmware PXE ROM gets an iPXE build over TFTP; it then asks again as iPXE.
+    `dhcp-boot=tag:!ipxe,tag:!efi64,${BIOS_IPXE}`,
+    `dhcp-boot=tag:!ipxe,tag:efi64,${UEFI_IPXE}`,
+    // iPXE itself goes straight to the boot server over HTTP.
+    `dhcp-boot=tag:ipxe,${bootScriptUrl(lab)}`,
+  ];
+}
+
+/** DNS entries grouped by address, in first-seen order, names deduplicated. */
+function hostsByIp(entries: DnsHost[]): Map<string, string[]> {
+  const byIp = new Map<string, string[]>();
+  for (const { name, ip } of entries) {
+    const names = byIp.get(ip) ?? [];
+    if (!names.includes(name)) names.push(name);
+    byIp.set(ip, names);
+  }
+  return byIp;
+}
+
+/**
+ * The lab network: a bridge with libvirt's dnsmasq doing DNS for the lab domain, DHCP with one
+ * reservation per node, TFTP for the iPXE binaries and the iPXE chain. Isolated unless the lab
+ * asks for NAT.
+ */
+export function renderNetworkXml(lab: LabSpec, paths: { tftpRoot: string }): string {
+  const net = lab.network;
+  const root = xmlRoot('network', { 'xmlns:dnsmasq': DNSMASQ_XMLNS });
+  root.ele('name').txt(labObjectNames(lab).network);
+  addLabMetadata(root, lab);
+  if (net.nat) root.ele('forward', { mode: 'nat' });
+  root.ele('bridge', { name: net.bridge, stp: 'on', delay: '0' });
+  // localOnly: queries for the lab domain are answered here or fail, never forwarded upstream.
+  root.ele('domain', { name: net.domain, localOnly: 'yes' });
+
+  const byIp = hostsByIp(lab.dns);
+  if (byIp.size > 0) {
+    const dns = root.ele('dns');
+    for (const [ip, names] of byIp) {
+      const host = dns.ele('host', { ip });
+      for (const name of names) host.ele('hostname').txt(name);
+    }
+  }
+
+  const ip = root.ele('ip', { address: net.gateway, prefix: String(net.prefix) });
+  ip.ele('tftp', { root: paths.tftpRoot });
+  const dhcp = ip.ele('dhcp');
+  dhcp.ele('range', { start: net.dhcpRange.start, end: net.dhcpRange.end });
+  for (const node of lab.nodes) {
+    // A short lease, as in the reference setup: a re-created VM with the same MAC re-reads it soon.
+    dhcp.ele('host', { mac: node.mac, ip: node.ip, name: node.name }).ele('lease', { expiry: '1', unit: 'hours' });
+  }
+
+  const options = root.ele(DNSMASQ_XMLNS, 'dnsmasq:options');
+  for (const value of ipxeChainOptions(lab)) options.ele(DNSMASQ_XMLNS, 'dnsmasq:option', { value });
+  return serialize(root);
+}
