@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheRoot } from '../lab/paths.js';
@@ -96,8 +95,20 @@ async function readManifest(dir: string): Promise<Manifest | undefined> {
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
-/** Downloads and unpacks the two packages under `work`, then writes the image files into `out`. */
-async function assemble(inp: Inputs, work: string, out: string, progress: (msg: string) => void): Promise<void> {
+/**
+ * Downloads and unpacks the two packages, then writes the image files into `out`. The scratch
+ * space lives inside `out` so a killed build leaves nothing outside the cache's build dir.
+ */
+async function assemble(inp: Inputs, out: string, progress: (msg: string) => void): Promise<void> {
+  const work = path.join(out, 'work');
+  try {
+    await writeImage(inp, work, out, progress);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function writeImage(inp: Inputs, work: string, out: string, progress: (msg: string) => void): Promise<void> {
   for (const pkg of [inp.kernel, inp.busybox]) {
     progress(`downloading ${pkg.name} ${pkg.version} (${mb(pkg.size)})`);
     const deb = await downloadDeb(pkg, path.join(work, 'debs'));
@@ -162,16 +173,11 @@ export async function buildLiveImage(
     return describe(dir, cached, false);
   }
 
-  const work = await mkdtemp(path.join(os.tmpdir(), 'metal-lab-labos-'));
-  try {
-    const built = await publishDir(dir, (out) => assemble(inputs, work, out, progress));
-    const manifest = await readManifest(dir);
-    if (!manifest) throw new Error(`${dir} was published without ${MANIFEST_FILE}`);
-    progress(`${built ? 'built' : 'another build finished first'}: ${dir}`);
-    return describe(dir, manifest, built);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  const built = await publishDir(dir, (out) => assemble(inputs, out, progress));
+  const manifest = await readManifest(dir);
+  if (!manifest) throw new Error(`${dir} was published without ${MANIFEST_FILE}`);
+  progress(`${built ? 'built' : 'another build finished first'}: ${dir}`);
+  return describe(dir, manifest, built);
 }
 
 /** Whether the image for the current package versions is already built (for `doctor`). */

@@ -1,0 +1,161 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { execa, type Result } from 'execa';
+import { HostError, LabError } from '../errors.js';
+
+/**
+ * The only place that runs qemu-system-x86_64 itself. The lab's VMs run under libvirt;
+ * this boots a kernel + initrd directly, for the boot-time floor benchmark and image tests.
+ */
+const QEMU = 'qemu-system-x86_64';
+
+/** A host port on 127.0.0.1 forwarded into the guest by QEMU user networking. */
+export interface HostForward {
+  hostPort: number;
+  guestPort: number;
+  protocol?: 'tcp' | 'udp';
+}
+
+export interface DirectBootOptions {
+  kernel: string;
+  initrd: string;
+  /** Kernel command line; include console=ttyS0 to see anything. */
+  append: string;
+  memoryMiB?: number;
+  /** More than one lets multi-threaded TCG use several host cores. */
+  vcpus?: number;
+  accel: 'kvm' | 'tcg';
+  /** The guest's serial console is written here as it arrives. */
+  consoleLog: string;
+  /**
+   * One virtio NIC on QEMU user networking: the guest gets 10.0.2.15 by DHCP and reaches
+   * the host's 127.0.0.1 at 10.0.2.2.
+   */
+  net?: { mac?: string; hostForwards?: HostForward[] };
+  /** Boot counts as done when a complete console line shows this. */
+  untilMarker: string | RegExp;
+  timeoutMs: number;
+  /** Aborting kills qemu and rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface DirectBootResult {
+  /** From starting qemu to the marker appearing on the console. */
+  ms: number;
+  /** The console output up to the marker, carriage returns removed. */
+  log: string;
+}
+
+const DEFAULT_MAC = '52:54:00:12:34:56';
+
+export function qemuArgs(o: DirectBootOptions): string[] {
+  const mac = o.net?.mac ?? DEFAULT_MAC;
+  if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) {
+    throw new LabError(`invalid guest MAC ${mac}`, 'use the colon form, e.g. 52:54:00:a1:9c:ae');
+  }
+  // Forwards bind to loopback only: nothing outside this machine can reach the guest.
+  const forwards = (o.net?.hostForwards ?? []).map(
+    (f) => `,hostfwd=${f.protocol ?? 'tcp'}:127.0.0.1:${f.hostPort}-:${f.guestPort}`,
+  );
+  return [
+    '-nodefaults',
+    '-no-user-config',
+    '-display', 'none',
+    ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
+    '-m', String(o.memoryMiB ?? 256),
+    '-smp', String(o.vcpus ?? 2),
+    '-kernel', o.kernel,
+    '-initrd', o.initrd,
+    '-append', o.append,
+    '-serial', 'stdio',
+    '-netdev', `user,id=n0${forwards.join('')}`,
+    // romfile= skips the NIC's iPXE option ROM: a direct kernel boot never uses it.
+    '-device', `virtio-net-pci,netdev=n0,mac=${mac},romfile=`,
+    '-no-reboot',
+  ];
+}
+
+function markerTest(marker: string | RegExp): (log: string) => boolean {
+  if (typeof marker === 'string') return (log) => log.includes(marker);
+  const re = new RegExp(marker.source, marker.flags.replace(/[gy]/g, ''));
+  return (log) => re.test(log);
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1)?.trim() ?? '';
+}
+
+/** Why qemu ended on its own before the marker: not installed, refused its options, or the guest stopped. */
+function earlyExit(r: Result, log: string, o: DirectBootOptions): Error {
+  if (r.code === 'ENOENT') {
+    return new HostError(`${QEMU} is not installed`, 'apt-get install qemu-system-x86 (or ./metal-lab setup)');
+  }
+  const why = lastLine(String(r.stderr ?? '')) || `last console line: ${lastLine(log) || '(none)'}`;
+  return new LabError(
+    `qemu exited (code ${r.exitCode ?? r.signal}) before the console showed ${String(o.untilMarker)}: ${why}`,
+    `read the console log at ${o.consoleLog}`,
+  );
+}
+
+/**
+ * Boots `kernel` + `initrd` in a throwaway qemu and resolves once the serial console shows
+ * `untilMarker`. qemu is always killed before this returns or throws: on the marker, on
+ * timeout, on abort, and (execa's cleanup) when this process exits.
+ */
+export async function bootDirect(o: DirectBootOptions): Promise<DirectBootResult> {
+  o.signal?.throwIfAborted();
+  const args = qemuArgs(o);
+  await mkdir(path.dirname(o.consoleLog), { recursive: true });
+  const logFile = createWriteStream(o.consoleLog);
+  const matches = markerTest(o.untilMarker);
+
+  const started = performance.now();
+  const qemu = execa(QEMU, args, {
+    stdin: 'ignore',
+    buffer: { stdout: false },
+    reject: false,
+    cleanup: true,
+    forceKillAfterDelay: 3000,
+  });
+  let log = '';
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+
+  const outcome = new Promise<number | Error>((resolve) => {
+    qemu.stdout.setEncoding('utf8');
+    qemu.stdout.on('data', (chunk: string) => {
+      logFile.write(chunk);
+      log += chunk.replace(/\r/g, '');
+      // Only whole lines count: a chunk can end mid-line, and a pattern like /agent (done|stopped)/
+      // must not match before the rest of its line arrived.
+      if (matches(log.slice(0, log.lastIndexOf('\n') + 1))) resolve(performance.now() - started);
+    });
+    timer = setTimeout(
+      () =>
+        resolve(
+          new LabError(
+            `the console did not show ${String(o.untilMarker)} within ${o.timeoutMs / 1000}s (last line: ${lastLine(log) || '(none)'})`,
+            `read the console log at ${o.consoleLog}`,
+          ),
+        ),
+      o.timeoutMs,
+    );
+    onAbort = () => resolve(o.signal?.reason instanceof Error ? o.signal.reason : new Error('boot aborted'));
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    void qemu.then((r) => resolve(earlyExit(r, log, o)));
+  });
+
+  try {
+    const result = await outcome;
+    if (result instanceof Error) throw result;
+    return { ms: Math.round(result), log };
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) o.signal?.removeEventListener('abort', onAbort);
+    qemu.kill();
+    await qemu;
+    await new Promise((done) => logFile.end(done));
+  }
+}
