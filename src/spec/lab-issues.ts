@@ -99,7 +99,8 @@ export function describeIssue(
     }
     case 'invalid_type': {
       if (path.length === 0) {
-        return { path, problem: 'the file is not a YAML mapping of lab fields', fix: 'start from lab/mini.yaml' };
+        const holds = input == null ? 'the file is empty' : `the file holds ${describeValue(input)}`;
+        return { path, problem: `${holds}, not a YAML mapping of fields`, fix: 'write one "key: value" line per top-level field' };
       }
       if (input === undefined) return { path, problem: 'is missing', fix: `add ${formatPath(path)}: ${expected}` };
       if (input === null) return { path, problem: 'is empty', fix: `set it to ${expected}` };

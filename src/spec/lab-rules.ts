@@ -1,10 +1,8 @@
 import type { DnsHost, LabSpec, NodeSpec } from './types.js';
 import { inRange, ipToInt, Subnet } from './ipv4.js';
 import type { LabFile } from './lab-schema.js';
+import type { Fail } from './validate.js';
 import type { FieldPath } from './yaml-source.js';
-
-/** Throws the SpecError for one field; built by lab.ts, which knows the file and the positions. */
-export type Fail = (path: FieldPath, problem: string, fix: string) => never;
 
 /**
  * Rules between fields that the schema cannot express, checked in file order, then the

@@ -2,11 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpecError } from '../errors.js';
-import { describeIssue, firstIssue, formatPath } from './lab-issues.js';
 import { buildLab } from './lab-rules.js';
 import { FIELD_FORMS, LabFileSchema } from './lab-schema.js';
 import type { LabSpec } from './types.js';
-import { parseYamlSource, type FieldPath } from './yaml-source.js';
+import { validateYaml } from './validate.js';
 
 /** The repository's lab/ directory: two levels above this module both as src/spec/*.ts and dist/spec/*.js. */
 export const LAB_DIR = fileURLToPath(new URL('../../lab/', import.meta.url));
@@ -20,21 +19,8 @@ export function resolveLabFile(nameOrPath: string): string {
 
 /** Parses and validates lab file text; `file` only names it in errors and in `LabSpec.file`. */
 export function parseLab(text: string, file: string): LabSpec {
-  const source = parseYamlSource(text);
-  if (!('data' in source)) {
-    throw new SpecError(file, '', `YAML syntax error at line ${source.line}, col ${source.col}: ${source.problem}`, 'fix the YAML syntax there');
-  }
-  const fail = (at: FieldPath, problem: string, fix: string): never => {
-    const where = source.locate(at);
-    throw new SpecError(file, formatPath(at), where ? `${problem} (${where})` : problem, fix);
-  };
-  const parsed = LabFileSchema.safeParse(source.data, { reportInput: true });
-  if (!parsed.success) {
-    const issue = firstIssue(parsed.error.issues)!;
-    const { path: at, problem, fix } = describeIssue(issue, LabFileSchema, FIELD_FORMS);
-    return fail(at, problem, fix);
-  }
-  return buildLab(parsed.data, path.resolve(file), fail);
+  const { data, fail } = validateYaml(text, file, LabFileSchema, FIELD_FORMS);
+  return buildLab(data, path.resolve(file), fail);
 }
 
 /** Reads and validates a lab file, given as a short name (see resolveLabFile) or a path. */

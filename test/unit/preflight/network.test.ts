@@ -1,0 +1,73 @@
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { HostError } from '../../../src/errors.js';
+import {
+  addressesToPrefixes,
+  checkInterfaceFree,
+  checkSubnetFree,
+  findOverlap,
+  hostPrefixes,
+  routesToPrefixes,
+  type HostPrefix,
+} from '../../../src/preflight/network.js';
+
+test('routesToPrefixes: skips the default route, gives host routes /32', (t) => {
+  const routes = [
+    { dst: 'default', gateway: '192.0.2.1', dev: 'eth0' },
+    { dst: '192.0.2.0/24', dev: 'eth0' },
+    { type: 'local', dst: '127.0.0.1', dev: 'lo', table: 'local' },
+  ];
+  t.deepEqual(routesToPrefixes(routes), [
+    { cidr: '192.0.2.0/24', dev: 'eth0', kind: 'route' },
+    { cidr: '127.0.0.1/32', dev: 'lo', kind: 'route' },
+  ]);
+});
+
+test('addressesToPrefixes: one prefix per IPv4 address', (t) => {
+  const links = [
+    { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
+    { ifname: 'ifb0', addr_info: [] },
+    { ifname: 'metal0', addr_info: [{ family: 'inet', local: '172.18.0.1', prefixlen: 24 }] },
+  ];
+  t.deepEqual(addressesToPrefixes(links), [
+    { cidr: '127.0.0.1/8', dev: 'lo', kind: 'address' },
+    { cidr: '172.18.0.1/24', dev: 'metal0', kind: 'address' },
+  ]);
+});
+
+test('the real host: 127.0.0.0/8 is routed and owned by lo, and a lab subnet there is refused', async (t) => {
+  const prefixes = await hostPrefixes();
+  t.truthy(prefixes.find((p) => p.dev === 'lo' && p.cidr === '127.0.0.0/8' && p.kind === 'route'));
+  t.truthy(prefixes.find((p) => p.dev === 'lo' && p.cidr === '127.0.0.1/8' && p.kind === 'address'));
+  const err = await t.throwsAsync(checkSubnetFree('127.0.0.0/24'), { instanceOf: HostError });
+  t.regex(err.message, /^the lab subnet 127\.0\.0\.0\/24 overlaps (route|address) 127\.0\.0\.\d+\/\d+ on lo, already on this host$/);
+  t.regex(err.fix, /network\.subnet/);
+});
+
+test('a subnet inside a wider route on another device is refused (fake table)', async (t) => {
+  const prefixes: HostPrefix[] = [
+    { cidr: '10.0.0.0/8', dev: 'eth0', kind: 'route' },
+    { cidr: '172.16.0.0/12', dev: 'docker0', kind: 'route' },
+  ];
+  t.deepEqual(findOverlap('172.19.0.0/24', prefixes), prefixes[1]);
+  const err = await t.throwsAsync(checkSubnetFree('172.19.0.0/24', prefixes), { instanceOf: HostError });
+  t.is(err.message, 'the lab subnet 172.19.0.0/24 overlaps route 172.16.0.0/12 on docker0, already on this host');
+  await t.notThrowsAsync(checkSubnetFree('192.168.50.0/24', prefixes));
+});
+
+test('an interface name already on the host (lo) is refused; a free one passes', async (t) => {
+  const err = await t.throwsAsync(checkInterfaceFree('lo'), { instanceOf: HostError });
+  t.is(err.message, 'a network interface named lo already exists on this host');
+  t.regex(err.fix, /network\.bridge.*ip link del lo/);
+  await t.notThrowsAsync(checkInterfaceFree('ml-free-name9'));
+});
+
+test('checkInterfaceFree reads the given sysfs-style directory', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ml-sysnet-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(path.join(dir, 'metal0'));
+  await t.throwsAsync(checkInterfaceFree('metal0', dir), { instanceOf: HostError });
+  await t.notThrowsAsync(checkInterfaceFree('ml-mini0', dir));
+});
