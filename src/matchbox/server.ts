@@ -1,0 +1,202 @@
+/**
+ * The embedded Matchbox-compatible HTTP server: Go ServeMux routing (clean-path redirects,
+ * exact paths, the /assets/ subtree), Matchbox's endpoints, and a JSON-lines request log.
+ * It binds exactly the host it is given.
+ */
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { HostError, LabError } from '../errors.js';
+import { Assets } from './assets.js';
+import { ENDPOINTS, type Answer } from './endpoints.js';
+import { cleanPath, escapePath, goError, notFound, redirect, sendReply, text } from './http-go.js';
+import { LiveStore } from './live-store.js';
+import { labelsFromQuery } from './query.js';
+import { RequestLogWriter } from './request-log.js';
+import { TemplateFiles } from './template-files.js';
+import type { RequestLogEntry } from './types.js';
+
+export interface MatchboxServerOptions {
+  dataDir: string;
+  assetsDir: string;
+  /** The address to bind: the lab bridge address or loopback. 0.0.0.0 / :: only if the caller really means it. */
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** JSON-lines request log; appended to. */
+  requestLog?: string;
+  /** Called once per distinct problem when changed data-dir files fail to load (the last good data keeps serving). */
+  onDataError?: (err: Error) => void;
+}
+
+export interface MatchboxServer {
+  url: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const HEX2 = /^[0-9a-fA-F]{2}$/;
+
+/** Go's path unescaping of the request target: undefined for a bad %-escape (Go answers 400). */
+function unescapePath(raw: string): string | undefined {
+  if (!raw.includes('%')) return raw;
+  const parts = raw.split('%');
+  const bytes: number[] = [...Buffer.from(parts[0]!)];
+  for (const part of parts.slice(1)) {
+    if (!HEX2.test(part.slice(0, 2))) return undefined;
+    bytes.push(parseInt(part.slice(0, 2), 16), ...Buffer.from(part.slice(2)));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function splitTarget(target: string): { rawPath: string; rawQuery: string } | undefined {
+  if (!target.startsWith('/')) {
+    // absolute-form (a proxy-style request line); "*" and other forms have no path to serve.
+    try {
+      const u = new URL(target);
+      if (u.protocol !== 'http:') return undefined;
+      target = u.pathname + u.search;
+    } catch {
+      return undefined;
+    }
+  }
+  const q = target.indexOf('?');
+  return q < 0 ? { rawPath: target, rawQuery: '' } : { rawPath: target.slice(0, q), rawQuery: target.slice(q + 1) };
+}
+
+function clientIp(socket: Socket): string {
+  const ip = socket.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+function bodyBytes(reply: Answer, method: string): number {
+  if (method === 'HEAD' || reply.status === 304) return 0;
+  return typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.length;
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): LabError {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new HostError(`${host}:${port} is already in use`, 'stop whatever listens there or pass another port in --address');
+    case 'EADDRNOTAVAIL':
+      return new HostError(`${host} is not an address of this machine`, 'bind the lab bridge address or 127.0.0.1');
+    case 'EACCES':
+      return new HostError(`binding ${host}:${port} was refused (ports below 1024 need root)`, 'run as root or choose a port above 1023');
+    default:
+      return new HostError(`cannot listen on ${host}:${port}: ${err.message}`, 'check the address');
+  }
+}
+
+export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<MatchboxServer> {
+  if (!(await fs.stat(opts.dataDir).catch(() => undefined))?.isDirectory()) {
+    throw new HostError(`data dir ${opts.dataDir} does not exist`, 'create it (groups/, profiles/, ignition/) or pass the right --data');
+  }
+  const onDataError = opts.onDataError ?? ((err: Error) => console.error(`matchbox: ${err instanceof LabError ? err.line() : err.message}`));
+  const store = await LiveStore.open(opts.dataDir, onDataError);
+  const templates = new TemplateFiles(opts.dataDir);
+  const assets = new Assets(opts.assetsDir);
+  let log: RequestLogWriter | undefined;
+  try {
+    log = opts.requestLog ? await RequestLogWriter.open(opts.requestLog) : undefined;
+  } catch (err) {
+    store.close();
+    throw new HostError(`cannot open the request log ${opts.requestLog}: ${(err as Error).message}`, 'pass a writable --request-log path');
+  }
+
+  function record(entry: Omit<RequestLogEntry, 'time'>): void {
+    log?.write({ time: new Date().toISOString(), ...entry });
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, rawQuery: string, labels: Record<string, string>): Promise<{ status: number; bytes: number; answer?: Answer; error?: string }> {
+    const clean = cleanPath(path);
+    let answer: Answer;
+    if (clean !== path) {
+      // Go's ServeMux redirects every non-canonical path (.., //, %2e%2e) to its clean form.
+      answer = redirect(method, escapePath(clean) + (rawQuery ? `?${rawQuery}` : ''));
+    } else if (path.startsWith('/assets/')) {
+      return assets.serve(req, res, path.slice('/assets'.length), rawQuery);
+    } else if (path === '/assets') {
+      answer = redirect(method, '/assets/');
+    } else {
+      const handler = ENDPOINTS[path];
+      if (handler) {
+        const snapshot = await store.get();
+        answer = await handler(snapshot, { req, labels, rawQuery }, templates);
+      } else {
+        answer = path === '/' ? text('matchbox\n') : notFound();
+      }
+    }
+    sendReply(res, answer);
+    const out: { status: number; bytes: number; answer?: Answer; error?: string } = { status: answer.status, bytes: bodyBytes(answer, method), answer };
+    if (answer.error) out.error = answer.error;
+    return out;
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    const target = splitTarget(req.url ?? '/');
+    const path = target && unescapePath(target.rawPath);
+    const rawQuery = target?.rawQuery ?? '';
+    const labels = labelsFromQuery(rawQuery);
+    const base = { client: clientIp(req.socket), method, path: target?.rawPath ?? req.url ?? '', query: rawQuery, labels };
+    let result: { status: number; bytes: number; answer?: Answer; error?: string };
+    try {
+      if (path === undefined) {
+        const bad = goError(400, '400 Bad Request', 'malformed request target');
+        sendReply(res, bad);
+        result = { status: 400, bytes: bodyBytes(bad, method), error: bad.error! };
+      } else {
+        result = await route(req, res, method, path, rawQuery, labels);
+      }
+    } catch (err) {
+      if (!res.headersSent) sendReply(res, goError(500, '500 Internal Server Error'));
+      else res.destroy();
+      result = { status: 500, bytes: 0, error: (err as Error).message };
+    }
+    const entry: Omit<RequestLogEntry, 'time'> = { ...base, status: result.status, bytes: result.bytes, ms: Math.round((performance.now() - started) * 1000) / 1000 };
+    if (result.answer?.group) entry.group = result.answer.group;
+    if (result.answer?.profile) entry.profile = result.answer.profile;
+    if (result.error) entry.error = result.error;
+    record(entry);
+  }
+
+  const server = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => void handle(req, res));
+  // Requests Node's parser rejects (oversized headers, garbage) still get a status and a log line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status} ${reason}`);
+    record({ client: clientIp(socket), method: '', path: '', query: '', labels: {}, status, bytes: 0, ms: 0, error: err.code ?? err.message });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, opts.host, opts.port)));
+    server.listen({ host: opts.host, port: opts.port, backlog: 4096 }, () => resolve());
+  }).catch(async (err) => {
+    store.close();
+    await log?.close();
+    throw err;
+  });
+
+  const port = (server.address() as { port: number }).port;
+  const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    host: opts.host,
+    port,
+    async close() {
+      store.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await log?.close();
+    },
+  };
+}
