@@ -8,7 +8,10 @@ import { startMatchboxServer } from '../matchbox/server.js';
 export function parseAddress(address: string): { host: string; port: number } {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !ipaddr.isValid(m[1]!) || !(port >= 1 && port <= 65535)) {
+  const ip = m?.[1] ?? '';
+  const literal = ipaddr.IPv4.isValidFourPartDecimal(ip) || (ip.includes(':') && ipaddr.IPv6.isValid(ip));
+  // Port 0 asks the kernel for a free port (the printed URL tells which).
+  if (!literal || !(port >= 0 && port <= 65535)) {
     throw new LabError(`--address ${JSON.stringify(address)} is not IP:PORT`, 'pass e.g. --address 172.18.0.2:8080 or --address 127.0.0.1:8080', 2);
   }
   return { host: m[1]!, port };
