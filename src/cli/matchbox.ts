@@ -14,7 +14,7 @@ export function parseAddress(address: string): { host: string; port: number } {
   if (!literal || !(port >= 0 && port <= 65535)) {
     throw new LabError(`--address ${JSON.stringify(address)} is not IP:PORT`, 'pass e.g. --address 172.18.0.2:8080 or --address 127.0.0.1:8080', 2);
   }
-  return { host: m[1]!, port };
+  return { host: ip, port };
 }
 
 export function registerMatchbox(program: Command): void {
