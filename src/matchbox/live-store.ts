@@ -66,11 +66,6 @@ export class LiveStore {
     return this.reloading;
   }
 
-  /** The problem that keeps the newest files from loading, if any. */
-  error(): string | undefined {
-    return this.lastError;
-  }
-
   close(): void {
     for (const w of this.watchers) w.close();
     this.watchers = [];

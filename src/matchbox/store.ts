@@ -49,8 +49,7 @@ function jsonProblem(text: string, err: Error): string {
   return `invalid JSON at line ${line}, column ${col} (${err.message.replace(/ in JSON at position \d+.*/, '')})`;
 }
 
-async function readJsonObject(file: string): Promise<Json> {
-  const text = await fs.readFile(file, 'utf8');
+function parseJsonObject(text: string, file: string): Json {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -59,6 +58,13 @@ async function readJsonObject(file: string): Promise<Json> {
   }
   if (!isObject(value)) throw new SpecError(file, '', 'is not a JSON object', 'write one JSON object per file');
   return value;
+}
+
+/** The parsed *.json files of a directory, in name order; read in parallel, parsed (and failed) in order. */
+async function readJsonDir(dir: string): Promise<[string, Json][]> {
+  const files = await jsonFiles(dir);
+  const texts = await Promise.all(files.map((f) => fs.readFile(f, 'utf8')));
+  return files.map((f, i) => [f, parseJsonObject(texts[i]!, f)]);
 }
 
 /** The *.json regular files of a directory, sorted; a missing directory has none. */
@@ -74,7 +80,8 @@ async function jsonFiles(dir: string): Promise<string[]> {
   for (const e of entries) {
     if (!e.name.endsWith('.json') || e.name.startsWith('.')) continue;
     const full = path.join(dir, e.name);
-    if (e.isFile() || (e.isSymbolicLink() && (await fs.stat(full).catch(() => undefined))?.isFile())) files.push(full);
+    // Symlinks and file systems that report no entry type need a stat to know.
+    if (e.isFile() || (!e.isDirectory() && (await fs.stat(full).catch(() => undefined))?.isFile())) files.push(full);
   }
   return files.sort();
 }
@@ -163,14 +170,14 @@ function parseGroup(obj: Json, file: string): LoadedGroup {
 /** Reads and validates the data dir; throws SpecError naming the offending file. */
 export async function loadStore(dataDir: string): Promise<StoreSnapshot> {
   const profiles = new Map<string, Profile>();
-  for (const file of await jsonFiles(path.join(dataDir, 'profiles'))) {
-    const profile = parseProfile(await readJsonObject(file), file);
+  for (const [file, obj] of await readJsonDir(path.join(dataDir, 'profiles'))) {
+    const profile = parseProfile(obj, file);
     profiles.set(profile.id, profile);
   }
   const groups: LoadedGroup[] = [];
   const bySelector = new Map<string, LoadedGroup>();
-  for (const file of await jsonFiles(path.join(dataDir, 'groups'))) {
-    const group = parseGroup(await readJsonObject(file), file);
+  for (const [file, obj] of await readJsonDir(path.join(dataDir, 'groups'))) {
+    const group = parseGroup(obj, file);
     if (!profiles.has(group.profile)) {
       throw new SpecError(
         file,
