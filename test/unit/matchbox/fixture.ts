@@ -1,4 +1,5 @@
 /** A throwaway data dir + assets dir, and a server on an ephemeral loopback port. */
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,8 +14,14 @@ export interface Fixture {
   requestLog: string;
 }
 
+const roots: string[] = [];
+process.once('exit', () => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
 export async function tempFixture(): Promise<Fixture> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'mbx-'));
+  roots.push(root);
   const f = { root, dataDir: path.join(root, 'data'), assetsDir: path.join(root, 'assets'), requestLog: path.join(root, 'requests.jsonl') };
   await fs.mkdir(f.dataDir, { recursive: true });
   await fs.mkdir(f.assetsDir, { recursive: true });
