@@ -56,12 +56,13 @@ test('tty mode: one spinner names every running node; each result persists as it
   const out = new FakeTTY();
   const progress = new Progress({ stream: out });
   t.is(progress.mode, 'tty');
+  t.teardown(() => progress.summary(true, 'teardown')); // stops the spinner even if an assertion fails
 
   progress.begin('dhcp lease', 'node1');
   progress.begin('dhcp lease', 'node2');
   progress.begin('boot server up');
   t.is(progress.runningText(), 'dhcp lease node1, node2 · boot server up');
-  t.true(out.text.includes('dhcp lease node1, node2 · boot server up (0ms)'), 'spinner frame shows the running set');
+  t.regex(out.text, /⠋ dhcp lease node1, node2 · boot server up \(\d+ms\)/, 'spinner frame shows the running set');
 
   progress.end('boot server up', undefined, 'ok', 400);
   progress.end('dhcp lease', 'node2', 'fail', 3000, 'no lease', ['/a/leases']);
@@ -82,7 +83,7 @@ test('tty mode: one spinner names every running node; each result persists as it
     '✔ node1  dhcp lease 172.19.0.21 (3.2s)',
     '✖ pxe-boot on mini failed',
   ]);
-  t.true(out.text.endsWith(`${ESC}[?25h✖ pxe-boot on mini failed\n`.replace('✖', `${ESC}[31m✖${ESC}[39m`)) || out.text.includes(`${ESC}[?25h`), 'cursor shown again');
+  t.true(out.text.lastIndexOf(`${ESC}[?25h`) > out.text.lastIndexOf(`${ESC}[?25l`), 'cursor shown again');
 });
 
 test('durations and failure lines read well', (t) => {

@@ -1,0 +1,156 @@
+import logSymbols from 'log-symbols';
+import ora, { type Ora } from 'ora';
+
+/**
+ * tty: one ora spinner naming every running step and node, a persisted ✔/✖ line per finished
+ * (step, node). ora draws a single spinner per stream, and concurrent per-node steps finish in
+ * any order, so the spinner stands for the whole running set and each result becomes its own
+ * line above it. (listr2 would model a fixed task tree; our steps start ad hoc from the runner.)
+ * plain: the same lines without control codes, plus a line when a step starts (CI, --json).
+ * quiet: nothing.
+ */
+export type ProgressMode = 'tty' | 'plain' | 'quiet';
+
+export type EndOutcome = 'ok' | 'fail' | 'skip';
+
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+export function progressMode(stream: ProgressStream, opts: { quiet?: boolean; plain?: boolean } = {}): ProgressMode {
+  if (opts.quiet) return 'quiet';
+  // Same test ora uses (is-interactive): a TTY that is not dumb and not CI.
+  const interactive = stream.isTTY === true && process.env.TERM !== 'dumb' && !('CI' in process.env);
+  return opts.plain || !interactive ? 'plain' : 'tty';
+}
+
+type SymbolName = 'ok' | 'fail' | 'skip' | 'info' | 'warn';
+const PLAIN_SYMBOL: Record<SymbolName, string> = { ok: '✔', fail: '✖', skip: '↓', info: 'ℹ', warn: '⚠' };
+/** Coloured, with ASCII fallbacks where the terminal lacks Unicode. */
+const TTY_SYMBOL: Record<SymbolName, string> = {
+  ok: logSymbols.success,
+  fail: logSymbols.error,
+  skip: '↓',
+  info: logSymbols.info,
+  warn: logSymbols.warning,
+};
+
+/** 850 -> "850ms", 3200 -> "3.2s", 192000 -> "3m12s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+export function stepLabel(step: string, node?: string): string {
+  return node ? `${node}  ${step}` : step;
+}
+
+/** The finished-step line, without its symbol. A failure names node, step and evidence. */
+export function endLine(
+  step: string,
+  node: string | undefined,
+  outcome: EndOutcome,
+  elapsedMs: number,
+  message?: string,
+  evidence: readonly string[] = [],
+): string {
+  const label = stepLabel(step, node);
+  const time = `(${formatDuration(elapsedMs)})`;
+  if (outcome === 'ok') return [label, message, time].filter(Boolean).join(' ');
+  const verb = outcome === 'fail' ? 'failed' : 'skipped';
+  const line = `${label} ${verb}${message ? `: ${message}` : ''}${outcome === 'fail' ? ` ${time}` : ''}`;
+  return evidence.length ? `${line}; evidence: ${evidence.join(', ')}` : line;
+}
+
+interface Running {
+  step: string;
+  node?: string;
+  since: number;
+}
+
+export class Progress {
+  readonly mode: ProgressMode;
+  readonly #stream: ProgressStream;
+  readonly #running = new Map<string, Running>();
+  readonly #spinner: Ora | undefined;
+
+  constructor(opts: { stream?: ProgressStream; quiet?: boolean; plain?: boolean } = {}) {
+    this.#stream = opts.stream ?? process.stderr;
+    this.mode = progressMode(this.#stream, opts);
+    if (this.mode === 'tty') {
+      this.#spinner = ora({
+        stream: this.#stream as NodeJS.WritableStream,
+        isEnabled: true,
+        // Evaluated on every frame, so the elapsed time ticks without a timer of our own.
+        suffixText: () => this.#elapsedSuffix(),
+      });
+    }
+  }
+
+  begin(step: string, node?: string): void {
+    this.#running.set(key(step, node), { step, node, since: Date.now() });
+    if (this.mode === 'plain') this.#stream.write(`… ${stepLabel(step, node)}\n`);
+    this.#refresh();
+  }
+
+  end(step: string, node: string | undefined, outcome: EndOutcome, elapsedMs: number, message?: string, evidence?: readonly string[]): void {
+    this.#running.delete(key(step, node));
+    this.#persist(outcome, endLine(step, node, outcome, elapsedMs, message, evidence));
+  }
+
+  note(kind: 'info' | 'warn', text: string): void {
+    this.#persist(kind, text);
+  }
+
+  /** The closing line of a run; stops the spinner for good. */
+  summary(ok: boolean, text: string): void {
+    this.#running.clear();
+    this.#persist(ok ? 'ok' : 'fail', text);
+  }
+
+  /** Running steps grouped by step name: "dhcp lease node1, node2 · boot server up". */
+  runningText(): string {
+    const groups = new Map<string, string[]>();
+    for (const r of this.#running.values()) {
+      const nodes = groups.get(r.step) ?? [];
+      if (r.node) nodes.push(r.node);
+      groups.set(r.step, nodes);
+    }
+    return [...groups].map(([step, nodes]) => (nodes.length ? `${step} ${nodes.join(', ')}` : step)).join(' · ');
+  }
+
+  #elapsedSuffix(): string {
+    const oldest = Math.min(...[...this.#running.values()].map((r) => r.since));
+    return Number.isFinite(oldest) ? `(${formatDuration(Date.now() - oldest)})` : '';
+  }
+
+  /** Spinner on with the running set as its text, or off when nothing runs. */
+  #refresh(): void {
+    if (!this.#spinner) return;
+    if (this.#running.size === 0) {
+      this.#spinner.stop();
+      return;
+    }
+    this.#spinner.text = this.runningText();
+    if (this.#spinner.isSpinning) this.#spinner.render();
+    else this.#spinner.start();
+  }
+
+  /** A finished line above the spinner (which then resumes if steps still run). */
+  #persist(symbol: SymbolName, text: string): void {
+    if (this.#spinner) {
+      // suffixText '' so the persisted line does not inherit the spinner's running clock.
+      this.#spinner.stopAndPersist({ symbol: TTY_SYMBOL[symbol], text, suffixText: '' });
+      this.#refresh();
+    } else if (this.mode === 'plain') {
+      this.#stream.write(`${PLAIN_SYMBOL[symbol]} ${text}\n`);
+    }
+  }
+}
+
+function key(step: string, node?: string): string {
+  return `${step}\u0000${node ?? ''}`;
+}
