@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { labIdFromXml } from '../../../src/libvirt/metadata.js';
+import { virsh } from '../../../src/libvirt/virsh.js';
+import {
+  DNSMASQ_XMLNS,
+  ipxeChainOptions,
+  renderNetworkXml,
+  tftpFiles,
+} from '../../../src/render/libvirt-network.js';
+import { LAB_XMLNS, labObjectNames, type LabSpec } from '../../../src/spec/types.js';
+import { miniLab, miniPaths } from './fixtures.js';
+import { libvirtUnavailable } from './libvirt-available.js';
+import { all, one, parseXml } from './xml-query.js';
+
+const render = (lab: LabSpec) => parseXml(renderNetworkXml(lab, { tftpRoot: miniPaths.tftpRoot }));
+const optionValues = (xml: string) => all(parseXml(xml), 'dnsmasq:option').map((o) => o.getAttribute('value'));
+
+test('isolated by default: no <forward> at all', (t) => {
+  const net = render(miniLab());
+  t.is(all(net, 'forward').length, 0);
+});
+
+test('NAT only when the lab asks for it', (t) => {
+  const forward = one(render(miniLab({ nat: true })), 'forward');
+  t.is(forward.getAttribute('mode'), 'nat');
+});
+
+test('name, bridge, metadata and DNS domain come from the lab', (t) => {
+  const lab = miniLab();
+  const net = render(lab);
+  t.is(one(net, 'name').textContent, labObjectNames(lab).network);
+  const bridge = one(net, 'bridge');
+  t.deepEqual(
+    ['name', 'stp', 'delay'].map((a) => bridge.getAttribute(a)),
+    ['ml-mini0', 'on', '0'],
+  );
+  t.is(one(net, 'ml:lab').getAttribute('id'), 'mini');
+  t.is(one(net, 'ml:lab').getAttribute('xmlns:ml'), LAB_XMLNS);
+  // The reader `down` and `status` use finds the same id.
+  t.is(labIdFromXml(renderNetworkXml(lab, { tftpRoot: miniPaths.tftpRoot })), 'mini');
+  const domain = one(net, 'domain');
+  t.is(domain.getAttribute('name'), 'example.com');
+  t.is(domain.getAttribute('localOnly'), 'yes');
+});
+
+test('one DNS <host> per address, carrying every name for it', (t) => {
+  const lab = miniLab();
+  const hosts = all(one(render(lab), 'dns'), 'host');
+  const rendered = new Map(hosts.map((h) => [h.getAttribute('ip'), all(h, 'hostname').map((n) => n.textContent)]));
+  t.is(rendered.size, hosts.length, 'an address appears twice');
+  t.deepEqual(rendered.get('172.19.0.21'), ['node1.example.com', 'cluster.example.com']);
+  for (const { name, ip } of lab.dns) t.true(rendered.get(ip)?.includes(name), `${name} -> ${ip} missing`);
+  t.is([...rendered.values()].flat().length, lab.dns.length);
+});
+
+test('no <dns> element when the lab has no DNS entries', (t) => {
+  t.is(all(render({ ...miniLab(), dns: [] }), 'dns').length, 0);
+});
+
+test('gateway, prefix, TFTP root and DHCP range', (t) => {
+  const ip = one(render(miniLab()), 'ip');
+  t.is(ip.getAttribute('address'), '172.19.0.1');
+  t.is(ip.getAttribute('prefix'), '24');
+  t.is(one(ip, 'tftp').getAttribute('root'), miniPaths.tftpRoot);
+  const range = one(ip, 'range');
+  t.deepEqual([range.getAttribute('start'), range.getAttribute('end')], ['172.19.0.50', '172.19.0.99']);
+});
+
+test('every node has exactly one DHCP reservation with a 1h lease', (t) => {
+  const lab = miniLab();
+  const hosts = all(one(render(lab), 'dhcp'), 'host');
+  t.is(hosts.length, lab.nodes.length);
+  for (const node of lab.nodes) {
+    const mine = hosts.filter((h) => h.getAttribute('mac') === node.mac);
+    t.is(mine.length, 1, `${node.name} has ${mine.length} reservations`);
+    const host = mine[0]!;
+    t.is(host.getAttribute('ip'), node.ip);
+    t.is(host.getAttribute('name'), node.name);
+    const lease = one(host, 'lease');
+    t.deepEqual([lease.getAttribute('expiry'), lease.getAttribute('unit')], ['1', 'hours']);
+  }
+});
+
+test('the iPXE chain rides in the dnsmasq namespace, pointing at the lab boot server', (t) => {
+  const lab = { ...miniLab(), bootServer: { address: '172.19.0.1', port: 9091 } };
+  const xml = renderNetworkXml(lab, { tftpRoot: miniPaths.tftpRoot });
+  t.is(parseXml(xml).getAttribute('xmlns:dnsmasq'), DNSMASQ_XMLNS);
+  const values = optionValues(xml);
+  t.deepEqual(values, ipxeChainOptions(lab));
+  t.true(values.includes('dhcp-userclass=set:ipxe,iPXE'));
+  t.true(values.includes('dhcp-boot=tag:ipxe,http://172.19.0.1:9091/boot.ipxe'));
+  // Each firmware PXE ROM is offered the iPXE build TFTP actually serves.
+  const bootFiles = values.filter((v) => v?.startsWith('dhcp-boot=tag:!ipxe')).map((v) => v!.split(',').at(-1));
+  t.deepEqual(bootFiles.sort(), tftpFiles().map((f) => f.name).sort());
+});
+
+test('tftpFiles lists Debian ipxe binaries that exist on this host', (t) => {
+  const files = tftpFiles();
+  t.deepEqual(files.map((f) => f.name), ['undionly.kpxe', 'ipxe.efi']);
+  for (const f of files) {
+    t.true(fs.statSync(f.src).size > 0, `${f.src} is missing: apt-get install ipxe`);
+  }
+});
+
+test('libvirt accepts the rendered network (net-define, then undefine)', async (t) => {
+  const unavailable = await libvirtUnavailable();
+  if (unavailable) {
+    t.log(`skipped: ${unavailable}`);
+    t.pass();
+    return;
+  }
+  const suffix = randomBytes(3).toString('hex').slice(0, 5);
+  const base = miniLab();
+  // A throwaway name and bridge, so a real lab's network on this host is never touched.
+  const lab = { ...base, id: `rendertest-${suffix}`, network: { ...base.network, bridge: `mlrt${suffix}` } };
+  const name = labObjectNames(lab).network;
+  t.is(name, `ml-rendertest-${suffix}`);
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'ml-render-'));
+  t.teardown(async () => {
+    await virsh(['net-undefine', name], { check: false });
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+  const file = path.join(dir, 'network.xml');
+  await fsp.writeFile(file, renderNetworkXml(lab, { tftpRoot: miniPaths.tftpRoot }));
+  await virsh(['net-define', file]);
+  const state = await virsh(['net-info', name]);
+  t.regex(state.stdout, /Active:\s+no/, 'net-define must not start the network');
+  // libvirt parsed, kept and will hand our options to dnsmasq.
+  const dumped = (await virsh(['net-dumpxml', name])).stdout;
+  t.deepEqual(optionValues(dumped), ipxeChainOptions(lab));
+  t.is(labIdFromXml(dumped), lab.id, 'the lab tag must survive libvirt');
+  t.is(all(parseXml(dumped), 'forward').length, 0);
+  t.is(all(one(parseXml(dumped), 'dhcp'), 'lease').length, lab.nodes.length);
+});
