@@ -20,9 +20,10 @@ export function bootScriptUrl(lab: Pick<LabSpec, 'bootServer'>): string {
 
 /**
  * The iPXE user-class chain as dnsmasq options. libvirt already writes dhcp-no-override and
- * dhcp-authoritative for any network with DHCP, so only the chain itself is added here.
- * The three dhcp-boot lines carry mutually exclusive tag sets, so which one dnsmasq picks never
- * depends on their order.
+ * dhcp-authoritative for any network with DHCP, and option 93 identifies the firmware without
+ * parsing vendor-class strings (no dhcp-vendorclass), so only the chain itself is added here.
+ * dnsmasq answers with the last dhcp-boot line whose tags match; these three carry mutually
+ * exclusive tag sets, so the answer never depends on their order.
  */
 export function ipxeChainOptions(lab: Pick<LabSpec, 'bootServer'>): string[] {
   return [
@@ -79,7 +80,8 @@ export function renderNetworkXml(lab: LabSpec, paths: { tftpRoot: string }): str
   const dhcp = ip.ele('dhcp');
   dhcp.ele('range', { start: net.dhcpRange.start, end: net.dhcpRange.end });
   for (const node of lab.nodes) {
-    // A short lease, as in the reference setup: a re-created VM with the same MAC re-reads it soon.
+    // 1h as in the reference setup's dhcp-host lines: the address is reserved anyway, so the lease
+    // only bounds how long a destroyed node's entry lingers in libvirt's lease list.
     dhcp.ele('host', { mac: node.mac, ip: node.ip, name: node.name }).ele('lease', { expiry: '1', unit: 'hours' });
   }
 
