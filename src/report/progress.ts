@@ -16,12 +16,16 @@ export type EndOutcome = 'ok' | 'fail' | 'skip';
 export interface ProgressStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  columns?: number;
 }
 
 export function progressMode(stream: ProgressStream, opts: { quiet?: boolean; plain?: boolean } = {}): ProgressMode {
   if (opts.quiet) return 'quiet';
-  // Same test ora uses (is-interactive): a TTY that is not dumb and not CI.
-  const interactive = stream.isTTY === true && process.env.TERM !== 'dumb' && !('CI' in process.env);
+  // ora's test (is-interactive: a TTY, not dumb, not CI), plus a width: a pty that reports
+  // 0 columns (`script`, `docker run -t` before a resize) makes ora's line count infinite and
+  // its clear() loop forever.
+  const interactive =
+    stream.isTTY === true && stream.columns !== 0 && process.env.TERM !== 'dumb' && !('CI' in process.env);
   return opts.plain || !interactive ? 'plain' : 'tty';
 }
 

@@ -19,8 +19,7 @@ export class CaptureStream {
 
 /** Enough of a tty.WriteStream for ora to draw: the cursor calls emit the real ANSI sequences. */
 export class FakeTTY extends CaptureStream {
-  readonly columns = 120;
-  constructor() {
+  constructor(readonly columns = 120) {
     super(true);
   }
   cursorTo(x: number): boolean {

@@ -36,6 +36,7 @@ test('a non-TTY stream gets plain output even when not asked; quiet wins over ev
   t.is(progressMode(new CaptureStream(false)), 'plain');
   t.is(progressMode(new FakeTTY(), { plain: true }), 'plain');
   t.is(progressMode(new FakeTTY(), { quiet: true }), 'quiet');
+  t.is(progressMode(new FakeTTY(0)), 'plain', 'a 0-column pty would send ora into an endless clear loop');
 });
 
 test('quiet mode prints nothing', async (t) => {

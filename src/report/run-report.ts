@@ -1,0 +1,196 @@
+import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { LabError } from '../errors.js';
+import { collectArtifacts, type ArtifactSource, type CollectResult } from './artifacts.js';
+import { toJUnit } from './junit.js';
+import { Progress, formatDuration, stepLabel, type ProgressStream } from './progress.js';
+import { Timeline, stepResults, type EventFields } from './timeline.js';
+
+export interface RunReportOptions {
+  artifactsDir: string;
+  lab: string;
+  scenario: string;
+  /** Print nothing (files are still written). */
+  quiet?: boolean;
+  /** Plain lines, no spinner: for CI and `--json`. Non-TTY streams get this anyway. */
+  plain?: boolean;
+  /** Where progress goes; stderr by default so stdout stays free for `--json`. */
+  stream?: ProgressStream;
+  /** Monotonic milliseconds, for tests that drive time. */
+  now?: () => number;
+}
+
+export interface RunResult {
+  ok: boolean;
+  timeline: string;
+  junit: string;
+}
+
+/** What a thrown value says in a step-fail event: the one-line message, its kind, and a stack for bugs. */
+function describeError(err: unknown): { message: string; data: Record<string, unknown> } {
+  if (err instanceof LabError) return { message: err.line(), data: { error: err.name } };
+  if (err instanceof Error) return { message: err.message, data: { error: err.name, stack: err.stack } };
+  return { message: String(err), data: { error: 'Error' } };
+}
+
+/** Where a StepHandle reports to: its RunReport, bound to the step. */
+interface StepSink {
+  note(message: string, data?: Record<string, unknown>): void;
+  end(outcome: 'ok' | 'fail' | 'skip', fields: EventFields): void;
+}
+
+/** One running (step, node). End it exactly once with ok, fail or skip. */
+export class StepHandle {
+  #done = false;
+  readonly #evidence: string[] = [];
+
+  constructor(
+    readonly step: string,
+    readonly node: string | undefined,
+    private readonly sink: StepSink,
+  ) {}
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Evidence to cite if this step fails (e.g. the node's console log, known before the wait starts). */
+  attach(...paths: string[]): this {
+    this.#evidence.push(...paths);
+    return this;
+  }
+
+  /** A note under this step, e.g. progress of a long wait. */
+  info(message: string, data?: Record<string, unknown>): void {
+    this.sink.note(message, data);
+  }
+
+  ok(message?: string, data?: Record<string, unknown>): void {
+    this.#end('ok', { message, data });
+  }
+
+  fail(err: unknown, evidence: readonly string[] = []): void {
+    const { message, data } = describeError(err);
+    this.#end('fail', { message, data, evidence: [...new Set([...this.#evidence, ...evidence])] });
+  }
+
+  skip(reason?: string): void {
+    this.#end('skip', { message: reason });
+  }
+
+  #end(outcome: 'ok' | 'fail' | 'skip', fields: EventFields): void {
+    if (this.#done) throw new Error(`step "${stepLabel(this.step, this.node)}" already ended`);
+    this.#done = true;
+    this.sink.end(outcome, fields);
+  }
+}
+
+/** Progress on the terminal plus timeline.json and junit.xml for one scenario run. */
+export class RunReport {
+  readonly artifactsDir: string;
+  readonly timeline: Timeline;
+  readonly #progress: Progress;
+  readonly #open = new Set<StepHandle>();
+  #finished: Promise<RunResult> | undefined;
+
+  constructor(opts: RunReportOptions) {
+    this.artifactsDir = path.resolve(opts.artifactsDir);
+    this.timeline = new Timeline(opts.lab, opts.scenario, { now: opts.now });
+    this.#progress = new Progress({ stream: opts.stream, quiet: opts.quiet, plain: opts.plain });
+  }
+
+  get ok(): boolean {
+    return this.timeline.ok;
+  }
+
+  start(step: string, node?: string): StepHandle {
+    for (const other of this.#open) {
+      if (other.step === step && other.node === node) throw new Error(`step "${stepLabel(step, node)}" is already running`);
+    }
+    const startMs = this.timeline.record('step-start', step, { node }).ms;
+    this.#progress.begin(step, node);
+    const handle: StepHandle = new StepHandle(step, node, {
+      note: (message, data) => this.#note('info', message, { step, node, data }),
+      end: (outcome, fields) => {
+        this.#open.delete(handle);
+        const event = this.timeline.record(`step-${outcome}`, step, { ...fields, node });
+        this.#progress.end(step, node, outcome, event.ms - startMs, fields.message, fields.evidence);
+      },
+    });
+    this.#open.add(handle);
+    return handle;
+  }
+
+  /** Runs `fn` as a step: ok with its result unless `fn` ended the step itself; on throw, fail and rethrow. */
+  async step<T>(step: string, node: string | undefined, fn: (s: StepHandle) => Promise<T> | T): Promise<T> {
+    const s = this.start(step, node);
+    try {
+      const value = await fn(s);
+      if (!s.done) s.ok();
+      return value;
+    } catch (err) {
+      if (!s.done) s.fail(err);
+      throw err;
+    }
+  }
+
+  /** A step that did not run (no start event). */
+  skip(step: string, node?: string, reason?: string): void {
+    this.timeline.record('step-skip', step, { node, message: reason });
+    this.#progress.end(step, node, 'skip', 0, reason);
+  }
+
+  info(message: string, data?: Record<string, unknown>): void {
+    this.#note('info', message, { data });
+  }
+
+  warn(message: string, data?: Record<string, unknown>): void {
+    this.#note('warn', message, { data });
+  }
+
+  #note(kind: 'info' | 'warn', message: string, at: { step?: string; node?: string; data?: Record<string, unknown> }): void {
+    this.timeline.record(kind, at.step ?? 'run', { node: at.node, message, data: at.data });
+    this.#progress.note(kind, at.step ? `${stepLabel(at.step, at.node)}: ${message}` : message);
+  }
+
+  /** Copies evidence into the artifacts dir; each source that is missing becomes a warning, not an error. */
+  async collect(files: readonly ArtifactSource[]): Promise<CollectResult> {
+    const result = await collectArtifacts(this.artifactsDir, files);
+    for (const m of result.missing) this.warn(`artifact ${m.name} not collected: ${m.src}: ${m.reason}`, { src: m.src });
+    this.timeline.record('info', 'run', {
+      message: `collected ${result.copied.length} of ${files.length} artifacts`,
+      data: { copied: result.copied.map((p) => path.relative(this.artifactsDir, p)) },
+    });
+    return result;
+  }
+
+  /** Fails steps still running, writes timeline.json and junit.xml, prints the summary. Once. */
+  finish(): Promise<RunResult> {
+    this.#finished ??= this.#finish();
+    return this.#finished;
+  }
+
+  async #finish(): Promise<RunResult> {
+    for (const open of [...this.#open]) open.fail(new Error('still running when the run finished'));
+    const doc = this.timeline.finish();
+    const files = { timeline: path.join(this.artifactsDir, 'timeline.json'), junit: path.join(this.artifactsDir, 'junit.xml') };
+    await this.timeline.write(files.timeline);
+    await writeFile(files.junit, toJUnit([doc]));
+    this.#progress.summary(doc.ok, this.#summaryText(Date.parse(doc.finishedAt ?? doc.startedAt) - Date.parse(doc.startedAt)));
+    return { ok: doc.ok, ...files };
+  }
+
+  #summaryText(ms: number): string {
+    const results = stepResults(this.timeline.events);
+    const failed = results.filter((r) => r.outcome === 'fail');
+    const skipped = results.filter((r) => r.outcome === 'skip').length;
+    const run = `${this.timeline.scenario} on ${this.timeline.lab}`;
+    const tail = `in ${formatDuration(ms)}; artifacts: ${this.artifactsDir}`;
+    if (failed.length) {
+      const which = failed.map((r) => [r.node, r.step].filter(Boolean).join(' ')).join(', ');
+      return `${run} failed: ${failed.length} of ${results.length} steps (${which}) ${tail}`;
+    }
+    const ran = results.length - skipped;
+    return `${run} passed: ${ran} steps ok${skipped ? `, ${skipped} skipped` : ''} ${tail}`;
+  }
+}
