@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { execa } from 'execa';
 import { HostError } from '../errors.js';
 import { virsh } from '../libvirt/virsh.js';
@@ -18,6 +19,7 @@ export const DEBIAN_PACKAGES = [
   'ovmf', // UEFI firmware for firmware: uefi nodes
   'cpio', // initramfs archives
   'iproute2', // route and address checks
+  'libxml2-utils', // xmllint, which virt-xml-validate runs
   'ca-certificates',
 ] as const;
 
@@ -60,6 +62,7 @@ export async function ensureHost(log: (line: string) => void = () => {}): Promis
     await execa('apt-get', ['update', '-q'], { env, stdout: 'ignore', stderr: 'inherit' });
     await execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env, stdout: 'ignore', stderr: 'inherit' });
   }
+  await fixKvmDevicePermissions(log);
   const started: string[] = [];
   for (const daemon of ['virtlogd', 'libvirtd']) {
     if (await running(daemon)) continue;
@@ -70,6 +73,23 @@ export async function ensureHost(log: (line: string) => void = () => {}): Promis
   }
   if (started.includes('libvirtd')) await waitForLibvirt();
   return { installed: missing, started };
+}
+
+/**
+ * Without udev nothing applies Debian's rule for /dev/kvm (group kvm, mode 0660), so it stays
+ * root-only. libvirt then finds KVM "enabled when probing but not available now" for its qemu
+ * user, throws its capability cache away and re-probes QEMU on every call: each virsh define
+ * or start takes 10-90 s. Applying the rule keeps the cache valid; whether guests use KVM is
+ * still decided by the accelerator probe.
+ */
+async function fixKvmDevicePermissions(log: (line: string) => void): Promise<void> {
+  const st = await fs.stat('/dev/kvm').catch(() => undefined);
+  if (!st || process.getuid?.() !== 0) return;
+  const kvm = (await execa('getent', ['group', 'kvm'], { reject: false })).stdout.split(':')[2];
+  if (!kvm || (st.gid === Number(kvm) && (st.mode & 0o660) === 0o660)) return;
+  log('giving /dev/kvm to group kvm, mode 0660 (the udev rule this host does not run)');
+  await fs.chown('/dev/kvm', 0, Number(kvm));
+  await fs.chmod('/dev/kvm', st.mode | 0o660);
 }
 
 /** libvirtd -d returns before its socket accepts connections. */
