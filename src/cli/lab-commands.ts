@@ -51,13 +51,13 @@ export function registerLabCommands(program: Command): void {
     .argument('[lab]', 'lab file or name in lab/', DEFAULT_LAB)
     .option('--json', 'print what changed as JSON')
     .action(async (labArg: string, opts: { json?: boolean }) => {
+      const signal = interruptible();
       const lab = await labFromArg(labArg);
-      const [{ ensureHost }, { up }, { RunReport }, { labPaths }] = await Promise.all([
-        import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'), import('../lab/paths.js'),
+      const [{ ensureHost }, { up }, { RunReport }] = await Promise.all([
+        import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'),
       ]);
       await ensureHost((line) => console.error(`metal-lab: ${line}`));
-      const report = new RunReport({ artifactsDir: path.join(labPaths(lab.id).root, 'reports', 'up'), lab: lab.id, scenario: 'up', plain: opts.json });
-      const signal = interruptible();
+      const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
       try {
         const res = await up(lab, { steps: report, signal });
         await report.finish();
@@ -136,6 +136,7 @@ export function registerLabCommands(program: Command): void {
     .option('--artifacts <dir>', 'where to write the artifacts')
     .option('--json', 'plain progress on stderr, the result as JSON on stdout')
     .action(async (scenarioArg: string, opts: { lab?: string; keep?: boolean; artifacts?: string; json?: boolean }) => {
+      const signal = interruptible();
       const [{ loadScenario, resolveScenarioFile }, { runScenario }, { ensureHost }] = await Promise.all([
         import('../spec/scenario.js'), import('../scenario/run.js'), import('../setup/host.js'),
       ]);
@@ -144,7 +145,7 @@ export function registerLabCommands(program: Command): void {
       await ensureHost((line) => console.error(`metal-lab: ${line}`));
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const artifactsDir = path.resolve(opts.artifacts ?? path.join('artifacts', `${scenario.name}-${lab.id}-${stamp}`));
-      const res = await runScenario({ scenario, lab, artifactsDir, keep: opts.keep, plain: opts.json, signal: interruptible() });
+      const res = await runScenario({ scenario, lab, artifactsDir, keep: opts.keep, plain: opts.json, signal });
       if (opts.json) printJson(res);
       if (!res.ok) process.exitCode = 1;
     });

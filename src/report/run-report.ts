@@ -7,7 +7,8 @@ import { Progress, formatDuration, stepLabel, type ProgressStream } from './prog
 import { Timeline, stepResults, type EventFields } from './timeline.js';
 
 export interface RunReportOptions {
-  artifactsDir: string;
+  /** Where timeline.json, junit.xml and collected evidence go; without it, progress only. */
+  artifactsDir?: string;
   lab: string;
   scenario: string;
   /** Print nothing (files are still written). */
@@ -22,8 +23,9 @@ export interface RunReportOptions {
 
 export interface RunResult {
   ok: boolean;
-  timeline: string;
-  junit: string;
+  /** Written only when the report has an artifacts dir. */
+  timeline?: string;
+  junit?: string;
 }
 
 /** What a thrown value says in a step-fail event: the one-line message, its kind, and a stack for bugs. */
@@ -87,14 +89,14 @@ export class StepHandle {
 
 /** Progress on the terminal plus timeline.json and junit.xml for one scenario run. */
 export class RunReport {
-  readonly artifactsDir: string;
+  readonly artifactsDir: string | undefined;
   readonly timeline: Timeline;
   readonly #progress: Progress;
   readonly #open = new Set<StepHandle>();
   #finished: Promise<RunResult> | undefined;
 
   constructor(opts: RunReportOptions) {
-    this.artifactsDir = path.resolve(opts.artifactsDir);
+    this.artifactsDir = opts.artifactsDir && path.resolve(opts.artifactsDir);
     this.timeline = new Timeline(opts.lab, opts.scenario, { now: opts.now });
     this.#progress = new Progress({ stream: opts.stream, quiet: opts.quiet, plain: opts.plain });
   }
@@ -155,11 +157,13 @@ export class RunReport {
 
   /** Copies evidence into the artifacts dir; each source that is missing becomes a warning, not an error. */
   async collect(files: readonly ArtifactSource[]): Promise<CollectResult> {
-    const result = await collectArtifacts(this.artifactsDir, files);
+    const dir = this.artifactsDir;
+    if (!dir) throw new Error('this report has no artifacts dir to collect into');
+    const result = await collectArtifacts(dir, files);
     for (const m of result.missing) this.warn(`artifact ${m.name} not collected: ${m.src}: ${m.reason}`, { src: m.src });
     this.timeline.record('info', 'run', {
       message: `collected ${result.copied.length} of ${files.length} artifacts`,
-      data: { copied: result.copied.map((p) => path.relative(this.artifactsDir, p)) },
+      data: { copied: result.copied.map((p) => path.relative(dir, p)) },
     });
     return result;
   }
@@ -173,10 +177,11 @@ export class RunReport {
   async #finish(): Promise<RunResult> {
     for (const open of [...this.#open]) open.fail(new Error('still running when the run finished'));
     const doc = this.timeline.finish();
+    this.#progress.summary(doc.ok, this.#summaryText(Date.parse(doc.finishedAt ?? doc.startedAt) - Date.parse(doc.startedAt)));
+    if (!this.artifactsDir) return { ok: doc.ok };
     const files = { timeline: path.join(this.artifactsDir, 'timeline.json'), junit: path.join(this.artifactsDir, 'junit.xml') };
     await this.timeline.write(files.timeline);
     await writeFile(files.junit, toJUnit([doc]));
-    this.#progress.summary(doc.ok, this.#summaryText(Date.parse(doc.finishedAt ?? doc.startedAt) - Date.parse(doc.startedAt)));
     return { ok: doc.ok, ...files };
   }
 
@@ -185,7 +190,7 @@ export class RunReport {
     const failed = results.filter((r) => r.outcome === 'fail');
     const skipped = results.filter((r) => r.outcome === 'skip').length;
     const run = `${this.timeline.scenario} on ${this.timeline.lab}`;
-    const tail = `in ${formatDuration(ms)}; artifacts: ${this.artifactsDir}`;
+    const tail = `in ${formatDuration(ms)}${this.artifactsDir ? `; artifacts: ${this.artifactsDir}` : ''}`;
     if (failed.length) {
       const which = failed.map((r) => [r.node, r.step].filter(Boolean).join(' ')).join(', ');
       return `${run} failed: ${failed.length} of ${results.length} steps (${which}) ${tail}`;

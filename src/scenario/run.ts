@@ -65,11 +65,11 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
 };
 
 /** Copies every piece of evidence into the artifacts dir while the lab still exists. */
-async function gatherEvidence(lab: LabSpec, report: RunReport): Promise<void> {
+async function gatherEvidence(lab: LabSpec, report: RunReport, dir: string): Promise<void> {
   const p = labPaths(lab.id);
   const leases = await dhcpLeases(labObjectNames(lab).network).catch(() => []);
-  await fs.mkdir(report.artifactsDir, { recursive: true });
-  await fs.writeFile(path.join(report.artifactsDir, 'leases.json'), `${JSON.stringify(leases, null, 2)}\n`);
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, 'leases.json'), `${JSON.stringify(leases, null, 2)}\n`);
   const rendered = renderedFiles(lab);
   await report.collect([
     { src: p.requestLog, name: 'matchbox-requests.jsonl' },
@@ -97,7 +97,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     // A failed step has reported itself with its evidence; anything else is reported here.
     if (report.ok) report.start('run', undefined).fail(err);
   } finally {
-    await gatherEvidence(opts.lab, report).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
+    await gatherEvidence(opts.lab, report, opts.artifactsDir).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
     if (!opts.keep) await report.step('down', undefined, () => down(opts.lab.id)).catch(() => {});
     await report.finish();
   }

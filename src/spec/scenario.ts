@@ -31,11 +31,31 @@ const duration = z
   .regex(/^\d+(s|m)$/, { message: 'not a duration: write seconds or minutes, e.g. 90s or 5m' })
   .transform((d) => Number(d.slice(0, -1)) * (d.endsWith('m') ? 60 : 1));
 
-const Step = z.union([
-  z.literal('up').transform(() => ({ kind: 'up' as const })),
-  z.strictObject({ wait: z.enum(WAIT_STAGES), timeout: duration.default(60) }).transform((s) => ({ kind: 'wait' as const, stage: s.wait, timeoutS: s.timeout })),
-  z.strictObject({ check: z.enum(CHECK_NAMES) }).transform((s) => ({ kind: 'check' as const, check: s.check })),
-]);
+/**
+ * A step is `up`, `{wait: <stage>, timeout: 90s}` or `{check: <name>}`. Bare words become
+ * `{word: true}` so every step is one strict object: a typo then gets "unknown field" or
+ * "did you mean", where a union would only say "invalid input".
+ */
+const Step = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? { [v]: true } : v),
+    z.strictObject({
+      up: z.literal(true).optional(),
+      wait: z.enum(WAIT_STAGES).optional(),
+      timeout: duration.optional(),
+      check: z.enum(CHECK_NAMES).optional(),
+    }),
+  )
+  .superRefine((s, ctx) => {
+    const kinds = (['up', 'wait', 'check'] as const).filter((k) => s[k] !== undefined);
+    if (kinds.length !== 1) ctx.addIssue({ code: 'custom', message: `a step is exactly one of up, wait, check (got ${kinds.join(', ') || 'none'})`, path: [] });
+    if (s.timeout !== undefined && !s.wait) ctx.addIssue({ code: 'custom', message: 'timeout belongs to a wait step', path: ['timeout'] });
+  })
+  .transform((s): ScenarioStep => {
+    if (s.wait) return { kind: 'wait', stage: s.wait, timeoutS: s.timeout ?? 60 };
+    if (s.check) return { kind: 'check', check: s.check };
+    return { kind: 'up' };
+  });
 
 const ScenarioFile = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/),

@@ -21,12 +21,12 @@ export async function assertNothingLeft(t: ExecutionContext, id: string): Promis
   t.true(isEmpty(left), `lab ${id} left behind: ${JSON.stringify(left)}`);
 }
 
-export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

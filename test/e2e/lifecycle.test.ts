@@ -1,6 +1,8 @@
 import test from 'ava';
 import { assertNothingLeft, cli, libvirtReason, until } from './helpers.js';
+import fs from 'node:fs';
 import { findLabObjects } from '../../src/lab/down.js';
+import { labPaths } from '../../src/lab/paths.js';
 
 const LAB = 'test/e2e/labs/life.yaml';
 const skip = await libvirtReason();
@@ -37,7 +39,7 @@ e2e('up is idempotent and down removes everything', async (t) => {
   t.is(s.network, 'active');
   t.is(s.bootServer, 'running');
   t.is(s.nodes[0]!.state, 'running');
-  t.is(s.nodes[0]!.mac, '52:54:00:c3:61:77');
+  t.is(s.nodes[0]!.mac, '52:54:00:d7:99:c7');
 
   const down = await cli(['down', 'life']);
   t.is(down.exitCode, 0, String(down.all));
@@ -46,8 +48,8 @@ e2e('up is idempotent and down removes everything', async (t) => {
 
 e2e('Ctrl-C during up cleans up', async (t) => {
   const up = cli(['up', LAB]);
-  // Interrupt once the lab has started creating objects.
-  await until(async () => ((await findLabObjects('life')).network ? true : undefined), 120_000);
+  // Interrupt as soon as the lab has started creating things (its state dir comes first).
+  await until(async () => (fs.existsSync(labPaths('life').root) ? true : undefined), 120_000, 20);
   up.kill('SIGINT');
   const r = await up;
   t.is(r.exitCode, 130, String(r.all));

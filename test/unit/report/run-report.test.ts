@@ -53,7 +53,7 @@ test('a run with concurrent node steps, a failure and a skip ends in timeline.js
   t.deepEqual(result, { ok: false, timeline: path.join(artifacts, 'timeline.json'), junit: path.join(artifacts, 'junit.xml') });
   t.is(await report.finish(), result, 'finish() runs once');
 
-  const doc = JSON.parse(await readFile(result.timeline, 'utf8')) as TimelineDoc;
+  const doc = JSON.parse(await readFile(result.timeline!, 'utf8')) as TimelineDoc;
   t.false(doc.ok);
   t.deepEqual(
     doc.events.map((e) => `${e.kind} ${e.step}${e.node ? ` ${e.node}` : ''}`),
@@ -76,7 +76,7 @@ test('a run with concurrent node steps, a failure and a skip ends in timeline.js
   t.deepEqual(fail.data, { error: 'LabError' });
   t.is(await readFile(path.join(artifacts, 'console', 'node2.log'), 'utf8'), 'iPXE 1.21.1\nNo configuration methods succeeded\n');
 
-  const xml = await readFile(result.junit, 'utf8');
+  const xml = await readFile(result.junit!, 'utf8');
   t.true(XMLValidator.validate(xml) === true);
   const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites.testsuite;
   t.like(suite, { name: 'pxe-boot', tests: '4', failures: '1', skipped: '1' });
@@ -119,8 +119,8 @@ test('quiet mode prints nothing and still writes both files', async (t) => {
   const result = await report.finish();
   t.true(result.ok);
   t.is(out.text, '');
-  t.true(JSON.parse(await readFile(result.timeline, 'utf8')).ok);
-  t.regex(await readFile(result.junit, 'utf8'), /<testsuite name="pxe-boot"[^>]* tests="1" failures="0"/);
+  t.true(JSON.parse(await readFile(result.timeline!, 'utf8')).ok);
+  t.regex(await readFile(result.junit!, 'utf8'), /<testsuite name="pxe-boot"[^>]* tests="1" failures="0"/);
 });
 
 test('collectArtifacts copies files and directories, notes missing sources, keeps names inside the dir', async (t) => {
@@ -140,4 +140,14 @@ test('collectArtifacts copies files and directories, notes missing sources, keep
   t.is(await readFile(path.join(out, 'matchbox', 'groups', 'node1.json'), 'utf8'), '{"id":"node1"}');
   t.deepEqual(result.missing, [{ src: path.join(src, 'nope.log'), name: 'console/nope.log', reason: 'not found' }]);
   await t.throwsAsync(collectArtifacts(out, [{ src: path.join(src, 'requests.jsonl'), name: '../escape' }]), { message: /inside/ });
+});
+
+test('without an artifacts dir a report shows progress and writes no files', async (t) => {
+  const lines: string[] = [];
+  const report = new RunReport({ lab: 'mini', scenario: 'up', plain: true, stream: { write: (c: string) => lines.push(c) } });
+  await report.step('network', undefined, async () => 'created');
+  const result = await report.finish();
+  t.deepEqual(result, { ok: true });
+  t.regex(lines.join(''), /up on mini passed: 1 steps ok in \d+ms\n/);
+  await t.throwsAsync(report.collect([{ src: '/etc/hostname', name: 'x' }]), { message: /no artifacts dir/ });
 });
