@@ -10,7 +10,11 @@ export interface DomainContext {
 /** i440fx is the plainest BIOS machine; q35 is what OVMF's descriptors and UEFI guests expect. */
 function addOs(dom: XmlElement, node: NodeSpec): void {
   if (node.firmware === 'bios') {
-    dom.ele('os').ele('type', { arch: 'x86_64', machine: 'pc' }).txt('hvm');
+    const os = dom.ele('os');
+    os.ele('type', { arch: 'x86_64', machine: 'pc' }).txt('hvm');
+    // SeaBIOS's serial console: the firmware's and iPXE's own output (DHCP, each HTTP fetch)
+    // lands in the console log, the first evidence to read when a node never boots.
+    os.ele('bios', { useserial: 'yes' });
     return;
   }
   // firmware='efi' lets libvirt pick OVMF from /usr/share/qemu/firmware; asking for no secure boot

@@ -37,6 +37,9 @@ export function ipxeChainOptions(lab: Pick<LabSpec, 'bootServer'>): string[] {
     `dhcp-boot=tag:!ipxe,tag:efi64,${UEFI_IPXE}`,
     // iPXE itself goes straight to the boot server over HTTP.
     `dhcp-boot=tag:ipxe,${bootScriptUrl(lab)}`,
+    // iPXE's encapsulated option 175, setting no-pxedhcp (sub-option 0xb0) to 1: there is no
+    // ProxyDHCP server here, so iPXE need not wait seconds for one before taking the offer.
+    'dhcp-option=tag:ipxe,175,b0:01:01',
   ];
 }
 
@@ -51,6 +54,12 @@ function hostsByIp(entries: DnsHost[]): Map<string, string[]> {
   return byIp;
 }
 
+/** fd6d:6574:616c ("metal") + the subnet's 2nd and 3rd octets: 172.19.0.0/24 -> fd6d:6574:616c:1300::1. */
+export function labIpv6Gateway(lab: LabSpec): string {
+  const [, b, c] = lab.network.subnet.split('.').map(Number) as [number, number, number];
+  return `fd6d:6574:616c:${((b << 8) | c).toString(16)}::1`;
+}
+
 /**
  * The lab network: a bridge with libvirt's dnsmasq doing DNS for the lab domain, DHCP with one
  * reservation per node, TFTP for the iPXE binaries and the iPXE chain. Isolated unless the lab
@@ -62,7 +71,10 @@ export function renderNetworkXml(lab: LabSpec, paths: { tftpRoot: string }): str
   root.ele('name').txt(labObjectNames(lab).network);
   addLabMetadata(root, lab);
   if (net.nat) root.ele('forward', { mode: 'nat' });
-  root.ele('bridge', { name: net.bridge, stp: 'on', delay: '0' });
+  // STP off: the lab bridge has no loops to break, and with STP on each new VM port spends the
+  // kernel's minimum forward delay in listening and learning while iPXE holds its DHCP back:
+  // about 4 s more per boot, measured here.
+  root.ele('bridge', { name: net.bridge, stp: 'off', delay: '0' });
   // localOnly: queries for the lab domain are answered here or fail, never forwarded upstream.
   root.ele('domain', { name: net.domain, localOnly: 'yes' });
 
@@ -84,6 +96,12 @@ export function renderNetworkXml(lab: LabSpec, paths: { tftpRoot: string }): str
     // only bounds how long a destroyed node's entry lingers in libvirt's lease list.
     dhcp.ele('host', { mac: node.mac, ip: node.ip, name: node.name }).ele('lease', { expiry: '1', unit: 'hours' });
   }
+
+  // iPXE configures IPv6 beside DHCPv4 and waits for both: with no router advertisement on the
+  // bridge it sends router solicitations for ~13 s before it fetches anything. An IPv6 prefix
+  // makes libvirt's dnsmasq advertise one, and iPXE goes on at once. The prefix is a ULA derived
+  // from the IPv4 subnet, so labs side by side get distinct ones; nothing is routed.
+  root.ele('ip', { family: 'ipv6', address: labIpv6Gateway(lab), prefix: '64' });
 
   const options = root.ele(DNSMASQ_XMLNS, 'dnsmasq:options');
   for (const value of ipxeChainOptions(lab)) options.ele(DNSMASQ_XMLNS, 'dnsmasq:option', { value });

@@ -15,6 +15,8 @@ export interface DhcpAnswer {
   ip: string;
   /** The BOOTP `file` field, where dnsmasq puts the dhcp-boot filename. */
   bootFile: string;
+  /** Option 175 (iPXE's encapsulated settings) as hex, when the server sent it. */
+  ipxeEncap?: string;
 }
 
 export interface DhcpClient {
@@ -104,7 +106,7 @@ export class DhcpBench {
     const [server, client] = [`${tag}s`, `${tag}c`];
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ml-dhcp-'));
     const net = parseXml(networkXml);
-    const gateway = one(net, 'ip');
+    const gateway = all(net, 'ip').find((e) => e.getAttribute('family') !== 'ipv6')!;
     try {
       await ip('netns', 'add', server);
       await ip('netns', 'add', client);
@@ -117,7 +119,7 @@ export class DhcpBench {
       await fs.writeFile(confFile, `${options.join('\n')}\n`);
       await fs.writeFile(
         path.join(dir, 'udhcpc.sh'),
-        '#!/bin/sh\n[ "$1" = bound ] && echo "ANSWER ip=$ip boot_file=$boot_file"\nexit 0\n',
+        '#!/bin/sh\n[ "$1" = bound ] && echo "ANSWER ip=$ip boot_file=$boot_file opt175=$opt175"\nexit 0\n',
         { mode: 0o755 },
       );
       const dnsmasq = execa('ip', ['netns', 'exec', server, 'dnsmasq', ...dnsmasqArgs(networkXml, server, confFile)]);
@@ -139,14 +141,14 @@ export class DhcpBench {
     await ip('-n', this.client, 'link', 'set', this.client, 'down');
     await ip('-n', this.client, 'link', 'set', this.client, 'address', c.mac);
     await ip('-n', this.client, 'link', 'set', this.client, 'up');
-    const args = ['-i', this.client, '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', path.join(this.dir, 'udhcpc.sh')];
+    const args = ['-i', this.client, '-f', '-q', '-n', '-t', '5', '-T', '1', '-O', '175', '-s', path.join(this.dir, 'udhcpc.sh')];
     args.push('-x', `0x5d:${c.arch.toString(16).padStart(4, '0')}`);
     if (c.userClass) args.push('-x', `0x4d:${Buffer.from(c.userClass).toString('hex')}`);
     if (c.vendorClass) args.push('-V', c.vendorClass);
     const r = await execa('ip', ['netns', 'exec', this.client, 'busybox', 'udhcpc', ...args], { timeout: 30_000 });
-    const m = /ANSWER ip=(\S*) boot_file=(\S*)/.exec(r.stdout);
+    const m = /ANSWER ip=(\S*) boot_file=(\S*) opt175=(\S*)/.exec(r.stdout);
     if (!m) throw new Error(`no lease: ${r.stdout}\n${r.stderr}`);
-    return { ip: m[1] ?? '', bootFile: m[2] ?? '' };
+    return { ip: m[1] ?? '', bootFile: m[2] ?? '', ...(m[3] ? { ipxeEncap: m[3] } : {}) };
   }
 
   async stop(): Promise<void> {

@@ -36,14 +36,15 @@ serial('a UEFI PXE ROM (arch 9) gets ipxe.efi', async (t) => {
   t.deepEqual(a, { ip: node2.ip, bootFile: UEFI_IPXE });
 });
 
-serial('iPXE on BIOS is sent to the boot server over HTTP', async (t) => {
+serial('iPXE on BIOS is sent to the boot server over HTTP, told not to wait for ProxyDHCP', async (t) => {
   const a = await bench!.ask({ mac: node1.mac, arch: 0, userClass: 'iPXE' });
-  t.deepEqual(a, { ip: node1.ip, bootFile: url });
+  // Option 175 carrying sub-option 0xb0 (no-pxedhcp), length 1, value 1.
+  t.deepEqual(a, { ip: node1.ip, bootFile: url, ipxeEncap: 'b00101' });
 });
 
 serial('iPXE on UEFI is sent to the boot server too, not back to ipxe.efi', async (t) => {
   const a = await bench!.ask({ mac: node2.mac, arch: 7, userClass: 'iPXE' });
-  t.deepEqual(a, { ip: node2.ip, bootFile: url });
+  t.deepEqual(a, { ip: node2.ip, bootFile: url, ipxeEncap: 'b00101' });
 });
 
 serial('an unknown MAC gets an address from the dynamic range', async (t) => {

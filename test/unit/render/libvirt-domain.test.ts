@@ -48,11 +48,12 @@ test('metadata tags the domain with lab id, node name and role', (t) => {
   }
 });
 
-test('BIOS nodes get i440fx and no firmware selection', (t) => {
+test('BIOS nodes get i440fx, no firmware selection, and SeaBIOS on the serial console', (t) => {
   const os = one(render(bios, 'tcg'), 'os');
   t.is(os.getAttribute('firmware'), null);
   t.is(one(os, 'type').getAttribute('machine'), 'pc');
   t.is(all(os, 'firmware').length, 0);
+  t.is(one(os, 'bios').getAttribute('useserial'), 'yes');
 });
 
 test('UEFI nodes get q35, firmware=efi and secure boot off', (t) => {

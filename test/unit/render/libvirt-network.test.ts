@@ -37,7 +37,7 @@ test('name, bridge, metadata and DNS domain come from the lab', (t) => {
   const bridge = one(net, 'bridge');
   t.deepEqual(
     ['name', 'stp', 'delay'].map((a) => bridge.getAttribute(a)),
-    ['ml-mini0', 'on', '0'],
+    ['ml-mini0', 'off', '0'],
   );
   t.is(one(net, 'ml:lab').getAttribute('id'), 'mini');
   t.is(one(net, 'ml:lab').getAttribute('xmlns:ml'), LAB_XMLNS);
@@ -63,12 +63,21 @@ test('no <dns> element when the lab has no DNS entries', (t) => {
 });
 
 test('gateway, prefix, TFTP root and DHCP range', (t) => {
-  const ip = one(render(miniLab()), 'ip');
+  const [ip, ...rest] = all(render(miniLab()), 'ip') as [ReturnType<typeof one>, ...ReturnType<typeof one>[]];
+  t.is(rest.length, 1, 'the IPv4 address, then the IPv6 one');
   t.is(ip.getAttribute('address'), '172.19.0.1');
   t.is(ip.getAttribute('prefix'), '24');
   t.is(one(ip, 'tftp').getAttribute('root'), miniPaths.tftpRoot);
   const range = one(ip, 'range');
   t.deepEqual([range.getAttribute('start'), range.getAttribute('end')], ['172.19.0.50', '172.19.0.99']);
+});
+
+test('an IPv6 ULA prefix derived from the subnet, for router advertisements, with no DHCPv6', (t) => {
+  const v6 = all(render(miniLab()), 'ip').filter((e) => e.getAttribute('family') === 'ipv6');
+  t.is(v6.length, 1);
+  t.is(v6[0]!.getAttribute('address'), 'fd6d:6574:616c:1300::1');
+  t.is(v6[0]!.getAttribute('prefix'), '64');
+  t.is(all(v6[0]!, 'dhcp').length, 0);
 });
 
 test('every node has exactly one DHCP reservation with a 1h lease', (t) => {
