@@ -94,7 +94,7 @@ export function registerLabCommands(program: Command): void {
         return;
       }
       const { default: Table } = await import('cli-table3');
-      const table = new Table({ head: ['node', 'role', 'state', 'mac', 'ip', 'lease', 'last boot request', 'stage'], style: { head: [] } });
+      const table = new Table({ head: ['node', 'role', 'state', 'mac', 'ip', 'lease', 'last boot request', 'stage'], style: { head: [], border: [] } });
       for (const n of s.nodes) {
         const last = n.lastRequest ? `${n.lastRequest.path} ${n.lastRequest.status} ${n.lastRequest.time.slice(11, 19)}` : '-';
         table.push([n.node, n.role, n.state, n.mac, n.ip, n.lease ?? '-', last, n.stage]);
