@@ -1,19 +1,12 @@
 import { execa, type ResultPromise } from 'execa';
 import type { ExecutionContext } from 'ava';
 import { selfCommand } from '../../src/lab/self.js';
-import { virsh } from '../../src/libvirt/virsh.js';
 import { findLabObjects, isEmpty } from '../../src/lab/down.js';
 
 /** Runs the metal-lab CLI from sources, as a user would run it. */
 export function cli(args: string[], opts: { reject?: boolean } = {}): ResultPromise {
   const self = selfCommand();
   return execa(self.file, [...self.args, ...args], { reject: opts.reject ?? false, all: true, env: { CI: '1' } });
-}
-
-/** e2e tests need a reachable libvirtd; .ci/run starts one, elsewhere the tests say why they skip. */
-export async function libvirtReason(): Promise<string | undefined> {
-  const r = await virsh(['uri'], { check: false }).catch((e: Error) => ({ exitCode: 1, stderr: e.message }));
-  return r.exitCode === 0 ? undefined : `libvirtd is not reachable (${r.stderr.trim()}): run ./metal-lab setup`;
 }
 
 export async function assertNothingLeft(t: ExecutionContext, id: string): Promise<void> {

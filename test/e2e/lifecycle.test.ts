@@ -1,16 +1,15 @@
 import test from 'ava';
-import { assertNothingLeft, cli, libvirtReason, until } from './helpers.js';
+import { assertNothingLeft, cli, until } from './helpers.js';
+import { libvirtTest } from '../support/libvirt.js';
 import fs from 'node:fs';
 import { findLabObjects } from '../../src/lab/down.js';
 import { labPaths } from '../../src/lab/paths.js';
 
 const LAB = 'test/e2e/labs/life.yaml';
-const skip = await libvirtReason();
-if (skip) console.log(`e2e lifecycle skipped: ${skip}`);
-const e2e = skip ? test.skip : test.serial;
+const e2e = await libvirtTest('e2e lifecycle', { serial: true });
 
 test.before(async () => {
-  if (!skip) await cli(['down', 'life']);
+  await cli(['down', 'life']);
 });
 
 e2e('bad input: one line naming file, field and fix, exit 2, nothing created', async (t) => {

@@ -1,12 +1,10 @@
-import test from 'ava';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { assertNothingLeft, cli, libvirtReason } from './helpers.js';
+import { assertNothingLeft, cli } from './helpers.js';
+import { libvirtTest } from '../support/libvirt.js';
 
-const skip = await libvirtReason();
-if (skip) console.log(`e2e pxe-boot skipped: ${skip}`);
-const e2e = skip ? test.skip : test;
+const e2e = await libvirtTest('e2e pxe-boot');
 
 interface Timeline {
   ok: boolean;

@@ -8,8 +8,10 @@ import { virsh } from '../../../src/libvirt/virsh.js';
 import { renderDomainXml } from '../../../src/render/libvirt-domain.js';
 import { LAB_XMLNS, labObjectNames, type Accel, type NodeSpec } from '../../../src/spec/types.js';
 import { miniLab, miniPaths } from './fixtures.js';
-import { libvirtUnavailable } from './libvirt-available.js';
+import { libvirtTest } from '../../support/libvirt.js';
 import { all, one, parseXml, type El } from './xml-query.js';
+
+const withLibvirt = await libvirtTest('libvirt-domain');
 
 const lab = miniLab();
 const [bios, uefi] = lab.nodes as [NodeSpec, NodeSpec];
@@ -136,13 +138,7 @@ async function qemuArgv(xml: string, dir: string): Promise<string> {
   return (await virsh(['domxml-to-native', 'qemu-argv', file], { timeoutMs: 300_000 })).stdout;
 }
 
-test('libvirt turns a UEFI TCG node into OVMF without secure boot, -cpu max, disk boot first', async (t) => {
-  const unavailable = await libvirtUnavailable();
-  if (unavailable) {
-    t.log(`skipped: ${unavailable}`);
-    t.pass();
-    return;
-  }
+withLibvirt('libvirt turns a UEFI TCG node into OVMF without secure boot, -cpu max, disk boot first', async (t) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ml-render-'));
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const argv = await qemuArgv(renderXml(uefi, 'tcg'), dir);

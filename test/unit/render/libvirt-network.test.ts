@@ -14,8 +14,10 @@ import {
 } from '../../../src/render/libvirt-network.js';
 import { LAB_XMLNS, labObjectNames, type LabSpec } from '../../../src/spec/types.js';
 import { miniLab, miniPaths } from './fixtures.js';
-import { libvirtUnavailable } from './libvirt-available.js';
+import { libvirtTest } from '../../support/libvirt.js';
 import { all, one, parseXml } from './xml-query.js';
+
+const withLibvirt = await libvirtTest('libvirt-network');
 
 const render = (lab: LabSpec) => parseXml(renderNetworkXml(lab, { tftpRoot: miniPaths.tftpRoot }));
 const optionValues = (xml: string) => all(parseXml(xml), 'dnsmasq:option').map((o) => o.getAttribute('value'));
@@ -116,13 +118,7 @@ test('tftpFiles lists Debian ipxe binaries that exist on this host', (t) => {
   }
 });
 
-test('libvirt accepts the rendered network (net-define, then undefine)', async (t) => {
-  const unavailable = await libvirtUnavailable();
-  if (unavailable) {
-    t.log(`skipped: ${unavailable}`);
-    t.pass();
-    return;
-  }
+withLibvirt('libvirt accepts the rendered network (net-define, then undefine)', async (t) => {
   const suffix = randomBytes(3).toString('hex').slice(0, 5);
   const base = miniLab();
   // A throwaway name and bridge, so a real lab's network on this host is never touched.

@@ -7,8 +7,10 @@ import { virsh } from '../../../src/libvirt/virsh.js';
 import { renderPoolXml, renderVolumeXml } from '../../../src/render/libvirt-pool.js';
 import { labObjectNames } from '../../../src/spec/types.js';
 import { miniLab, miniPaths } from './fixtures.js';
-import { libvirtUnavailable } from './libvirt-available.js';
+import { libvirtTest } from '../../support/libvirt.js';
 import { one, parseXml } from './xml-query.js';
+
+const withLibvirt = await libvirtTest('libvirt-pool');
 
 const GiB = 1024 ** 3;
 
@@ -29,13 +31,7 @@ test('volume: qcow2 named for the node, sized from diskGiB', (t) => {
   }
 });
 
-test('libvirt creates the pool and a volume of the right size and format from them', async (t) => {
-  const unavailable = await libvirtUnavailable();
-  if (unavailable) {
-    t.log(`skipped: ${unavailable}`);
-    t.pass();
-    return;
-  }
+withLibvirt('libvirt creates the pool and a volume of the right size and format from them', async (t) => {
   const lab = { ...miniLab(), id: `rendertest-${randomBytes(3).toString('hex').slice(0, 5)}` };
   const node = lab.nodes[1]!;
   const names = labObjectNames(lab);
