@@ -20,6 +20,7 @@ export const DEBIAN_PACKAGES = [
   'cpio', // initramfs archives
   'iproute2', // route and address checks
   'libxml2-utils', // xmllint, which virt-xml-validate runs
+  'busybox-static', // udhcpc, a DHCP client the iPXE chain test poses as a boot ROM with
   'ca-certificates',
 ] as const;
 
