@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { SpecError } from '../errors.js';
-import { describeIssue, firstIssue, formatPath } from './lab-issues.js';
+import { describeIssue, firstIssue, formatPath } from './field-problems.js';
 import { parseYamlSource, type FieldPath } from './yaml-source.js';
 
 /** Throws the one-line SpecError for a field, with the field's line and column when known. */
