@@ -18,7 +18,7 @@ async function runPxeBoot(lab: string, dir: string): Promise<{ exitCode?: number
   return { exitCode: r.exitCode, output: String(r.all), timeline };
 }
 
-e2e('pxe-boot on lab/mini.yaml, with a second lab side by side; down leaves nothing', async (t) => {
+e2e('pxe-boot on lab/mini.yaml (BIOS), with a second lab (UEFI) side by side; down leaves nothing', async (t) => {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-e2e-'));
   await Promise.all([cli(['down', 'mini']), cli(['down', 'side'])]);
   const [mini, side] = await Promise.all([runPxeBoot('mini', path.join(tmp, 'mini')), runPxeBoot('test/e2e/labs/side.yaml', path.join(tmp, 'side'))]);
