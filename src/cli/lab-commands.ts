@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { LabError } from '../errors.js';
-import { DEFAULT_LAB, existingLab, labFromArg, labIdFromArg, nodeOf } from './resolve.js';
+import { DEFAULT_LAB } from './defaults.js';
 
 const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -39,6 +39,7 @@ export function registerLabCommands(program: Command): void {
     .option('--json', 'print the checks as JSON')
     .action(async (labArg: string | undefined, opts: { json?: boolean }) => {
       const { runDoctor } = await import('../preflight/doctor.js');
+      const { labFromArg } = await import('./resolve.js');
       const checks = await runDoctor({ lab: labArg ? await labFromArg(labArg) : undefined });
       if (opts.json) printJson(checks);
       else for (const c of checks) console.log(`${c.ok ? 'OK  ' : 'FAIL'}  ${c.name.padEnd(12)} ${c.detail}${!c.ok && c.fix ? `  -> fix: ${c.fix}` : ''}`);
@@ -52,6 +53,7 @@ export function registerLabCommands(program: Command): void {
     .option('--json', 'print what changed as JSON')
     .action(async (labArg: string, opts: { json?: boolean }) => {
       const signal = interruptible();
+      const { labFromArg } = await import('./resolve.js');
       const lab = await labFromArg(labArg);
       const [{ ensureHost }, { up }, { RunReport }] = await Promise.all([
         import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'),
@@ -74,7 +76,7 @@ export function registerLabCommands(program: Command): void {
     .argument('[lab]', 'lab id, file or name', DEFAULT_LAB)
     .option('--json', 'print what was removed as JSON')
     .action(async (labArg: string, opts: { json?: boolean }) => {
-      const { down } = await import('../lab/down.js');
+      const [{ down }, { labIdFromArg }] = await Promise.all([import('../lab/down.js'), import('./resolve.js')]);
       const id = await labIdFromArg(labArg);
       const r = await down(id);
       if (opts.json) printJson({ lab: id, ...r });
@@ -87,7 +89,7 @@ export function registerLabCommands(program: Command): void {
     .argument('[lab]', 'lab id, file or name')
     .option('--json', 'print as JSON')
     .action(async (labArg: string | undefined, opts: { json?: boolean }) => {
-      const { labStatus } = await import('../lab/status.js');
+      const [{ labStatus }, { existingLab }] = await Promise.all([import('../lab/status.js'), import('./resolve.js')]);
       const s = await labStatus(await existingLab(labArg));
       if (opts.json) {
         printJson(s);
@@ -109,7 +111,7 @@ export function registerLabCommands(program: Command): void {
     .argument('<node>')
     .option('--lab <lab>', 'lab id, file or name')
     .action(async (nodeName: string, opts: { lab?: string }) => {
-      const { labPaths } = await import('../lab/paths.js');
+      const [{ labPaths }, { existingLab, nodeOf }] = await Promise.all([import('../lab/paths.js'), import('./resolve.js')]);
       const lab = await existingLab(opts.lab);
       const file = labPaths(lab.id).console(nodeOf(lab, nodeName).name);
       if (!fs.existsSync(file)) throw new LabError(`no console log for ${nodeName} in lab ${lab.id}`, 'bring the lab up first: metal-lab up', 2);
@@ -122,7 +124,9 @@ export function registerLabCommands(program: Command): void {
     .argument('<node>')
     .option('--lab <lab>', 'lab id, file or name')
     .action(async (nodeName: string, opts: { lab?: string }) => {
-      const [{ attachConsole }, { labObjectNames }] = await Promise.all([import('../libvirt/domain.js'), import('../spec/types.js')]);
+      const [{ attachConsole }, { labObjectNames }, { existingLab, nodeOf }] = await Promise.all([
+        import('../libvirt/domain.js'), import('../spec/types.js'), import('./resolve.js'),
+      ]);
       const lab = await existingLab(opts.lab);
       process.exitCode = await attachConsole(labObjectNames(lab).domain(nodeOf(lab, nodeName).name));
     });
@@ -137,8 +141,8 @@ export function registerLabCommands(program: Command): void {
     .option('--json', 'plain progress on stderr, the result as JSON on stdout')
     .action(async (scenarioArg: string, opts: { lab?: string; keep?: boolean; artifacts?: string; json?: boolean }) => {
       const signal = interruptible();
-      const [{ loadScenario, resolveScenarioFile }, { runScenario }, { ensureHost }] = await Promise.all([
-        import('../spec/scenario.js'), import('../scenario/run.js'), import('../setup/host.js'),
+      const [{ loadScenario, resolveScenarioFile }, { runScenario }, { ensureHost }, { labFromArg }] = await Promise.all([
+        import('../spec/scenario.js'), import('../scenario/run.js'), import('../setup/host.js'), import('./resolve.js'),
       ]);
       const scenario = await loadScenario(resolveScenarioFile(scenarioArg));
       const lab = await labFromArg(opts.lab ?? scenario.lab);

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import ipaddr from 'ipaddr.js';
 import { LabError } from '../errors.js';
-import { startMatchboxServer } from '../matchbox/server.js';
 
 /** Parses `IP:PORT` or `[IPv6]:PORT`; the host must be a literal address so we bind exactly it. */
 export function parseAddress(address: string): { host: string; port: number } {
@@ -28,6 +27,8 @@ export function registerMatchbox(program: Command): void {
     .option('--request-log <file>', 'append a JSON line per request to this file')
     .action(async (opts: { data: string; assets: string; address: string; requestLog?: string }) => {
       const { host, port } = parseAddress(opts.address);
+      // Loaded here, not at the top: every other command would pay for the server's modules.
+      const { startMatchboxServer } = await import('../matchbox/server.js');
       const server = await startMatchboxServer({ dataDir: opts.data, assetsDir: opts.assets, host, port, requestLog: opts.requestLog });
       console.log(`matchbox: serving ${opts.data} at ${server.url}`);
       await new Promise<void>((resolve) => {

@@ -1,26 +1,24 @@
-import fs from 'node:fs';
-import { loadLab, resolveLabFile } from '../spec/lab.js';
 import { knownLabIds, readLabState } from '../lab/state.js';
 import { LabError } from '../errors.js';
 import type { LabSpec } from '../spec/types.js';
-
-export const DEFAULT_LAB = 'mini';
+import { DEFAULT_LAB } from './defaults.js';
 
 /** A lab argument is a lab file path or a short name from lab/ (default: mini). */
-export function labFromArg(arg = DEFAULT_LAB): Promise<LabSpec> {
-  return loadLab(resolveLabFile(arg));
+export async function labFromArg(arg = DEFAULT_LAB): Promise<LabSpec> {
+  // Loaded on demand: the YAML and schema modules are most of a quick command's start-up.
+  const { loadLab } = await import('../spec/lab.js');
+  return loadLab(arg);
 }
 
 /**
- * The lab a command about an existing lab means: an id with state on this host, else a lab
- * file; with no argument, the only lab that is up (or the default).
+ * The lab a command about an existing lab means: a lab that is up, by id (as it was brought
+ * up), else a lab file; with no argument, the only lab that is up (or the default).
  */
 export async function existingLab(arg?: string): Promise<LabSpec> {
   const ids = await knownLabIds();
   const id = arg ?? (ids.length === 1 ? ids[0] : undefined);
   const state = id ? await readLabState(id) : undefined;
-  if (state && fs.existsSync(state.labFile)) return loadLab(state.labFile);
-  return labFromArg(arg);
+  return state?.lab ?? labFromArg(arg);
 }
 
 /** The id `down` should remove: it must work even when the lab file is gone or broken. */

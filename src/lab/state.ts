@@ -1,12 +1,13 @@
 import fs from 'node:fs/promises';
 import { labPaths, stateRoot } from './paths.js';
-import type { Accel } from '../spec/types.js';
+import type { Accel, LabSpec } from '../spec/types.js';
 import path from 'node:path';
 
 /** What `up` records about a lab, so later commands can find it by id alone. */
 export interface LabState {
   id: string;
-  labFile: string;
+  /** The lab as it was brought up: later commands use it even if the file changed since. */
+  lab: LabSpec;
   accel: Accel;
   timeoutScale: number;
   createdAt: string;

@@ -45,7 +45,7 @@ export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: Abor
   try {
     await steps.step('lab files', undefined, async () => {
       await writeLabFiles(lab, probe.accel, image);
-      await writeLabState({ id: lab.id, labFile: lab.file, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString() });
+      await writeLabState({ id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString() });
     });
     opts.signal?.throwIfAborted();
     changes.network = await steps.step('network', undefined, () => ensureNetwork(names.network, files.network));

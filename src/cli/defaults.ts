@@ -1,0 +1,2 @@
+/** The lab commands use when none is named: the small one CI runs. */
+export const DEFAULT_LAB = 'mini';
