@@ -21,6 +21,7 @@ export const DEBIAN_PACKAGES = [
   'iproute2', // route and address checks
   'libxml2-utils', // xmllint, which virt-xml-validate runs
   'busybox-static', // udhcpc, a DHCP client the iPXE chain test poses as a boot ROM with
+  'openssh-server', // a real sshd for the SSH tests
   'ca-certificates',
 ] as const;
 
