@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     lines.push(row('external Matchbox', theirs));
     lines.push(`\nratio metal-lab / external: ${(ours.rps / theirs.rps).toFixed(2)}x`);
   } else {
-    lines.push(`\nTo compare, serve ${dataDir} with the real Matchbox and rerun with MATCHBOX_URL=http://127.0.0.1:PORT (see README-matchbox.md).`);
+    lines.push(`\nTo compare, serve ${dataDir} with the real Matchbox and rerun with MATCHBOX_URL=http://127.0.0.1:PORT (see "Running the real Matchbox" in README.md).`);
   }
   console.log(lines.join('\n'));
   if (ours.non2xx > 0) {
