@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { LAB_ID } from '../spec/types.js';
 import { knownLabIds, readLabState } from '../lab/state.js';
 import { LabError } from '../errors.js';
 import type { LabSpec } from '../spec/types.js';
@@ -21,10 +23,15 @@ export async function existingLab(arg?: string): Promise<LabSpec> {
   return state?.lab ?? labFromArg(arg);
 }
 
-/** The id `down` should remove: it must work even when the lab file is gone or broken. */
+/**
+ * The id `down` should remove: a lab with state here, else the id in the named lab file, else
+ * the argument itself when it is an id (a lab killed before it wrote any state, its file gone).
+ */
 export async function labIdFromArg(arg = DEFAULT_LAB): Promise<string> {
   if ((await knownLabIds()).includes(arg)) return arg;
-  return (await labFromArg(arg)).id;
+  const { loadLab, resolveLabFile } = await import('../spec/lab.js');
+  if (LAB_ID.test(arg) && !fs.existsSync(resolveLabFile(arg))) return arg;
+  return (await loadLab(arg)).id;
 }
 
 export function nodeOf(lab: LabSpec, name: string) {

@@ -29,6 +29,9 @@ export async function virsh(
     throw new HostError('virsh is not installed', 'run ./metal-lab setup (or apt-get install libvirt-clients)');
   }
   const res = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? -1 };
+  if ((opts.check ?? true) && /failed to connect to the hypervisor/.test(res.stderr)) {
+    throw new HostError(`libvirtd is unreachable at ${LIBVIRT_URI}`, 'start it: virtlogd -d; libvirtd -d (or run ./metal-lab setup)');
+  }
   if ((opts.check ?? true) && res.exitCode !== 0) {
     throw new Error(`virsh ${args.join(' ')} failed (exit ${res.exitCode}): ${res.stderr.trim() || res.stdout.trim()}`);
   }

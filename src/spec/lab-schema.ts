@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { isIPv4, Subnet } from './ipv4.js';
 import { parseMac } from './mac.js';
+import { LAB_ID } from './types.js';
 
 /**
  * The shape of a lab file: types, formats, ranges, defaults, no unknown keys. Rules that relate
@@ -26,14 +27,13 @@ function named(re: RegExp, what: string, rule: string) {
   return checked((v) => (re.test(v) ? undefined : { problem: `"${v}" is not a valid ${what}`, fix: `use ${rule}` }));
 }
 
-const ID_RE = /^[a-z][a-z0-9-]{0,15}$/;
 // Linux caps interface names at 15 bytes (IFNAMSIZ - 1).
 const BRIDGE_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
 const NODE_RE = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
 const HOST_RE = new RegExp(`^(?=.{1,253}$)${LABEL}(\\.${LABEL})*$`);
 
-const labId = named(ID_RE, 'lab id', 'a lower-case letter then up to 15 of a-z, 0-9 and "-", e.g. mini');
+const labId = named(LAB_ID, 'lab id', 'a lower-case letter then up to 15 of a-z, 0-9 and "-", e.g. mini');
 const bridgeName = named(BRIDGE_RE, 'bridge name', '1-15 characters of a-z, A-Z, 0-9, "_", "." and "-", e.g. ml-mini0');
 const nodeName = named(NODE_RE, 'node name', 'a DNS label: lower-case letters, digits and "-", e.g. node1');
 const hostName = named(HOST_RE, 'DNS name', 'lower-case DNS labels joined by dots, e.g. cluster.example.com');

@@ -22,6 +22,9 @@ export interface DnsHost {
   ip: string;
 }
 
+/** A lab id: short enough to prefix libvirt object names and fit bridge-name limits. */
+export const LAB_ID = /^[a-z][a-z0-9-]{0,15}$/;
+
 export interface LabSpec {
   /** [a-z][a-z0-9-]{0,15}: prefixes every libvirt object, file and process of the lab. */
   id: string;

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { HostError } from '../errors.js';
+import { labPaths } from '../lab/paths.js';
+import { SERVICE_ACCOUNT_KEY } from './plan.js';
+
+/** Where a lab's PKI lives: inside its state dir, so `down` removes it with the lab. */
+export function pkiDir(labId: string): string {
+  return path.join(labPaths(labId).root, 'pki');
+}
+
+/** File names under the PKI dir. */
+export function pkiLayout(dir: string) {
+  return {
+    dir,
+    cert: (name: string) => path.join(dir, `${name}.crt`),
+    key: (name: string) => path.join(dir, `${name}.key`),
+    serviceAccountKey: path.join(dir, `${SERVICE_ACCOUNT_KEY}.key`),
+    serviceAccountPublic: path.join(dir, `${SERVICE_ACCOUNT_KEY}.pub`),
+    sshPrivate: path.join(dir, 'ssh', 'id_ed25519'),
+    sshPublic: path.join(dir, 'ssh', 'id_ed25519.pub'),
+  };
+}
+export type PkiLayout = ReturnType<typeof pkiLayout>;
+
+export const SECRET_MODE = 0o600;
+export const PUBLIC_MODE = 0o644;
+const DIR_MODE = 0o700;
+
+/** Creates `dir` and the given subdirs as 0700 (also tightening ones that already exist). */
+export async function ensurePrivateDirs(dir: string, subdirs: Iterable<string>): Promise<void> {
+  for (const d of [dir, ...[...subdirs].map((sub) => path.join(dir, sub))]) {
+    try {
+      await mkdir(d, { recursive: true, mode: DIR_MODE });
+      await setMode(d, DIR_MODE);
+    } catch (error) {
+      throw new HostError(
+        `cannot create the lab PKI dir ${d}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        'run metal-lab as the user that owns the state dir, or point METAL_LAB_HOME at a writable dir',
+      );
+    }
+  }
+}
+
+/** The file's text, or undefined when it does not exist. */
+export async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Writes through a temp file in the same dir and renames it over the target, so a reader (or a
+ * crash) never sees half a key; the temp file is created with the final mode, never wider.
+ */
+export async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, text, { mode, flag: 'wx' });
+    await setMode(tmp, mode); // the umask may have narrowed a public file's mode
+    await rename(tmp, file);
+  } catch (error) {
+    await unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Brings a reused file to its mode (a key copied in by hand may be group-readable). */
+export async function setMode(file: string, mode: number): Promise<void> {
+  if (((await stat(file)).mode & 0o777) !== mode) await chmod(file, mode);
+}

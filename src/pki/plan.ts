@@ -1,0 +1,114 @@
+import { intToIp, ipToInt } from '../spec/ipv4.js';
+import type { LabSpec } from '../spec/types.js';
+
+/** What the lab's certificates are, as data: pure, so it can be tested and rendered into Ignition. */
+
+export type CaName = 'ca' | 'etcd-ca';
+export type KeyUsage = 'digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign';
+export type ExtKeyUsage = 'serverAuth' | 'clientAuth';
+
+export interface CertPlan {
+  /** File stem under the PKI dir, e.g. `etcd/node1-server` -> etcd/node1-server.crt + .key. */
+  name: string;
+  /** The CA that signs it; absent for the self-signed CAs themselves. */
+  ca?: CaName;
+  subject: { cn: string; o?: string };
+  sans: { dns: string[]; ips: string[] };
+  isCa: boolean;
+  keyUsage: KeyUsage[];
+  extKeyUsage: ExtKeyUsage[];
+  validityDays: number;
+}
+
+/** Kubernetes' service network (Typhoon's default); its first address is the `kubernetes` Service. */
+export const KUBE_SERVICE_CIDR = '10.3.0.0/16';
+
+/** The in-cluster names of the `kubernetes` Service, in the order kubeadm lists them. */
+const KUBE_SERVICE_NAMES = [
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+  'kubernetes.default.svc.cluster.local',
+];
+
+const CA_DAYS = 3650;
+const LEAF_DAYS = 365;
+
+/** The key pair the apiserver signs service-account tokens with (a key pair, no certificate). */
+export const SERVICE_ACCOUNT_KEY = 'service-account';
+
+export function kubeServiceIp(cidr = KUBE_SERVICE_CIDR): string {
+  const [network = ''] = cidr.split('/');
+  return intToIp(ipToInt(network) + 1);
+}
+
+/** Every certificate the lab needs, CAs first so a single pass can issue them in order. */
+export function planCerts(lab: LabSpec): CertPlan[] {
+  const domain = lab.network.domain;
+  const controllers = lab.nodes.filter((node) => node.role === 'controller');
+  const nodeSans = (node: { name: string; ip: string }) => ({
+    dns: [node.name, `${node.name}.${domain}`],
+    ips: [node.ip],
+  });
+  const leaf = (
+    name: string,
+    ca: CaName,
+    subject: CertPlan['subject'],
+    extKeyUsage: ExtKeyUsage[],
+    sans: CertPlan['sans'] = { dns: [], ips: [] },
+  ): CertPlan => ({
+    name,
+    ca,
+    subject,
+    sans: { dns: unique(sans.dns), ips: unique(sans.ips) },
+    isCa: false,
+    keyUsage: ['digitalSignature', 'keyEncipherment'],
+    extKeyUsage,
+    validityDays: LEAF_DAYS,
+  });
+  const ca = (name: CaName, cn: string): CertPlan => ({
+    name,
+    subject: { cn, o: 'metal-lab' },
+    sans: { dns: [], ips: [] },
+    isCa: true,
+    keyUsage: ['digitalSignature', 'keyCertSign', 'cRLSign'],
+    extKeyUsage: [],
+    validityDays: CA_DAYS,
+  });
+
+  const etcd = controllers.flatMap((node) => {
+    // Local clients (etcdctl on the node, health checks) reach etcd on localhost.
+    const sans = { dns: [...nodeSans(node).dns, 'localhost'], ips: [node.ip, '127.0.0.1'] };
+    return [
+      leaf(`etcd/${node.name}-server`, 'etcd-ca', { cn: node.name }, ['serverAuth'], sans),
+      leaf(`etcd/${node.name}-peer`, 'etcd-ca', { cn: node.name }, ['serverAuth', 'clientAuth'], sans),
+    ];
+  });
+
+  const apiName = `cluster.${domain}`;
+  const first = controllers[0];
+  const apiserverSans = {
+    dns: [
+      ...KUBE_SERVICE_NAMES,
+      ...(lab.dns.some((host) => host.name === apiName) ? [apiName] : []),
+      ...(first ? nodeSans(first).dns : []),
+    ],
+    ips: [...(first ? [first.ip] : []), kubeServiceIp(), '127.0.0.1'],
+  };
+
+  return [
+    ca('ca', `metal-lab ${lab.id} CA`),
+    ca('etcd-ca', `metal-lab ${lab.id} etcd CA`),
+    ...etcd,
+    leaf('etcd/client', 'etcd-ca', { cn: 'etcd-client' }, ['clientAuth']),
+    leaf('apiserver', 'ca', { cn: 'kube-apiserver' }, ['serverAuth'], apiserverSans),
+    leaf('admin', 'ca', { cn: 'admin', o: 'system:masters' }, ['clientAuth']),
+    ...lab.nodes.map((node) =>
+      leaf(`kubelet/${node.name}`, 'ca', { cn: `system:node:${node.name}`, o: 'system:nodes' }, ['clientAuth']),
+    ),
+  ];
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
