@@ -1,0 +1,158 @@
+import path from 'node:path';
+import forge from 'node-forge';
+import type { LabSpec } from '../spec/types.js';
+import {
+  ensurePrivateDirs,
+  pkiDir,
+  pkiLayout,
+  PUBLIC_MODE,
+  readIfExists,
+  SECRET_MODE,
+  setMode,
+  writeAtomic,
+  type PkiLayout,
+} from './files.js';
+import { planCerts, type CaName, type CertPlan } from './plan.js';
+import { Secret } from './secret.js';
+import { newSshKeyPair, parseSshPrivate, sshPublicLine, sshPublicMatches } from './ssh.js';
+import { certMismatch, fingerprint, issueCert, newRsaKey, parseCert, parseKey, rsaPublicPem, type Issuer } from './x509.js';
+
+/** Creates what the lab's PKI lacks and hands back all of it; reuses everything still right. */
+
+export interface CertMaterial {
+  name: string;
+  certFile: string;
+  keyFile: string;
+  certPem: string;
+  key: Secret;
+  /** SHA-256 of the certificate's DER, colon hex. */
+  fingerprint: string;
+}
+
+export interface LabPki {
+  dir: string;
+  /** By plan name: `ca`, `etcd-ca`, `etcd/node1-server`, `apiserver`, `kubelet/node4`, ... */
+  certs: Record<string, CertMaterial>;
+  serviceAccount: { keyFile: string; publicFile: string; key: Secret; publicPem: string };
+  ssh: { privateFile: string; publicFile: string; privateKey: Secret; publicKey: string };
+  /** What this call created or replaced, and why; names only, so it is safe to print. */
+  written: { name: string; reason: string }[];
+}
+
+export async function ensureLabPki(lab: LabSpec, options: { dir?: string; now?: Date } = {}): Promise<LabPki> {
+  const layout = pkiLayout(options.dir ?? pkiDir(lab.id));
+  const now = options.now ?? new Date();
+  const plans = planCerts(lab);
+  await ensurePrivateDirs(layout.dir, new Set([...plans.map((plan) => path.dirname(plan.name)), 'ssh']));
+
+  const written: LabPki['written'] = [];
+  const certs: Record<string, CertMaterial> = {};
+  const issuers = new Map<CaName, Issuer>();
+  const ensure = async (plan: CertPlan) => {
+    const issuer = plan.ca ? issuers.get(plan.ca) : undefined;
+    if (plan.ca && !issuer) throw new Error(`PKI plan orders ${plan.name} before its CA ${plan.ca}`);
+    const result = await ensureCert(layout, plan, issuer, now);
+    certs[plan.name] = result.material;
+    if (result.reason) written.push({ name: plan.name, reason: result.reason });
+    return result;
+  };
+  // CAs one by one (the leaves need them), then every leaf at once: key generation runs in parallel.
+  for (const plan of plans.filter((p) => !p.ca)) {
+    const { material } = await ensure(plan);
+    const cert = forge.pki.certificateFromPem(material.certPem);
+    issuers.set(plan.name as CaName, { cert, key: forge.pki.privateKeyFromPem(material.key.reveal()) });
+  }
+  await Promise.all(plans.filter((p) => p.ca).map(ensure));
+
+  const serviceAccount = await ensureServiceAccountKey(layout, written);
+  const ssh = await ensureSshKey(layout, lab.id, written);
+  return { dir: layout.dir, certs, serviceAccount, ssh, written };
+}
+
+async function ensureCert(
+  layout: PkiLayout,
+  plan: CertPlan,
+  issuer: Issuer | undefined,
+  now: Date,
+): Promise<{ material: CertMaterial; reason?: string }> {
+  const certFile = layout.cert(plan.name);
+  const keyFile = layout.key(plan.name);
+  const [certText, keyText] = await Promise.all([readIfExists(certFile), readIfExists(keyFile)]);
+  const keyPem = keyText !== undefined && parseKey(keyText) ? keyText : undefined;
+  const existing = certText === undefined ? undefined : parseCert(certText);
+
+  const reason = !keyPem
+    ? 'new key'
+    : !existing
+      ? 'new certificate'
+      : certMismatch(plan, existing, keyPem, issuer, now);
+  if (!reason) {
+    await setMode(keyFile, SECRET_MODE);
+    return { material: material(plan.name, certFile, keyFile, certText!, keyPem!, existing!) };
+  }
+
+  // A changed SAN or expiry re-signs over the same key; only a missing or broken key makes a new one.
+  const privatePem = keyPem ?? (await newRsaKey()).privatePem;
+  if (!keyPem) await writeAtomic(keyFile, privatePem, SECRET_MODE);
+  const certPem = issueCert(plan, privatePem, issuer, now);
+  await writeAtomic(certFile, certPem, PUBLIC_MODE);
+  return {
+    material: material(plan.name, certFile, keyFile, certPem, privatePem, forge.pki.certificateFromPem(certPem)),
+    reason,
+  };
+}
+
+function material(
+  name: string,
+  certFile: string,
+  keyFile: string,
+  certPem: string,
+  keyPem: string,
+  cert: forge.pki.Certificate,
+): CertMaterial {
+  return { name, certFile, keyFile, certPem, key: new Secret(keyPem), fingerprint: fingerprint(cert) };
+}
+
+async function ensureServiceAccountKey(layout: PkiLayout, written: LabPki['written']): Promise<LabPki['serviceAccount']> {
+  const keyFile = layout.serviceAccountKey;
+  const publicFile = layout.serviceAccountPublic;
+  let keyPem = await readIfExists(keyFile);
+  let publicPem = keyPem === undefined ? undefined : rsaPublicPem(keyPem);
+  if (keyPem === undefined || publicPem === undefined) {
+    keyPem = (await newRsaKey()).privatePem;
+    publicPem = rsaPublicPem(keyPem)!;
+    await writeAtomic(keyFile, keyPem, SECRET_MODE);
+    written.push({ name: 'service-account.key', reason: 'new key' });
+  } else {
+    await setMode(keyFile, SECRET_MODE);
+  }
+  await ensurePublicFile(publicFile, publicPem, 'service-account.pub', written);
+  return { keyFile, publicFile, key: new Secret(keyPem), publicPem };
+}
+
+async function ensureSshKey(layout: PkiLayout, labId: string, written: LabPki['written']): Promise<LabPki['ssh']> {
+  const privateFile = layout.sshPrivate;
+  const publicFile = layout.sshPublic;
+  const [privateText, publicText] = await Promise.all([readIfExists(privateFile), readIfExists(publicFile)]);
+  const parsed = privateText === undefined ? undefined : parseSshPrivate(privateText);
+  let pair: { privateKey: string; publicKey: string };
+  if (privateText === undefined || !parsed) {
+    pair = newSshKeyPair(labId);
+    await writeAtomic(privateFile, pair.privateKey, SECRET_MODE);
+    written.push({ name: 'ssh/id_ed25519', reason: 'new key' });
+  } else {
+    await setMode(privateFile, SECRET_MODE);
+    const publicKey =
+      publicText !== undefined && sshPublicMatches(publicText, parsed) ? publicText : sshPublicLine(parsed, labId);
+    pair = { privateKey: privateText, publicKey };
+  }
+  await ensurePublicFile(publicFile, pair.publicKey, 'ssh/id_ed25519.pub', written);
+  return { privateFile, publicFile, privateKey: new Secret(pair.privateKey), publicKey: pair.publicKey };
+}
+
+/** Rewrites a public half only when it differs, so a second run writes nothing. */
+async function ensurePublicFile(file: string, text: string, name: string, written: LabPki['written']): Promise<void> {
+  if ((await readIfExists(file)) === text) return;
+  await writeAtomic(file, text, PUBLIC_MODE);
+  written.push({ name, reason: 'public key missing or stale' });
+}
