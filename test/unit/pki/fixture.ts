@@ -1,0 +1,42 @@
+/** The talk lab (3 controllers, 3 workers) and throwaway PKI dirs, removed when the test process exits. */
+import { rmSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadLab } from '../../../src/spec/lab.js';
+import type { LabSpec } from '../../../src/spec/types.js';
+
+const roots: string[] = [];
+process.once('exit', () => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+export function talkLab(): Promise<LabSpec> {
+  return loadLab('talk');
+}
+
+/** A fresh dir to hold a PKI (`<tmp>/pki`, not yet created). */
+export async function tempPkiDir(): Promise<string> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'pki-'));
+  roots.push(root);
+  return path.join(root, 'pki');
+}
+
+/** A copy of an issued PKI, so a test can change it without disturbing the others. */
+export async function copyPki(dir: string): Promise<string> {
+  const copy = await tempPkiDir();
+  await fs.cp(dir, copy, { recursive: true, preserveTimestamps: true });
+  return copy;
+}
+
+/** Every regular file under `dir` (relative path) with its mode and mtime. */
+export async function snapshot(dir: string): Promise<Map<string, { mode: number; mtimeMs: number }>> {
+  const files = new Map<string, { mode: number; mtimeMs: number }>();
+  for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const st = await fs.stat(file);
+    files.set(path.relative(dir, file), { mode: st.mode & 0o777, mtimeMs: st.mtimeMs });
+  }
+  return files;
+}
