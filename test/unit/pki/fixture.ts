@@ -29,14 +29,21 @@ export async function copyPki(dir: string): Promise<string> {
   return copy;
 }
 
-/** Every regular file under `dir` (relative path) with its mode and mtime. */
-export async function snapshot(dir: string): Promise<Map<string, { mode: number; mtimeMs: number }>> {
-  const files = new Map<string, { mode: number; mtimeMs: number }>();
+export interface FileState {
+  mode: number;
+  mtimeMs: number;
+  /** An atomic rewrite is a new inode even within the mtime's granularity. */
+  ino: number;
+}
+
+/** Every regular file under `dir` (relative path) with its mode, mtime and inode. */
+export async function snapshot(dir: string): Promise<Map<string, FileState>> {
+  const files = new Map<string, FileState>();
   for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath, entry.name);
     const st = await fs.stat(file);
-    files.set(path.relative(dir, file), { mode: st.mode & 0o777, mtimeMs: st.mtimeMs });
+    files.set(path.relative(dir, file), { mode: st.mode & 0o777, mtimeMs: st.mtimeMs, ino: st.ino });
   }
   return files;
 }

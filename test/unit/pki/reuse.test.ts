@@ -1,0 +1,147 @@
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import test from 'ava';
+import { execa } from 'execa';
+import { ensureLabPki, type LabPki } from '../../../src/pki/ensure.js';
+import { pkiDir } from '../../../src/pki/files.js';
+import { planCerts } from '../../../src/pki/plan.js';
+import { copyPki, snapshot, talkLab, tempPkiDir, type FileState } from './fixture.js';
+
+// One issued PKI; each test that changes things works on its own copy of it.
+const lab = await talkLab();
+const plans = planCerts(lab);
+const dir = await tempPkiDir();
+const first = await ensureLabPki(lab, { dir });
+
+const fingerprints = (pki: LabPki) => Object.fromEntries(Object.entries(pki.certs).map(([name, c]) => [name, c.fingerprint]));
+/** Files whose content was replaced between two snapshots. */
+const rewritten = (before: Map<string, FileState>, after: Map<string, FileState>) =>
+  [...after].filter(([file, st]) => before.get(file)?.ino !== st.ino || before.get(file)?.mtimeMs !== st.mtimeMs).map(([file]) => file).sort();
+const sorted = (names: string[]) => [...names].sort();
+
+test('a second run writes nothing and returns the same material', async (t) => {
+  const copy = await copyPki(dir);
+  const before = await snapshot(copy);
+  const again = await ensureLabPki(lab, { dir: copy });
+  t.deepEqual(again.written, []);
+  t.deepEqual(rewritten(before, await snapshot(copy)), []);
+  t.deepEqual(fingerprints(again), fingerprints(first));
+  for (const [name, cert] of Object.entries(again.certs)) {
+    t.is(cert.key.reveal(), first.certs[name]!.key.reveal(), name);
+  }
+  t.is(again.serviceAccount.key.reveal(), first.serviceAccount.key.reveal());
+  t.is(again.ssh.privateKey.reveal(), first.ssh.privateKey.reveal());
+  t.is(again.ssh.publicKey, first.ssh.publicKey);
+});
+
+test('the PKI lives in the lab state dir: <METAL_LAB_HOME>/labs/<id>/pki', (t) => {
+  const saved = process.env.METAL_LAB_HOME;
+  process.env.METAL_LAB_HOME = '/srv/ml-home';
+  try {
+    t.is(pkiDir('talk'), '/srv/ml-home/labs/talk/pki');
+  } finally {
+    if (saved === undefined) delete process.env.METAL_LAB_HOME;
+    else process.env.METAL_LAB_HOME = saved;
+  }
+});
+
+test('a node whose IP changes gets new etcd and apiserver certificates over the same keys; nothing else changes', async (t) => {
+  const copy = await copyPki(dir);
+  const moved = structuredClone(lab);
+  moved.nodes.find((node) => node.name === 'node1')!.ip = '172.18.0.31';
+  const before = await snapshot(copy);
+  const after = await ensureLabPki(moved, { dir: copy });
+
+  const changed = ['etcd/node1-server', 'etcd/node1-peer', 'apiserver'];
+  t.deepEqual(sorted(after.written.map((w) => w.name)), sorted(changed));
+  t.true(after.written.every((w) => w.reason === 'SANs changed'));
+  t.deepEqual(rewritten(before, await snapshot(copy)), sorted(changed.map((name) => `${name}.crt`)));
+  for (const [name, fp] of Object.entries(fingerprints(after))) {
+    if (changed.includes(name)) t.not(fp, first.certs[name]!.fingerprint, name);
+    else t.is(fp, first.certs[name]!.fingerprint, name);
+  }
+  t.is(
+    new X509Certificate(after.certs['etcd/node1-peer']!.certPem).subjectAltName,
+    'DNS:node1, DNS:node1.example.com, DNS:localhost, IP Address:172.18.0.31, IP Address:127.0.0.1',
+  );
+  t.regex(new X509Certificate(after.certs['apiserver']!.certPem).subjectAltName ?? '', /IP Address:172\.18\.0\.31,/);
+  const verified = await execa('openssl', ['verify', '-CAfile', `${copy}/etcd-ca.crt`, `${copy}/etcd/node1-peer.crt`]);
+  t.regex(verified.stdout, /: OK$/);
+});
+
+test('a lost CA key makes a new CA, and everything it signed is re-issued; the other CA tree stays', async (t) => {
+  const copy = await copyPki(dir);
+  await fs.rm(path.join(copy, 'etcd-ca.key'));
+  const after = await ensureLabPki(lab, { dir: copy });
+
+  const etcdLeaves = plans.filter((p) => p.ca === 'etcd-ca').map((p) => p.name);
+  t.deepEqual(sorted(after.written.map((w) => w.name)), sorted(['etcd-ca', ...etcdLeaves]));
+  t.is(after.written.find((w) => w.name === 'etcd-ca')?.reason, 'new key');
+  t.true(after.written.filter((w) => w.name !== 'etcd-ca').every((w) => w.reason === 'not signed by the current etcd-ca'));
+  for (const plan of plans.filter((p) => p.name !== 'etcd-ca' && p.ca !== 'etcd-ca')) {
+    t.is(after.certs[plan.name]!.fingerprint, first.certs[plan.name]!.fingerprint, plan.name);
+  }
+  const verified = await execa('openssl', ['verify', '-CAfile', `${copy}/etcd-ca.crt`, ...etcdLeaves.map((n) => `${copy}/${n}.crt`)]);
+  t.is(verified.stdout.split('\n').length, etcdLeaves.length);
+});
+
+test('leaves about to expire are re-issued; the ten-year CAs are kept', async (t) => {
+  const copy = await copyPki(dir);
+  const later = new Date(Date.now() + 340 * 86_400_000);
+  const after = await ensureLabPki(lab, { dir: copy, now: later });
+  const leaves = plans.filter((p) => p.ca).map((p) => p.name);
+  t.deepEqual(sorted(after.written.map((w) => w.name)), sorted(leaves));
+  t.true(after.written.every((w) => w.reason === 'expires soon'));
+  t.is(after.certs['ca']!.fingerprint, first.certs['ca']!.fingerprint);
+  const validTo = Date.parse(new X509Certificate(after.certs['admin']!.certPem).validTo);
+  t.true(validTo > later.getTime() + 364 * 86_400_000);
+});
+
+test('damage heals: a corrupt certificate, a widened key mode and a lost SSH public key', async (t) => {
+  const copy = await copyPki(dir);
+  await fs.writeFile(path.join(copy, 'admin.crt'), 'not a certificate\n');
+  await fs.chmod(path.join(copy, 'kubelet/node4.key'), 0o644);
+  await fs.chmod(path.join(copy, 'kubelet'), 0o755);
+  await fs.rm(path.join(copy, 'ssh/id_ed25519.pub'));
+  const before = await snapshot(copy);
+  const after = await ensureLabPki(lab, { dir: copy });
+
+  t.deepEqual(after.written, [
+    { name: 'admin', reason: 'new certificate' },
+    { name: 'ssh/id_ed25519.pub', reason: 'public key missing or stale' },
+  ]);
+  t.deepEqual(rewritten(before, await snapshot(copy)), ['admin.crt', 'ssh/id_ed25519.pub']);
+  // The admin key is kept, so only the certificate is new.
+  t.is(after.certs['admin']!.key.reveal(), first.certs['admin']!.key.reveal());
+  t.not(after.certs['admin']!.fingerprint, first.certs['admin']!.fingerprint);
+  t.is((await fs.stat(path.join(copy, 'kubelet/node4.key'))).mode & 0o777, 0o600);
+  t.is((await fs.stat(path.join(copy, 'kubelet'))).mode & 0o777, 0o700);
+  // Rebuilt from the private key, the public line is the one generated with it.
+  t.is(await fs.readFile(path.join(copy, 'ssh/id_ed25519.pub'), 'utf8'), first.ssh.publicKey);
+});
+
+test('a lost service-account key is replaced with a new pair; a stale public half is rewritten', async (t) => {
+  const copy = await copyPki(dir);
+  await fs.writeFile(path.join(copy, 'service-account.pub'), first.ssh.publicKey);
+  const fixed = await ensureLabPki(lab, { dir: copy });
+  t.deepEqual(fixed.written, [{ name: 'service-account.pub', reason: 'public key missing or stale' }]);
+  t.is(await fs.readFile(path.join(copy, 'service-account.pub'), 'utf8'), first.serviceAccount.publicPem);
+
+  await fs.rm(path.join(copy, 'service-account.key'));
+  const renewed = await ensureLabPki(lab, { dir: copy });
+  t.deepEqual(
+    renewed.written.map((w) => w.name),
+    ['service-account.key', 'service-account.pub'],
+  );
+  t.not(renewed.serviceAccount.publicPem, first.serviceAccount.publicPem);
+});
+
+test('no stray temp files are left behind', async (t) => {
+  const copy = await copyPki(dir);
+  await fs.rm(path.join(copy, 'kubelet'), { recursive: true });
+  await ensureLabPki(lab, { dir: copy });
+  const names = [...(await snapshot(copy)).keys()];
+  t.deepEqual(names.filter((name) => name.endsWith('.tmp')), []);
+  t.is(names.length, plans.length * 2 + 4);
+});
