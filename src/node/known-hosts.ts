@@ -10,6 +10,9 @@ import { LabError } from '../errors.js';
  * node shows is recorded; a different one later is refused.
  */
 
+/** A node showed a different host key than the one pinned for it: never retried. */
+export class HostKeyChangedError extends LabError {}
+
 export interface PinnedKey {
   alias: string;
   type: string;
@@ -55,24 +58,30 @@ function serialized<T>(file: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
+export interface HostKeyCheck {
+  fingerprint: string;
+  /** True when this was first contact and the key has just been pinned. */
+  firstContact: boolean;
+}
+
 /**
  * Accepts `key` for `alias` if it is the pinned key or the alias has none yet (then pins it);
  * refuses a different key with a LabError that says how to forget the old one.
  */
-export function verifyHostKey(file: string, alias: string, key: Buffer, where: string): Promise<'pinned' | 'known'> {
+export function verifyHostKey(file: string, alias: string, key: Buffer, where: string): Promise<HostKeyCheck> {
   return serialized(file, async () => {
     const pinned = (await readKnownHosts(file)).filter((e) => e.alias === alias);
     const offered = key.toString('base64');
-    if (pinned.some((e) => e.key === offered)) return 'known';
+    if (pinned.some((e) => e.key === offered)) return { fingerprint: fingerprint(key), firstContact: false };
     if (pinned.length > 0) {
-      throw new LabError(
+      throw new HostKeyChangedError(
         `${alias} (${where}) offered host key ${fingerprint(key)}, but ${pinned.map((e) => e.fingerprint).join(', ')} is pinned for it in ${file}; refusing to connect`,
         `if ${alias} was reinstalled, forget the old key: metal-lab ssh ${alias} --forget-host-key (or ssh-keygen -R ${alias} -f ${file}); if not, find out what else answers at ${where}`,
       );
     }
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.appendFile(file, `${alias} ${keyType(key)} ${offered} ${fingerprint(key)}\n`, { mode: 0o600 });
-    return 'pinned';
+    return { fingerprint: fingerprint(key), firstContact: true };
   });
 }
 

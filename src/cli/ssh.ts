@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { LabError } from '../errors.js';
+
+/** Seconds as the CLI takes them; 0 or garbage is a usage error, not a zero timeout. */
+function parseSeconds(value: string): number {
+  const s = Number(value);
+  if (!Number.isFinite(s) || s <= 0) throw new LabError(`--timeout ${value} is not a positive number of seconds`, 'e.g. --timeout 600', 2);
+  return s;
+}
+
+export function registerSsh(program: Command): void {
+  program
+    .command('ssh')
+    .description('run a command on a node over SSH (a login shell without one); host keys are pinned per lab')
+    .argument('<node>')
+    .argument('[command...]', 'command to run; put -- before it if it has options (metal-lab ssh node1 -- ls -l /)')
+    .option('--lab <lab>', 'lab id, file or name')
+    .option('--timeout <seconds>', 'kill the command after this long (not the login shell)', parseSeconds, 600)
+    .option('--forget-host-key', "forget the node's pinned host key first (after a reinstall)")
+    .action(async (nodeName: string, command: string[], opts: { lab?: string; timeout: number; forgetHostKey?: boolean }) => {
+      // Loaded on demand: ssh2 and its crypto are not needed by any other command.
+      const [{ existingLab, nodeOf }, { nodeSshTarget }, { connectNode }, { forgetHostKey }] = await Promise.all([
+        import('./resolve.js'), import('../node/lab-target.js'), import('../node/ssh.js'), import('../node/known-hosts.js'),
+      ]);
+      const lab = await existingLab(opts.lab);
+      const target = await nodeSshTarget(lab, nodeOf(lab, nodeName));
+      if (opts.forgetHostKey) {
+        const gone = await forgetHostKey(target.knownHostsFile, target.hostAlias);
+        console.error(`metal-lab: ${gone.length ? `forgot ${nodeName}'s host key ${gone.map((k) => k.fingerprint).join(', ')}` : `no host key was pinned for ${nodeName}`}`);
+      }
+      const session = await connectNode(target);
+      if (session.hostKey.firstContact) console.error(`metal-lab: first contact with ${nodeName}: pinned its host key ${session.hostKey.fingerprint}`);
+      try {
+        const r = command.length
+          ? await session.run(command.join(' '), { timeoutMs: opts.timeout * 1000, output: { stdout: process.stdout, stderr: process.stderr } })
+          : await session.shell({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+        // Like ssh: the remote exit code, 255 when there is none (killed by a signal).
+        process.exitCode = r.code ?? 255;
+      } finally {
+        await session.close();
+      }
+    });
+}

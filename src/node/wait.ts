@@ -1,0 +1,60 @@
+import { LabError } from '../errors.js';
+import { HostKeyChangedError } from './known-hosts.js';
+import { connectNode, SshConnectError, SSH_PORT, type SshTarget } from './ssh.js';
+
+export interface SshAttempt {
+  attempt: number;
+  /** Why this attempt failed, e.g. "connection refused". */
+  error: string;
+  /** How long until the next attempt. */
+  nextInMs: number;
+}
+
+export interface WaitForSshOptions {
+  timeoutMs: number;
+  onAttempt?: (a: SshAttempt) => void;
+  /** Backoff: first delay, doubling up to maxDelayMs. */
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until the node accepts an SSH login and runs `true`, retrying with exponential
+ * backoff. A changed host key is not retried: waiting will not make it right.
+ */
+export async function waitForSsh(t: SshTarget, opts: WaitForSshOptions): Promise<{ attempts: number; ms: number }> {
+  const start = Date.now();
+  const deadline = start + opts.timeoutMs;
+  let delay = opts.firstDelayMs ?? 500;
+  let last: LabError | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const left = deadline - Date.now();
+    try {
+      // One attempt may not outlast the whole wait.
+      const s = await connectNode({ ...t, timeoutMs: Math.max(1, Math.min(left, t.timeoutMs ?? left)) });
+      try {
+        const r = await s.run('true', { timeoutMs: Math.max(1, deadline - Date.now()) });
+        if (r.code === 0) return { attempts: attempt, ms: Date.now() - start };
+        last = new LabError(`\`true\` exited ${r.code ?? r.signal}`, 'see the node console log');
+      } finally {
+        await s.close();
+      }
+    } catch (err) {
+      if (!(err instanceof LabError) || err instanceof HostKeyChangedError) throw err;
+      last = err;
+    }
+    const reason = last instanceof SshConnectError ? last.summary : last.message;
+    const wait = Math.min(delay, deadline - Date.now());
+    if (wait <= 0) {
+      throw new LabError(
+        `${t.hostAlias}: no SSH login as ${t.user} at ${t.host}:${t.port ?? SSH_PORT} within ${+(opts.timeoutMs / 1000).toFixed(1)}s (${attempt} attempt${attempt === 1 ? '' : 's'}); last error: ${reason}`,
+        last.fix,
+      );
+    }
+    opts.onAttempt?.({ attempt, error: reason, nextInMs: wait });
+    await sleep(wait);
+    delay = Math.min(delay * 2, opts.maxDelayMs ?? 8000);
+  }
+}

@@ -1,0 +1,94 @@
+import fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+
+/**
+ * A real OpenSSH sshd on 127.0.0.1 for the SSH tests: its own config, host key and
+ * authorized_keys in a temp dir, nothing of the host's ssh service touched.
+ */
+
+export const SSHD = '/usr/sbin/sshd';
+export const sshdMissing = existsSync(SSHD) ? undefined : `${SSHD} not installed (./metal-lab setup installs openssh-server)`;
+
+export async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-ssh-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export async function keyPair(dir: string, name: string): Promise<{ file: string; privateKey: Buffer; publicKey: string }> {
+  const file = path.join(dir, name);
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', file]);
+  return { file, privateKey: await fs.readFile(file), publicKey: await fs.readFile(`${file}.pub`, 'utf8') };
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * Starts `sshd -D -e` and resolves once it listens; the test's teardown stops it. As root, sshd insists on its privilege
+ * separation dir /run/sshd; rather than create it on the host, sshd gets a private /run in
+ * its own mount namespace.
+ */
+export async function startSshd(t: { teardown(fn: () => Promise<void>): void }, opts: { dir: string; port: number; authorizedKey: string; hostKeyName?: string }) {
+  const hostKey = await keyPair(opts.dir, opts.hostKeyName ?? 'host_ed25519');
+  const authorized = path.join(opts.dir, 'authorized_keys');
+  await fs.writeFile(authorized, opts.authorizedKey);
+  const config = path.join(opts.dir, `sshd_config.${opts.hostKeyName ?? 'host'}`);
+  await fs.writeFile(
+    config,
+    [
+      'ListenAddress 127.0.0.1',
+      `Port ${opts.port}`,
+      `HostKey ${hostKey.file}`,
+      `AuthorizedKeysFile ${authorized}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'StrictModes no',
+      'UsePAM no',
+      'PidFile none',
+      'Subsystem sftp internal-sftp',
+      '',
+    ].join('\n'),
+  );
+  const args = ['-D', '-e', '-f', config];
+  const asRoot = process.getuid?.() === 0 && !existsSync('/run/sshd');
+  const proc: ResultPromise = asRoot
+    ? execa('unshare', ['--mount', 'sh', '-c', 'mount -t tmpfs -o mode=755 sshd-test /run && mkdir -m 755 /run/sshd && exec "$@"', 'sh', SSHD, ...args], { reject: false })
+    : execa(SSHD, args, { reject: false });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sshd did not start within 10s: ${log}`)), 10_000);
+    proc.stderr?.on('data', (b: Buffer) => {
+      log += b.toString();
+      if (/Server listening on 127\.0\.0\.1 port/.test(log)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void proc.then((r) => {
+      clearTimeout(timer);
+      reject(new Error(`sshd exited ${r.exitCode}: ${log}`));
+    });
+  });
+  const stop = async () => {
+    // Let per-connection sshd children exit first: orphaned, they would stay as zombies.
+    for (let i = 0; i < 20 && (await execa('pgrep', ['-P', String(proc.pid)], { reject: false })).exitCode === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    proc.kill('SIGTERM');
+    await proc;
+  };
+  t.teardown(stop);
+  return { port: opts.port, hostKey, stop };
+}
