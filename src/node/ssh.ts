@@ -115,19 +115,23 @@ export async function connectNode(t: SshTarget): Promise<NodeSession> {
   let hostKey: HostKeyCheck | undefined;
   let refusal: unknown;
   await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    // Stays attached: ssh2 can emit more errors after the first, and errors after login
+    // surface through the pending call they break.
     const fail = (err: Error) => {
-      client.removeListener('close', closed).end();
+      if (settled) return;
+      settled = true;
+      client.end();
       // ssh2 only says "verification failed": the pinning error says why and what to do.
       reject(refusal ?? connectError(t, err, timeoutMs));
     };
-    const closed = () => fail(new Error('connection closed before login'));
     client
       .once('ready', () => {
-        client.removeListener('error', fail).removeListener('close', closed);
+        settled = true;
         resolve();
       })
-      .once('error', fail)
-      .once('close', closed)
+      .on('error', fail)
+      .once('close', () => fail(new Error('connection closed before login')))
       .connect({
         host: t.host,
         port: t.port ?? SSH_PORT,
@@ -146,8 +150,6 @@ export async function connectNode(t: SshTarget): Promise<NodeSession> {
         },
       });
   });
-  // Errors after login (a dropped connection) surface through the pending call they break.
-  client.on('error', () => {});
   // ssh2 emits 'ready' only after the verifier accepted, so hostKey is set here.
   return session(client, t.hostAlias, hostKey!);
 }

@@ -18,6 +18,7 @@ export interface WaitForSshOptions {
   maxDelayMs?: number;
 }
 
+const MIN_ATTEMPT_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -32,10 +33,11 @@ export async function waitForSsh(t: SshTarget, opts: WaitForSshOptions): Promise
   for (let attempt = 1; ; attempt++) {
     const left = deadline - Date.now();
     try {
-      // One attempt may not outlast the whole wait.
-      const s = await connectNode({ ...t, timeoutMs: Math.max(1, Math.min(left, t.timeoutMs ?? left)) });
+      // An attempt ends with the wait, but gets enough time for a handshake: an attempt cut
+      // to nothing would report "timeout" and hide the real last error.
+      const s = await connectNode({ ...t, timeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(left, t.timeoutMs ?? left)) });
       try {
-        const r = await s.run('true', { timeoutMs: Math.max(1, deadline - Date.now()) });
+        const r = await s.run('true', { timeoutMs: Math.max(MIN_ATTEMPT_MS, deadline - Date.now()) });
         if (r.code === 0) return { attempts: attempt, ms: Date.now() - start };
         last = new LabError(`\`true\` exited ${r.code ?? r.signal}`, 'see the node console log');
       } finally {

@@ -1,0 +1,71 @@
+import os from 'node:os';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { LabError } from '../../../src/errors.js';
+import { HostKeyChangedError } from '../../../src/node/known-hosts.js';
+import type { SshTarget } from '../../../src/node/ssh.js';
+import { waitForSsh, type SshAttempt } from '../../../src/node/wait.js';
+import { freePort, keyPair, sshdMissing, startSshd, tempDir } from './sshd.js';
+
+const maybe = sshdMissing ? test.skip : test;
+if (sshdMissing) console.log(`skipping waitForSsh tests: ${sshdMissing}`);
+
+async function setup(t: ExecutionContext) {
+  const dir = await tempDir(t);
+  const client = await keyPair(dir, 'client');
+  const port = await freePort();
+  const target: SshTarget = {
+    host: '127.0.0.1',
+    port,
+    user: os.userInfo().username,
+    privateKey: client.privateKey,
+    knownHostsFile: path.join(dir, 'known_hosts'),
+    hostAlias: 'node1',
+  };
+  return { dir, client, port, target };
+}
+
+maybe('waitForSsh succeeds once a late sshd starts, backing off meanwhile', async (t) => {
+  const { dir, client, port, target } = await setup(t);
+  const attempts: SshAttempt[] = [];
+  const late = new Promise<void>((resolve, reject) =>
+    setTimeout(() => startSshd(t, { dir, port, authorizedKey: client.publicKey }).then(() => resolve(), reject), 2500),
+  );
+  const r = await waitForSsh(target, { timeoutMs: 30_000, onAttempt: (a) => attempts.push(a) });
+  await late;
+  t.true(r.attempts >= 3 && r.attempts === attempts.length + 1, `${r.attempts} attempts`);
+  t.true(r.ms >= 2500 && r.ms < 15_000, `${r.ms} ms`);
+  t.true(attempts.every((a) => a.error === 'connection refused'), JSON.stringify(attempts));
+  // Exponential: 0.5 s, 1 s, 2 s, ...
+  t.deepEqual(attempts.slice(0, 3).map((a) => a.nextInMs), [500, 1000, 2000].slice(0, Math.min(3, attempts.length)));
+});
+
+maybe('waitForSsh says what it waited for, how often, and the last error when nothing listens', async (t) => {
+  const { port, target } = await setup(t);
+  const start = Date.now();
+  const err = await t.throwsAsync(waitForSsh(target, { timeoutMs: 2500 }), { instanceOf: LabError });
+  const took = Date.now() - start;
+  t.true(took >= 2400 && took < 4000, `${took} ms`);
+  t.regex(err?.message ?? '', new RegExp(`^node1: no SSH login as ${target.user} at 127\\.0\\.0\\.1:${port} within 2\\.5s \\([34] attempts\\); last error: connection refused$`));
+  t.regex(err?.fix ?? '', /sshd is not listening on node1 yet/);
+});
+
+maybe('waitForSsh reports an auth failure as the last error', async (t) => {
+  const { dir, port, target } = await setup(t);
+  const stranger = await keyPair(dir, 'stranger');
+  await startSshd(t, { dir, port, authorizedKey: stranger.publicKey });
+  const err = await t.throwsAsync(waitForSsh(target, { timeoutMs: 2000 }), { instanceOf: LabError });
+  t.regex(err?.message ?? '', /last error: auth failed \(publickey for \w+\)$/);
+  t.regex(err?.fix ?? '', /does not accept the lab key/);
+});
+
+maybe('waitForSsh does not retry a changed host key', async (t) => {
+  const { dir, client, port, target } = await setup(t);
+  const first = await startSshd(t, { dir, port, authorizedKey: client.publicKey });
+  await waitForSsh(target, { timeoutMs: 10_000 });
+  await first.stop();
+  await startSshd(t, { dir, port, authorizedKey: client.publicKey, hostKeyName: 'host2' });
+  const start = Date.now();
+  await t.throwsAsync(waitForSsh(target, { timeoutMs: 30_000 }), { instanceOf: HostKeyChangedError });
+  t.true(Date.now() - start < 5000);
+});
