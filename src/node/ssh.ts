@@ -248,7 +248,8 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
         // Closing our channel would leave the command running: sshd does not kill it.
         if (pid && Number.isInteger(pid)) await killGroup(pid);
         ch?.close();
-        throw err;
+        if (err instanceof LabError) throw err;
+        throw new LabError(`${alias}: cannot run ${quoteCommand(command)}: ${(err as Error).message}`, `check ${alias} is still up (metal-lab status)`);
       }
     },
 
