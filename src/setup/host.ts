@@ -20,6 +20,7 @@ export const DEBIAN_PACKAGES = [
   'cpio', // initramfs archives
   'iproute2', // route and address checks
   'libxml2-utils', // xmllint, which virt-xml-validate runs
+  'ignition', // ignition-validate, which checks every rendered Ignition config in the tests
   'busybox-static', // udhcpc, a DHCP client the iPXE chain test poses as a boot ROM with
   'openssh-server', // a real sshd for the SSH tests
   'ca-certificates',

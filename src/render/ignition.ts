@@ -1,0 +1,124 @@
+import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { LabPki } from '../pki/ensure.js';
+
+/** Ignition spec version the lab renders: the newest stable one Debian's Ignition 2.14 reads. */
+export const IGNITION_VERSION = '3.3.0';
+
+/** Where etcd's TLS material lives on a controller, and etcdctl's client cert for the `core` user. */
+export const ETCD_TLS_DIR = '/etc/etcd/tls';
+
+/** Plain-text file contents as an RFC 2397 data URL, the form Ignition embeds files in. */
+function dataUrl(text: string): string {
+  return `data:,${encodeURIComponent(text)}`;
+}
+
+interface IgnFile {
+  path: string;
+  mode: number;
+  overwrite: true;
+  contents: { source: string };
+  user?: { name: string };
+  group?: { name: string };
+}
+
+function file(path: string, text: string, mode: number, owner?: string): IgnFile {
+  return { path, mode, overwrite: true, contents: { source: dataUrl(text) }, ...(owner ? { user: { name: owner }, group: { name: owner } } : {}) };
+}
+
+const ETCD_CLIENT_PORT = 2379;
+const ETCD_PEER_PORT = 2380;
+
+/** The static initial cluster: every controller by name and peer URL. */
+export function etcdInitialCluster(lab: LabSpec): string {
+  return lab.nodes
+    .filter((n) => n.role === 'controller')
+    .map((n) => `${n.name}=https://${n.ip}:${ETCD_PEER_PORT}`)
+    .join(',');
+}
+
+/**
+ * Debian's etcd.service reads /etc/default/etcd. Heartbeat and election timeouts grow with the
+ * accelerator's timeout scale: under TCG a guest is an order of magnitude slower than etcd assumes.
+ */
+function etcdEnvironment(lab: LabSpec, node: NodeSpec, timeoutScale: number): string {
+  const tls = (f: string) => `${ETCD_TLS_DIR}/${f}`;
+  const env: Record<string, string> = {
+    ETCD_NAME: node.name,
+    ETCD_DATA_DIR: '/var/lib/etcd/default',
+    ETCD_LISTEN_PEER_URLS: `https://${node.ip}:${ETCD_PEER_PORT}`,
+    ETCD_LISTEN_CLIENT_URLS: `https://${node.ip}:${ETCD_CLIENT_PORT},https://127.0.0.1:${ETCD_CLIENT_PORT}`,
+    ETCD_INITIAL_ADVERTISE_PEER_URLS: `https://${node.ip}:${ETCD_PEER_PORT}`,
+    ETCD_ADVERTISE_CLIENT_URLS: `https://${node.ip}:${ETCD_CLIENT_PORT}`,
+    ETCD_INITIAL_CLUSTER: etcdInitialCluster(lab),
+    ETCD_INITIAL_CLUSTER_STATE: 'new',
+    ETCD_INITIAL_CLUSTER_TOKEN: `metal-lab-${lab.id}`,
+    ETCD_HEARTBEAT_INTERVAL: String(100 * timeoutScale),
+    ETCD_ELECTION_TIMEOUT: String(1000 * timeoutScale),
+    ETCD_TRUSTED_CA_FILE: tls('ca.crt'),
+    ETCD_CERT_FILE: tls('server.crt'),
+    ETCD_KEY_FILE: tls('server.key'),
+    ETCD_CLIENT_CERT_AUTH: 'true',
+    ETCD_PEER_TRUSTED_CA_FILE: tls('ca.crt'),
+    ETCD_PEER_CERT_FILE: tls('peer.crt'),
+    ETCD_PEER_KEY_FILE: tls('peer.key'),
+    ETCD_PEER_CLIENT_CERT_AUTH: 'true',
+  };
+  return Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join('');
+}
+
+/** The first-boot report: a console marker the lab greps for, and a callback into the request log. */
+function firstBootUnit(lab: LabSpec, node: NodeSpec): string {
+  const url = `http://${lab.bootServer.address}:${lab.bootServer.port}/lab/event?mac=${node.mac}&stage=installed`;
+  return `[Unit]
+Description=metal-lab: report the installed system's first boot
+Wants=network-online.target
+After=network-online.target
+ConditionFirstBoot=yes
+
+[Service]
+Type=oneshot
+StandardOutput=journal+console
+ExecStart=/bin/echo "metal-lab: installed system up node=${node.name} mac=${node.mac}"
+ExecStart=/usr/bin/curl -fsS --retry 10 --retry-delay 2 --retry-all-errors -o /dev/null "${url}"
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/**
+ * A node's Ignition config (spec 3.3.0) for its installed system: hostname, the `core` user with
+ * the lab's SSH key, and on controllers etcd with its TLS files and the static initial cluster.
+ * Pure: the PKI comes in as an argument, secrets are revealed only into the config itself.
+ */
+export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, opts: { timeoutScale: number }): object {
+  const files: IgnFile[] = [file('/etc/hostname', `${node.name}\n`, 0o644)];
+  const units: object[] = [{ name: 'metal-lab-firstboot.service', enabled: true, contents: firstBootUnit(lab, node) }];
+  if (node.role === 'controller') {
+    const cert = (name: string) => pki.certs[name]!;
+    const server = cert(`etcd/${node.name}-server`);
+    const peer = cert(`etcd/${node.name}-peer`);
+    const client = cert('etcd/client');
+    const ca = cert('etcd-ca').certPem;
+    files.push(
+      file(`${ETCD_TLS_DIR}/ca.crt`, ca, 0o644),
+      file(`${ETCD_TLS_DIR}/server.crt`, server.certPem, 0o644),
+      file(`${ETCD_TLS_DIR}/server.key`, server.key.reveal(), 0o600, 'etcd'),
+      file(`${ETCD_TLS_DIR}/peer.crt`, peer.certPem, 0o644),
+      file(`${ETCD_TLS_DIR}/peer.key`, peer.key.reveal(), 0o600, 'etcd'),
+      // etcdctl as `core`, for the lab's checks over SSH.
+      file('/home/core/.etcd/client.crt', client.certPem, 0o644, 'core'),
+      file('/home/core/.etcd/client.key', client.key.reveal(), 0o600, 'core'),
+      file('/etc/default/etcd', etcdEnvironment(lab, node, opts.timeoutScale), 0o644),
+    );
+    units.push({ name: 'etcd.service', enabled: true });
+  } else {
+    units.push({ name: 'etcd.service', mask: true });
+  }
+  return {
+    ignition: { version: IGNITION_VERSION },
+    passwd: { users: [{ name: 'core', sshAuthorizedKeys: [pki.ssh.publicKey.trim()] }] },
+    storage: { files },
+    systemd: { units },
+  };
+}
