@@ -34,6 +34,8 @@ export interface DirectBootOptions {
    * the host's 127.0.0.1 at 10.0.2.2.
    */
   net?: { mac?: string; hostForwards?: HostForward[] };
+  /** Raw disk images attached as virtio disks (/dev/vda, /dev/vdb, ...), written in place. */
+  disks?: string[];
   /** Boot counts as done when a complete console line shows this. */
   untilMarker: string | RegExp;
   timeoutMs: number;
@@ -73,6 +75,7 @@ export function qemuArgs(o: DirectBootOptions): string[] {
     '-netdev', `user,id=n0${forwards.join('')}`,
     // romfile= skips the NIC's iPXE option ROM: a direct kernel boot never uses it.
     '-device', `virtio-net-pci,netdev=n0,mac=${mac},romfile=`,
+    ...(o.disks ?? []).flatMap((file) => ['-drive', `file=${file},format=raw,if=virtio`]),
     '-no-reboot',
   ];
 }

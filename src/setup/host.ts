@@ -22,6 +22,8 @@ export const DEBIAN_PACKAGES = [
   'libxml2-utils', // xmllint, which virt-xml-validate runs
   'ignition', // ignition-validate, which checks every rendered Ignition config in the tests
   'busybox-static', // udhcpc, a DHCP client the iPXE chain test poses as a boot ROM with
+  'debootstrap', // the labos disk image's Debian root (dracut and Ignition run inside its chroot)
+  'e2fsprogs', // mkfs.ext4 -d writes that root into an ext4 image without mounting; debugfs reads it back
   'openssh-server', // a real sshd for the SSH tests
   'ca-certificates',
 ] as const;

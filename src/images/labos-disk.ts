@@ -1,0 +1,325 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { HostError, LabError } from '../errors.js';
+import { cacheRoot } from '../lab/paths.js';
+import { cacheKey, publishDir } from './cache.js';
+
+/** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
+const BUILDER_VERSION = 1;
+const SUITE = 'bookworm';
+
+/**
+ * Installed on top of debootstrap's minbase. dracut + dracut-network + ignition make the
+ * first-boot initramfs; systemd-resolved gives networkd's DNS to the node; extlinux and
+ * syslinux-common (mbr.bin) are the BIOS boot loader the installer writes. policycoreutils
+ * brings setfiles, which Debian's Ignition runs after writing files (built with relabeling on).
+ */
+export const DISK_PACKAGES = [
+  'systemd', 'systemd-sysv', 'systemd-resolved', 'udev', 'openssh-server',
+  'etcd-server', 'etcd-client', 'curl', 'iproute2', 'ca-certificates',
+  'linux-image-cloud-amd64', 'dracut', 'dracut-network', 'ignition', 'kmod', 'e2fsprogs',
+  'extlinux', 'syslinux-common', 'policycoreutils',
+] as const;
+
+/** The root filesystem's label; the kernel command line mounts it with root=LABEL=. */
+export const ROOT_LABEL = 'root';
+
+/**
+ * The kernel command line a disk with this image boots with. `ignition.firstboot` makes the
+ * dracut module's generator queue Ignition's stages; labos-firstboot-done.service removes it
+ * from /boot/extlinux/extlinux.conf after that boot, so later boots skip Ignition.
+ * `ignition.platform.id=metal` reads the config from `ignition.config.url`.
+ */
+export function diskKernelArgs(configUrl: string, opts: { firstBoot?: boolean } = {}): string[] {
+  return [
+    `root=LABEL=${ROOT_LABEL}`,
+    'console=tty0',
+    'console=ttyS0,115200',
+    ...(opts.firstBoot === false ? [] : ['ignition.firstboot']),
+    'ignition.platform.id=metal',
+    `ignition.config.url=${configUrl}`,
+  ];
+}
+
+export interface DiskImage {
+  /** Raw ext4 filesystem (sparse) labelled `root`: dd it onto a partition, or boot it as a whole disk. */
+  rootfs: string;
+  kernel: string;
+  /** dracut initramfs with Ignition's module and systemd-networkd. */
+  initrd: string;
+  key: string;
+  built: boolean;
+  kernelVersion: string;
+  sizes: DiskSizes;
+  /** `name=version` of every package in the image, as dpkg-query lists them. */
+  packages: string[];
+}
+
+export interface DiskSizes {
+  /** The ext4 image's apparent size and the bytes it occupies on the host. */
+  rootfs: number;
+  rootfsAllocated: number;
+  /** Bytes of files in the root tree. */
+  tree: number;
+  kernel: number;
+  initrd: number;
+}
+
+interface Manifest {
+  key: string;
+  kernelVersion: string;
+  packages: string[];
+  sizes: DiskSizes;
+  buildSeconds: number;
+}
+
+const FILES = { rootfs: 'root.ext4', kernel: 'vmlinuz', initrd: 'initrd.img', manifest: 'manifest.json' };
+
+/** The build script and the config tree sit beside this module in src/ (tsc does not copy them). */
+function assetDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const beside = path.join(here, 'labos-disk');
+  return existsSync(path.join(beside, 'build.sh')) ? beside : path.resolve(here, '../../src/images/labos-disk');
+}
+
+interface AptSite {
+  site: string;
+  suite: string;
+}
+
+/** The host apt's bookworm sites (main, amd64): debootstrap and the chroot use the same archive. */
+async function hostAptSites(): Promise<AptSite[]> {
+  const r = await execa('apt-get', ['indextargets', '--format', '$(SITE) $(RELEASE) $(COMPONENT) $(ARCHITECTURE)', 'Created-By: Packages'], {
+    reject: false,
+  });
+  if (r.code === 'ENOENT') throw new HostError('apt-get is not installed', 'run metal-lab on Debian 12');
+  const sites = new Map<string, AptSite>();
+  for (const line of String(r.stdout).split('\n')) {
+    const [site, suite, component, arch] = line.trim().split(' ');
+    if (site && suite && component === 'main' && arch === 'amd64' && (suite === SUITE || suite.startsWith(`${SUITE}-`))) {
+      sites.set(`${site} ${suite}`, { site: site.replace(/\/$/, ''), suite });
+    }
+  }
+  return [...sites.values()].sort((a, b) => (a.suite < b.suite ? -1 : 1));
+}
+
+/**
+ * What apt would install into an empty system: debootstrap minbase (Priority: required + apt)
+ * plus DISK_PACKAGES, resolved from the host's package lists against an empty dpkg status.
+ * Nothing is downloaded; the exact versions make the cache key.
+ */
+async function resolvePackages(): Promise<string[]> {
+  const r = await execa(
+    'apt-get',
+    ['-s', '-o', 'Dir::State::status=/dev/null', 'install', '--no-install-recommends', '?priority(required)', 'apt', ...DISK_PACKAGES],
+    { reject: false, env: { LC_ALL: 'C' } },
+  );
+  const pkgs = [...String(r.stdout).matchAll(/^Inst (\S+) \((\S+)/gm)].map((m) => `${m[1]}=${m[2]}`);
+  if (r.exitCode !== 0 || pkgs.length === 0) {
+    throw new HostError(
+      `apt cannot resolve the disk image's packages: ${lastLines(String(r.stderr), 1) || 'no packages'}`,
+      'run `apt-get update` as root (or `./metal-lab setup`), then retry',
+    );
+  }
+  return pkgs.sort();
+}
+
+/** What in assetDir() goes into the image (its README does not). */
+const IMAGE_INPUTS = ['build.sh', 'rootfs'];
+
+/** Every file of `names` under `dir` as `relative-path sha256`, so any edit to them changes the key. */
+async function treeDigest(dir: string, names: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const name of names) {
+    const full = path.join(dir, name);
+    if ((await stat(full)).isFile()) files.push(full);
+    else {
+      const entries = await readdir(full, { recursive: true, withFileTypes: true });
+      files.push(...entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)));
+    }
+  }
+  const lines = await Promise.all(
+    files.map(async (f) => `${path.relative(dir, f)} ${createHash('sha256').update(await readFile(f)).digest('hex')}`),
+  );
+  return lines.sort();
+}
+
+interface Inputs {
+  sites: AptSite[];
+  packages: string[];
+  key: string;
+}
+
+async function resolveInputs(): Promise<Inputs> {
+  const [sites, packages, assets] = await Promise.all([hostAptSites(), resolvePackages(), treeDigest(assetDir(), IMAGE_INPUTS)]);
+  if (!sites.some((s) => s.suite === SUITE)) {
+    throw new HostError(`the host's apt has no ${SUITE} main amd64 source for debootstrap`, 'run metal-lab on Debian 12 with its default apt sources');
+  }
+  return { sites, packages, key: cacheKey({ builder: BUILDER_VERSION, sites, packages, assets }) };
+}
+
+const imageDir = (cacheDir: string | undefined, key: string) => path.join(cacheDir ?? cacheRoot(), 'labos-disk', key);
+
+async function readManifest(dir: string): Promise<Manifest | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, FILES.manifest), 'utf8')) as Manifest;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}
+
+async function requireBuildHost(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new HostError('building the labos disk image needs root (debootstrap, chroot, mount namespaces)', 'run the build as root');
+  }
+  for (const tool of ['debootstrap', 'mkfs.ext4', 'unshare']) {
+    const r = await execa('sh', ['-c', `command -v ${tool}`], { reject: false });
+    if (r.exitCode !== 0) throw new HostError(`${tool} is not installed`, 'run `./metal-lab setup` as root (it installs debootstrap and e2fsprogs)');
+  }
+}
+
+/** Runs build.sh, forwarding its `stage:` lines as progress and keeping the whole log in `logFile`. */
+async function runBuildScript(root: string, inp: Inputs, work: string, logFile: string, progress: (m: string) => void): Promise<string> {
+  const assets = assetDir();
+  const kverFile = path.join(work, 'kernel-version');
+  const mirror = inp.sites.find((s) => s.suite === SUITE)?.site ?? '';
+  const log = createWriteStream(logFile);
+  const child = execa('bash', [path.join(assets, 'build.sh'), root], {
+    all: true,
+    buffer: false,
+    reject: false,
+    env: {
+      LC_ALL: 'C',
+      LABOS_MIRROR: mirror,
+      LABOS_SOURCES: inp.sites.map((s) => `deb ${s.site} ${s.suite} main`).join('\n'),
+      LABOS_PACKAGES: DISK_PACKAGES.join(' '),
+      LABOS_FILES: path.join(assets, 'rootfs'),
+      LABOS_KVER_OUT: kverFile,
+    },
+  });
+  let tail = '';
+  for await (const line of child.iterable({ from: 'all' })) {
+    log.write(`${line}\n`);
+    tail = `${tail}\n${line}`.slice(-4000);
+    if (line.startsWith('stage: ')) progress(line.slice('stage: '.length));
+  }
+  const r = await child;
+  await new Promise((done) => log.end(done));
+  if (r.exitCode !== 0) {
+    throw new LabError(`building the labos disk image failed (exit ${r.exitCode ?? r.signal}): ${lastLines(tail, 3)}`, `read the build log at ${logFile}`);
+  }
+  return (await readFile(kverFile, 'utf8')).trim();
+}
+
+async function du(dir: string): Promise<number> {
+  const r = await execa('du', ['-sx', '--block-size=1', dir]);
+  return Number(String(r.stdout).split(/\s/)[0]);
+}
+
+/** The root tree as an ext4 image, made without mounting: room for the tree plus a third. */
+async function makeExt4(root: string, file: string, tree: number): Promise<void> {
+  const mib = Math.ceil((tree * 4) / 3 / 2 ** 20) + 256;
+  await execa('mkfs.ext4', ['-q', '-F', '-L', ROOT_LABEL, '-d', root, file, `${mib}M`]);
+}
+
+async function assemble(inp: Inputs, out: string, logFile: string, progress: (m: string) => void): Promise<void> {
+  const started = performance.now();
+  const work = path.join(out, 'work');
+  const root = path.join(work, 'root');
+  await mkdir(root, { recursive: true });
+  try {
+    const kver = await runBuildScript(root, inp, work, logFile, progress);
+    const listed = await execa('dpkg-query', [`--admindir=${root}/var/lib/dpkg`, '-W', '-f', '${Package}=${Version}\\n']);
+    const packages = String(listed.stdout).trim().split('\n').sort();
+
+    await copyFile(path.join(root, 'boot', `vmlinuz-${kver}`), path.join(out, FILES.kernel));
+    await copyFile(path.join(root, 'boot', `initrd.img-${kver}`), path.join(out, FILES.initrd));
+    const tree = await du(root);
+    progress(`writing ext4 image labelled ${ROOT_LABEL} (${mb(tree)} of files)`);
+    await makeExt4(root, path.join(out, FILES.rootfs), tree);
+
+    const rootfs = await stat(path.join(out, FILES.rootfs));
+    const manifest: Manifest = {
+      key: inp.key,
+      kernelVersion: kver,
+      packages,
+      sizes: {
+        rootfs: rootfs.size,
+        rootfsAllocated: rootfs.blocks * 512,
+        tree,
+        kernel: (await stat(path.join(out, FILES.kernel))).size,
+        initrd: (await stat(path.join(out, FILES.initrd))).size,
+      },
+      buildSeconds: Math.round((performance.now() - started) / 1000),
+    };
+    await writeFile(path.join(out, FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  } finally {
+    // The chroot's mounts lived in build.sh's private namespace, so this only removes files.
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+function describe(dir: string, m: Manifest, built: boolean): DiskImage {
+  return {
+    rootfs: path.join(dir, FILES.rootfs),
+    kernel: path.join(dir, FILES.kernel),
+    initrd: path.join(dir, FILES.initrd),
+    key: m.key,
+    built,
+    kernelVersion: m.kernelVersion,
+    sizes: m.sizes,
+    packages: m.packages,
+  };
+}
+
+export function describeSizes(s: DiskSizes): string {
+  return `rootfs ${mb(s.rootfsAllocated)} on disk (${mb(s.tree)} of files, ${mb(s.rootfs)} filesystem), kernel ${mb(s.kernel)}, initrd ${mb(s.initrd)}`;
+}
+
+/**
+ * The labos installed image: a Debian bookworm minbase with systemd, sshd and etcd as an ext4
+ * image, plus its kernel and a dracut initramfs in which Debian's Ignition applies the node's
+ * config on first boot. Cached under `<cacheDir>/labos-disk/<key>/`, keyed by the exact package
+ * versions apt resolves, the build script and config tree, and BUILDER_VERSION: with the same
+ * inputs a second call builds nothing. Building needs root, debootstrap and the Debian archive.
+ */
+export async function buildDiskImage(opts: { cacheDir?: string; onProgress?: (msg: string) => void } = {}): Promise<DiskImage> {
+  const progress = opts.onProgress ?? (() => {});
+  progress('resolving package versions with apt');
+  const inputs = await resolveInputs();
+  const dir = imageDir(opts.cacheDir, inputs.key);
+  const cached = await readManifest(dir);
+  if (cached) {
+    progress(`cached at ${dir}: ${describeSizes(cached.sizes)}`);
+    return describe(dir, cached, false);
+  }
+
+  await requireBuildHost();
+  // Outside the build dir, so a failed build's log survives the build dir's removal.
+  const logFile = path.join(path.dirname(dir), `build-${inputs.key}.log`);
+  await mkdir(path.dirname(dir), { recursive: true });
+  const built = await publishDir(dir, (out) => assemble(inputs, out, logFile, progress));
+  const manifest = await readManifest(dir);
+  if (!manifest) throw new Error(`${dir} was published without ${FILES.manifest}`);
+  progress(`${built ? `built in ${manifest.buildSeconds}s` : 'another build finished first'}: ${describeSizes(manifest.sizes)}`);
+  return describe(dir, manifest, built);
+}
+
+/** Whether the image for the current package versions is already built (for `doctor`). */
+export async function diskImageCached(cacheDir?: string): Promise<{ cached: boolean; dir: string }> {
+  const { key } = await resolveInputs();
+  const dir = imageDir(cacheDir, key);
+  return { cached: (await readManifest(dir)) !== undefined, dir };
+}
