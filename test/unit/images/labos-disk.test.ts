@@ -1,0 +1,166 @@
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { execa } from 'execa';
+import ssh2 from 'ssh2';
+import { buildDiskImage, diskImageCached, diskKernelArgs, type DiskImage } from '../../../src/images/labos-disk.js';
+import { bootDirect } from '../../../src/qemu/direct-boot.js';
+
+// Builds into the lab's real cache (kept across runs: the cold build debootstraps from the
+// Debian archive, about a minute here) and boots the image once under TCG.
+
+const HELLO = 'hello from ignition, node1';
+// Not anchored: the line can follow getty's login prompt on the console.
+const MARKER = new RegExp(`metal-lab: ignition applied: ${HELLO} .*`);
+const EXTLINUX = '/boot/extlinux/extlinux.conf';
+
+let image: DiskImage;
+let tmp: string;
+const progress: string[] = [];
+test.before(async () => {
+  image = await buildDiskImage({ onProgress: (m) => progress.push(m) });
+  console.log(`disk image ${image.built ? 'built' : 'cached'}: ${progress.at(-1)}`);
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'labos-disk-test-'));
+});
+test.after.always(async () => {
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+test.serial('a second build with the same inputs builds nothing and returns the same image', async (t) => {
+  const again = await buildDiskImage();
+  t.false(again.built);
+  t.is(again.key, image.key);
+  t.regex(image.key, /^[0-9a-f]{20}$/);
+  t.regex(image.kernelVersion, /^\d+\.\d+\.\d+-\d+-cloud-amd64$/);
+  for (const f of [image.rootfs, image.kernel, image.initrd]) t.true((await stat(f)).isFile(), f);
+  t.is((await stat(image.rootfs)).size, image.sizes.rootfs);
+  t.is((await stat(image.initrd)).size, image.sizes.initrd);
+  t.deepEqual((await readdir(path.dirname(image.rootfs))).sort(), ['initrd.img', 'manifest.json', 'root.ext4', 'vmlinuz']);
+
+  const names = new Set(image.packages.map((p) => p.split('=')[0]));
+  for (const p of ['systemd', 'openssh-server', 'etcd-server', 'etcd-client', 'ignition', 'dracut-core', 'extlinux']) t.true(names.has(p), p);
+  const status = await diskImageCached();
+  t.true(status.cached);
+  t.is(status.dir, path.dirname(image.rootfs));
+});
+
+test.serial('the root filesystem is labelled root, stripped, and waits for its first boot', async (t) => {
+  const label = await execa('e2label', [image.rootfs]);
+  t.is(label.stdout.trim(), 'root');
+  const cat = async (file: string) => (await execa('debugfs', ['-R', `cat ${file}`, image.rootfs])).stdout;
+  t.is(await cat('/etc/machine-id'), 'uninitialized');
+  t.regex(await cat('/etc/shadow'), /^root:!/m, 'root is locked');
+  t.regex(await cat('/etc/hosts'), /^127\.0\.0\.1\s+localhost$/m);
+  const docs = (await execa('debugfs', ['-R', 'ls -p /usr/share/doc/systemd', image.rootfs])).stdout;
+  t.regex(docs, /copyright/);
+  t.notRegex(docs, /changelog/);
+  const keys = (await execa('debugfs', ['-R', 'ls -p /etc/ssh', image.rootfs])).stdout;
+  t.notRegex(keys, /ssh_host_/, 'no host keys shared between nodes');
+});
+
+/** The node's config: a user with a key, a file, and a unit that reports both on the console. */
+function ignitionConfig(sshKey: string): string {
+  const report = [
+    'sync',
+    // Composed at run time so that the marker never appears in the config itself.
+    `echo "metal-lab: ignition applied: $(cat /etc/metal-lab/hello) user=$(id -un core) ssh=$(systemctl is-active ssh) keysfile=$(sshd -T -C user=core,host=node1,addr=10.0.2.15 | grep -i '^authorizedkeysfile' | cut -d' ' -f2-)" > /dev/console`,
+  ].join('; ');
+  return JSON.stringify({
+    ignition: { version: '3.3.0' },
+    passwd: { users: [{ name: 'core', sshAuthorizedKeys: [sshKey] }] },
+    storage: {
+      files: [{ path: '/etc/metal-lab/hello', mode: 0o644, contents: { source: `data:,${encodeURIComponent(HELLO)}` } }],
+    },
+    systemd: {
+      units: [
+        {
+          name: 'metal-lab-report.service',
+          enabled: true,
+          contents: [
+            '[Unit]',
+            'After=multi-user.target ssh.service labos-firstboot-done.service',
+            '[Service]',
+            'Type=oneshot',
+            `ExecStart=/bin/sh -c '${report.replace(/'/g, `'"'"'`)}'`,
+            '[Install]',
+            'WantedBy=multi-user.target',
+            '',
+          ].join('\n'),
+        },
+      ],
+    },
+  });
+}
+
+test.serial('on first boot Debian\'s Ignition creates the user, key, file and unit from the served config', async (t) => {
+  t.timeout(15 * 60_000);
+  const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'metal-lab-test' }).public.trim();
+  const config = ignitionConfig(key);
+  const fetched: string[] = [];
+  const server = http.createServer((req, res) => {
+    fetched.push(req.url ?? '');
+    if (req.url === '/config.ign') res.writeHead(200, { 'content-type': 'application/json' }).end(config);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+
+  // A copy, so the cached image stays pristine; the boot loader config the installer will
+  // write goes in too, so labos-firstboot-done.service has its flag to remove.
+  const disk = path.join(tmp, 'disk.img');
+  await execa('cp', ['--sparse=always', image.rootfs, disk]);
+  const args = diskKernelArgs(`http://10.0.2.2:${port}/config.ign`);
+  const conf = path.join(tmp, 'extlinux.conf');
+  await writeFile(conf, `DEFAULT labos\nLABEL labos\n  LINUX /boot/vmlinuz\n  APPEND ${args.join(' ')}\n`);
+  await execa('debugfs', ['-w', '-f', '-', disk], { input: `mkdir /boot/extlinux\nwrite ${conf} ${EXTLINUX}\n` });
+
+  try {
+    const boot = await bootDirect({
+      kernel: image.kernel,
+      initrd: image.initrd,
+      append: args.join(' '),
+      memoryMiB: 1024,
+      accel: 'tcg',
+      consoleLog: path.join(tmp, 'console.log'),
+      net: {},
+      disks: [disk],
+      untilMarker: MARKER,
+      timeoutMs: 10 * 60_000,
+    });
+    console.log(`first boot under TCG reached the report in ${(boot.ms / 1000).toFixed(1)} s`);
+    t.true(fetched.includes('/config.ign'), 'Ignition fetched the config over HTTP');
+    t.regex(boot.log, /Ignition \(files\)/);
+    t.notRegex(boot.log, /Emergency Shell/);
+    const line = MARKER.exec(boot.log)?.[0] ?? '';
+    t.true(line.includes(`applied: ${HELLO} `), line);
+    t.regex(line, /user=core /);
+    t.regex(line, /ssh=active /);
+    t.regex(line, /keysfile=.*\.ssh\/authorized_keys\.d\/ignition/);
+  } finally {
+    await new Promise((closed) => server.close(closed));
+  }
+
+  // qemu is gone; the disk shows what Ignition and the first boot left behind.
+  const cat = async (file: string) => (await execa('debugfs', ['-R', `cat ${file}`, disk])).stdout;
+  t.is((await cat('/home/core/.ssh/authorized_keys.d/ignition')).trim(), key);
+  t.regex(await cat('/etc/passwd'), /^core:x:\d+:\d+::\/home\/core:/m);
+  t.regex(await cat('/etc/systemd/system-preset/20-ignition.preset'), /^enable metal-lab-report\.service$/m);
+  const after = await cat(EXTLINUX);
+  t.notRegex(after, /ignition\.firstboot/, 'later boots skip Ignition');
+  t.regex(after, /ignition\.platform\.id=metal/);
+});
+
+test('the kernel command line names the root label, the console and Ignition\'s metal platform', (t) => {
+  t.deepEqual(diskKernelArgs('http://172.18.0.2:8080/ignition?mac=52:54:00:a1:9c:ae&os=installed'), [
+    'root=LABEL=root',
+    'console=tty0',
+    'console=ttyS0,115200',
+    'ignition.firstboot',
+    'ignition.platform.id=metal',
+    'ignition.config.url=http://172.18.0.2:8080/ignition?mac=52:54:00:a1:9c:ae&os=installed',
+  ]);
+  t.false(diskKernelArgs('http://x/', { firstBoot: false }).includes('ignition.firstboot'));
+});
