@@ -15,6 +15,8 @@ export interface InitramfsInputs {
   init: Buffer;
   /** The udhcpc event script, installed as /etc/metal-lab/udhcpc.sh. */
   udhcpcScript: Buffer;
+  /** The disk installer the agent runs when asked to, installed as /etc/metal-lab/install.sh. */
+  installScript: Buffer;
 }
 
 /** Every directory that must exist before `p` can be unpacked, parents first. */
@@ -42,6 +44,7 @@ export async function initramfsEntries(inp: InitramfsInputs): Promise<CpioEntry[
     ...applets.map((a): CpioEntry => ({ type: 'symlink', path: a, target: '/bin/busybox' })),
     { type: 'char', path: 'dev/console', major: 5, minor: 1 },
     { type: 'file', path: 'etc/metal-lab/udhcpc.sh', data: inp.udhcpcScript, mode: 0o755 },
+    { type: 'file', path: 'etc/metal-lab/install.sh', data: inp.installScript, mode: 0o755 },
     { type: 'file', path: 'etc/metal-lab/modules', data: Buffer.from(inp.modules.map((m) => `${m}\n`).join('')) },
   ];
   for (const m of inp.modules) {

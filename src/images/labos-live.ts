@@ -14,10 +14,14 @@ import { findKernel, modulesFor, type WantedModule } from './kernel-modules.js';
 const BUILDER_VERSION = 1;
 const KERNEL_METAPACKAGE = 'linux-image-cloud-amd64';
 const BUSYBOX_PACKAGE = 'busybox-static';
-/** virtio_pci finds the virtio devices on the PCI bus; virtio_net drives the NIC. */
-const NET_MODULES: WantedModule[] = [
+/**
+ * virtio_pci finds the virtio devices on the PCI bus; virtio_net drives the NIC; virtio_blk the
+ * disk the installer writes (ext4 is built into the cloud kernel).
+ */
+const MODULES: WantedModule[] = [
   { module: 'virtio_pci', config: 'CONFIG_VIRTIO_PCI' },
   { module: 'virtio_net', config: 'CONFIG_VIRTIO_NET' },
+  { module: 'virtio_blk', config: 'CONFIG_VIRTIO_BLK' },
 ];
 
 export interface LiveImage {
@@ -57,6 +61,7 @@ interface Inputs {
   busybox: DebPackage;
   init: Buffer;
   udhcpc: Buffer;
+  install: Buffer;
   key: string;
 }
 
@@ -64,21 +69,23 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Everything the image is made of, resolved from apt's package lists without downloading. */
 async function resolveInputs(): Promise<Inputs> {
-  const [kernel, busybox, init, udhcpc] = await Promise.all([
+  const [kernel, busybox, init, udhcpc, install] = await Promise.all([
     resolveKernelPackage(KERNEL_METAPACKAGE),
     showPackage(BUSYBOX_PACKAGE).then((r) => r.pkg),
     readFile(labosScript('init.sh')),
     readFile(labosScript('udhcpc.sh')),
+    readFile(labosScript('install.sh')),
   ]);
   const key = cacheKey({
     builder: BUILDER_VERSION,
     kernel,
     busybox,
-    modules: NET_MODULES,
+    modules: MODULES,
     init: sha256(init),
     udhcpc: sha256(udhcpc),
+    install: sha256(install),
   });
-  return { kernel, busybox, init, udhcpc, key };
+  return { kernel, busybox, init, udhcpc, install, key };
 }
 
 const imageDir = (cacheDir: string | undefined, key: string) =>
@@ -117,8 +124,8 @@ async function writeImage(inp: Inputs, work: string, out: string, progress: (msg
   const kernel = await findKernel(path.join(work, inp.kernel.name));
   const busybox = path.join(work, inp.busybox.name, 'bin', 'busybox');
 
-  progress(`resolving network modules for kernel ${kernel.version}`);
-  const modules = await modulesFor(kernel, NET_MODULES, busybox);
+  progress(`resolving network and disk modules for kernel ${kernel.version}`);
+  const modules = await modulesFor(kernel, MODULES, busybox);
 
   progress(`writing initramfs (busybox, agent, ${modules.length} modules)`);
   const entries = await initramfsEntries({
@@ -127,6 +134,7 @@ async function writeImage(inp: Inputs, work: string, out: string, progress: (msg
     modules,
     init: inp.init,
     udhcpcScript: inp.udhcpc,
+    installScript: inp.install,
   });
   await writeCpioGz(entries, path.join(out, INITRD_FILE));
   await copyFile(kernel.vmlinuz, path.join(out, KERNEL_FILE));

@@ -5,9 +5,13 @@ import { ensurePool, ensureVolume } from '../libvirt/pool.js';
 import { ensureDomain } from '../libvirt/domain.js';
 import { preflightLab } from '../preflight/preflight.js';
 import { buildLiveImage } from '../images/labos-live.js';
+import { buildDiskImage } from '../images/labos-disk.js';
+import { ensureLabPki } from '../pki/ensure.js';
+import { renderLiveMatchboxData } from '../render/matchbox-live.js';
+import { renderInstallMatchboxData } from '../render/matchbox-install.js';
 import { bootServerPids, ensureBootServer } from './boot-server.js';
 import { readLabState, writeLabState } from './state.js';
-import { renderedFiles, writeLabFiles } from './lab-files.js';
+import { makeLabDirs, renderedFiles, writeLabFiles } from './lab-files.js';
 import { down } from './down.js';
 import { silentSteps, type StepRunner } from './steps.js';
 
@@ -24,7 +28,13 @@ export interface UpResult {
  * every check passed; if creating fails or the signal aborts (Ctrl-C), what this call created is
  * removed again.
  */
-export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: AbortSignal } = {}): Promise<UpResult> {
+/**
+ * What the nodes boot: the live image (the PXE layer), or the installer that puts labos on the
+ * disk, after which each node boots from disk and Ignition configures it.
+ */
+export type BootMode = 'live' | 'install';
+
+export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode } = {}): Promise<UpResult> {
   const steps = opts.steps ?? silentSteps;
   const names = labObjectNames(lab);
   const probe = await steps.step('accelerator', undefined, () => probeAccel(lab.accelerator));
@@ -38,13 +48,20 @@ export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: Abor
     }),
   );
   const image = await steps.step('labos live image', undefined, () => buildLiveImage({ onProgress: (m) => steps.info(m) }));
+  const disk = opts.boot === 'install'
+    ? await steps.step('labos disk image', undefined, () => buildDiskImage({ onProgress: (m) => steps.info(m) }))
+    : undefined;
   opts.signal?.throwIfAborted();
 
   const changes: UpResult['changes'] = {};
   const files = renderedFiles(lab);
   try {
     await steps.step('lab files', undefined, async () => {
-      await writeLabFiles(lab, probe.accel, image);
+      await makeLabDirs(lab);
+      const data = disk
+        ? renderInstallMatchboxData(lab, await ensureLabPki(lab), { timeoutScale: probe.timeoutScale })
+        : renderLiveMatchboxData(lab);
+      await writeLabFiles(lab, probe.accel, { live: image, disk: disk && { rootfs: disk.rootfs } }, data);
       await writeLabState({ id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString() });
     });
     opts.signal?.throwIfAborted();

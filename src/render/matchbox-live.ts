@@ -8,6 +8,7 @@ export interface MatchboxData {
   groups: Group[];
   profiles: Profile[];
   ignition: Array<{ name: string; config: object }>;
+  generic?: Array<{ name: string; text: string }>;
 }
 
 export const liveGroupId = (node: NodeSpec) => `live-${node.name}`;

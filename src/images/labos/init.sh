@@ -1,7 +1,8 @@
 #!/bin/sh
 # metal-lab node agent: PID 1 of the labos live image, on the serial console.
 # It proves a PXE-booted machine reached userspace, got its address by DHCP and can
-# fetch its own Ignition config and metadata from the lab's Matchbox-compatible server.
+# fetch its own Ignition config and metadata from the lab's Matchbox-compatible server;
+# with metal.install=DISK it then installs the labos OS to that disk (install.sh).
 # Every step prints one "metal-lab: ..." line; the lab greps the console log for them.
 # PID 1 must never exit (the kernel panics), so the script ends in a respawning shell.
 
@@ -20,11 +21,13 @@ mkdir -p "$STATE"
 # Boot parameters the lab puts on the kernel command line.
 MAC=''
 SERVER=''
+INSTALL=''
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     # iPXE's ${mac:hexhyp} is 52-54-00-a1-9c-ae; queries use the colon form.
     metal.mac=*) MAC=$(echo "${arg#metal.mac=}" | tr 'A-F-' 'a-f:') ;;
     metal.server=*) SERVER=${arg#metal.server=} ;;
+    metal.install=*) INSTALL=${arg#metal.install=} ;;
   esac
 done
 
@@ -120,6 +123,9 @@ if [ -z "$STOP" ]; then
 fi
 
 [ -n "$STOP" ] && say "agent stopped: $STOP"
+
+# An install profile asks for the OS on disk: write it, then reboot into it.
+[ -z "$STOP" ] && [ -n "$INSTALL" ] && /etc/metal-lab/install.sh "$SERVER" "$MAC" "$INSTALL"
 
 # Stay alive: a shell on the console for debugging, respawned if it exits.
 while :; do
