@@ -48,3 +48,9 @@ export async function removeDomain(name: string): Promise<void> {
 export function attachConsole(name: string): Promise<number> {
   return virshInteractive(['console', name]);
 }
+
+/** Powers a defined domain on (after a fault, say); a no-op if it runs. */
+export async function startDomain(name: string): Promise<void> {
+  const r = await virsh(['domstate', name]);
+  if (r.stdout.trim() !== 'running') await virsh(['start', name]);
+}

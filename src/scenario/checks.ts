@@ -1,14 +1,22 @@
 import type { NodeSpec } from '../spec/types.js';
-import type { CheckName } from '../spec/scenario.js';
+import type { LabCheckName, NodeCheckName } from '../spec/scenario.js';
 import { labObjectNames } from '../spec/types.js';
 import { dhcpLeases } from '../libvirt/network.js';
 import { liveGroupId, liveProfileId } from '../render/matchbox-live.js';
+import { installGroupId } from '../render/matchbox-install.js';
+import { controllers, etcdGet, etcdHealth, etcdHealthFromHost, etcdMembers, etcdPut } from './etcd.js';
 import { labPaths } from '../lab/paths.js';
 import { consoleOf, nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
 
 /** A per-node assertion: resolves to a short finding, or throws an EvidenceError. */
 type NodeCheck = (ctx: ScenarioContext, node: NodeSpec) => Promise<string>;
+/** An assertion about the whole lab. */
+type LabCheck = (ctx: ScenarioContext) => Promise<string>;
+
+/** The group and profile a node's first-stage /ipxe must be answered from, by boot mode. */
+const firstStage = (ctx: ScenarioContext, node: NodeSpec) =>
+  ctx.boot === 'install' ? { group: installGroupId(node), profile: installGroupId(node) } : { group: liveGroupId(node), profile: liveProfileId(node) };
 
 export const USERSPACE_MARKER = 'metal-lab: reached userspace';
 
@@ -34,8 +42,9 @@ export const CHECKS = {
     const ipxe = reqs.findIndex((e, i) => i > chain && e.path === '/ipxe' && e.labels?.mac === node.mac);
     if (ipxe < 0) return fail(ctx, node, `no /ipxe request with mac=${node.mac} after /boot.ipxe`);
     const got = reqs[ipxe]!;
-    if (got.status !== 200 || got.group !== liveGroupId(node) || got.profile !== liveProfileId(node)) {
-      return fail(ctx, node, `/ipxe answered ${got.status} from group ${got.group ?? '-'} profile ${got.profile ?? '-'}, expected ${liveGroupId(node)}/${liveProfileId(node)}`);
+    const want = firstStage(ctx, node);
+    if (got.status !== 200 || got.group !== want.group || got.profile !== want.profile) {
+      return fail(ctx, node, `/ipxe answered ${got.status} from group ${got.group ?? '-'} profile ${got.profile ?? '-'}, expected ${want.group}/${want.profile}`);
     }
     const assets = reqs.slice(ipxe).filter((e) => e.path.startsWith('/assets/') && e.status === 200).map((e) => e.path.split('/').pop());
     for (const want of ['vmlinuz', 'initrd.img']) {
@@ -58,4 +67,70 @@ export const CHECKS = {
     if (!callback) return fail(ctx, node, 'no userspace callback reached the boot server', [labPaths(ctx.lab.id).requestLog]);
     return `console marker + callback at ${callback.time}`;
   },
-} satisfies Record<CheckName, NodeCheck>;
+
+  /** Installed once and only once (no reinstall loop), then booted the installed system. */
+  'installed-once': async (ctx, node) => {
+    const events = (await requestsOf(ctx, node)).filter((e) => e.path === '/lab/event');
+    const installs = events.filter((e) => e.labels?.stage === 'installed-to-disk').length;
+    if (installs !== 1) return fail(ctx, node, `installed ${installs} times, expected exactly once`);
+    const firstBoots = events.filter((e) => e.labels?.stage === 'installed').length;
+    if (firstBoots < 1) return fail(ctx, node, 'the installed system never reported its first boot');
+    return `1 install, then the installed system's first boot`;
+  },
+
+  /** etcd answers healthy on the node's own client endpoint, over TLS with the client cert. */
+  'etcd-health': async (ctx, node) => {
+    if (node.role !== 'controller') return 'no etcd on workers';
+    return etcdHealth(ctx.lab, node).catch((err: Error) => fail(ctx, node, err.message));
+  },
+} satisfies Record<NodeCheckName, NodeCheck>;
+
+export const LAB_CHECK_FNS = {
+  /** Every controller is a member, seen from each controller. */
+  'etcd-members': async (ctx) => {
+    const want = controllers(ctx.lab).map((n) => n.name).sort();
+    for (const node of controllers(ctx.lab)) {
+      const got = (await etcdMembers(ctx.lab, node)).map((m) => m.name).sort();
+      if (got.join() !== want.join()) throw new EvidenceError(`${node.name} lists members ${got.join(', ')}, expected ${want.join(', ')}`, await nodeEvidence(ctx, node));
+    }
+    return `${want.length} members: ${want.join(', ')}`;
+  },
+
+  /**
+   * A new key written through the first running controller is read through every running one.
+   * Keys are remembered, so `etcd-caught-up` can later look for them on a node that was away.
+   */
+  'etcd-replication': async (ctx) => {
+    const running = controllers(ctx.lab).filter((n) => !ctx.poweredOff.has(n.name));
+    const via = running[0]!;
+    const key = `/metal-lab/replication/${ctx.etcdKeys.size + 1}`;
+    const value = `written-via-${via.name}-at-${Date.now()}`;
+    await etcdPut(ctx.lab, via, key, value);
+    ctx.etcdKeys.set(key, value);
+    for (const node of running) {
+      const got = await etcdGet(ctx.lab, node, key);
+      if (got !== value) throw new EvidenceError(`${node.name} read ${got ?? 'nothing'} for ${key}, expected ${value}`, await nodeEvidence(ctx, node));
+    }
+    return `${key} written via ${via.name}, read via ${running.map((n) => n.name).join(', ')}`;
+  },
+
+  /** Every controller holds every key the scenario wrote, including those written while it was off. */
+  'etcd-caught-up': async (ctx) => {
+    for (const node of controllers(ctx.lab)) {
+      for (const [key, value] of ctx.etcdKeys) {
+        const got = await etcdGet(ctx.lab, node, key);
+        if (got !== value) throw new EvidenceError(`${node.name} has ${got ?? 'nothing'} for ${key}, expected ${value}`, await nodeEvidence(ctx, node));
+      }
+    }
+    return `${ctx.etcdKeys.size} keys on all ${controllers(ctx.lab).length} controllers`;
+  },
+
+  /** Every controller's client port answers /health to the host with the lab's client cert. */
+  'etcd-from-host': async (ctx) => {
+    for (const node of controllers(ctx.lab)) {
+      const r = await etcdHealthFromHost(ctx.lab, node);
+      if (r.health !== 'true') throw new EvidenceError(`${node.name} /health says ${JSON.stringify(r)}`, await nodeEvidence(ctx, node));
+    }
+    return `${controllers(ctx.lab).length} endpoints healthy from the host`;
+  },
+} satisfies Record<LabCheckName, LabCheck>;

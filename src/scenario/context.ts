@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type { LabSpec, NodeSpec } from '../spec/types.js';
 import type { RunReport } from '../report/run-report.js';
+import type { BootMode } from '../lab/up.js';
 import { labPaths } from '../lab/paths.js';
 import { readRequestLog } from '../matchbox/request-log.js';
 import { nodeRequests } from '../lab/node-progress.js';
@@ -12,6 +13,12 @@ export interface ScenarioContext {
   report: RunReport;
   /** 1 under KVM; larger under TCG. Every timeout is a KVM baseline times this. */
   timeoutScale: number;
+  /** What the nodes boot, as the scenario's `up` asked. */
+  boot: BootMode;
+  /** Nodes a `poweroff` step switched off and no `poweron` brought back. */
+  poweredOff: Set<string>;
+  /** etcd keys the scenario wrote, with their values, for later catch-up checks. */
+  etcdKeys: Map<string, string>;
   signal?: AbortSignal;
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { LabSpec, NodeSpec } from '../spec/types.js';
 import { labObjectNames } from '../spec/types.js';
-import type { ScenarioSpec, ScenarioStep } from '../spec/scenario.js';
+import type { LabCheckName, NodeCheckName, ScenarioSpec, ScenarioStep, WaitStage } from '../spec/scenario.js';
 import { RunReport } from '../report/run-report.js';
 import { up } from '../lab/up.js';
 import { down } from '../lab/down.js';
@@ -10,7 +10,12 @@ import { labPaths } from '../lab/paths.js';
 import { renderedFiles } from '../lab/lab-files.js';
 import { dhcpLeases } from '../libvirt/network.js';
 import { bootStage } from '../lab/node-progress.js';
-import { CHECKS } from './checks.js';
+import { CHECKS, LAB_CHECK_FNS } from './checks.js';
+import { etcdHealth } from './etcd.js';
+import { destroyDomain, startDomain } from '../libvirt/domain.js';
+import { nodeSshTarget } from '../node/lab-target.js';
+import { waitForSsh } from '../node/wait.js';
+import { LabError } from '../errors.js';
 import { nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError, waitFor } from './evidence.js';
 
@@ -30,38 +35,77 @@ export interface RunResult {
   artifactsDir: string;
 }
 
-/** Runs `fn` for every node at once, one report line each; a failure cites its evidence. */
-function perNode(ctx: ScenarioContext, step: string, fn: (node: NodeSpec) => Promise<string>): Promise<unknown> {
-  return Promise.all(
-    ctx.lab.nodes.map((node) =>
-      ctx.report.step(step, node.name, async (s) => {
-        try {
-          s.ok(await fn(node));
-        } catch (err) {
-          s.fail(err, err instanceof EvidenceError ? err.evidence : []);
-          throw err;
-        }
-      }),
-    ),
-  );
+/** The nodes a step names, or all of them; an unknown name fails the step. */
+function stepNodes(ctx: ScenarioContext, names?: string[]): NodeSpec[] {
+  if (!names) return ctx.lab.nodes;
+  return names.map((name) => {
+    const node = ctx.lab.nodes.find((n) => n.name === name);
+    if (!node) throw new LabError(`the scenario names node ${name}, which lab ${ctx.lab.id} does not have`, `use one of: ${ctx.lab.nodes.map((n) => n.name).join(', ')}`, 2);
+    return node;
+  });
 }
 
+/** Runs `fn` for each node at once, one report line each; a failure cites its evidence. */
+function perNode(ctx: ScenarioContext, step: string, nodes: NodeSpec[], fn: (node: NodeSpec) => Promise<string>): Promise<unknown> {
+  return Promise.all(nodes.map((node) => reported(ctx, step, node.name, () => fn(node))));
+}
+
+function reported(ctx: ScenarioContext, step: string, node: string | undefined, fn: () => Promise<string>): Promise<void> {
+  return ctx.report.step(step, node, async (s) => {
+    try {
+      s.ok(await fn());
+    } catch (err) {
+      s.fail(err, err instanceof EvidenceError ? err.evidence : []);
+      throw err;
+    }
+  });
+}
+
+/** Probes that answer "reached" (a value) or "not yet" (undefined), per wait stage. */
+const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Promise<string | undefined> } = {
+  userspace: async (ctx, node) => (bootStage(await requestsOf(ctx, node)) === 'userspace' ? 'callback received' : undefined),
+  installed: async (ctx, node) =>
+    (await requestsOf(ctx, node)).some((e) => e.path === '/lab/event' && e.labels?.stage === 'installed') ? 'first boot reported' : undefined,
+  ssh: async (ctx, node) => {
+    const target = await nodeSshTarget(ctx.lab, node);
+    // One short attempt per poll: the outer wait owns the deadline and the evidence.
+    return waitForSsh(target, { timeoutMs: 5_000 }).then((r) => `login after ${r.attempts} attempts`, () => undefined);
+  },
+  'etcd-health': async (ctx, node) => (node.role !== 'controller' ? 'no etcd on workers' : etcdHealth(ctx.lab, node).catch(() => undefined)),
+};
+
 const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract<ScenarioStep, { kind: K }>) => Promise<unknown> } = {
-  up: async (ctx) => {
-    const res = await up(ctx.lab, { steps: ctx.report, signal: ctx.signal });
+  up: async (ctx, step) => {
+    ctx.boot = step.boot;
+    const res = await up(ctx.lab, { steps: ctx.report, signal: ctx.signal, boot: step.boot });
     ctx.timeoutScale = res.timeoutScale;
   },
   wait: (ctx, step) =>
-    perNode(ctx, `reached ${step.stage}`, async (node) => {
+    perNode(ctx, `reached ${step.stage}`, stepNodes(ctx, step.nodes), async (node) => {
       const timeoutMs = step.timeoutS * 1000 * ctx.timeoutScale;
-      await waitFor(`${node.name} to reach ${step.stage}`, async () => ((bootStage(await requestsOf(ctx, node)) === step.stage) ? true : undefined), {
+      const found = await waitFor(`${node.name} to reach ${step.stage}`, () => REACHED[step.stage](ctx, node), {
         timeoutMs,
+        intervalMs: 1000,
         evidence: () => nodeEvidence(ctx, node),
         signal: ctx.signal,
       });
-      return `within ${Math.round(timeoutMs / 1000)}s limit`;
+      return `${found}, within ${Math.round(timeoutMs / 1000)}s limit`;
     }),
-  check: (ctx, step) => perNode(ctx, step.check, (node) => CHECKS[step.check](ctx, node)),
+  check: (ctx, step) => {
+    const check = step.check;
+    if (check in LAB_CHECK_FNS) return reported(ctx, check, undefined, () => LAB_CHECK_FNS[check as LabCheckName](ctx));
+    return perNode(ctx, check, stepNodes(ctx, step.nodes), (node) => CHECKS[check as NodeCheckName](ctx, node));
+  },
+  power: (ctx, step) => {
+    const [node] = stepNodes(ctx, [step.node]);
+    const domain = labObjectNames(ctx.lab).domain(node!.name);
+    return reported(ctx, `power ${step.action}`, node!.name, async () => {
+      await (step.action === 'off' ? destroyDomain(domain) : startDomain(domain));
+      if (step.action === 'off') ctx.poweredOff.add(node!.name);
+      else ctx.poweredOff.delete(node!.name);
+      return step.action === 'off' ? 'plug pulled (virsh destroy)' : 'powered on';
+    });
+  },
 };
 
 /** Copies every piece of evidence into the artifacts dir while the lab still exists. */
@@ -88,7 +132,7 @@ async function gatherEvidence(lab: LabSpec, report: RunReport, dir: string): Pro
  */
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet });
-  const ctx: ScenarioContext = { lab: opts.lab, report, timeoutScale: 1, signal: opts.signal };
+  const ctx: ScenarioContext = { lab: opts.lab, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), signal: opts.signal };
   try {
     for (const step of opts.scenario.steps) {
       await (STEPS[step.kind] as (c: ScenarioContext, s: ScenarioStep) => Promise<unknown>)(ctx, step);

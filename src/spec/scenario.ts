@@ -5,17 +5,29 @@ import { z } from 'zod';
 import { SpecError } from '../errors.js';
 import { validateYaml } from './validate.js';
 
-/** Per-node assertions a scenario can make; the runner implements every one of them. */
-export const CHECK_NAMES = ['dhcp-lease', 'boot-chain', 'userspace'] as const;
+/**
+ * Assertions a scenario can make; the runner implements every one of them. Node checks run once
+ * per node (or per listed node), lab checks once for the lab.
+ */
+export const NODE_CHECKS = ['dhcp-lease', 'boot-chain', 'userspace', 'installed-once', 'etcd-health'] as const;
+export const LAB_CHECKS = ['etcd-members', 'etcd-replication', 'etcd-caught-up', 'etcd-from-host'] as const;
+export const CHECK_NAMES = [...NODE_CHECKS, ...LAB_CHECKS] as const;
+export type NodeCheckName = (typeof NODE_CHECKS)[number];
+export type LabCheckName = (typeof LAB_CHECKS)[number];
 export type CheckName = (typeof CHECK_NAMES)[number];
 
-/** Boot stages a scenario can wait for, read off the boot server's request log. */
-export const WAIT_STAGES = ['userspace'] as const;
+/** What a scenario can wait for, per node: boot stages from the request log, SSH, etcd. */
+export const WAIT_STAGES = ['userspace', 'installed', 'ssh', 'etcd-health'] as const;
+export type WaitStage = (typeof WAIT_STAGES)[number];
+
+export const BOOT_MODES = ['live', 'install'] as const;
 
 export type ScenarioStep =
-  | { kind: 'up' }
-  | { kind: 'wait'; stage: (typeof WAIT_STAGES)[number]; timeoutS: number }
-  | { kind: 'check'; check: CheckName };
+  | { kind: 'up'; boot: (typeof BOOT_MODES)[number] }
+  | { kind: 'wait'; stage: WaitStage; timeoutS: number; nodes?: string[] }
+  | { kind: 'check'; check: CheckName; nodes?: string[] }
+  /** Pulls the plug on a node (virsh destroy), or powers it back on. */
+  | { kind: 'power'; action: 'off' | 'on'; node: string };
 
 export interface ScenarioSpec {
   name: string;
@@ -31,8 +43,12 @@ const duration = z
   .regex(/^\d+(s|m)$/, { message: 'not a duration: write seconds or minutes, e.g. 90s or 5m' })
   .transform((d) => Number(d.slice(0, -1)) * (d.endsWith('m') ? 60 : 1));
 
+const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron'] as const;
+const nodeName = z.string().regex(/^[a-z][a-z0-9-]*$/);
+
 /**
- * A step is `up`, `{wait: <stage>, timeout: 90s}` or `{check: <name>}`. Bare words become
+ * A step is `up` (or `{up: {boot: install}}`), `{wait: <stage>, timeout: 90s}`, `{check: <name>}`
+ * (both optionally `nodes: [..]`), `{poweroff: <node>}` or `{poweron: <node>}`. Bare words become
  * `{word: true}` so every step is one strict object: a typo then gets "unknown field" or
  * "did you mean", where a union would only say "invalid input".
  */
@@ -40,21 +56,31 @@ const Step = z
   .preprocess(
     (v) => (typeof v === 'string' ? { [v]: true } : v),
     z.strictObject({
-      up: z.literal(true).optional(),
+      up: z.union([z.literal(true), z.strictObject({ boot: z.enum(BOOT_MODES) })]).optional(),
       wait: z.enum(WAIT_STAGES).optional(),
       timeout: duration.optional(),
       check: z.enum(CHECK_NAMES).optional(),
+      nodes: z.array(nodeName).min(1).optional(),
+      poweroff: nodeName.optional(),
+      poweron: nodeName.optional(),
     }),
   )
   .superRefine((s, ctx) => {
-    const kinds = (['up', 'wait', 'check'] as const).filter((k) => s[k] !== undefined);
-    if (kinds.length !== 1) ctx.addIssue({ code: 'custom', message: `a step is exactly one of up, wait, check (got ${kinds.join(', ') || 'none'})`, path: [] });
+    const kinds = KINDS.filter((k) => s[k] !== undefined);
+    if (kinds.length !== 1) ctx.addIssue({ code: 'custom', message: `a step is exactly one of ${KINDS.join(', ')} (got ${kinds.join(', ') || 'none'})`, path: [] });
     if (s.timeout !== undefined && !s.wait) ctx.addIssue({ code: 'custom', message: 'timeout belongs to a wait step', path: ['timeout'] });
+    if (s.nodes !== undefined && !s.wait && !s.check) ctx.addIssue({ code: 'custom', message: 'nodes belongs to a wait or check step', path: ['nodes'] });
+    if (s.nodes && s.check && (LAB_CHECKS as readonly string[]).includes(s.check)) {
+      ctx.addIssue({ code: 'custom', message: `${s.check} checks the whole lab; it takes no nodes`, path: ['nodes'] });
+    }
   })
   .transform((s): ScenarioStep => {
-    if (s.wait) return { kind: 'wait', stage: s.wait, timeoutS: s.timeout ?? 60 };
-    if (s.check) return { kind: 'check', check: s.check };
-    return { kind: 'up' };
+    const nodes = s.nodes ? { nodes: s.nodes } : {};
+    if (s.wait) return { kind: 'wait', stage: s.wait, timeoutS: s.timeout ?? 60, ...nodes };
+    if (s.check) return { kind: 'check', check: s.check, ...nodes };
+    if (s.poweroff) return { kind: 'power', action: 'off', node: s.poweroff };
+    if (s.poweron) return { kind: 'power', action: 'on', node: s.poweron };
+    return { kind: 'up', boot: s.up === true || s.up === undefined ? 'live' : s.up.boot };
   });
 
 const ScenarioFile = z.strictObject({
@@ -67,7 +93,7 @@ const ScenarioFile = z.strictObject({
 const FORMS = {
   name: 'a lower-case name such as pxe-boot',
   lab: 'a lab name from lab/ (mini, talk) or a lab file path',
-  steps: `a list of steps: up, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {check: ${CHECK_NAMES.join('|')}}`,
+  steps: `a list of steps: up, {up: {boot: install}}, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}`,
 };
 
 /** The repository's scenarios/ directory, from src/spec or dist/spec alike. */

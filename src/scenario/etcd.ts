@@ -1,0 +1,81 @@
+import https from 'node:https';
+import type { LabSpec, NodeSpec } from '../spec/types.js';
+import { connectNode } from '../node/ssh.js';
+import { nodeSshTarget } from '../node/lab-target.js';
+import { ensureLabPki } from '../pki/ensure.js';
+import { ETCD_TLS_DIR } from '../render/ignition.js';
+
+/** etcdctl on a node, as `core`, with the client cert Ignition put in its home. */
+function etcdctl(args: string, endpoints = 'https://127.0.0.1:2379'): string {
+  return `ETCDCTL_API=3 etcdctl --endpoints=${endpoints} --cacert=${ETCD_TLS_DIR}/ca.crt --cert=$HOME/.etcd/client.crt --key=$HOME/.etcd/client.key ${args}`;
+}
+
+/** Runs a command on a node over SSH; resolves with stdout, throws with the node, command and output. */
+export async function onNode(lab: LabSpec, node: NodeSpec, command: string, timeoutMs = 60_000): Promise<string> {
+  const session = await connectNode(await nodeSshTarget(lab, node));
+  try {
+    const r = await session.run(command, { timeoutMs });
+    if (r.code !== 0) throw new Error(`${node.name}: \`${command.split(' ')[0]}\` exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout;
+  } finally {
+    await session.close();
+  }
+}
+
+export const controllers = (lab: LabSpec) => lab.nodes.filter((n) => n.role === 'controller');
+
+export async function etcdHealth(lab: LabSpec, node: NodeSpec): Promise<string> {
+  // etcdctl 3.4 reports health on stderr.
+  return (await onNode(lab, node, `${etcdctl('endpoint health')} 2>&1`)).trim();
+}
+
+export async function etcdMembers(lab: LabSpec, node: NodeSpec): Promise<Array<{ name: string; peerURLs: string[] }>> {
+  const out = await onNode(lab, node, etcdctl('member list -w json'));
+  return (JSON.parse(out) as { members: Array<{ name: string; peerURLs: string[] }> }).members;
+}
+
+export async function etcdPut(lab: LabSpec, node: NodeSpec, key: string, value: string): Promise<void> {
+  await onNode(lab, node, etcdctl(`put ${key} ${value}`));
+}
+
+/** A key read through one node's local endpoint, or undefined if absent. */
+export async function etcdGet(lab: LabSpec, node: NodeSpec, key: string): Promise<string | undefined> {
+  const out = (await onNode(lab, node, etcdctl(`get ${key} --print-value-only`))).trim();
+  return out === '' ? undefined : out;
+}
+
+/**
+ * GET /health on a controller's client port from the host, across the lab bridge, with the lab's
+ * etcd client certificate: what the Kubernetes API server will do.
+ */
+export async function etcdHealthFromHost(lab: LabSpec, node: NodeSpec): Promise<{ health: string }> {
+  const pki = await ensureLabPki(lab);
+  const client = pki.certs['etcd/client']!;
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      {
+        host: node.ip,
+        port: 2379,
+        path: '/health',
+        ca: pki.certs['etcd-ca']!.certPem,
+        cert: client.certPem,
+        key: client.key.reveal(),
+        servername: node.name,
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(body) as { health: string });
+          } catch {
+            reject(new Error(`${node.name}: /health answered ${res.statusCode}: ${body.slice(0, 200)}`));
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${node.name}: /health timed out`)));
+    req.on('error', reject);
+  });
+}
