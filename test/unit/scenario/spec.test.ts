@@ -7,7 +7,7 @@ test('scenarios/pxe-boot.yaml loads into typed steps', async (t) => {
   t.is(s.name, 'pxe-boot');
   t.is(s.lab, 'mini');
   t.deepEqual(s.steps, [
-    { kind: 'up' },
+    { kind: 'up', boot: 'live' },
     { kind: 'wait', stage: 'userspace', timeoutS: 60 },
     { kind: 'check', check: 'dhcp-lease' },
     { kind: 'check', check: 'boot-chain' },
@@ -28,7 +28,7 @@ const bad = (yaml: string) => {
 test('an unknown check is refused, naming the step and the known checks', (t) => {
   const err = bad('name: x\nlab: mini\nsteps:\n  - up\n  - check: dchp-lease\n');
   t.is(err.exitCode, 2);
-  t.regex(err.line(), /^s\.yaml: steps\[1\]\.check: "dchp-lease" is not one of dhcp-lease, boot-chain, userspace .*Fix: did you mean "dhcp-lease"\?/);
+  t.regex(err.line(), /^s\.yaml: steps\[1\]\.check: "dchp-lease" is not one of dhcp-lease, boot-chain, userspace, .*Fix: did you mean "dhcp-lease"\?/);
 });
 
 test('a bad timeout says how to write one', (t) => {
@@ -50,6 +50,21 @@ test('a scenario without steps, or with an unknown field, is refused', (t) => {
 
 test('an unknown step word, or a step of two kinds, is refused', (t) => {
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - up\n  - dwon\n').line(), /steps\[1\]\.dwon: unknown field "dwon"/);
-  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { wait: userspace, check: userspace }\n').line(), /steps\[0\]: a step is exactly one of up, wait, check \(got wait, check\)/);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { wait: userspace, check: userspace }\n').line(), /steps\[0\]: a step is exactly one of up, wait, check, poweroff, poweron \(got wait, check\)/);
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - { check: userspace, timeout: 5m }\n').line(), /steps\[0\]\.timeout: timeout belongs to a wait step/);
+});
+
+test('scenarios/etcd-cluster.yaml: install boot, waits and checks on listed nodes, power faults', async (t) => {
+  const s = await loadScenario(resolveScenarioFile('etcd-cluster'));
+  t.is(s.lab, 'etcd');
+  t.deepEqual(s.steps[0], { kind: 'up', boot: 'install' });
+  t.true(s.steps.some((x) => x.kind === 'power' && x.action === 'off' && x.node === 'node2'));
+  t.true(s.steps.some((x) => x.kind === 'check' && x.check === 'etcd-health' && x.nodes?.join() === 'node1,node3'));
+  t.true(s.steps.some((x) => x.kind === 'wait' && x.stage === 'etcd-health' && x.nodes?.join() === 'node2'));
+});
+
+test('nodes on a lab-wide check, or on a power step, are refused', (t) => {
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { check: etcd-members, nodes: [node1] }\n').line(), /steps\[0\]\.nodes: etcd-members checks the whole lab; it takes no nodes/);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { poweroff: node1, nodes: [node1] }\n').line(), /steps\[0\]\.nodes: nodes belongs to a wait or check step/);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - up: { boot: disk }\n').line(), /steps\[0\]\.up/);
 });

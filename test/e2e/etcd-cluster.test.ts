@@ -1,0 +1,35 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { assertNothingLeft, cli } from './helpers.js';
+import { libvirtTest } from '../support/libvirt.js';
+
+const e2e = await libvirtTest('e2e etcd-cluster');
+
+interface Timeline {
+  ok: boolean;
+  events: Array<{ kind: string; step: string; node?: string; message?: string }>;
+}
+
+e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a controller lost and back', async (t) => {
+  t.timeout(40 * 60_000);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-e2e-etcd-'));
+  await cli(['down', 'etcd']);
+  const r = await cli(['run', 'etcd-cluster', '--artifacts', dir, '--json']);
+  t.log(String(r.all));
+  t.is(r.exitCode, 0);
+  const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
+  t.true(timeline.ok);
+  const passed = (step: string, node?: string) =>
+    timeline.events.some((e) => e.kind === 'step-ok' && e.step === step && e.node === node);
+  for (const node of ['node1', 'node2', 'node3']) {
+    for (const step of ['reached installed', 'installed-once', 'reached ssh', 'reached etcd-health']) t.true(passed(step, node), `${node}: ${step}`);
+  }
+  for (const step of ['etcd-members', 'etcd-replication', 'etcd-from-host', 'etcd-caught-up']) t.true(passed(step), step);
+  t.true(passed('power off', 'node2'));
+  t.true(passed('power on', 'node2'));
+  // The key written while node2 was off is on node2 now.
+  const caughtUp = timeline.events.find((e) => e.kind === 'step-ok' && e.step === 'etcd-caught-up');
+  t.regex(caughtUp?.message ?? '', /^2 keys on all 3 controllers$/);
+  await assertNothingLeft(t, 'etcd');
+});
