@@ -1,6 +1,6 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { LabError } from '../errors.js';
 import { DEFAULT_LAB } from './defaults.js';
 
@@ -50,8 +50,9 @@ export function registerLabCommands(program: Command): void {
     .command('up')
     .description('bring a lab up: network, boot server, disks and VMs (idempotent)')
     .argument('[lab]', 'lab file or name in lab/', DEFAULT_LAB)
+    .addOption(new Option('--boot <mode>', 'live: PXE into the live image; install: install labos to disk, then Ignition').choices(['live', 'install']).default('live'))
     .option('--json', 'print what changed as JSON')
-    .action(async (labArg: string, opts: { json?: boolean }) => {
+    .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install' }) => {
       const signal = interruptible();
       const { labFromArg } = await import('./resolve.js');
       const lab = await labFromArg(labArg);
@@ -61,7 +62,7 @@ export function registerLabCommands(program: Command): void {
       await ensureHost((line) => console.error(`metal-lab: ${line}`));
       const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
       try {
-        const res = await up(lab, { steps: report, signal });
+        const res = await up(lab, { steps: report, signal, boot: opts.boot });
         await report.finish();
         if (opts.json) printJson(res);
       } catch (err) {

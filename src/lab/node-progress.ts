@@ -6,12 +6,12 @@ export function nodeRequests(entries: RequestLogEntry[], node: Pick<NodeSpec, 'm
   return entries.filter((e) => e.labels?.mac === node.mac || e.client === node.ip);
 }
 
-export type BootStage = 'none' | 'pxe' | 'ipxe' | 'kernel' | 'userspace';
+export type BootStage = 'none' | 'pxe' | 'ipxe' | 'kernel' | 'userspace' | 'installed-to-disk' | 'installed';
 
 /** How far a node got in the boot chain, read off its requests to the boot server. */
 export function bootStage(requests: RequestLogEntry[]): BootStage {
   let stage: BootStage = 'none';
-  const rank: BootStage[] = ['none', 'pxe', 'ipxe', 'kernel', 'userspace'];
+  const rank: BootStage[] = ['none', 'pxe', 'ipxe', 'kernel', 'userspace', 'installed-to-disk', 'installed'];
   const raise = (s: BootStage) => {
     if (rank.indexOf(s) > rank.indexOf(stage)) stage = s;
   };
@@ -19,7 +19,7 @@ export function bootStage(requests: RequestLogEntry[]): BootStage {
     if (e.path === '/boot.ipxe' || e.path === '/boot.ipxe.0') raise('pxe');
     else if (e.path === '/ipxe' && e.status === 200) raise('ipxe');
     else if (e.path.startsWith('/assets/') && e.status === 200) raise('kernel');
-    else if (e.path === '/lab/event' && e.labels?.stage === 'userspace') raise('userspace');
+    else if (e.path === '/lab/event' && rank.includes(e.labels?.stage as BootStage)) raise(e.labels!.stage as BootStage);
   }
   return stage;
 }

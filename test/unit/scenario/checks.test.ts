@@ -87,3 +87,12 @@ test('boot stage follows the furthest request, attributing unlabelled requests b
   t.is(bootStage([]), 'none');
   t.is(bootStage([req('/ipxe', node1.ip, { status: 404 })]), 'none');
 });
+
+test('an installing node moves on to installed-to-disk, then installed', (t) => {
+  const chain = goodChain(node1);
+  const install = req('/lab/event', node1.ip, { labels: { mac: node1.mac, stage: 'installed-to-disk' } });
+  const firstBoot = req('/lab/event', node1.ip, { labels: { mac: node1.mac, stage: 'installed' } });
+  t.is(bootStage([...chain, install]), 'installed-to-disk');
+  t.is(bootStage([...chain, install, firstBoot]), 'installed');
+  t.is(bootStage([req('/lab/event', node1.ip, { labels: { mac: node1.mac, stage: 'bogus' } })]), 'none');
+});
