@@ -24,6 +24,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 
 await ensureHost();
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-bench-install-'));
+let keep = false;
 try {
   const [live, liveCold] = await timed(() => buildLiveImage({ cacheDir: tmp }));
   const [, liveCached] = await timed(() => buildLiveImage({ cacheDir: tmp }));
@@ -46,12 +47,15 @@ try {
   };
   const start = timeline.events.find((e) => e.step === 'accelerator')!.ms;
   const allDone = (step: string) => Math.max(...timeline.events.filter((e) => e.kind === 'step-ok' && e.step === step).map((e) => e.ms)) - start;
-  if (!run.ok) throw new Error(`the bench run failed; see ${artifactsDir}`);
+  if (!run.ok) {
+    keep = true;
+    throw new Error(`the bench run failed; its artifacts are in ${artifactsDir}`);
+  }
   const accel = timeline.events.find((e) => e.message?.startsWith('accelerator:'))?.message;
   console.log(`3 controllers (${accel}), from up:`);
   console.log(`  all installed (first boot of the installed system reported): ${sec(allDone('reached installed'))}`);
   console.log(`  SSH reachable on all:                                       ${sec(allDone('reached ssh'))}`);
   console.log(`  etcd healthy on all:                                        ${sec(allDone('reached etcd-health'))}`);
 } finally {
-  await fs.rm(tmp, { recursive: true, force: true });
+  if (!keep) await fs.rm(tmp, { recursive: true, force: true });
 }

@@ -17,10 +17,12 @@ export async function listDomains(): Promise<DomainEntry[]> {
   });
 }
 
-/** The lab id a domain was tagged with at define time, or undefined if it is not a lab's. */
+/**
+ * The lab id a domain was tagged with at define time, or undefined if it is not a lab's. A
+ * failing virsh throws: a slow libvirtd must not make a lab's VM look like someone else's.
+ */
 export async function domainLabId(name: string): Promise<string | undefined> {
-  const r = await virsh(['dumpxml', '--inactive', name], { check: false });
-  return r.exitCode === 0 ? labIdFromXml(r.stdout) : undefined;
+  return labIdFromXml((await virsh(['dumpxml', '--inactive', name])).stdout);
 }
 
 /** Defines the domain unless it exists, and starts it unless it runs. */

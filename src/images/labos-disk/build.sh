@@ -13,12 +13,22 @@ stage() { echo "stage: $*"; }
 
 # Every chroot step runs in a private mount namespace: /proc, /sys and /dev exist for it
 # and vanish with it, so no mount can outlive the build or be followed by a later rm -r.
+# /dev is a private tmpfs with the few nodes package scripts use, never the host's /dev:
+# udev's postinst there would chgrp the host's /dev/kvm to the chroot's kvm group id.
 in_chroot() {
   unshare --mount --propagation private -- /bin/sh -ec '
     root=$1; shift
     mount -t proc proc "$root/proc"
     mount -t sysfs sysfs "$root/sys"
-    mount --rbind /dev "$root/dev"
+    mount -t tmpfs -o mode=0755,nosuid dev "$root/dev"
+    for node in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+      IFS=: read -r name major minor <<EOF
+$node
+EOF
+      mknod -m 666 "$root/dev/$name" c "$major" "$minor"
+    done
+    mkdir -p "$root/dev/pts" "$root/dev/shm"
+    ln -s /proc/self/fd "$root/dev/fd"
     exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C \
       DEBIAN_FRONTEND=noninteractive INITRD=No "$@"
   ' sh "$root" "$@"
