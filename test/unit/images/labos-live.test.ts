@@ -44,7 +44,7 @@ test.serial('a fresh cache dir builds the identical image, atomically, under the
   }
 });
 
-test.serial('the initramfs holds busybox, the agent as /init and the virtio network modules', async (t) => {
+test.serial('the initramfs holds busybox, the agent as /init, the installer and the virtio network and disk modules', async (t) => {
   const image = await buildLiveImage();
   const { stdout } = await execa('sh', ['-c', `gzip -dc "${image.initrd}" | cpio -itv --quiet`]);
   const names = stdout.split('\n').map((l) => l.split(/\s+/).slice(8).join(' '));
@@ -56,11 +56,15 @@ test.serial('the initramfs holds busybox, the agent as /init and the virtio netw
 
   const agent = await execa('sh', ['-c', `gzip -dc "${image.initrd}" | cpio -i --quiet --to-stdout init`]);
   t.is(agent.stdout + '\n', await readFile(new URL('../../../src/images/labos/init.sh', import.meta.url), 'utf8'));
+  t.true(names.includes('etc/metal-lab/install.sh'));
+  t.true(names.includes('sbin/fdisk -> /bin/busybox'), 'the installer partitions with busybox fdisk');
 
   const order = (await execa('sh', ['-c', `gzip -dc "${image.initrd}" | cpio -i --quiet --to-stdout etc/metal-lab/modules`])).stdout.split('\n');
   const base = (m: string) => path.basename(m, '.ko');
-  t.is(base(order.at(-1) ?? ''), 'virtio_net');
-  t.true(order.map(base).indexOf('failover') < order.map(base).indexOf('net_failover'));
+  const at = (m: string) => order.map(base).indexOf(m);
+  for (const m of ['virtio_net', 'virtio_blk']) t.true(at(m) >= 0, m);
+  t.true(at('failover') < at('net_failover') && at('net_failover') < at('virtio_net'));
+  t.true(at('virtio_pci') < at('virtio_blk'));
   t.true(order.map(base).indexOf('virtio_ring') < order.map(base).indexOf('virtio'));
   for (const m of order) t.true(names.includes(`lib/modules/${m}`), m);
 });
