@@ -1,4 +1,5 @@
 import { labObjectNames, type Accel, type LabSpec } from '../spec/types.js';
+import { LabError } from '../errors.js';
 import { probeAccel } from '../libvirt/accel.js';
 import { ensureNetwork, networkInfo } from '../libvirt/network.js';
 import { ensurePool, ensureVolume } from '../libvirt/pool.js';
@@ -37,16 +38,23 @@ export type BootMode = 'live' | 'install';
 export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode } = {}): Promise<UpResult> {
   const steps = opts.steps ?? silentSteps;
   const names = labObjectNames(lab);
+
   const probe = await steps.step('accelerator', undefined, () => probeAccel(lab.accelerator));
   steps.info(`accelerator: ${probe.accel} (${probe.reason})`);
 
   const existed = (await readLabState(lab.id)) !== undefined;
-  await steps.step('preflight', undefined, async () =>
-    preflightLab(lab, {
+  await steps.step('preflight', undefined, async () => {
+    // The installer writes a BIOS boot loader (syslinux MBR + extlinux): OVMF would not boot the
+    // disk and fall back to PXE, reinstalling forever.
+    const uefi = lab.nodes.find((n) => n.firmware === 'uefi');
+    if (opts.boot === 'install' && uefi) {
+      throw new LabError(`${uefi.name} boots UEFI, and installing to disk supports BIOS nodes only so far`, `set firmware: bios for it in ${lab.file}`, 2);
+    }
+    await preflightLab(lab, {
       ownBridge: (await networkInfo(names.network))?.bridge === lab.network.bridge,
       ownServer: (await bootServerPids(lab)).length > 0,
-    }),
-  );
+    });
+  });
   const image = await steps.step('labos live image', undefined, () => buildLiveImage({ onProgress: (m) => steps.info(m) }));
   const disk = opts.boot === 'install'
     ? await steps.step('labos disk image', undefined, () => buildDiskImage({ onProgress: (m) => steps.info(m) }))
