@@ -59,7 +59,7 @@ test('scenarios/etcd-cluster.yaml: install boot, waits and checks on listed node
   t.is(s.lab, 'etcd');
   t.deepEqual(s.steps[0], { kind: 'up', boot: 'install' });
   t.true(s.steps.some((x) => x.kind === 'power' && x.action === 'off' && x.node === 'node2'));
-  t.true(s.steps.some((x) => x.kind === 'check' && x.check === 'etcd-health' && x.nodes?.join() === 'node1,node3'));
+  t.true(s.steps.some((x) => x.kind === 'wait' && x.stage === 'etcd-health' && x.nodes?.join() === 'node1,node3'));
   t.true(s.steps.some((x) => x.kind === 'wait' && x.stage === 'etcd-health' && x.nodes?.join() === 'node2'));
 });
 
