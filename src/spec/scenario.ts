@@ -44,7 +44,9 @@ const duration = z
   .transform((d) => Number(d.slice(0, -1)) * (d.endsWith('m') ? 60 : 1));
 
 const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron'] as const;
-const nodeName = z.string().regex(/^[a-z][a-z0-9-]*$/);
+/** Scenario and node names, and the short scenario names resolved in scenarios/. */
+const NAME = /^[a-z][a-z0-9-]*$/;
+const nodeName = z.string().regex(NAME);
 
 /**
  * A step is `up` (or `{up: {boot: install}}`), `{wait: <stage>, timeout: 90s}`, `{check: <name>}`
@@ -84,7 +86,7 @@ const Step = z
   });
 
 const ScenarioFile = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  name: z.string().regex(NAME),
   description: z.string().optional(),
   lab: z.string().min(1),
   steps: z.array(Step).min(1),
@@ -100,7 +102,7 @@ const FORMS = {
 const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
 export function resolveScenarioFile(nameOrPath: string): string {
-  return /^[a-z][a-z0-9-]*$/.test(nameOrPath) ? path.join(SCENARIO_DIR, `${nameOrPath}.yaml`) : path.resolve(nameOrPath);
+  return NAME.test(nameOrPath) ? path.join(SCENARIO_DIR, `${nameOrPath}.yaml`) : path.resolve(nameOrPath);
 }
 
 export function parseScenario(text: string, file: string): ScenarioSpec {
