@@ -1,0 +1,52 @@
+#!/bin/bash
+# Builds Kubernetes' server and node binaries, and the pause container's binary, from Debian's
+# source package into $1/bin. Run by kubernetes-binaries.ts, which passes the rest through the
+# environment:
+#   K8S_APT_SOURCES  the private sources.list (deb-src lines of the host's Debian archive)
+#   K8S_SRC_VERSION  the exact source package version to fetch
+#   K8S_GIT_VERSION  the version the binaries report (vX.Y.Z of the upstream tree)
+#   K8S_WHAT         the cmd/... targets to build
+#   K8S_GOCACHE      Go's build cache, kept between builds so a rebuild only relinks
+# Lines starting "stage: " are progress for the caller; everything else is the build log.
+set -euo pipefail
+out=$1
+work=$out/work
+stage() { echo "stage: $*"; }
+
+# apt with its own state, cache and sources: the host's apt configuration is never read or changed.
+apt_dir=$work/apt
+mkdir -p "$apt_dir"/{state/lists/partial,cache/archives/partial,etc/preferences.d}
+printf '%s\n' "$K8S_APT_SOURCES" > "$apt_dir/etc/sources.list"
+apt_opts=(
+  -o "Dir::State=$apt_dir/state" -o "Dir::Cache=$apt_dir/cache"
+  -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list" -o "Dir::Etc::SourceParts=/nonexistent"
+  -o "Dir::Etc::Preferences=/nonexistent" -o "Dir::Etc::PreferencesParts=$apt_dir/etc/preferences.d"
+  -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root"
+)
+
+stage "fetching Debian's source package kubernetes=$K8S_SRC_VERSION"
+apt-get "${apt_opts[@]}" -q update
+mkdir -p "$work/src"
+(cd "$work/src" && apt-get "${apt_opts[@]}" -q source "kubernetes=$K8S_SRC_VERSION")
+tree=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' | head -n1)
+
+# The tree builds in GOPATH mode against its vendor dir, as its own Makefile does. The version
+# comes from the environment because the source package has no .git to read it from.
+stage "go build (GOPATH mode, vendored) of ${K8S_WHAT}: several minutes per binary on 2 cores"
+cd "$tree"
+export GOCACHE=$K8S_GOCACHE GO111MODULE=off
+export KUBE_GIT_VERSION=$K8S_GIT_VERSION KUBE_GIT_TREE_STATE=clean KUBE_BUILD_PLATFORMS=linux/amd64
+for target in $K8S_WHAT; do
+  stage "building $target"
+  make WHAT="$target"
+done
+
+mkdir -p "$out/bin"
+for target in $K8S_WHAT; do
+  cp "_output/local/bin/linux/amd64/$(basename "$target")" "$out/bin/"
+done
+
+# pause is PID 1 of every pod sandbox: a static binary so its image needs no libc layer.
+stage "compiling pause from build/pause/linux/pause.c"
+gcc -Os -Wall -Werror -static -DVERSION="$K8S_GIT_VERSION" -o "$out/bin/pause" build/pause/linux/pause.c
+strip "$out/bin/pause"

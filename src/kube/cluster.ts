@@ -1,0 +1,78 @@
+import { intToIp, ipToInt } from '../spec/ipv4.js';
+import type { LabSpec, NodeSpec } from '../spec/types.js';
+
+/**
+ * The Kubernetes cluster a lab runs, as data shared by the image builder, Ignition, the
+ * bootkube-style render and the pivot. One place, so paths and names cannot drift apart.
+ */
+
+/** The Kubernetes release the binaries are built from (Debian's source package), as the render's default. */
+export const DEFAULT_KUBE_VERSION = 'v1.20.2';
+
+/** Every node's pods get a /24 of this, by the node's index in the lab (Typhoon's default pod range). */
+export const POD_CIDR = '10.2.0.0/16';
+
+/** Registry-less names: the lab loads every image into containerd itself, nothing is ever pulled. */
+export const IMAGE_REGISTRY = 'metal-lab.local';
+
+export type ImageName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy' | 'pause' | 'busybox';
+
+export const IMAGE_NAMES: readonly ImageName[] = [
+  'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'pause', 'busybox',
+];
+
+/** An image reference, e.g. metal-lab.local/kube-apiserver:v1.20.2. */
+export function imageRef(name: ImageName, tag: string): string {
+  return `${IMAGE_REGISTRY}/${name}:${tag}`;
+}
+
+/** Where things live on a node, as the talk's Container Linux had them. */
+export const NODE_PATHS = {
+  /** The kubelet's kubeconfig: kubelet.path starts the kubelet once the lab has copied it here. */
+  kubeconfig: '/etc/kubernetes/kubeconfig',
+  /** The cluster CA the kubelet trusts for its API server. */
+  caCert: '/etc/kubernetes/ca.crt',
+  /** Static pods the kubelet runs without an API server. */
+  staticPods: '/etc/kubernetes/manifests',
+  /** TLS and keys the temporary control plane reads (bootkube's layout). */
+  bootstrapSecrets: '/etc/kubernetes/bootstrap-secrets',
+  /** The self-hosted apiserver's secrets kept on disk for its checkpoint (see manifests' checkpointer). */
+  checkpointSecrets: '/etc/kubernetes/checkpoint-secrets',
+  /** OCI archives Ignition downloads; containerd imports them at boot. */
+  images: '/var/lib/metal-lab/images',
+  /** kubelet, kubectl: Ignition downloads them from the boot server's assets. */
+  bin: '/opt/bin',
+  cniConfig: '/etc/cni/net.d',
+  /** Debian's containernetworking-plugins install here. */
+  cniBin: '/usr/lib/cni',
+} as const;
+
+export const APISERVER_PORT = 6443;
+export const KUBELET_PORT = 10250;
+/** The kubelet's read-only port: Matchbox's smoke tests read /healthz there. */
+export const KUBELET_READONLY_PORT = 10255;
+export const KUBELET_HEALTHZ_PORT = 10248;
+
+/** The node's /24 of POD_CIDR: node i of the lab (0-based) gets 10.2.i.0/24. */
+export function nodePodCidr(lab: Pick<LabSpec, 'nodes'>, node: Pick<NodeSpec, 'name'>): string {
+  const index = lab.nodes.findIndex((n) => n.name === node.name);
+  if (index < 0) throw new Error(`node ${node.name} is not in the lab`);
+  if (index > 255) throw new Error('a lab has at most 256 nodes (one /24 of the pod range each)');
+  const [base = ''] = POD_CIDR.split('/');
+  return `${intToIp(ipToInt(base) + index * 256)}/24`;
+}
+
+/** The first controller: it runs the temporary control plane and is the API address of the lab. */
+export function firstController(lab: Pick<LabSpec, 'nodes'>): NodeSpec {
+  const node = lab.nodes.find((n) => n.role === 'controller');
+  if (!node) throw new Error('the lab has no controller');
+  return node;
+}
+
+/** The API server URL nodes and the host use: the first controller's address. */
+export function apiServerUrl(lab: Pick<LabSpec, 'nodes'>): string {
+  return `https://${firstController(lab).ip}:${APISERVER_PORT}`;
+}
+
+/** Label the kubelet puts on controllers (node.kubernetes.io/* is a prefix kubelets may set themselves). */
+export const CONTROLLER_LABEL = 'node.kubernetes.io/controller';
