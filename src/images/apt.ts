@@ -13,6 +13,9 @@ export interface DebPackage {
   size: number;
 }
 
+/** The Debian release images are built from (the host's own). */
+export const DEBIAN_SUITE = 'bookworm';
+
 const APT_UPDATE_FIX = 'run `apt-get update` as root (or `./metal-lab setup`), then retry';
 
 async function apt(tool: 'apt-cache' | 'apt-get', args: string[], cwd?: string) {
@@ -102,3 +105,25 @@ export async function unpackDeb(deb: string, dest: string): Promise<void> {
   if (r.code === 'ENOENT') throw new HostError('dpkg-deb is not installed', 'apt-get install dpkg');
   if (r.exitCode !== 0) throw new Error(`dpkg-deb -x ${deb} failed: ${String(r.stderr).trim()}`);
 }
+
+export interface AptSite {
+  site: string;
+  suite: string;
+}
+
+/** The host apt's bookworm sites (main, amd64): image builds fetch from the same archive as the host. */
+export async function hostAptSites(): Promise<AptSite[]> {
+  const r = await execa('apt-get', ['indextargets', '--format', '$(SITE) $(RELEASE) $(COMPONENT) $(ARCHITECTURE)', 'Created-By: Packages'], {
+    reject: false,
+  });
+  if (r.code === 'ENOENT') throw new HostError('apt-get is not installed', 'run metal-lab on Debian 12');
+  const sites = new Map<string, AptSite>();
+  for (const line of String(r.stdout).split('\n')) {
+    const [site, suite, component, arch] = line.trim().split(' ');
+    if (site && suite && component === 'main' && arch === 'amd64' && (suite === DEBIAN_SUITE || suite.startsWith(`${DEBIAN_SUITE}-`))) {
+      sites.set(`${site} ${suite}`, { site: site.replace(/\/$/, ''), suite });
+    }
+  }
+  return [...sites.values()].sort((a, b) => (a.suite < b.suite ? -1 : 1));
+}
+

@@ -8,10 +8,10 @@ import { execa } from 'execa';
 import { HostError, LabError } from '../errors.js';
 import { cacheRoot } from '../lab/paths.js';
 import { cacheKey, publishDir } from './cache.js';
+import { DEBIAN_SUITE as SUITE, hostAptSites, type AptSite } from './apt.js';
 
 /** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
 const BUILDER_VERSION = 1;
-const SUITE = 'bookworm';
 
 /**
  * Installed on top of debootstrap's minbase. dracut + dracut-network + ignition make the
@@ -85,27 +85,6 @@ function assetDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const beside = path.join(here, 'labos-disk');
   return existsSync(path.join(beside, 'build.sh')) ? beside : path.resolve(here, '../../src/images/labos-disk');
-}
-
-interface AptSite {
-  site: string;
-  suite: string;
-}
-
-/** The host apt's bookworm sites (main, amd64): debootstrap and the chroot use the same archive. */
-async function hostAptSites(): Promise<AptSite[]> {
-  const r = await execa('apt-get', ['indextargets', '--format', '$(SITE) $(RELEASE) $(COMPONENT) $(ARCHITECTURE)', 'Created-By: Packages'], {
-    reject: false,
-  });
-  if (r.code === 'ENOENT') throw new HostError('apt-get is not installed', 'run metal-lab on Debian 12');
-  const sites = new Map<string, AptSite>();
-  for (const line of String(r.stdout).split('\n')) {
-    const [site, suite, component, arch] = line.trim().split(' ');
-    if (site && suite && component === 'main' && arch === 'amd64' && (suite === SUITE || suite.startsWith(`${SUITE}-`))) {
-      sites.set(`${site} ${suite}`, { site: site.replace(/\/$/, ''), suite });
-    }
-  }
-  return [...sites.values()].sort((a, b) => (a.suite < b.suite ? -1 : 1));
 }
 
 /**

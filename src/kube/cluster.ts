@@ -36,7 +36,9 @@ export const NODE_PATHS = {
   staticPods: '/etc/kubernetes/manifests',
   /** TLS and keys the temporary control plane reads (bootkube's layout). */
   bootstrapSecrets: '/etc/kubernetes/bootstrap-secrets',
-  /** The self-hosted apiserver's secrets kept on disk for its checkpoint (see manifests' checkpointer). */
+  /** The self-hosted apiserver's checkpoint: a static pod kept aside, activated only while no apiserver runs. */
+  checkpoints: '/etc/kubernetes/checkpoints',
+  /** The files of the kube-apiserver Secret, for the checkpoint (a static pod cannot mount Secrets). */
   checkpointSecrets: '/etc/kubernetes/checkpoint-secrets',
   /** OCI archives Ignition downloads; containerd imports them at boot. */
   images: '/var/lib/metal-lab/images',

@@ -2,7 +2,7 @@
 # Builds Kubernetes' server and node binaries, and the pause container's binary, from Debian's
 # source package into $1/bin. Run by kubernetes-binaries.ts, which passes the rest through the
 # environment:
-#   K8S_APT_SOURCES  the private sources.list (deb-src lines of the host's Debian archive)
+#   K8S_APT_OPTS     apt -o options of a private apt dir (private-apt.ts) with deb-src lines
 #   K8S_SRC_VERSION  the exact source package version to fetch
 #   K8S_GIT_VERSION  the version the binaries report (vX.Y.Z of the upstream tree)
 #   K8S_WHAT         the cmd/... targets to build
@@ -13,19 +13,10 @@ out=$1
 work=$out/work
 stage() { echo "stage: $*"; }
 
-# apt with its own state, cache and sources: the host's apt configuration is never read or changed.
-apt_dir=$work/apt
-mkdir -p "$apt_dir"/{state/lists/partial,cache/archives/partial,etc/preferences.d}
-printf '%s\n' "$K8S_APT_SOURCES" > "$apt_dir/etc/sources.list"
-apt_opts=(
-  -o "Dir::State=$apt_dir/state" -o "Dir::Cache=$apt_dir/cache"
-  -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list" -o "Dir::Etc::SourceParts=/nonexistent"
-  -o "Dir::Etc::Preferences=/nonexistent" -o "Dir::Etc::PreferencesParts=$apt_dir/etc/preferences.d"
-  -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root"
-)
+# A private apt (its own state and sources): the host's apt configuration is never read or changed.
+read -r -a apt_opts <<< "$K8S_APT_OPTS"
 
 stage "fetching Debian's source package kubernetes=$K8S_SRC_VERSION"
-apt-get "${apt_opts[@]}" -q update
 mkdir -p "$work/src"
 (cd "$work/src" && apt-get "${apt_opts[@]}" -q source "kubernetes=$K8S_SRC_VERSION")
 tree=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' | head -n1)

@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { HostError, LabError } from '../errors.js';
+import { cacheRoot } from '../lab/paths.js';
+import { hostAptSites } from './apt.js';
+import { cacheKey, publishDir } from './cache.js';
+import { newestSourceVersion, privateApt } from './private-apt.js';
+
+/** Bump when build.sh or this module changes what ends up in bin/. */
+const BUILDER_VERSION = 1;
+const SOURCE_PACKAGE = 'kubernetes';
+
+/** What the lab runs: the control plane and node binaries, kubectl for the nodes and the host. */
+export const KUBE_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'kubelet', 'kubectl'] as const;
+/** Compiled from build/pause/linux/pause.c of the same tree. */
+export const PAUSE = 'pause';
+
+export interface BinaryInfo {
+  bytes: number;
+  sha256: string;
+}
+
+interface Manifest {
+  key: string;
+  /** Debian's source version, e.g. 1.20.5+really1.20.2-1.1+deb12u1. */
+  sourceVersion: string;
+  /** What the binaries report, e.g. v1.20.2. */
+  version: string;
+  goVersion: string;
+  binaries: Record<string, BinaryInfo>;
+  buildSeconds: number;
+}
+
+export interface KubeBinaries extends Manifest {
+  dir: string;
+  binDir: string;
+  built: boolean;
+}
+
+/**
+ * The upstream release inside a Debian version: `1.20.5+really1.20.2-1.1+deb12u1` -> v1.20.2
+ * (Debian's "+really" marks a tree older than the version number claims).
+ */
+export function upstreamVersion(debianVersion: string): string {
+  const noEpoch = debianVersion.replace(/^\d+:/, '');
+  const really = /\+really([0-9][^-+~]*)/.exec(noEpoch);
+  const upstream = really?.[1] ?? noEpoch.split('-')[0]!.split(/[+~]/)[0]!;
+  return `v${upstream}`;
+}
+
+function buildScript(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const beside = path.join(here, 'kubernetes', 'build.sh');
+  return existsSync(beside) ? beside : path.resolve(here, '../../src/images/kubernetes/build.sh');
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function goVersion(): Promise<string> {
+  const r = await execa('go', ['version'], { reject: false });
+  if (r.code === 'ENOENT') throw new HostError('go is not installed (building Kubernetes needs it)', 'run `./metal-lab setup` as root (it installs golang-go)');
+  return String(r.stdout).trim();
+}
+
+interface Inputs {
+  sourceVersion: string;
+  version: string;
+  goVersion: string;
+  aptOptions: string[];
+  key: string;
+}
+
+const root = (cacheDir?: string) => path.join(cacheDir ?? cacheRoot(), 'kubernetes');
+
+/** Asks Debian's archive, through a private apt, which kubernetes source is current. */
+async function resolveInputs(cacheDir?: string): Promise<Inputs> {
+  const sites = await hostAptSites();
+  const apt = await privateApt(path.join(root(cacheDir), 'apt'), sites.map((s) => `deb-src ${s.site} ${s.suite} main`));
+  const [sourceVersion, go, script] = await Promise.all([
+    newestSourceVersion(apt, SOURCE_PACKAGE),
+    goVersion(),
+    readFile(buildScript()),
+  ]);
+  const key = cacheKey({
+    builder: BUILDER_VERSION,
+    sourceVersion,
+    go,
+    commands: KUBE_COMMANDS,
+    script: createHash('sha256').update(script).digest('hex'),
+  });
+  return { sourceVersion, version: upstreamVersion(sourceVersion), goVersion: go, aptOptions: apt.options, key };
+}
+
+async function readManifest(dir: string): Promise<Manifest | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** The newest finished build of any key: what an offline host falls back to. */
+async function newestCached(cacheDir?: string): Promise<{ dir: string; manifest: Manifest } | undefined> {
+  const names = await readdir(root(cacheDir)).catch(() => [] as string[]);
+  let best: { dir: string; manifest: Manifest; mtime: number } | undefined;
+  for (const name of names) {
+    const dir = path.join(root(cacheDir), name);
+    const manifest = await readManifest(dir).catch(() => undefined);
+    if (!manifest) continue;
+    const mtime = (await stat(path.join(dir, 'manifest.json'))).mtimeMs;
+    if (!best || mtime > best.mtime) best = { dir, manifest, mtime };
+  }
+  return best;
+}
+
+async function runBuild(inp: Inputs, out: string, logFile: string, cacheDir: string | undefined, progress: (m: string) => void): Promise<void> {
+  const started = performance.now();
+  const log = createWriteStream(logFile);
+  const child = execa('bash', [buildScript(), out], {
+    all: true,
+    buffer: false,
+    reject: false,
+    env: {
+      LC_ALL: 'C',
+      K8S_APT_OPTS: inp.aptOptions.join(' '),
+      K8S_SRC_VERSION: inp.sourceVersion,
+      K8S_GIT_VERSION: inp.version,
+      K8S_WHAT: KUBE_COMMANDS.map((c) => `cmd/${c}`).join(' '),
+      // Shared by every build: after a builder bump only what changed is compiled again.
+      K8S_GOCACHE: path.join(root(cacheDir), 'go-build'),
+    },
+  });
+  let tail = '';
+  for await (const line of child.iterable({ from: 'all' })) {
+    log.write(`${line}\n`);
+    tail = `${tail}\n${line}`.slice(-4000);
+    if (line.startsWith('stage: ')) progress(`${line.slice('stage: '.length)} (${elapsed(started)})`);
+  }
+  const r = await child;
+  await new Promise((done) => log.end(done));
+  await rm(path.join(out, 'work'), { recursive: true, force: true });
+  if (r.exitCode !== 0) {
+    throw new LabError(`building Kubernetes from Debian's source failed (exit ${r.exitCode ?? r.signal}): ${tail.trim().split('\n').slice(-3).join(' | ')}`, `read the build log at ${logFile}`);
+  }
+  const binaries: Record<string, BinaryInfo> = {};
+  for (const name of [...KUBE_COMMANDS, PAUSE]) {
+    const file = path.join(out, 'bin', name);
+    binaries[name] = { bytes: (await stat(file)).size, sha256: await sha256File(file) };
+  }
+  const manifest: Manifest = {
+    key: inp.key,
+    sourceVersion: inp.sourceVersion,
+    version: inp.version,
+    goVersion: inp.goVersion,
+    binaries,
+    buildSeconds: Math.round((performance.now() - started) / 1000),
+  };
+  await writeFile(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+const elapsed = (since: number) => `${Math.round((performance.now() - since) / 1000)}s`;
+
+export function describeBinaries(b: Pick<Manifest, 'binaries'>): string {
+  return Object.entries(b.binaries).map(([name, info]) => `${name} ${(info.bytes / 1e6).toFixed(1)} MB`).join(', ');
+}
+
+const describe = (dir: string, manifest: Manifest, built: boolean): KubeBinaries => ({ ...manifest, dir, binDir: path.join(dir, 'bin'), built });
+
+/**
+ * Kubernetes' binaries built from Debian's source package by `go build` (kubernetes/build.sh),
+ * cached under `<cacheDir>/kubernetes/<key>/`, keyed by the source version, the Go toolchain and
+ * the build script: a second call builds nothing. When the archive cannot be asked (offline), the
+ * newest finished build is used. Building needs root, golang-go, rsync, dpkg-dev and gcc.
+ */
+export async function kubeBinaries(opts: { cacheDir?: string; onProgress?: (msg: string) => void } = {}): Promise<KubeBinaries> {
+  const progress = opts.onProgress ?? (() => {});
+  progress(`resolving Debian's ${SOURCE_PACKAGE} source version with a private apt`);
+  let inputs: Inputs;
+  try {
+    inputs = await resolveInputs(opts.cacheDir);
+  } catch (err) {
+    const fallback = await newestCached(opts.cacheDir);
+    if (!fallback || !(err instanceof HostError)) throw err;
+    progress(`${err.message}; using the newest cached build ${fallback.manifest.version} at ${fallback.dir}`);
+    return describe(fallback.dir, fallback.manifest, false);
+  }
+  const dir = path.join(root(opts.cacheDir), inputs.key);
+  const cached = await readManifest(dir);
+  if (cached) {
+    progress(`Kubernetes ${cached.version} cached at ${dir}: ${describeBinaries(cached)}`);
+    return describe(dir, cached, false);
+  }
+  if (process.getuid?.() !== 0) throw new HostError('building Kubernetes needs root (apt source into a root-owned cache)', 'run the build as root');
+  progress(`building Kubernetes ${inputs.version} from Debian's source ${inputs.sourceVersion} (about 15 min cold on 2 cores)`);
+  const logFile = path.join(root(opts.cacheDir), `build-${inputs.key}.log`);
+  await mkdir(root(opts.cacheDir), { recursive: true });
+  await publishDir(dir, (out) => runBuild(inputs, out, logFile, opts.cacheDir, progress));
+  const manifest = await readManifest(dir);
+  if (!manifest) throw new Error(`${dir} was published without manifest.json`);
+  progress(`built Kubernetes ${manifest.version} in ${manifest.buildSeconds}s: ${describeBinaries(manifest)}`);
+  return describe(dir, manifest, true);
+}
