@@ -26,6 +26,7 @@ export const DEBIAN_PACKAGES = [
   'e2fsprogs', // mkfs.ext4 -d writes that root into an ext4 image without mounting; debugfs reads it back
   'openssh-server', // a real sshd for the SSH tests
   'ca-certificates',
+  'etcd-server', // a real etcd for the envtest-style Kubernetes API tests (kube-apiserver from the lab's own build)
   'umoci', // an independent OCI image-layout reader: the image tests unpack the lab's container images with it
 ] as const;
 
