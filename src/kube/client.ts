@@ -1,0 +1,181 @@
+import { existsSync } from 'node:fs';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesObject,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { LabError } from '../errors.js';
+
+/** Typed, lab-sized wrappers over @kubernetes/client-node: every API call of the lab goes through here. */
+
+/** A parsed manifest: what createObjects needs to address it. */
+export type KubeObject = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+
+export type Log = (line: string) => void;
+
+export function loadKubeconfig(file: string): KubeConfig {
+  if (!existsSync(file)) throw new LabError(`no kubeconfig at ${file}`, 'bring the cluster up first (its kubeconfig is written by the render step)');
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  if (!kc.getCurrentCluster()) throw new LabError(`${file} names no current cluster`, 'set current-context in the kubeconfig');
+  return kc;
+}
+
+/** `Kind namespace/name`, as logs and errors name an object. */
+export function objectName(obj: Pick<KubeObject, 'kind' | 'metadata'>): string {
+  const ns = obj.metadata.namespace;
+  return `${obj.kind} ${ns ? `${ns}/` : ''}${obj.metadata.name}`;
+}
+
+/** One line for an API or network failure: `HTTP 409 AlreadyExists: ...` or the socket error. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = (typeof err.body === 'string' ? safeJson(err.body) : err.body) as { reason?: string; message?: string } | undefined;
+    return `HTTP ${err.code}${body?.reason ? ` ${body.reason}` : ''}: ${body?.message ?? String(err.body).slice(0, 200)}`;
+  }
+  const e = err as Error & { code?: string; cause?: { code?: string } };
+  return e.code ?? e.cause?.code ?? e.message ?? String(err);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 200) };
+  }
+}
+
+export const isStatus = (err: unknown, code: number) => err instanceof ApiException && err.code === code;
+
+/** bootkube's order: Namespaces, then CustomResourceDefinitions, then the rest as given. */
+export function creationOrder<T extends Pick<KubeObject, 'kind'>>(objects: readonly T[]): T[] {
+  const rank = (o: T) => (o.kind === 'Namespace' ? 0 : o.kind === 'CustomResourceDefinition' ? 1 : 2);
+  // Array.prototype.sort is stable: within a rank the given order holds.
+  return [...objects].sort((a, b) => rank(a) - rank(b));
+}
+
+export interface CreateResult {
+  object: string;
+  outcome: 'created' | 'exists' | 'dry-run';
+}
+
+/**
+ * Creates objects in creationOrder, treating AlreadyExists as done so a re-run after a partial
+ * failure picks up where it stopped. With dryRun the server validates and admits each object
+ * but stores nothing. Custom resources wait for their CRD to be Established.
+ */
+export async function createObjects(
+  kc: KubeConfig,
+  objects: readonly KubeObject[],
+  opts: { dryRun?: boolean; log?: Log; crdTimeoutMs?: number } = {},
+): Promise<CreateResult[]> {
+  const client = KubernetesObjectApi.makeApiClient(kc);
+  const log = opts.log ?? (() => {});
+  const results: CreateResult[] = [];
+  const crds: string[] = [];
+  for (const obj of creationOrder(objects)) {
+    const name = objectName(obj);
+    if (obj.kind !== 'CustomResourceDefinition' && obj.kind !== 'Namespace' && crds.length > 0 && !opts.dryRun) {
+      await crdsEstablished(kc, crds.splice(0), opts.crdTimeoutMs ?? 60_000);
+    }
+    try {
+      await client.create(obj, undefined, opts.dryRun ? 'All' : undefined);
+      results.push({ object: name, outcome: opts.dryRun ? 'dry-run' : 'created' });
+      log(`${opts.dryRun ? 'Validated' : 'Created'} ${name}`);
+    } catch (err) {
+      if (!isStatus(err, 409)) throw new LabError(`creating ${name} failed: ${describeError(err)}`, 'fix the manifest, or check the API server log');
+      results.push({ object: name, outcome: 'exists' });
+      log(`${name} already exists`);
+    }
+    if (obj.kind === 'CustomResourceDefinition') crds.push(obj.metadata.name);
+  }
+  return results;
+}
+
+/** The API serves a CRD's kind only once it is Established. */
+async function crdsEstablished(kc: KubeConfig, names: string[], timeoutMs: number): Promise<void> {
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  await waitFor(
+    async () => {
+      const pending: string[] = [];
+      for (const name of names) {
+        const crd = await api.readCustomResourceDefinition({ name });
+        if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) pending.push(name);
+      }
+      return pending.length === 0 ? { done: true, value: undefined } : { done: false, state: `not established: ${pending.join(', ')}` };
+    },
+    { timeoutMs, intervalMs: 500, what: `CustomResourceDefinitions ${names.join(', ')} established` },
+  );
+}
+
+export async function listPods(kc: KubeConfig, namespace: string, selectors: { labelSelector?: string; fieldSelector?: string } = {}): Promise<V1Pod[]> {
+  return (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, ...selectors })).items;
+}
+
+export async function listNodes(kc: KubeConfig): Promise<V1Node[]> {
+  return (await kc.makeApiClient(CoreV1Api).listNode()).items;
+}
+
+/** GET /healthz of the kubeconfig's server: ok only on HTTP 200 "ok". Network errors reject. */
+export async function apiHealthz(kc: KubeConfig, timeoutMs = 5000): Promise<{ ok: boolean; status: number; body: string }> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new LabError('the kubeconfig names no current cluster', 'set current-context in the kubeconfig');
+  const opts: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = https.get(new URL('/healthz', server), { ...opts, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => {
+        resolve({ ok: res.statusCode === 200 && body.trim() === 'ok', status: res.statusCode ?? 0, body: body.trim() });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`))).on('error', reject);
+  });
+}
+
+export type WaitStep<T> = { done: true; value: T } | { done: false; state: string };
+
+export interface WaitOptions {
+  timeoutMs: number;
+  intervalMs: number;
+  /** What is awaited, for the error: "kube-apiserver pods Running". */
+  what: string;
+  /** Called with each new state (not repeated while it stays the same). */
+  onState?: (state: string) => void;
+}
+
+/**
+ * Polls `fn` until it reports done. A throw counts as a state (an API outage is something to
+ * wait through); on timeout the LabError names what was awaited and the last state seen.
+ */
+export async function waitFor<T>(fn: () => Promise<WaitStep<T>>, opts: WaitOptions): Promise<T> {
+  const start = performance.now();
+  let last = 'not checked yet';
+  for (;;) {
+    let state: string;
+    try {
+      const step = await fn();
+      if (step.done) return step.value;
+      state = step.state;
+    } catch (err) {
+      state = `error: ${describeError(err)}`;
+    }
+    if (state !== last) opts.onState?.(state);
+    last = state;
+    const waited = performance.now() - start;
+    if (waited >= opts.timeoutMs) {
+      throw new LabError(
+        `timed out after ${Math.round(waited / 1000)}s waiting for ${opts.what}; last seen: ${last}`,
+        'look at the nodes (metal-lab logs, kubelet journal) or allow a longer timeout under TCG',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(opts.intervalMs, opts.timeoutMs - waited)));
+  }
+}

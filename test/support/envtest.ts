@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { stringify } from 'yaml';
+import { kubeBinaries } from '../../src/images/kubernetes-binaries.js';
+import { ensureLabPki } from '../../src/pki/ensure.js';
+import { KUBE_SERVICE_CIDR } from '../../src/pki/plan.js';
+import { parseLab } from '../../src/spec/lab.js';
+
+/**
+ * A real etcd and a real kube-apiserver on loopback, like controller-runtime's envtest: the
+ * Kubernetes API with no kubelet, scheduler or controllers. Tests drive pod phases and node
+ * conditions through the status subresources, as kubelets would.
+ */
+export interface Envtest {
+  /** An admin (system:masters) kubeconfig file. */
+  kubeconfig: string;
+  url: string;
+  /** From making the certificates to the first ok /readyz. */
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+export interface EnvtestOptions {
+  /** Where kube-apiserver is; default: the lab's cached build (kubeBinaries()). */
+  binDir?: string;
+  etcd?: string;
+  readyTimeoutMs?: number;
+}
+
+// The lab PKI's apiserver certificate carries 127.0.0.1; the node is never booted.
+const LAB_YAML = `id: envtest
+network: { bridge: ml-envtest0, subnet: 192.168.250.0/24 }
+nodes:
+  - { name: node1, role: controller, mac: "52:54:00:00:00:01", ip: 192.168.250.21 }
+`;
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+const tail = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
+  } catch {
+    return '';
+  }
+};
+
+function launch(cmd: string, args: string[], logFile: string): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  return spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+}
+
+/**
+ * Kills the servers and removes the dir if this process dies without stop(), even by SIGKILL
+ * (an ava timeout): it waits for EOF on the pipe only this process holds open.
+ */
+function guard(pids: number[], dir: string): ChildProcess {
+  const script = 'cat >/dev/null; kill -TERM "$@" 2>/dev/null; sleep 3; kill -KILL "$@" 2>/dev/null; rm -rf -- "$DIR"';
+  const g = spawn('bash', ['-c', script, 'envtest-guard', ...pids.map(String)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+    env: { ...process.env, DIR: dir },
+  });
+  g.unref();
+  (g.stdin as unknown as { unref?: () => void })?.unref?.();
+  return g;
+}
+
+async function stopProcess(p: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((resolve) => p.once('exit', resolve));
+  p.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function get(url: string, tls: { ca: string; cert: string; key: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ...tls, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout'))).on('error', reject);
+  });
+}
+
+/** Starts etcd and kube-apiserver in a temp dir; resolves once /readyz is ok. */
+export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> {
+  const binDir = opts.binDir ?? (await kubeBinaries()).binDir;
+  const started = performance.now();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'metal-lab-envtest-'));
+  const procs: ChildProcess[] = [];
+  let guardProc: ChildProcess | undefined;
+  const onExit = () => {
+    for (const p of procs) p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+
+  const stop = async () => {
+    process.off('exit', onExit);
+    guardProc?.kill('SIGKILL');
+    // The apiserver first: it must not see etcd vanish under it.
+    for (const p of [...procs].reverse()) await stopProcess(p);
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const lab = parseLab(LAB_YAML, path.join(dir, 'envtest.yaml'));
+    const pki = await ensureLabPki(lab, { dir: path.join(dir, 'pki') });
+    const cert = (name: string) => {
+      const c = pki.certs[name];
+      if (!c) throw new Error(`lab PKI has no ${name} certificate`);
+      return c;
+    };
+    const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+    const url = `https://127.0.0.1:${apiPort}`;
+
+    const etcdLog = path.join(dir, 'etcd.log');
+    procs.push(launch(opts.etcd ?? '/usr/bin/etcd', [
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+      '--unsafe-no-fsync',
+    ], etcdLog));
+
+    const apiLog = path.join(dir, 'kube-apiserver.log');
+    procs.push(launch(path.join(binDir, 'kube-apiserver'), [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      // 1.20 still serves plain HTTP on 8080 unless told not to.
+      '--insecure-port=0',
+      `--cert-dir=${path.join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${cert('apiserver').certFile}`,
+      `--tls-private-key-file=${cert('apiserver').keyFile}`,
+      `--client-ca-file=${cert('ca').certFile}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${pki.serviceAccount.publicFile}`,
+      `--service-account-signing-key-file=${pki.serviceAccount.keyFile}`,
+      `--service-cluster-ip-range=${KUBE_SERVICE_CIDR}`,
+      '--authorization-mode=RBAC',
+      '--allow-privileged=true',
+      // No controller-manager creates default ServiceAccounts; loopback is no valid endpoint.
+      '--disable-admission-plugins=ServiceAccount',
+      '--endpoint-reconciler-type=none',
+    ], apiLog));
+    guardProc = guard(procs.map((p) => p.pid!), dir);
+
+    const tls = { ca: cert('ca').certPem, cert: cert('admin').certPem, key: cert('admin').key.reveal() };
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    await writeFile(kubeconfig, stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'envtest', cluster: { server: url, 'certificate-authority-data': b64(tls.ca) } }],
+      users: [{ name: 'admin', user: { 'client-certificate-data': b64(tls.cert), 'client-key-data': b64(tls.key) } }],
+      contexts: [{ name: 'envtest', context: { cluster: 'envtest', user: 'admin' } }],
+      'current-context': 'envtest',
+    }), { mode: 0o600 });
+
+    const deadline = performance.now() + (opts.readyTimeoutMs ?? 120_000);
+    let last = 'no answer yet';
+    for (;;) {
+      const dead = procs.find((p) => p.exitCode !== null || p.signalCode !== null);
+      if (dead) {
+        const log = dead === procs[0] ? etcdLog : apiLog;
+        throw new Error(`envtest: ${path.basename(log, '.log')} exited (${dead.exitCode ?? dead.signalCode}):\n${tail(log)}`);
+      }
+      const r = await get(`${url}/readyz`, tls).catch((e: Error) => ({ status: 0, body: e.message }));
+      if (r.status === 200) break;
+      last = `${r.status || 'no connection'}: ${r.body.trim().split('\n').filter((l) => l.includes('failed')).join('; ') || r.body.trim().slice(0, 200)}`;
+      if (performance.now() > deadline) throw new Error(`envtest: kube-apiserver not ready within ${opts.readyTimeoutMs ?? 120_000} ms (last /readyz ${last}):\n${tail(apiLog)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return { kubeconfig, url, startupMs: Math.round(performance.now() - started), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
