@@ -1,0 +1,84 @@
+import { APISERVER_PORT, firstController } from '../../kube/cluster.js';
+import { KUBE_SERVICE_CIDR } from '../../pki/plan.js';
+import type { LabSpec } from '../../spec/types.js';
+import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, podLabels, type Stage } from './objects.js';
+import { podTemplate, secretsMount, type PodTemplate } from './pod.js';
+import type { TlsFile } from './tls.js';
+
+export const APISERVER = 'kube-apiserver';
+
+/** What the apiserver reads in every stage: the kube-apiserver Secret and the checkpoint's files are exactly these. */
+export const APISERVER_SECRET_FILES = [
+  'ca.crt',
+  'apiserver.crt',
+  'apiserver.key',
+  'service-account.pub',
+  'etcd-client-ca.crt',
+  'etcd-client.crt',
+  'etcd-client.key',
+  'admin.crt',
+  'admin.key',
+] as const satisfies readonly TlsFile[];
+
+const ETCD_CLIENT_PORT = 2379;
+
+export function etcdServers(lab: LabSpec): string {
+  return lab.nodes
+    .filter((n) => n.role === 'controller')
+    .map((n) => `https://${n.ip}:${ETCD_CLIENT_PORT}`)
+    .join(',');
+}
+
+/** The apiserver's flags; only where its secrets are and what it advertises differ between stages. */
+export function apiserverFlags(lab: LabSpec, secretsDir: string, advertiseAddress: string): string[] {
+  const s = (file: (typeof APISERVER_SECRET_FILES)[number]) => `${secretsDir}/${file}`;
+  return [
+    `--advertise-address=${advertiseAddress}`,
+    '--allow-privileged=true',
+    '--authorization-mode=Node,RBAC',
+    `--client-ca-file=${s('ca.crt')}`,
+    '--enable-admission-plugins=NodeRestriction',
+    `--etcd-cafile=${s('etcd-client-ca.crt')}`,
+    `--etcd-certfile=${s('etcd-client.crt')}`,
+    `--etcd-keyfile=${s('etcd-client.key')}`,
+    `--etcd-servers=${etcdServers(lab)}`,
+    // The kubelet client is the admin identity (O=system:masters): more than the kubelet API needs,
+    // acceptable in a lab, and it spares a ClusterRoleBinding to system:kubelet-api-admin.
+    `--kubelet-client-certificate=${s('admin.crt')}`,
+    `--kubelet-client-key=${s('admin.key')}`,
+    '--kubelet-preferred-address-types=InternalIP',
+    // SO_REUSEPORT (1.19+): the self-hosted apiserver binds 6443 while the bootstrap one still
+    // holds it, so the pivot can overlap them instead of leaving a gap with no API.
+    '--permit-port-sharing=true',
+    `--secure-port=${APISERVER_PORT}`,
+    `--service-account-key-file=${s('service-account.pub')}`,
+    `--service-cluster-ip-range=${KUBE_SERVICE_CIDR}`,
+    `--tls-cert-file=${s('apiserver.crt')}`,
+    `--tls-private-key-file=${s('apiserver.key')}`,
+  ];
+}
+
+/**
+ * The apiserver pod in any stage: the bootstrap static pod on the first controller, the DaemonSet's
+ * template on every controller, and its checkpoint (the same pod as a static pod reading secrets
+ * from disk, for booting when no apiserver answers).
+ */
+export function apiserverPod(lab: LabSpec, kubeVersion: string, stage: Stage): PodTemplate {
+  const secrets = secretsMount(stage, APISERVER);
+  // The bootstrap pod runs on one known node; the others run wherever the DaemonSet (or its copy)
+  // does, and the kubelet fills in the node's address.
+  const fromHost = stage !== 'bootstrap';
+  const annotations: Record<string, string> | undefined =
+    stage === 'self-hosted' ? { [CHECKPOINT_ANNOTATION]: 'true' } : stage === 'checkpoint' ? { [CHECKPOINT_OF_ANNOTATION]: APISERVER } : undefined;
+  return podTemplate({
+    image: APISERVER,
+    kubeVersion,
+    labels: podLabels(APISERVER, stage),
+    annotations,
+    args: apiserverFlags(lab, secrets.mountPath, fromHost ? '$(HOST_IP)' : firstController(lab).ip),
+    env: fromHost ? [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] : undefined,
+    mounts: [secrets],
+    priorityClassName: 'system-cluster-critical',
+    controllersOnly: stage === 'self-hosted',
+  });
+}

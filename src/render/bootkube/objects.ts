@@ -1,0 +1,94 @@
+import { stringify } from 'yaml';
+import { LabError } from '../../errors.js';
+
+/** Kubernetes objects as plain data, and how they become manifest files. */
+
+export type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+} & Record<string, unknown>;
+
+export const NAMESPACE = 'kube-system';
+
+/** Which form of a control-plane pod this is: the temporary static pod, the API object, or its on-disk checkpoint. */
+export type Stage = 'bootstrap' | 'self-hosted' | 'checkpoint';
+
+/**
+ * Every control-plane pod carries its stage, so "no bootstrap pod is left" is one label query and
+ * the workloads' selectors never match a static (mirror) pod of the same component.
+ */
+export const STAGE_LABEL = 'metal-lab.dev/control-plane';
+
+/** bootkube's markers: the pod-checkpointer checkpoints pods annotated CHECKPOINT, and tags the copy with CHECKPOINT_OF. */
+export const CHECKPOINT_ANNOTATION = 'checkpointer.alpha.coreos.com/checkpoint';
+export const CHECKPOINT_OF_ANNOTATION = 'checkpointer.alpha.coreos.com/checkpoint-of';
+
+export function podLabels(component: string, stage: Stage): Record<string, string> {
+  return { tier: 'control-plane', 'k8s-app': component, [STAGE_LABEL]: stage };
+}
+
+export function meta(name: string, extra: Omit<KubeObject['metadata'], 'name' | 'namespace'> = {}): KubeObject['metadata'] {
+  return { name, namespace: NAMESPACE, ...extra };
+}
+
+/**
+ * The lab creates manifests/ in lexical order after namespaces, so a file's prefix is its kind's
+ * rank: identities and RBAC, then the config workloads mount, then the workloads, then PDBs.
+ */
+const CREATE_ORDER: Record<string, string> = {
+  Namespace: '00',
+  ServiceAccount: '10',
+  ClusterRole: '11',
+  Role: '11',
+  ClusterRoleBinding: '12',
+  RoleBinding: '12',
+  Secret: '20',
+  ConfigMap: '20',
+  DaemonSet: '30',
+  Deployment: '30',
+  PodDisruptionBudget: '40',
+};
+
+/** manifests/<rank>-<name>-<kind>.yaml: unique per object, ordered for creation. */
+export function manifestPath(obj: KubeObject): string {
+  const rank = CREATE_ORDER[obj.kind];
+  if (!rank) throw new Error(`no creation rank for kind ${obj.kind}`);
+  return `manifests/${rank}-${obj.metadata.name}-${obj.kind.toLowerCase()}.yaml`;
+}
+
+export function toYaml(obj: object): string {
+  // No anchors: shared label objects would otherwise come out as &a1/*a1, which some tools mishandle.
+  return stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+export function secret(name: string, files: Record<string, string>): KubeObject {
+  const data = Object.fromEntries(Object.entries(files).map(([key, text]) => [key, Buffer.from(text).toString('base64')]));
+  return { apiVersion: 'v1', kind: 'Secret', metadata: meta(name), type: 'Opaque', data };
+}
+
+export function configMap(name: string, data: Record<string, string>): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(name), data };
+}
+
+export function serviceAccount(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name) };
+}
+
+/** Binds a kube-system ServiceAccount (or several) to a ClusterRole, cluster-wide. */
+export function clusterRoleBinding(name: string, clusterRole: string, serviceAccounts: string[]): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+    subjects: serviceAccounts.map((sa) => ({ kind: 'ServiceAccount', name: sa, namespace: NAMESPACE })),
+  };
+}
+
+/** The version's minor number: a few flags exist only in some releases. */
+export function kubeMinor(kubeVersion: string): number {
+  const m = /^v1\.(\d+)\.\d+$/.exec(kubeVersion);
+  if (!m) throw new LabError(`Kubernetes version "${kubeVersion}" is not v1.MINOR.PATCH`, 'pass a version such as v1.20.2', 2);
+  return Number(m[1]);
+}

@@ -1,0 +1,91 @@
+import { apiServerUrl, DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../kube/cluster.js';
+import type { LabPki } from '../../pki/ensure.js';
+import type { LabSpec } from '../../spec/types.js';
+import { APISERVER, APISERVER_SECRET_FILES, apiserverPod } from './apiserver.js';
+import {
+  BOOTSTRAP_KUBECONFIG,
+  componentDeployment,
+  componentPdb,
+  componentPod,
+  componentRbac,
+  CONTROLLER_MANAGER,
+  CONTROLLER_MANAGER_SECRET_FILES,
+  kubeconfigConfigMap,
+  LOCAL_APISERVER,
+  SCHEDULER,
+  type TimingOptions,
+} from './control-plane.js';
+import { kubeProxyObjects } from './kube-proxy.js';
+import { embeddedKubeconfig, fileKubeconfig, serviceAccountKubeconfig } from './kubeconfig.js';
+import { kubeMinor, manifestPath, meta, secret, toYaml, type KubeObject } from './objects.js';
+import { staticPod, staticPodName } from './pod.js';
+import { pick, tlsFiles } from './tls.js';
+
+export interface BootkubeOptions {
+  /** Tags every image and picks version-specific flags (default DEFAULT_KUBE_VERSION). */
+  kubeVersion?: string;
+  /** The accelerator's timeout scale (1 under KVM, larger under TCG). */
+  timeoutScale: number;
+}
+
+/** Where the pivot and the nodes put the rendered files (see README.md); the asset dir keeps its own copy. */
+export const ASSET_NODE_PATHS = {
+  'tls/': `${NODE_PATHS.bootstrapSecrets}/`,
+  'auth/bootstrap-kubeconfig': `${NODE_PATHS.bootstrapSecrets}/${BOOTSTRAP_KUBECONFIG}`,
+  'bootstrap-manifests/': `${NODE_PATHS.staticPods}/`,
+  'auth/kubelet/<node>.kubeconfig': NODE_PATHS.kubeconfig,
+  'checkpoints/secrets/': `${NODE_PATHS.checkpointSecrets}/`,
+} as const;
+
+/**
+ * bootkube's asset dir for a lab, as relative path -> file text. Pure: the same lab, PKI and
+ * options give the same files.
+ */
+export function renderBootkubeAssets(lab: LabSpec, pki: LabPki, opts: BootkubeOptions): Map<string, string> {
+  const t: TimingOptions = { kubeVersion: opts.kubeVersion ?? DEFAULT_KUBE_VERSION, timeoutScale: opts.timeoutScale };
+  kubeMinor(t.kubeVersion); // refuse a malformed version before writing anything
+  const assets = new Map<string, string>();
+  const tls = tlsFiles(pki);
+  const server = apiServerUrl(lab);
+
+  assets.set('auth/kubeconfig', embeddedKubeconfig(lab.id, server, tls['ca.crt'], 'admin', tls['admin.crt'], tls['admin.key']));
+  assets.set('auth/bootstrap-kubeconfig', fileKubeconfig(lab.id, LOCAL_APISERVER, NODE_PATHS.bootstrapSecrets, 'admin'));
+  for (const node of lab.nodes) {
+    const kubelet = pki.certs[`kubelet/${node.name}`];
+    if (!kubelet) throw new Error(`the lab PKI has no kubelet certificate for ${node.name}`);
+    assets.set(`auth/kubelet/${node.name}.kubeconfig`, embeddedKubeconfig(lab.id, server, tls['ca.crt'], 'kubelet', kubelet.certPem, kubelet.key.reveal()));
+  }
+  for (const [name, text] of Object.entries(tls)) assets.set(`tls/${name}`, text);
+
+  const bootstrap = (file: string, pod: KubeObject) => assets.set(`bootstrap-manifests/${file}`, toYaml(pod));
+  bootstrap('bootstrap-apiserver.yaml', staticPod(staticPodName(APISERVER, 'bootstrap'), apiserverPod(lab, t.kubeVersion, 'bootstrap')));
+  bootstrap('bootstrap-controller-manager.yaml', staticPod(staticPodName(CONTROLLER_MANAGER, 'bootstrap'), componentPod(CONTROLLER_MANAGER, 'bootstrap', t)));
+  bootstrap('bootstrap-scheduler.yaml', staticPod(staticPodName(SCHEDULER, 'bootstrap'), componentPod(SCHEDULER, 'bootstrap', t)));
+
+  const apiserverSecretFiles = pick(tls, APISERVER_SECRET_FILES);
+  const apiserverTemplate = apiserverPod(lab, t.kubeVersion, 'self-hosted');
+  const objects: KubeObject[] = [
+    secret(APISERVER, apiserverSecretFiles),
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: meta(APISERVER, { labels: { tier: 'control-plane', 'k8s-app': APISERVER } }),
+      spec: { selector: { matchLabels: apiserverTemplate.metadata.labels }, template: apiserverTemplate },
+    },
+    ...componentRbac(),
+    kubeconfigConfigMap(serviceAccountKubeconfig(lab.id, LOCAL_APISERVER)),
+    secret(CONTROLLER_MANAGER, pick(tls, CONTROLLER_MANAGER_SECRET_FILES)),
+    ...([CONTROLLER_MANAGER, SCHEDULER] as const).flatMap((c) => [componentDeployment(c, t), componentPdb(c, t)]),
+    // Every node reaches the API at the first controller; the Service IP would need kube-proxy itself.
+    ...kubeProxyObjects(t.kubeVersion, serviceAccountKubeconfig(lab.id, server)),
+  ];
+  for (const obj of objects) {
+    const file = manifestPath(obj);
+    if (assets.has(file)) throw new Error(`two manifests would be written to ${file}`);
+    assets.set(file, toYaml(obj));
+  }
+
+  assets.set('checkpoints/kube-apiserver.yaml', toYaml(staticPod(staticPodName(APISERVER, 'checkpoint'), apiserverPod(lab, t.kubeVersion, 'checkpoint'))));
+  for (const [name, text] of Object.entries(apiserverSecretFiles)) assets.set(`checkpoints/secrets/${name}`, text);
+  return assets;
+}
