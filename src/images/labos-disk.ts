@@ -11,7 +11,7 @@ import { cacheKey, publishDir } from './cache.js';
 import { DEBIAN_SUITE as SUITE, hostAptSites, type AptSite } from './apt.js';
 
 /** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 2;
 
 /**
  * Installed on top of debootstrap's minbase. dracut + dracut-network + ignition make the
@@ -24,6 +24,8 @@ export const DISK_PACKAGES = [
   'etcd-server', 'etcd-client', 'curl', 'iproute2', 'ca-certificates',
   'linux-image-cloud-amd64', 'dracut', 'dracut-network', 'ignition', 'kmod', 'e2fsprogs',
   'extlinux', 'syslinux-common', 'policycoreutils',
+  // Kubernetes nodes: the CRI runtime, CNI plugins, what the kubelet and its checkpoint unit run.
+  'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'conntrack', 'jq', 'sudo', 'socat',
 ] as const;
 
 /** The root filesystem's label; the kernel command line mounts it with root=LABEL=. */
@@ -40,6 +42,8 @@ export function diskKernelArgs(configUrl: string, opts: { firstBoot?: boolean } 
     `root=LABEL=${ROOT_LABEL}`,
     'console=tty0',
     'console=ttyS0,115200',
+    // Kubernetes 1.20's kubelet and containerd 1.6 are proven on cgroup v1; Debian 12 boots v2 by default.
+    'systemd.unified_cgroup_hierarchy=0',
     ...(opts.firstBoot === false ? [] : ['ignition.firstboot']),
     'ignition.platform.id=metal',
     `ignition.config.url=${configUrl}`,

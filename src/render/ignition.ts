@@ -1,29 +1,13 @@
 import type { LabSpec, NodeSpec } from '../spec/types.js';
 import type { LabPki } from '../pki/ensure.js';
+import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
+import { renderKubeIgnition, type KubeNodeAssets } from './ignition-kube.js';
 
 /** Ignition spec version the lab renders: the newest stable one Debian's Ignition 2.14 reads. */
 export const IGNITION_VERSION = '3.3.0';
 
 /** Where etcd's TLS material lives on a controller, and etcdctl's client cert for the `core` user. */
 export const ETCD_TLS_DIR = '/etc/etcd/tls';
-
-/** Plain-text file contents as an RFC 2397 data URL, the form Ignition embeds files in. */
-function dataUrl(text: string): string {
-  return `data:,${encodeURIComponent(text)}`;
-}
-
-interface IgnFile {
-  path: string;
-  mode: number;
-  overwrite: true;
-  contents: { source: string };
-  user?: { name: string };
-  group?: { name: string };
-}
-
-function file(path: string, text: string, mode: number, owner?: string): IgnFile {
-  return { path, mode, overwrite: true, contents: { source: dataUrl(text) }, ...(owner ? { user: { name: owner }, group: { name: owner } } : {}) };
-}
 
 const ETCD_CLIENT_PORT = 2379;
 const ETCD_PEER_PORT = 2380;
@@ -88,12 +72,13 @@ WantedBy=multi-user.target
 
 /**
  * A node's Ignition config (spec 3.3.0) for its installed system: hostname, the `core` user with
- * the lab's SSH key, and on controllers etcd with its TLS files and the static initial cluster.
+ * the lab's SSH key, on controllers etcd with its TLS files and the static initial cluster, and
+ * in a Kubernetes lab the node's container runtime, networking and kubelet (ignition-kube.ts).
  * Pure: the PKI comes in as an argument, secrets are revealed only into the config itself.
  */
-export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, opts: { timeoutScale: number }): object {
+export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, opts: { timeoutScale: number; kube?: KubeNodeAssets }): object {
   const files: IgnFile[] = [file('/etc/hostname', `${node.name}\n`, 0o644)];
-  const units: object[] = [{ name: 'metal-lab-firstboot.service', enabled: true, contents: firstBootUnit(lab, node) }];
+  const units: IgnUnit[] = [{ name: 'metal-lab-firstboot.service', enabled: true, contents: firstBootUnit(lab, node) }];
   if (node.role === 'controller') {
     const cert = (name: string) => pki.certs[name]!;
     const server = cert(`etcd/${node.name}-server`);
@@ -114,6 +99,11 @@ export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, op
     units.push({ name: 'etcd.service', enabled: true });
   } else {
     units.push({ name: 'etcd.service', mask: true });
+  }
+  if (opts.kube) {
+    const kube = renderKubeIgnition(lab, node, pki, opts.kube, opts);
+    files.push(...kube.files);
+    units.push(...kube.units);
   }
   return {
     ignition: { version: IGNITION_VERSION },

@@ -3,6 +3,7 @@ import type { LabSpec, NodeSpec } from '../spec/types.js';
 import type { LabPki } from '../pki/ensure.js';
 import { diskKernelArgs } from '../images/labos-disk.js';
 import { renderNodeIgnition } from './ignition.js';
+import type { KubeNodeAssets } from './ignition-kube.js';
 import { renderLiveMatchboxData, type MatchboxData } from './matchbox-live.js';
 
 /** Where the installed image's root filesystem sits under the boot server's /assets. */
@@ -19,7 +20,7 @@ export const installedGroupId = (lab: LabSpec, node: NodeSpec) => `${lab.id}-${n
  * (more selectors, so it wins for the installed system's requests) and serves the node's
  * Ignition config and, as a generic template, the installed kernel command line.
  */
-export function renderInstallMatchboxData(lab: LabSpec, pki: LabPki, opts: { timeoutScale: number }): MatchboxData {
+export function renderInstallMatchboxData(lab: LabSpec, pki: LabPki, opts: { timeoutScale: number; kube?: KubeNodeAssets }): MatchboxData {
   const server = `http://${lab.bootServer.address}:${lab.bootServer.port}`;
   const live = renderLiveMatchboxData(lab);
   const groups: Group[] = [];

@@ -1,4 +1,5 @@
 import type { DnsHost, LabSpec, NodeSpec } from './types.js';
+import { DEFAULT_KUBE_VERSION } from '../kube/cluster.js';
 import { inRange, ipToInt, Subnet } from './ipv4.js';
 import type { LabFile } from './lab-schema.js';
 import type { Fail } from './validate.js';
@@ -78,6 +79,7 @@ export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
     bootServer: { address: gateway, port: raw.bootServer.port },
     accelerator: raw.accelerator,
     nodes,
+    ...(raw.kubernetes ? { kubernetes: { version: raw.kubernetes.version ?? DEFAULT_KUBE_VERSION } } : {}),
   };
 }
 

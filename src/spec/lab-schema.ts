@@ -27,6 +27,8 @@ function named(re: RegExp, what: string, rule: string) {
   return checked((v) => (re.test(v) ? undefined : { problem: `"${v}" is not a valid ${what}`, fix: `use ${rule}` }));
 }
 
+/** A release tag such as v1.20.2: the render's version parameter. */
+const KUBE_VERSION_RE = /^v\d+\.\d+\.\d+$/;
 // Linux caps interface names at 15 bytes (IFNAMSIZ - 1).
 const BRIDGE_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
 const NODE_RE = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -94,6 +96,7 @@ export const LabFileSchema = z.strictObject({
     .strictObject({ address: ipv4.optional(), port: z.number().int().min(1).max(65535).default(8080) })
     .prefault({}),
   dns: z.record(hostName, ipv4).default({}),
+  kubernetes: z.strictObject({ version: named(KUBE_VERSION_RE, 'Kubernetes version', 'v<major>.<minor>.<patch>, e.g. v1.20.2').optional() }).optional(),
   defaults: z
     .strictObject({
       memory: memory.default(512),
@@ -125,6 +128,8 @@ export const FIELD_FORMS: Record<string, string> = {
   address: "the gateway address (the subnet's first host)",
   port: 'a TCP port such as 8080',
   dns: 'a mapping of DNS names to IPv4 addresses',
+  kubernetes: 'a mapping such as { version: v1.20.2 } (or {} for the built version)',
+  version: 'a Kubernetes release such as v1.20.2',
   defaults: 'a mapping such as { memory: 512, vcpus: 1, disk: 10, firmware: bios }',
   nodes: 'a list of nodes, each { name, role, mac, ip }',
   name: 'a node name such as node1',

@@ -50,6 +50,8 @@ export interface LabSpec {
   bootServer: { address: string; port: number };
   accelerator: AccelChoice;
   nodes: NodeSpec[];
+  /** Present when the lab runs Kubernetes on its installed nodes (bootkube-style self-hosted). */
+  kubernetes?: { version: string };
 }
 
 /** Names of everything the lab creates, all derived from the lab id. */

@@ -158,6 +158,7 @@ test('the kernel command line names the root label, the console and Ignition\'s 
     'root=LABEL=root',
     'console=tty0',
     'console=ttyS0,115200',
+    'systemd.unified_cgroup_hierarchy=0',
     'ignition.firstboot',
     'ignition.platform.id=metal',
     'ignition.config.url=http://172.18.0.2:8080/ignition?mac=52:54:00:a1:9c:ae&os=installed',

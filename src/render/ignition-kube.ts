@@ -1,0 +1,232 @@
+import { CONTROLLER_LABEL, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS, nodePodCidr } from '../kube/cluster.js';
+import type { LabPki } from '../pki/ensure.js';
+import type { LabSpec, NodeSpec } from '../spec/types.js';
+import { file, remoteFile, type IgnFile, type IgnUnit } from './ignition-files.js';
+
+/** One file the boot server serves under the lab's Kubernetes asset dir, with its digest for Ignition. */
+export interface KubeAsset {
+  name: string;
+  sha512: string;
+}
+
+/** What a Kubernetes node downloads on first boot: the kubelet, kubectl and the OCI image archives. */
+export interface KubeNodeAssets {
+  version: string;
+  /** e.g. http://172.24.0.1:8080/assets/kubernetes/v1.20.2 */
+  baseUrl: string;
+  kubelet: KubeAsset;
+  kubectl: KubeAsset;
+  images: (KubeAsset & { ref: string })[];
+  /** The pause image's reference: containerd's pod sandbox. */
+  pauseRef: string;
+}
+
+const CONTAINERD_SOCKET = 'unix:///run/containerd/containerd.sock';
+
+/** containerd's CRI: our pause image (nothing is ever pulled) and Debian's CNI plugin dir. */
+function containerdConfig(k: KubeNodeAssets): string {
+  return `version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${k.pauseRef}"
+
+[plugins."io.containerd.grpc.v1.cri".cni]
+  bin_dir = "${NODE_PATHS.cniBin}"
+  conf_dir = "${NODE_PATHS.cniConfig}"
+`;
+}
+
+/**
+ * The node's pods sit on bridge cni0 in its own /24 of the pod range. No masquerading: other
+ * nodes route the whole /24 here (podRoutes), so pod addresses stay visible across nodes.
+ */
+function cniConfig(lab: LabSpec, node: NodeSpec): string {
+  return `${JSON.stringify(
+    {
+      cniVersion: '0.4.0',
+      name: 'metal-lab',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: 'cni0',
+          isGateway: true,
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: { type: 'host-local', ranges: [[{ subnet: nodePodCidr(lab, node) }]], routes: [{ dst: '0.0.0.0/0' }] },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** A networkd drop-in for the DHCP network: every other node's pod /24 via that node. */
+function podRoutes(lab: LabSpec, node: NodeSpec): string {
+  return lab.nodes
+    .filter((peer) => peer.name !== node.name)
+    .map((peer) => `[Route]\nDestination=${nodePodCidr(lab, peer)}\nGateway=${peer.ip}\n`)
+    .join('\n');
+}
+
+/** KubeletConfiguration v1beta1 (1.20). Image GC is off: an image removed could never be pulled again. */
+function kubeletConfig(timeoutScale: number): string {
+  return `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    enabled: true
+  x509:
+    clientCAFile: ${NODE_PATHS.caCert}
+authorization:
+  mode: Webhook
+cgroupDriver: cgroupfs
+clusterDomain: cluster.local
+staticPodPath: ${NODE_PATHS.staticPods}
+healthzBindAddress: 0.0.0.0
+healthzPort: ${KUBELET_HEALTHZ_PORT}
+readOnlyPort: ${KUBELET_READONLY_PORT}
+failSwapOn: false
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard:
+  memory.available: 50Mi
+  nodefs.available: 2%
+  imagefs.available: 2%
+runtimeRequestTimeout: ${2 * timeoutScale}m
+`;
+}
+
+function kubeletUnit(node: NodeSpec, k: KubeNodeAssets): string {
+  const label = node.role === 'controller' ? `${CONTROLLER_LABEL}=true` : 'node.kubernetes.io/node=';
+  return `[Unit]
+Description=Kubelet (started by kubelet.path once the lab has copied its kubeconfig)
+Wants=containerd.service metal-lab-images.service
+After=containerd.service metal-lab-images.service
+
+[Service]
+ExecStartPre=/bin/mkdir -p ${NODE_PATHS.staticPods} /var/lib/kubelet
+ExecStart=${NODE_PATHS.bin}/kubelet \\
+  --config=/etc/kubernetes/kubelet.yaml \\
+  --kubeconfig=${NODE_PATHS.kubeconfig} \\
+  --container-runtime=remote \\
+  --container-runtime-endpoint=${CONTAINERD_SOCKET} \\
+  --pod-infra-container-image=${k.pauseRef} \\
+  --node-ip=${node.ip} \\
+  --node-labels=${label} \\
+  --v=1
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** As in the talk: the kubelet waits for its kubeconfig, which the lab copies over SSH. */
+const KUBELET_PATH = `[Unit]
+Description=Start the kubelet once its kubeconfig exists
+
+[Path]
+PathExists=${NODE_PATHS.kubeconfig}
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/** Imports the archives once; the marker keeps later boots from unpacking them again. */
+const IMAGES_UNIT = `[Unit]
+Description=Load the lab's container images into containerd
+Requires=containerd.service
+After=containerd.service
+ConditionPathExists=!${NODE_PATHS.images}/.imported
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -ec 'for f in ${NODE_PATHS.images}/*.tar; do ctr -n k8s.io images import "$f"; done; touch ${NODE_PATHS.images}/.imported'
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/**
+ * bootkube's pod-checkpointer, as a node unit (its Go source is not reachable offline). After the
+ * pivot, the lab leaves a static-pod copy of the self-hosted apiserver in NODE_PATHS.checkpoints.
+ * While no apiserver answers and this node's DaemonSet pod is not Running (a full reboot, a
+ * deleted pod), the copy runs as a static pod; once the DaemonSet's own pod runs, it is removed.
+ */
+const CHECKPOINT_SCRIPT = `#!/bin/sh
+set -u
+saved=${NODE_PATHS.checkpoints}/kube-apiserver.yaml
+active=${NODE_PATHS.staticPods}/kube-apiserver-checkpoint.yaml
+kubectl="${NODE_PATHS.bin}/kubectl --kubeconfig=${NODE_PATHS.kubeconfig} --request-timeout=20s"
+node=$(hostname)
+
+parent_running() {
+  $kubectl -n kube-system get pods --field-selector "spec.nodeName=$node,status.phase=Running" -o json 2>/dev/null |
+    jq -e '[.items[] | select(.metadata.name | startswith("kube-apiserver-")) |
+      select(any(.metadata.ownerReferences[]?; .kind == "DaemonSet"))] | length > 0' >/dev/null
+}
+api_answers() {
+  curl -ksf --max-time 10 https://127.0.0.1:6443/healthz >/dev/null
+}
+
+while :; do
+  if [ -f "$saved" ]; then
+    if parent_running; then
+      if [ -f "$active" ]; then rm -f "$active"; echo "kube-apiserver DaemonSet pod Running on $node: checkpoint removed"; fi
+    elif ! api_answers && [ ! -f "$active" ]; then
+      cp "$saved" "$active"
+      echo "no kube-apiserver answers on $node: checkpoint activated"
+    fi
+  fi
+  sleep 10
+done
+`;
+
+const CHECKPOINT_UNIT = `[Unit]
+Description=Run the saved kube-apiserver as a static pod while its DaemonSet pod cannot run
+After=kubelet.service
+
+[Service]
+ExecStart=${NODE_PATHS.bin}/kube-apiserver-checkpoint
+Restart=always
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/**
+ * The Kubernetes part of a node's Ignition config: binaries and image archives from the boot
+ * server (verified by digest), containerd and CNI configuration, pod routes to every other node,
+ * the kubelet waiting for its kubeconfig, and on controllers the apiserver checkpoint unit.
+ */
+export function renderKubeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, k: KubeNodeAssets, opts: { timeoutScale: number }): { files: IgnFile[]; units: IgnUnit[] } {
+  const remote = (path: string, a: KubeAsset, mode: number) => remoteFile(path, `${k.baseUrl}/${a.name}`, a.sha512, mode);
+  const files = [
+    remote(`${NODE_PATHS.bin}/kubelet`, k.kubelet, 0o755),
+    remote(`${NODE_PATHS.bin}/kubectl`, k.kubectl, 0o755),
+    ...k.images.map((image) => remote(`${NODE_PATHS.images}/${image.name}`, image, 0o644)),
+    file('/etc/containerd/config.toml', containerdConfig(k), 0o644),
+    file(`${NODE_PATHS.cniConfig}/10-metal-lab.conflist`, cniConfig(lab, node), 0o644),
+    file('/etc/systemd/network/10-labos-dhcp.network.d/50-pod-routes.conf', podRoutes(lab, node), 0o644),
+    file(NODE_PATHS.caCert, pki.certs.ca!.certPem, 0o644),
+    file('/etc/kubernetes/kubelet.yaml', kubeletConfig(opts.timeoutScale), 0o644),
+  ];
+  const units: IgnUnit[] = [
+    { name: 'containerd.service', enabled: true },
+    { name: 'metal-lab-images.service', enabled: true, contents: IMAGES_UNIT },
+    { name: 'kubelet.service', contents: kubeletUnit(node, k) },
+    { name: 'kubelet.path', enabled: true, contents: KUBELET_PATH },
+  ];
+  if (node.role === 'controller') {
+    files.push(file(`${NODE_PATHS.bin}/kube-apiserver-checkpoint`, CHECKPOINT_SCRIPT, 0o755));
+    units.push({ name: 'kube-apiserver-checkpoint.service', enabled: true, contents: CHECKPOINT_UNIT });
+  }
+  return { files, units };
+}
