@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
+import { HostError } from '../../errors.js';
+import { IMAGE_NAMES, imageRef, type ImageName } from '../../kube/cluster.js';
+import { cacheRoot } from '../../lab/paths.js';
+import { type DebPackage, downloadDeb, showPackage, unpackDeb } from '../apt.js';
+import { cacheKey, publishDir } from '../cache.js';
+import { type LayerSpec, type OciImageSpec, writeOciArchive } from './layout.js';
+
+/** Bump when this module changes what ends up in an image. */
+const BUILDER_VERSION = 1;
+
+/** Static Go binaries in scratch images, at the path the upstream images use. */
+const CONTROL_PLANE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+/** Compiled from Kubernetes' build/pause/linux/pause.c by the binaries' builder. */
+const PAUSE = 'pause';
+const BINARIES = [...CONTROL_PLANE, 'kube-proxy', PAUSE] as const;
+
+/** What kube-proxy runs in iptables mode: iptables-restore/-save and conntrack (stale UDP entries). */
+const KUBE_PROXY_DEBS = ['iptables', 'conntrack'];
+const BUSYBOX_DEB = 'busybox-static';
+/** Applets the test workloads use; the image gets every applet, this is what must be among them. */
+const REQUIRED_APPLETS = ['sh', 'httpd', 'wget', 'nc', 'ip', 'sleep', 'cat', 'echo', 'hostname'];
+/** The names iptables' postinst points at the nft backend through update-alternatives (Debian's default, as on the nodes). */
+const IPTABLES_ALTERNATIVES = ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore'];
+/** Nothing in the image reads docs or translations, and iptables never calls iconv (gconv is half of libc6). */
+const PRUNED = ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'usr/share/lintian', 'usr/share/bug', 'usr/lib/x86_64-linux-gnu/gconv'];
+
+const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Go and busybox programs expect a writable /tmp; scratch has none. */
+const TMP_DIR = { path: 'tmp', dir: true, mode: 0o1777 } as const;
+
+export interface KubeImage {
+  name: ImageName;
+  ref: string;
+  archive: string;
+  digest: string;
+  bytes: number;
+}
+
+export interface KubeImages {
+  dir: string;
+  images: KubeImage[];
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Depends closure of `roots` by the host's apt lists (first alternative unless one is already
+ * in), asked level by level in parallel: each apt-cache call costs seconds.
+ */
+export async function debClosure(roots: string[]): Promise<DebPackage[]> {
+  const found = new Map<string, DebPackage>();
+  for (let level = [...new Set(roots)]; level.length > 0; ) {
+    const shown = await Promise.all(level.map((name) => showPackage(name)));
+    for (const { pkg } of shown) found.set(pkg.name, pkg);
+    const next = new Set<string>();
+    for (const { depends } of shown) {
+      for (const clause of depends.split(',').filter((c) => c.trim())) {
+        // "libc6 (>= 2.34)", "libfoo:any | libbar": package names only.
+        const alternatives = clause.split('|').map((a) => a.trim().split(/[\s(:]/)[0] ?? '');
+        if (alternatives[0] && !alternatives.some((a) => found.has(a) || next.has(a))) next.add(alternatives[0]);
+      }
+    }
+    level = [...next];
+  }
+  return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** A Debian version as an image tag: no epoch, and what a tag cannot hold becomes '_'. */
+export function debianVersionTag(version: string): string {
+  return version.replace(/^\d+:/, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+async function requireBinaries(binDir: string): Promise<Record<string, string>> {
+  const sums: Record<string, string> = {};
+  for (const name of BINARIES) {
+    const file = path.join(binDir, name);
+    try {
+      await access(file);
+    } catch {
+      throw new HostError(`${file} is missing (the images are built from the Kubernetes binaries)`, 'build the Kubernetes binaries first (kubeBinaries() in src/images/kubernetes-binaries.ts)');
+    }
+    sums[name] = await sha256File(file);
+  }
+  return sums;
+}
+
+/** Downloads and unpacks `debs` into `tree`, then removes what the image never reads. */
+async function debTree(debs: DebPackage[], downloads: string, tree: string): Promise<void> {
+  for (const deb of debs) await unpackDeb(await downloadDeb(deb, path.join(downloads, deb.name)), tree);
+  for (const p of PRUNED) await rm(path.join(tree, p), { recursive: true, force: true });
+}
+
+/** kube-proxy: the iptables/conntrack Debian tree (maintainer scripts never run, so their symlinks are made here) plus the binary. */
+async function kubeProxyLayers(binDir: string, debs: DebPackage[], work: string): Promise<LayerSpec[]> {
+  const tree = path.join(work, 'kube-proxy-root');
+  await debTree(debs, path.join(work, 'debs'), tree);
+  for (const name of IPTABLES_ALTERNATIVES) await symlink('xtables-nft-multi', path.join(tree, 'usr/sbin', name));
+  await mkdir(path.join(tree, 'run'), { recursive: true });
+  await mkdir(path.join(tree, 'tmp'), { recursive: true });
+  await chmod(path.join(tree, 'tmp'), 0o1777);
+  return [
+    { dir: tree, createdBy: `metal-lab: Debian ${debs.map((d) => `${d.name}=${d.version}`).join(' ')}` },
+    { entries: [{ path: 'usr/local/bin/kube-proxy', file: path.join(binDir, 'kube-proxy'), mode: 0o755 }], createdBy: 'metal-lab: kube-proxy' },
+  ];
+}
+
+/** busybox: Debian's static busybox with a symlink per applet, as `busybox --install` would make. */
+async function busyboxLayers(deb: DebPackage, work: string): Promise<LayerSpec[]> {
+  const tree = path.join(work, 'busybox-root');
+  await debTree([deb], path.join(work, 'debs'), tree);
+  const busybox = path.join(tree, 'bin/busybox');
+  const applets = String((await execa(busybox, ['--list-full'])).stdout).split('\n').filter((a) => a && a !== 'bin/busybox');
+  const missing = REQUIRED_APPLETS.filter((a) => !applets.some((p) => path.posix.basename(p) === a));
+  if (missing.length) throw new Error(`${BUSYBOX_DEB} ${deb.version} lacks the applets ${missing.join(', ')}`);
+  return [
+    {
+      entries: [{ path: 'bin/busybox', file: busybox, mode: 0o755 }, ...applets.map((a) => ({ path: a, symlink: '/bin/busybox' })), TMP_DIR],
+      createdBy: `metal-lab: Debian ${BUSYBOX_DEB}=${deb.version}`,
+    },
+  ];
+}
+
+function scratchBinary(binDir: string, name: string, at: string): LayerSpec[] {
+  return [{ entries: [{ path: at, file: path.join(binDir, name), mode: 0o755 }, TMP_DIR], createdBy: `metal-lab: ${name}` }];
+}
+
+async function imageSpec(name: ImageName, o: { binDir: string; version: string; proxyDebs: DebPackage[]; busybox: DebPackage; work: string }): Promise<OciImageSpec> {
+  const env = [PATH_ENV];
+  switch (name) {
+    case 'kube-apiserver':
+    case 'kube-controller-manager':
+    case 'kube-scheduler':
+      return { ref: imageRef(name, o.version), layers: scratchBinary(o.binDir, name, `usr/local/bin/${name}`), config: { env, entrypoint: [`/usr/local/bin/${name}`] } };
+    case 'kube-proxy':
+      return { ref: imageRef(name, o.version), layers: await kubeProxyLayers(o.binDir, o.proxyDebs, o.work), config: { env, entrypoint: ['/usr/local/bin/kube-proxy'] } };
+    case 'pause':
+      return { ref: imageRef(name, o.version), layers: scratchBinary(o.binDir, PAUSE, 'pause'), config: { env, entrypoint: ['/pause'] } };
+    case 'busybox':
+      return { ref: imageRef(name, debianVersionTag(o.busybox.version)), layers: await busyboxLayers(o.busybox, o.work), config: { env, cmd: ['sh'] } };
+  }
+}
+
+const IMAGES_JSON = 'images.json';
+
+/** images.json names archives relative to its dir: the dir is built under a temp name and renamed. */
+async function readImages(dir: string): Promise<KubeImage[] | undefined> {
+  try {
+    const listed = JSON.parse(await readFile(path.join(dir, IMAGES_JSON), 'utf8')) as KubeImage[];
+    return listed.map((i) => ({ ...i, archive: path.join(dir, i.archive) }));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)}s`;
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/**
+ * Builds every image of IMAGE_NAMES as an OCI archive `ctr -n k8s.io images import` loads under
+ * its metal-lab.local reference. Cached under `<cacheDir>/<key>/` (default
+ * `<cacheRoot()>/kube-images`), keyed by the binaries' sha256s, the exact .deb versions and the
+ * builder version: a second call builds nothing. Needs root (unpacked Debian trees keep root-owned
+ * files) and the host's apt lists.
+ */
+export async function buildKubeImages(opts: { binDir: string; version: string; cacheDir?: string; onProgress?: (m: string) => void }): Promise<KubeImages> {
+  const progress = opts.onProgress ?? (() => {});
+  const binaries = await requireBinaries(opts.binDir);
+  const [proxyDebs, { pkg: busybox }] = await Promise.all([debClosure(KUBE_PROXY_DEBS), showPackage(BUSYBOX_DEB)]);
+  const key = cacheKey({ builder: BUILDER_VERSION, version: opts.version, binaries, debs: [...proxyDebs, busybox] });
+  const dir = path.join(opts.cacheDir ?? path.join(cacheRoot(), 'kube-images'), key);
+  const cached = await readImages(dir);
+  if (cached) {
+    progress(`kube images cached at ${dir}: nothing to build`);
+    return { dir, images: cached };
+  }
+  const started = performance.now();
+  await publishDir(dir, async (tmp) => {
+    const work = path.join(tmp, 'work');
+    await mkdir(work);
+    const listed: KubeImage[] = [];
+    for (const name of IMAGE_NAMES) {
+      const t = performance.now();
+      const spec = await imageSpec(name, { binDir: opts.binDir, version: opts.version, proxyDebs, busybox, work });
+      const file = `${name}.tar`;
+      const written = await writeOciArchive(spec, path.join(tmp, file));
+      listed.push({ name, ref: spec.ref, archive: file, digest: written.digest, bytes: written.bytes });
+      progress(`built ${spec.ref}: ${mb(written.bytes)} in ${seconds(t)}`);
+    }
+    await rm(work, { recursive: true, force: true });
+    await writeFile(path.join(tmp, IMAGES_JSON), `${JSON.stringify(listed, null, 2)}\n`);
+  });
+  const images = await readImages(dir);
+  if (!images) throw new Error(`${dir} was published without ${IMAGES_JSON}`);
+  progress(`built ${images.length} kube images in ${seconds(started)} at ${dir}`);
+  return { dir, images };
+}
