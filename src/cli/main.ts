@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { LabError } from '../errors.js';
 import { registerLabCommands } from './lab-commands.js';
 import { registerMatchbox } from './matchbox.js';
+import { registerRender } from './render.js';
 import { registerSsh } from './ssh.js';
 
 const program = new Command('metal-lab')
@@ -12,6 +13,7 @@ const program = new Command('metal-lab')
 // Commands register themselves here; each is a thin wrapper over a library function.
 registerLabCommands(program);
 registerMatchbox(program);
+registerRender(program);
 registerSsh(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

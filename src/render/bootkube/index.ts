@@ -1,3 +1,3 @@
 export { ASSET_NODE_PATHS, renderBootkubeAssets, type BootkubeOptions } from './render.js';
-export { assetDirMode, assetMode, writeAssetDir } from './writer.js';
+export { assertEmptyDir, assetDirMode, assetMode, writeAssetDir } from './writer.js';
 export { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, STAGE_LABEL, type KubeObject, type Stage } from './objects.js';

@@ -15,13 +15,18 @@ export function assetDirMode(rel: string): number {
   return PRIVATE_DIRS.has(rel) ? 0o700 : 0o755;
 }
 
-/** Refuses a non-empty dir: mixing two renders would leave files of the old one behind. */
-export async function writeAssetDir(dir: string, assets: Map<string, string>): Promise<void> {
+/** A render goes into a new or empty dir only: mixing two renders would leave files of the old one behind. */
+export async function assertEmptyDir(dir: string): Promise<void> {
   const existing = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
+    if (err.code === 'ENOTDIR') throw new LabError(`${dir} is a file, not a dir`, 'pass a new or empty dir', 2);
     throw err;
   });
   if (existing.length > 0) throw new LabError(`${dir} is not empty`, `pass a new or empty dir, or remove ${dir} first`, 2);
+}
+
+export async function writeAssetDir(dir: string, assets: Map<string, string>): Promise<void> {
+  await assertEmptyDir(dir);
   await fs.mkdir(dir, { recursive: true });
   const dirs = new Set<string>();
   for (const rel of assets.keys()) {

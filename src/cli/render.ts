@@ -1,0 +1,34 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_KUBE_VERSION } from '../kube/cluster.js';
+import { kubeMinor } from '../render/bootkube/objects.js';
+import { DEFAULT_LAB } from './defaults.js';
+
+/** A malformed version is a usage error before anything is written. */
+function checkedVersion(value: string): string {
+  kubeMinor(value);
+  return value;
+}
+
+export function registerRender(program: Command): void {
+  program
+    .command('render')
+    .description("write a lab's bootkube-style assets: kubeconfigs, TLS, bootstrap and self-hosted manifests")
+    .argument('[lab]', 'lab file or name in lab/', DEFAULT_LAB)
+    .requiredOption('--out <dir>', 'a new or empty dir to write the assets to')
+    .option('--kube-version <version>', 'Kubernetes version: image tags and version-specific flags', checkedVersion, DEFAULT_KUBE_VERSION)
+    .action(async (labArg: string, opts: { out: string; kubeVersion: string }) => {
+      const [{ labFromArg }, { ensureLabPki }, { probeAccel }, bootkube] = await Promise.all([
+        import('./resolve.js'), import('../pki/ensure.js'), import('../libvirt/accel.js'), import('../render/bootkube/index.js'),
+      ]);
+      const out = path.resolve(opts.out);
+      const lab = await labFromArg(labArg);
+      // Checked before the PKI is made, so a mistaken --out changes nothing.
+      await bootkube.assertEmptyDir(out);
+      // Timeouts as `up` will scale them on this host.
+      const { timeoutScale } = await probeAccel(lab.accelerator);
+      const assets = bootkube.renderBootkubeAssets(lab, await ensureLabPki(lab), { kubeVersion: opts.kubeVersion, timeoutScale });
+      await bootkube.writeAssetDir(out, assets);
+      console.error(`metal-lab: wrote ${assets.size} files for lab ${lab.id} (Kubernetes ${opts.kubeVersion}) to ${out}`);
+    });
+}
