@@ -1,0 +1,245 @@
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { LabError } from '../errors.js';
+import type { NodeSession } from '../node/ssh.js';
+import { ASSET_NODE_PATHS } from '../render/bootkube/render.js';
+import { assetMode } from '../render/bootkube/writer.js';
+import { NODE_PATHS } from './cluster.js';
+import { apiHealthz, createObjects, describeError, listNodes, listPods, waitFor, type CreateResult, type KubeObject, type Log } from './client.js';
+import { bootstrapPods, CONTROL_PLANE_NAMESPACE, podName, selfHostedStatus } from './pods.js';
+
+/**
+ * bootkube start, driven from the host: the first controller's kubelet runs the temporary
+ * control plane from static pods, the lab creates the self-hosted one through it, and once
+ * that runs the temporary one is removed. Messages are bootkube's own.
+ */
+
+/** What the pivot needs of a node: commands and files as root (`core` has passwordless sudo). */
+export interface NodeShell {
+  readonly name: string;
+  run(cmd: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  writeFile(path: string, contents: string, mode: number): Promise<void>;
+}
+
+const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** A NodeShell over an SSH session: every command runs through `sudo -n sh -c`. */
+export function sshNodeShell(session: NodeSession, timeoutMs = 120_000): NodeShell {
+  const run = (cmd: string, input?: string) => session.run(`sudo -n sh -c ${sq(cmd)}`, { timeoutMs, input });
+  return {
+    name: session.alias,
+    run: (cmd) => run(cmd),
+    async writeFile(file, contents, mode) {
+      // Written under umask 077 and renamed into place: a key is never readable, a half file never seen.
+      const tmp = `${file}.metal-lab-tmp`;
+      const r = await run(`umask 077 && mkdir -p ${sq(path.posix.dirname(file))} && cat > ${sq(tmp)} && chmod ${mode.toString(8)} ${sq(tmp)} && mv -f ${sq(tmp)} ${sq(file)}`, contents);
+      if (r.code !== 0) throw new LabError(`${session.alias}: cannot write ${file}: ${r.stderr.trim() || `exit ${r.code}`}`, `check ${session.alias}'s disk, and that its login user may sudo without a password`);
+    },
+  };
+}
+
+async function mustRun(node: NodeShell, cmd: string): Promise<string> {
+  const r = await node.run(cmd);
+  if (r.code !== 0) throw new LabError(`${node.name}: \`${cmd}\` failed (exit ${r.code}): ${r.stderr.trim()}`, `look at ${node.name} (metal-lab ssh ${node.name})`);
+  return r.stdout;
+}
+
+export interface NodeFile {
+  asset: string;
+  path: string;
+  mode: number;
+}
+
+/** Places assets by the render's copy map: a key ending in / maps a dir, the longest match wins. */
+function placeFiles(assets: ReadonlyMap<string, string>, map: Readonly<Record<string, string>>): NodeFile[] {
+  const keys = Object.keys(map).sort((a, b) => b.length - a.length);
+  const files: NodeFile[] = [];
+  for (const asset of assets.keys()) {
+    const key = keys.find((k) => (k.endsWith('/') ? asset.startsWith(k) : asset === k));
+    if (key === undefined) continue;
+    files.push({ asset, path: key.endsWith('/') ? `${map[key]}${asset.slice(key.length)}` : map[key]!, mode: assetMode(asset) });
+  }
+  return files;
+}
+
+/** Where the asset dir's files go on the first controller for the temporary control plane. */
+export function bootstrapFiles(assets: ReadonlyMap<string, string>): NodeFile[] {
+  const { 'tls/': tls, 'auth/bootstrap-kubeconfig': kubeconfig, 'bootstrap-manifests/': manifests } = ASSET_NODE_PATHS;
+  return placeFiles(assets, { 'tls/': tls, 'auth/bootstrap-kubeconfig': kubeconfig, 'bootstrap-manifests/': manifests });
+}
+
+/** The apiserver checkpoint every controller keeps aside: its static pod and the Secret's files. */
+export function checkpointFiles(assets: ReadonlyMap<string, string>): NodeFile[] {
+  return placeFiles(assets, { 'checkpoints/': `${NODE_PATHS.checkpoints}/`, 'checkpoints/secrets/': ASSET_NODE_PATHS['checkpoints/secrets/'] });
+}
+
+/** manifests/*, in file name order (the render prefixes names with a creation rank), every YAML document. */
+export function manifestObjects(assets: ReadonlyMap<string, string>): KubeObject[] {
+  const files = [...assets.keys()].filter((k) => k.startsWith('manifests/')).sort();
+  return files.flatMap((file) =>
+    parseAllDocuments(assets.get(file)!).flatMap((doc) => {
+      if (doc.errors.length) throw new LabError(`${file}: ${doc.errors[0]!.message}`, 'render the assets again');
+      const obj = doc.toJS() as KubeObject | null;
+      if (!obj) return [];
+      if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) throw new LabError(`${file}: an object lacks apiVersion, kind or metadata.name`, 'render the assets again');
+      return [obj];
+    }),
+  );
+}
+
+async function writeFiles(node: NodeShell, assets: ReadonlyMap<string, string>, files: NodeFile[]): Promise<void> {
+  for (const f of files) await node.writeFile(f.path, assets.get(f.asset)!, f.mode);
+}
+
+export interface PivotTimeouts {
+  /** Until the temporary apiserver answers /healthz ok (its images start under TCG). */
+  apiTimeoutMs: number;
+  /** bootkube polled every 5 s. */
+  healthzIntervalMs: number;
+  /** Until every self-hosted component runs; bootkube's default 20 min. */
+  selfHostedTimeoutMs: number;
+  /** Self-hosted pod status and the final checks poll at this rate. */
+  pollIntervalMs: number;
+  /** After teardown: the self-hosted apiserver serves, mirror pods of the bootstrap ones are gone. */
+  handoverTimeoutMs: number;
+}
+
+export const DEFAULT_PIVOT_TIMEOUTS: PivotTimeouts = {
+  apiTimeoutMs: 20 * 60_000,
+  healthzIntervalMs: 5000,
+  selfHostedTimeoutMs: 20 * 60_000,
+  pollIntervalMs: 5000,
+  handoverTimeoutMs: 10 * 60_000,
+};
+
+export interface PivotTimings {
+  copyMs: number;
+  apiUpMs: number;
+  createMs: number;
+  selfHostedMs: number;
+  teardownMs: number;
+  checkpointsMs: number;
+  handoverMs: number;
+  totalMs: number;
+}
+
+export interface BootkubeStartOptions {
+  /** An admin kubeconfig for the first controller's API address. */
+  kc: KubeConfig;
+  /** The rendered asset dir: relative path -> text (src/render/bootkube). */
+  assets: ReadonlyMap<string, string>;
+  /** The node that runs the temporary control plane. */
+  first: NodeShell;
+  /** Every controller (the first included): each keeps an apiserver checkpoint. */
+  controllers: readonly NodeShell[];
+  log?: Log;
+  timeouts?: Partial<PivotTimeouts>;
+}
+
+export interface PivotResult {
+  created: CreateResult[];
+  timings: PivotTimings;
+  /** Proof the self-hosted plane serves: its /healthz and the nodes it lists. */
+  evidence: string[];
+}
+
+export async function waitForApi(kc: KubeConfig, timeoutMs: number, intervalMs: number, log: Log): Promise<void> {
+  await waitFor(
+    async () => {
+      const h = await apiHealthz(kc);
+      return h.ok ? { done: true, value: undefined } : { done: false, state: `/healthz HTTP ${h.status}: ${h.body.slice(0, 200)}` };
+    },
+    { timeoutMs, intervalMs, what: 'the API server /healthz', onState: (s) => log(`Unable to determine api-server readiness: ${s}`) },
+  );
+}
+
+/** Waits until the self-hosted kube-apiserver, kube-scheduler and kube-controller-manager pods are Running. */
+export async function waitForSelfHosted(kc: KubeConfig, timeoutMs: number, intervalMs: number, log: Log): Promise<void> {
+  await waitFor(
+    async () => {
+      const status = selfHostedStatus(await listPods(kc, CONTROL_PLANE_NAMESPACE));
+      return status.ready ? { done: true, value: undefined } : { done: false, state: status.lines.join('; ') };
+    },
+    { timeoutMs, intervalMs, what: 'the self-hosted control plane pods Running', onState: (s) => log(`Pod Status: ${s}`) },
+  );
+}
+
+/** After teardown: the API answers through the self-hosted apiserver and no bootstrap pod is left. */
+export async function waitForHandover(kc: KubeConfig, timeoutMs: number, intervalMs: number): Promise<string[]> {
+  return waitFor(
+    async () => {
+      const h = await apiHealthz(kc);
+      if (!h.ok) return { done: false, state: `/healthz HTTP ${h.status}: ${h.body.slice(0, 200)}` };
+      const nodes = await listNodes(kc);
+      const left = bootstrapPods(await listPods(kc, CONTROL_PLANE_NAMESPACE));
+      if (left.length) return { done: false, state: `bootstrap pods left: ${left.map(podName).join(', ')}` };
+      return { done: true, value: ['/healthz: ok', `nodes: ${nodes.map((n) => n.metadata?.name).join(', ')}`, 'bootstrap pods left: none'] };
+    },
+    { timeoutMs, intervalMs, what: 'the self-hosted API server to serve with no bootstrap pod left' },
+  );
+}
+
+export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResult> {
+  const t = { ...DEFAULT_PIVOT_TIMEOUTS, ...o.timeouts };
+  const log: Log = (line) => o.log?.(`${new Date().toISOString()} ${line}`);
+  const start = performance.now();
+  let mark = start;
+  const lap = () => {
+    const now = performance.now();
+    const ms = Math.round(now - mark);
+    mark = now;
+    return ms;
+  };
+  const timings: Partial<PivotTimings> = {};
+  const objects = manifestObjects(o.assets);
+  const bootstrap = bootstrapFiles(o.assets);
+  if (!bootstrap.some((f) => f.asset.startsWith('bootstrap-manifests/'))) throw new LabError('the asset dir has no bootstrap-manifests/', 'render the bootkube assets first');
+
+  log(`Running temporary bootstrap control plane on ${o.first.name}...`);
+  let created: CreateResult[] = [];
+  let failure: unknown;
+  try {
+    await writeFiles(o.first, o.assets, bootstrap);
+    timings.copyMs = lap();
+    log('Waiting for api-server...');
+    await waitForApi(o.kc, t.apiTimeoutMs, t.healthzIntervalMs, log);
+    timings.apiUpMs = lap();
+    log('Creating self-hosted assets...');
+    created = await createObjects(o.kc, objects, { log: (l) => log(`\t${l}`) });
+    timings.createMs = lap();
+    await waitForSelfHosted(o.kc, t.selfHostedTimeoutMs, t.pollIntervalMs, log);
+    timings.selfHostedMs = lap();
+    log('All self-hosted control plane components successfully started');
+  } catch (err) {
+    failure = err;
+  }
+  // Always: a half-pivoted node must not keep a second apiserver on its port.
+  log('Tearing down temporary bootstrap control plane...');
+  lap();
+  const staticPods = bootstrap.filter((f) => f.asset.startsWith('bootstrap-manifests/')).map((f) => sq(f.path));
+  try {
+    await mustRun(o.first, `rm -f ${staticPods.join(' ')} && rm -rf ${sq(NODE_PATHS.bootstrapSecrets)}`);
+  } catch (err) {
+    // The pivot's own failure is the one to report.
+    if (!failure) throw err;
+    log(`Failed to tear down the temporary control plane: ${describeError(err)}`);
+  }
+  timings.teardownMs = lap();
+  if (failure) throw failure;
+
+  const checkpoints = checkpointFiles(o.assets);
+  for (const node of o.controllers) {
+    log(`Installing the kube-apiserver checkpoint on ${node.name}`);
+    await writeFiles(node, o.assets, checkpoints);
+  }
+  timings.checkpointsMs = lap();
+
+  log('Waiting for the self-hosted api-server to take over...');
+  const evidence = await waitForHandover(o.kc, t.handoverTimeoutMs, t.pollIntervalMs);
+  timings.handoverMs = lap();
+  timings.totalMs = Math.round(performance.now() - start);
+  log(`Self-hosted control plane serving: ${evidence.join('; ')}`);
+  return { created, timings: timings as PivotTimings, evidence };
+}
