@@ -61,7 +61,7 @@ const PLATFORM = { architecture: 'amd64', os: 'linux' } as const;
 
 /** Splits a reference into name and tag; the tag is what follows the last ':' after the last '/'. */
 export function splitRef(ref: string): { name: string; tag: string } {
-  const m = /^([a-z0-9][a-z0-9._/-]*[a-z0-9]):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(ref);
+  const m = /^([a-z0-9][a-z0-9._/:-]*[a-z0-9]):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(ref);
   if (!m?.[1] || !m[2]) throw new Error(`not an image reference with a tag: ${ref}`);
   return { name: m[1], tag: m[2] };
 }
