@@ -1,0 +1,125 @@
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { parse } from 'yaml';
+import { DEFAULT_KUBE_VERSION } from '../../src/kube/cluster.js';
+import { renderBootkubeAssets, writeAssetDir, type KubeObject } from '../../src/render/bootkube/index.js';
+import { freshPki, goldenLab, tempDir } from './bootkube-fixture.js';
+
+const goldenDir = fileURLToPath(new URL('../golden/bootkube/', import.meta.url));
+const update = process.env.UPDATE_GOLDEN === '1';
+const lab = goldenLab();
+const opts = { kubeVersion: DEFAULT_KUBE_VERSION, timeoutScale: 6 };
+
+// Two independent PKIs: a file that differs between their renders carries key material; every
+// other file must not depend on the PKI at all, and is compared byte for byte with its golden copy.
+const renders = Promise.all([freshPki(lab), freshPki(lab)]).then(([a, b]) => ({
+  pki: a,
+  a: renderBootkubeAssets(lab, a, opts),
+  b: renderBootkubeAssets(lab, b, opts),
+}));
+
+const SECRET_FILES = [
+  /^tls\//,
+  /^auth\/kubeconfig$/,
+  /^auth\/kubelet\/(c1|w1)\.kubeconfig$/,
+  /^manifests\/20-(kube-apiserver|kube-controller-manager)-secret\.yaml$/,
+  /^checkpoints\/secrets\//,
+];
+
+test('exactly the key-carrying files depend on the PKI', async (t) => {
+  const { a, b } = await renders;
+  t.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  const varying = [...a.keys()].filter((f) => a.get(f) !== b.get(f)).sort();
+  t.deepEqual(varying, [...a.keys()].filter((f) => SECRET_FILES.some((re) => re.test(f))).sort());
+  t.true(varying.length >= 20, `${varying.length} varying files`);
+});
+
+test('the PKI-independent files match test/golden/bootkube byte for byte', async (t) => {
+  const { a, b } = await renders;
+  const stable = [...a.keys()].filter((f) => a.get(f) === b.get(f)).sort();
+  if (update) {
+    await fs.rm(goldenDir, { recursive: true, force: true });
+    for (const f of stable) {
+      await fs.mkdir(path.dirname(path.join(goldenDir, f)), { recursive: true });
+      await fs.writeFile(path.join(goldenDir, f), a.get(f)!);
+    }
+    t.log(`rewrote ${stable.length} files in ${goldenDir}`);
+  }
+  const onDisk = (await fs.readdir(goldenDir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(goldenDir, path.join(e.parentPath, e.name)))
+    .sort();
+  t.deepEqual(onDisk, stable, 'golden files and rendered files differ in name: UPDATE_GOLDEN=1 npx ava test/unit/bootkube-render.test.ts');
+  for (const f of stable) t.is(a.get(f), await fs.readFile(path.join(goldenDir, f), 'utf8'), f);
+});
+
+test('rendering is deterministic for one PKI', async (t) => {
+  const { pki, a } = await renders;
+  t.deepEqual([...renderBootkubeAssets(lab, pki, opts)], [...a]);
+});
+
+test('certificates and keys parse, and the kubeconfigs carry the right identities', async (t) => {
+  const { pki, a } = await renders;
+  const ca = new X509Certificate(a.get('tls/ca.crt')!);
+  for (const [file, text] of a) {
+    if (file.endsWith('.crt')) t.truthy(new X509Certificate(text).subject, file);
+    if (file.endsWith('.key')) t.is(createPrivateKey(text).asymmetricKeyType, 'rsa', file);
+  }
+  t.truthy(createPublicKey(a.get('tls/service-account.pub')!));
+  t.is(a.get('tls/service-account.key'), pki.serviceAccount.key.reveal());
+  t.is(a.get('tls/etcd-client-ca.crt'), pki.certs['etcd-ca']!.certPem);
+  t.true(new X509Certificate(a.get('tls/apiserver.crt')!).verify(ca.publicKey));
+
+  const identity = (file: string) => {
+    const cfg = parse(a.get(file)!) as {
+      clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+      users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+    };
+    const b64 = (s: string) => Buffer.from(s, 'base64').toString();
+    const cert = new X509Certificate(b64(cfg.users[0]!.user['client-certificate-data']));
+    // The embedded key belongs to the embedded certificate.
+    t.true(cert.checkPrivateKey(createPrivateKey(b64(cfg.users[0]!.user['client-key-data']))), file);
+    t.is(b64(cfg.clusters[0]!.cluster['certificate-authority-data']), a.get('tls/ca.crt'));
+    return { server: cfg.clusters[0]!.cluster.server, subject: cert.subject };
+  };
+  t.deepEqual(identity('auth/kubeconfig'), { server: 'https://172.30.5.21:6443', subject: 'O=system:masters\nCN=admin' });
+  t.deepEqual(identity('auth/kubelet/w1.kubeconfig'), { server: 'https://172.30.5.21:6443', subject: 'O=system:nodes\nCN=system:node:w1' });
+
+  // Secrets hold the same files as tls/, and the checkpoint holds the apiserver Secret's files.
+  const secretData = (file: string) => (parse(a.get(file)!) as KubeObject & { data: Record<string, string> }).data;
+  const apiserverSecret = secretData('manifests/20-kube-apiserver-secret.yaml');
+  for (const [key, value] of Object.entries(apiserverSecret)) {
+    t.is(Buffer.from(value, 'base64').toString(), a.get(`tls/${key}`), key);
+    t.is(a.get(`checkpoints/secrets/${key}`), a.get(`tls/${key}`), key);
+  }
+  t.deepEqual(
+    [...a.keys()].filter((f) => f.startsWith('checkpoints/secrets/')).map((f) => path.basename(f)).sort(),
+    Object.keys(apiserverSecret).sort(),
+  );
+  t.deepEqual(Object.keys(secretData('manifests/20-kube-controller-manager-secret.yaml')).sort(), ['ca.crt', 'ca.key', 'service-account.key']);
+});
+
+test('writeAssetDir: keys, kubeconfigs and Secret manifests 0600, tls/ and auth/ 0700, the rest 0644; refuses a non-empty dir', async (t) => {
+  const { a } = await renders;
+  const dir = path.join(await tempDir(), 'assets');
+  await writeAssetDir(dir, a);
+  const mode = async (rel: string) => (await fs.stat(path.join(dir, rel))).mode & 0o777;
+  t.is(await mode('tls'), 0o700);
+  t.is(await mode('auth'), 0o700);
+  t.is(await mode('auth/kubelet'), 0o700);
+  t.is(await mode('checkpoints/secrets'), 0o700);
+  t.is(await mode('manifests'), 0o755);
+  t.is(await mode('tls/ca.key'), 0o600);
+  t.is(await mode('tls/ca.crt'), 0o644);
+  t.is(await mode('auth/kubeconfig'), 0o600);
+  t.is(await mode('auth/kubelet/c1.kubeconfig'), 0o600);
+  t.is(await mode('auth/bootstrap-kubeconfig'), 0o600);
+  t.is(await mode('manifests/20-kube-apiserver-secret.yaml'), 0o600);
+  t.is(await mode('manifests/30-kube-apiserver-daemonset.yaml'), 0o644);
+  t.is(await mode('checkpoints/secrets/apiserver.key'), 0o600);
+  for (const [rel, text] of a) t.is(await fs.readFile(path.join(dir, rel), 'utf8'), text, rel);
+  await t.throwsAsync(writeAssetDir(dir, a), { message: /is not empty/ });
+});
