@@ -82,7 +82,7 @@ test('certificates and keys parse, and the kubeconfigs carry the right identitie
     const cert = new X509Certificate(b64(cfg.users[0]!.user['client-certificate-data']));
     // The embedded key belongs to the embedded certificate.
     t.true(cert.checkPrivateKey(createPrivateKey(b64(cfg.users[0]!.user['client-key-data']))), file);
-    t.is(b64(cfg.clusters[0]!.cluster['certificate-authority-data']), a.get('tls/ca.crt'));
+    t.is(b64(cfg.clusters[0]!.cluster['certificate-authority-data']), a.get('tls/ca.crt')!);
     return { server: cfg.clusters[0]!.cluster.server, subject: cert.subject };
   };
   t.deepEqual(identity('auth/kubeconfig'), { server: 'https://172.30.5.21:6443', subject: 'O=system:masters\nCN=admin' });
@@ -92,7 +92,7 @@ test('certificates and keys parse, and the kubeconfigs carry the right identitie
   const secretData = (file: string) => (parse(a.get(file)!) as KubeObject & { data: Record<string, string> }).data;
   const apiserverSecret = secretData('manifests/20-kube-apiserver-secret.yaml');
   for (const [key, value] of Object.entries(apiserverSecret)) {
-    t.is(Buffer.from(value, 'base64').toString(), a.get(`tls/${key}`), key);
+    t.is(Buffer.from(value, 'base64').toString(), a.get(`tls/${key}`)!, key);
     t.is(a.get(`checkpoints/secrets/${key}`), a.get(`tls/${key}`), key);
   }
   t.deepEqual(
