@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import https from 'node:https';
+import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import {
   ApiException,
   ApiextensionsV1Api,
   CoreV1Api,
+  Exec,
   KubeConfig,
   KubernetesObjectApi,
   type KubernetesObject,
@@ -121,6 +123,35 @@ export async function listPods(kc: KubeConfig, namespace: string, selectors: { l
 
 export async function listNodes(kc: KubeConfig): Promise<V1Node[]> {
   return (await kc.makeApiClient(CoreV1Api).listNode()).items;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** The API's verdict: Success, or Failure with the exit code in its message. */
+  status: string;
+  message: string;
+}
+
+/** Runs a command in a pod's container through the API (kubectl exec), collecting its output. */
+export async function execInPod(kc: KubeConfig, namespace: string, pod: string, container: string, command: string[], timeoutMs: number): Promise<ExecResult> {
+  const collect = (chunks: Buffer[]) => new Writable({ write: (c: Buffer, _e, done) => done(void chunks.push(Buffer.from(c))) });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let status = { status: 'Unknown', message: 'the exec stream closed without a status' };
+  const ws = await new Exec(kc).exec(namespace, pod, container, command, collect(out), collect(err), null, false, (s) => {
+    status = { status: s.status ?? 'Unknown', message: s.message ?? '' };
+  });
+  let timer: NodeJS.Timeout | undefined;
+  await new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => {
+      ws.close();
+      reject(new LabError(`exec \`${command.join(' ')}\` in ${namespace}/${pod} did not finish within ${timeoutMs} ms`, 'check the pod and its node are responsive'));
+    }, timeoutMs);
+    ws.on('close', () => resolve());
+    ws.on('error', reject);
+  }).finally(() => clearTimeout(timer));
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...status };
 }
 
 /** GET /healthz of the kubeconfig's server: ok only on HTTP 200 "ok". Network errors reject. */

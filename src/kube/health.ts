@@ -1,0 +1,191 @@
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { LabError } from '../errors.js';
+import { imageRef } from './cluster.js';
+import { apiHealthz, createObjects, execInPod, isStatus, listNodes, listPods, waitFor, type WaitStep } from './client.js';
+import {
+  bootstrapPods,
+  CONTROL_PLANE_NAMESPACE,
+  describePod,
+  isRunning,
+  orphanCheckpoints,
+  podName,
+  SELF_HOSTED_COMPONENTS,
+  selfHostedPods,
+  selfHostedStatus,
+  workloadOwner,
+} from './pods.js';
+
+/**
+ * The scenario's cluster checks. Each resolves with evidence lines and rejects with a LabError
+ * saying what it saw. Those that wait take their timeouts as parameters (TCG is slow).
+ */
+
+export interface Patience {
+  /** 0: check once. */
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/** Polls a check until it passes, or throws its last finding; timeoutMs 0 checks once. */
+async function check<T>(what: string, fn: () => Promise<WaitStep<T>>, p: Patience = {}): Promise<T> {
+  return waitFor(fn, { timeoutMs: p.timeoutMs ?? 0, intervalMs: p.intervalMs ?? 5000, what });
+}
+
+export function nodeReady(n: V1Node): string {
+  const c = n.status?.conditions?.find((x) => x.type === 'Ready');
+  return c ? `Ready=${c.status}${c.status === 'True' ? '' : ` (${c.reason ?? 'no reason'})`}` : 'no Ready condition';
+}
+
+/** Every named node is registered and Ready. */
+export async function nodesReady(kc: KubeConfig, names: readonly string[], p?: Patience): Promise<string[]> {
+  return check(`nodes ${names.join(', ')} Ready`, async () => {
+    const nodes = new Map((await listNodes(kc)).map((n) => [n.metadata?.name ?? '', n]));
+    const lines = names.map((name) => `${name}: ${nodes.has(name) ? nodeReady(nodes.get(name)!) : 'not registered'}`);
+    return lines.every((l) => l.endsWith(': Ready=True')) ? { done: true, value: lines } : { done: false, state: lines.join('; ') };
+  }, p);
+}
+
+/**
+ * The control plane hosts itself: apiserver, scheduler and controller-manager pods Running and
+ * owned by their DaemonSet/ReplicaSet, no bootstrap pod, no checkpoint without a Running parent.
+ */
+export async function selfHostedPlane(kc: KubeConfig, p?: Patience): Promise<string[]> {
+  return check('a self-hosted control plane (no bootstrap pod, no orphaned checkpoint)', async () => {
+    const pods = await listPods(kc, CONTROL_PLANE_NAMESPACE);
+    const status = selfHostedStatus(pods);
+    const owners = SELF_HOSTED_COMPONENTS.flatMap((c) => selfHostedPods(pods, c).map((pod) => `${podName(pod)} owned by ${workloadOwner(pod)}`));
+    const bootstrap = bootstrapPods(pods);
+    const orphans = orphanCheckpoints(pods);
+    const problems = [
+      ...(status.ready ? [] : status.lines),
+      ...(bootstrap.length ? [`bootstrap pods left: ${bootstrap.map(describePod).join(', ')}`] : []),
+      ...(orphans.length ? [`checkpoints without a Running parent: ${orphans.map(describePod).join(', ')}`] : []),
+    ];
+    if (problems.length) return { done: false, state: problems.join('; ') };
+    return { done: true, value: [...status.lines, ...owners, 'bootstrap pods: none', 'orphaned checkpoints: none'] };
+  }, p);
+}
+
+export interface TrafficOptions {
+  namespace: string;
+  /** One pod lands on each of these nodes. */
+  nodes: readonly string[];
+  /** The busybox image tag the lab loaded on the nodes. */
+  busyboxTag: string;
+  /** Until every pod runs (image import and start under TCG). */
+  timeoutMs?: number;
+  execTimeoutMs?: number;
+}
+
+const TRAFFIC_APP = 'metal-lab-traffic';
+const HTTP_PORT = 8080;
+
+/** One busybox httpd per node, answering with its own pod name. */
+export function trafficDeployment(o: Pick<TrafficOptions, 'namespace' | 'nodes' | 'busyboxTag'>): V1Deployment {
+  const labels = { app: TRAFFIC_APP };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: TRAFFIC_APP, namespace: o.namespace, labels },
+    spec: {
+      replicas: o.nodes.length,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          affinity: {
+            nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...o.nodes] }] }] } },
+            podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' }] },
+          },
+          // Controllers carry the control plane's taint; one pod must land there too.
+          tolerations: [{ operator: 'Exists' }],
+          terminationGracePeriodSeconds: 1,
+          containers: [{
+            name: 'httpd',
+            image: imageRef('busybox', o.busyboxTag),
+            // The lab loads images into containerd; there is no registry to pull from.
+            imagePullPolicy: 'Never',
+            env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+            command: ['sh', '-c', `mkdir -p /www && echo "$POD_NAME" > /www/index.html && exec httpd -f -p ${HTTP_PORT} -h /www`],
+            ports: [{ containerPort: HTTP_PORT }],
+          }],
+        },
+      },
+    },
+  };
+}
+
+/** The traffic pods, once there is one Running with an IP on every node. */
+export async function waitForTrafficPods(kc: KubeConfig, o: Pick<TrafficOptions, 'namespace' | 'nodes' | 'timeoutMs'>): Promise<V1Pod[]> {
+  return check(`one ${TRAFFIC_APP} pod Running on each of ${o.nodes.join(', ')}`, async () => {
+    const pods = (await listPods(kc, o.namespace, { labelSelector: `app=${TRAFFIC_APP}` })).filter((pod) => !pod.metadata?.deletionTimestamp);
+    const ready = o.nodes.map((n) => pods.find((pod) => pod.spec?.nodeName === n && isRunning(pod) && pod.status?.podIP));
+    if (ready.every(Boolean)) return { done: true, value: ready as V1Pod[] };
+    return { done: false, state: pods.length ? pods.map(describePod).join(', ') : 'no pod yet' };
+  }, { timeoutMs: o.timeoutMs ?? 10 * 60_000, intervalMs: 3000 });
+}
+
+/**
+ * Pod-to-pod traffic across nodes: from each pod, HTTP to every other pod's IP returns that
+ * pod's name. Proves the per-node bridges and the routes between nodes carry pod traffic.
+ */
+export async function crossNodePodTraffic(kc: KubeConfig, o: TrafficOptions): Promise<string[]> {
+  if (o.nodes.length < 2) throw new LabError('cross-node pod traffic needs at least two nodes', 'pass two or more node names');
+  const apps = kc.makeApiClient(AppsV1Api);
+  const deployment = trafficDeployment(o);
+  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }]);
+  await apps.createNamespacedDeployment({ namespace: o.namespace, body: deployment }).catch((err: unknown) => {
+    if (!isStatus(err, 409)) throw err;
+  });
+  try {
+    const pods = await waitForTrafficPods(kc, o);
+    const evidence: string[] = [];
+    for (const from of pods) {
+      for (const to of pods.filter((q) => q !== from)) {
+        const url = `http://${to.status!.podIP}:${HTTP_PORT}/`;
+        const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['wget', '-qO-', '-T', '10', url], o.execTimeoutMs ?? 60_000);
+        const got = r.stdout.trim();
+        const line = `${podName(from)}@${from.spec?.nodeName} -> ${url} (${podName(to)}@${to.spec?.nodeName}): ${got || r.stderr.trim() || r.message}`;
+        if (got !== podName(to)) throw new LabError(`pod traffic across nodes failed: ${line}`, 'check the CNI bridge config and the routes between nodes (ip route on each node)');
+        evidence.push(line);
+      }
+    }
+    return evidence;
+  } finally {
+    await apps.deleteNamespacedDeployment({ name: TRAFFIC_APP, namespace: o.namespace, propagationPolicy: 'Background' }).catch(() => {});
+  }
+}
+
+/**
+ * Deletes the self-hosted kube-apiserver pods and waits, through the outage, until the API
+ * answers again and the DaemonSet has a Running pod of its own on every node it wants.
+ */
+export async function apiserverPodsComeBack(kc: KubeConfig, timeoutMs: number, intervalMs = 5000): Promise<string[]> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const before = selfHostedPods(await listPods(kc, CONTROL_PLANE_NAMESPACE), 'kube-apiserver');
+  if (before.length === 0) throw new LabError('there is no self-hosted kube-apiserver pod to delete', 'run the pivot first (bootkube start)');
+  const gone = new Set(before.map((pod) => pod.metadata?.uid));
+  const started = Date.now();
+  for (const pod of before) {
+    // The API may already be down after the first deletion on a single controller.
+    await core.deleteNamespacedPod({ name: podName(pod), namespace: CONTROL_PLANE_NAMESPACE }).catch((err: unknown) => {
+      if (!isStatus(err, 404) && pod === before[0]) throw err;
+    });
+  }
+  const after = await check('the API and new kube-apiserver DaemonSet pods Running', async () => {
+    const h = await apiHealthz(kc);
+    if (!h.ok) return { done: false, state: `/healthz HTTP ${h.status}` };
+    const ds = await apps.readNamespacedDaemonSet({ name: 'kube-apiserver', namespace: CONTROL_PLANE_NAMESPACE });
+    const want = ds.status?.desiredNumberScheduled ?? before.length;
+    const fresh = selfHostedPods(await listPods(kc, CONTROL_PLANE_NAMESPACE), 'kube-apiserver').filter((pod) => !gone.has(pod.metadata?.uid));
+    const running = fresh.filter(isRunning);
+    if (running.length >= want && want > 0) return { done: true, value: running };
+    return { done: false, state: `${running.length}/${want} new pods Running${fresh.length ? `: ${fresh.map(describePod).join(', ')}` : ''}` };
+  }, { timeoutMs, intervalMs });
+  return [
+    `deleted: ${before.map(describePod).join(', ')}`,
+    `back: ${after.map(describePod).join(', ')}`,
+    `API and apiserver pods back after ${Math.round((Date.now() - started) / 1000)}s`,
+  ];
+}
