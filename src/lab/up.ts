@@ -7,6 +7,9 @@ import { ensureDomain } from '../libvirt/domain.js';
 import { preflightLab } from '../preflight/preflight.js';
 import { buildLiveImage } from '../images/labos-live.js';
 import { buildDiskImage } from '../images/labos-disk.js';
+import { kubeBinaries } from '../images/kubernetes-binaries.js';
+import { buildKubeImages } from '../images/oci/kube-images.js';
+import { placeKubeAssets } from './kube-assets.js';
 import { ensureLabPki } from '../pki/ensure.js';
 import { renderLiveMatchboxData } from '../render/matchbox-live.js';
 import { renderInstallMatchboxData } from '../render/matchbox-install.js';
@@ -35,6 +38,19 @@ export interface UpResult {
  */
 export type BootMode = 'live' | 'install';
 
+/** Kubernetes built from Debian's source and its container images, both cached after the first build. */
+async function kubernetesArtifacts(lab: LabSpec, steps: StepRunner) {
+  const bins = await steps.step('kubernetes binaries', undefined, () => kubeBinaries({ onProgress: (m) => steps.info(m) }));
+  const wanted = lab.kubernetes?.version;
+  if (wanted && wanted !== bins.version) {
+    throw new LabError(`lab ${lab.id} asks for Kubernetes ${wanted}, but Debian's source package builds ${bins.version}`, `set kubernetes.version: ${bins.version} in ${lab.file}, or leave the version out`, 2);
+  }
+  const images = await steps.step('container images', undefined, () =>
+    buildKubeImages({ binDir: bins.binDir, version: bins.version, onProgress: (m) => steps.info(m) }),
+  );
+  return { bins, images };
+}
+
 export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode } = {}): Promise<UpResult> {
   const steps = opts.steps ?? silentSteps;
   const names = labObjectNames(lab);
@@ -50,6 +66,9 @@ export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: Abor
     if (opts.boot === 'install' && uefi) {
       throw new LabError(`${uefi.name} boots UEFI, and installing to disk supports BIOS nodes only so far`, `set firmware: bios for it in ${lab.file}`, 2);
     }
+    if (lab.kubernetes && opts.boot !== 'install') {
+      throw new LabError(`lab ${lab.id} runs Kubernetes, which needs labos installed on the nodes' disks`, 'bring it up with --boot install (or a scenario step `up: { boot: install }`)', 2);
+    }
     await preflightLab(lab, {
       ownBridge: (await networkInfo(names.network))?.bridge === lab.network.bridge,
       ownServer: (await bootServerPids(lab)).length > 0,
@@ -59,6 +78,7 @@ export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: Abor
   const disk = opts.boot === 'install'
     ? await steps.step('labos disk image', undefined, () => buildDiskImage({ onProgress: (m) => steps.info(m) }))
     : undefined;
+  const kube = disk && lab.kubernetes ? await kubernetesArtifacts(lab, steps) : undefined;
   opts.signal?.throwIfAborted();
 
   const changes: UpResult['changes'] = {};
@@ -66,8 +86,9 @@ export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: Abor
   try {
     await steps.step('lab files', undefined, async () => {
       await makeLabDirs(lab);
+      const kubeAssets = kube && (await placeKubeAssets(lab, kube.bins, kube.images));
       const data = disk
-        ? renderInstallMatchboxData(lab, await ensureLabPki(lab), { timeoutScale: probe.timeoutScale })
+        ? renderInstallMatchboxData(lab, await ensureLabPki(lab), { timeoutScale: probe.timeoutScale, kube: kubeAssets })
         : renderLiveMatchboxData(lab);
       await writeLabFiles(lab, probe.accel, { live: image, disk: disk && { rootfs: disk.rootfs } }, data);
       await writeLabState({ id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString() });

@@ -8,6 +8,7 @@ import { controllers, etcdGet, etcdHealth, etcdHealthFromHost, etcdMembers, etcd
 import { labPaths } from '../lab/paths.js';
 import { consoleOf, nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
+import { KUBE_LAB_CHECKS, kubeletHealth, nodeReady } from './kubernetes.js';
 
 /** A per-node assertion: resolves to a short finding, or throws an EvidenceError. */
 type NodeCheck = (ctx: ScenarioContext, node: NodeSpec) => Promise<string>;
@@ -83,6 +84,12 @@ export const CHECKS = {
     if (node.role !== 'controller') return 'no etcd on workers';
     return etcdHealth(ctx.lab, node).catch((err: Error) => fail(ctx, node, err.message));
   },
+
+  /** The node is registered with the API server and Ready. */
+  'node-ready': (ctx, node) => nodeReady(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
+
+  /** The kubelet's /healthz answers, through the API server's node proxy and on its own port. */
+  'kubelet-health': (ctx, node) => kubeletHealth(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
 } satisfies Record<NodeCheckName, NodeCheck>;
 
 export const LAB_CHECK_FNS = {
@@ -133,4 +140,6 @@ export const LAB_CHECK_FNS = {
     }
     return `${controllers(ctx.lab).length} endpoints healthy from the host`;
   },
+
+  ...KUBE_LAB_CHECKS,
 } satisfies Record<LabCheckName, LabCheck>;

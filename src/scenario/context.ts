@@ -6,6 +6,7 @@ import { labPaths } from '../lab/paths.js';
 import { readRequestLog } from '../matchbox/request-log.js';
 import { nodeRequests } from '../lab/node-progress.js';
 import type { RequestLogEntry } from '../matchbox/types.js';
+import type { KubeState } from './kubernetes.js';
 
 /** What every scenario step sees. */
 export interface ScenarioContext {
@@ -19,6 +20,8 @@ export interface ScenarioContext {
   poweredOff: Set<string>;
   /** etcd keys the scenario wrote, with their values, for later catch-up checks. */
   etcdKeys: Map<string, string>;
+  /** Set by `bootstrap`: the asset dir and the admin client of the lab's cluster. */
+  kube?: KubeState;
   signal?: AbortSignal;
 }
 

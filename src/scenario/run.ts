@@ -18,6 +18,7 @@ import { waitForSsh } from '../node/wait.js';
 import { LabError } from '../errors.js';
 import { nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError, waitFor } from './evidence.js';
+import { bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
 
 export interface RunOptions {
   scenario: ScenarioSpec;
@@ -72,6 +73,7 @@ const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Pro
     return waitForSsh(target, { timeoutMs: 5_000 }).then((r) => `login after ${r.attempts} attempts`, () => undefined);
   },
   'etcd-health': async (ctx, node) => (node.role !== 'controller' ? 'no etcd on workers' : etcdHealth(ctx.lab, node).catch(() => undefined)),
+  'node-ready': (ctx, node) => nodeReady(ctx, node).catch(() => undefined),
 };
 
 const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract<ScenarioStep, { kind: K }>) => Promise<unknown> } = {
@@ -106,6 +108,15 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
       return step.action === 'off' ? 'plug pulled (virsh destroy)' : 'powered on';
     });
   },
+  bootstrap: (ctx, step) =>
+    reported(ctx, 'bootstrap', undefined, async () => {
+      const { timings } = await bootstrap(ctx, step.timeoutS);
+      const s = (ms: number) => `${Math.round(ms / 1000)}s`;
+      return `temporary API up after ${s(timings.apiUpMs)}, self-hosted plane Running after ${s(timings.selfHostedMs)} more, pivot complete in ${s(timings.totalMs)}`;
+    }),
+  reboot: (ctx, step) =>
+    // Back on SSH within the install stage's limit: a reboot is a boot from disk without the install.
+    reported(ctx, 'reboot', undefined, () => rebootNodes(ctx, stepNodes(ctx, step.nodes), 300_000 * ctx.timeoutScale)),
 };
 
 /** Copies every piece of evidence into the artifacts dir while the lab still exists. */

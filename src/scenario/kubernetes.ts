@@ -1,0 +1,162 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { NodeSpec } from '../spec/types.js';
+import { LabError } from '../errors.js';
+import { labPaths } from '../lab/paths.js';
+import { ensureLabPki } from '../pki/ensure.js';
+import { connectNode, type NodeSession } from '../node/ssh.js';
+import { nodeSshTarget } from '../node/lab-target.js';
+import { renderBootkubeAssets, writeAssetDir } from '../render/bootkube/index.js';
+import { bootkubeStart, sshNodeShell, type PivotResult } from '../kube/bootkube-start.js';
+import { loadKubeconfig } from '../kube/client.js';
+import { apiserverPodsComeBack, crossNodePodTraffic, nodesReady, selfHostedPlane } from '../kube/health.js';
+import { readKubeAssets } from '../lab/kube-assets.js';
+import { DEFAULT_KUBE_VERSION, KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../kube/cluster.js';
+import { nodeEvidence, type ScenarioContext } from './context.js';
+import { waitFor } from './evidence.js';
+
+/** The lab's Kubernetes state a scenario builds up: the asset dir, the admin client, the pivot. */
+export interface KubeState {
+  assetDir: string;
+  kc: KubeConfig;
+  pivot?: PivotResult;
+}
+
+/** Where `bootstrap` renders the lab's bootkube asset dir (inside the lab dir: `down` removes it). */
+export const bootkubeDir = (labId: string) => path.join(labPaths(labId).root, 'bootkube');
+
+/** The admin client of a lab whose assets were rendered by `bootstrap`. */
+export function kubeOf(ctx: ScenarioContext): KubeState {
+  if (!ctx.kube) throw new LabError('this step needs the Kubernetes API, but the scenario has not run `bootstrap` yet', 'add a `bootstrap` step before it', 2);
+  return ctx.kube;
+}
+
+async function withSessions<T>(ctx: ScenarioContext, nodes: NodeSpec[], fn: (sessions: NodeSession[]) => Promise<T>): Promise<T> {
+  const sessions = await Promise.all(nodes.map(async (n) => connectNode(await nodeSshTarget(ctx.lab, n))));
+  try {
+    return await fn(sessions);
+  } finally {
+    await Promise.all(sessions.map((s) => s.close().catch(() => {})));
+  }
+}
+
+/**
+ * `bootkube render` then `bootkube start`: renders the asset dir, gives every kubelet its
+ * kubeconfig (which starts it, as kubelet.path waits for it), runs the temporary control plane
+ * on the first controller and pivots to the self-hosted one. The log goes to the report and to
+ * `bootkube.log` in the lab dir.
+ */
+export async function bootstrap(ctx: ScenarioContext, timeoutS: number): Promise<PivotResult> {
+  const lab = ctx.lab;
+  const dir = bootkubeDir(lab.id);
+  const assets = renderBootkubeAssets(lab, await ensureLabPki(lab), {
+    kubeVersion: lab.kubernetes?.version ?? DEFAULT_KUBE_VERSION,
+    timeoutScale: ctx.timeoutScale,
+  });
+  await fs.rm(dir, { recursive: true, force: true });
+  await writeAssetDir(dir, assets);
+  const kc = loadKubeconfig(path.join(dir, 'auth', 'kubeconfig'));
+  ctx.kube = { assetDir: dir, kc };
+
+  const logFile = path.join(labPaths(lab.id).root, 'bootkube.log');
+  const controllers = lab.nodes.filter((n) => n.role === 'controller');
+  return withSessions(ctx, lab.nodes, async (sessions) => {
+    const shells = sessions.map((s) => sshNodeShell(s));
+    await Promise.all(
+      lab.nodes.map((node, i) =>
+        shells[i]!.writeFile(NODE_PATHS.kubeconfig, assets.get(`auth/kubelet/${node.name}.kubeconfig`)!, 0o600),
+      ),
+    );
+    ctx.report.info(`kubeconfigs copied: the kubelets of ${lab.nodes.map((n) => n.name).join(', ')} start`);
+    const pivot = await bootkubeStart({
+      kc,
+      assets,
+      first: shells[lab.nodes.indexOf(controllers[0]!)]!,
+      controllers: controllers.map((c) => shells[lab.nodes.indexOf(c)]!),
+      log: (line) => {
+        ctx.report.info(line);
+        void fs.appendFile(logFile, `${line}\n`).catch(() => {});
+      },
+      timeouts: { selfHostedTimeoutMs: timeoutS * 1000, apiTimeoutMs: timeoutS * 1000 },
+    });
+    ctx.kube = { assetDir: dir, kc, pivot };
+    return pivot;
+  });
+}
+
+const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';
+
+async function bootId(ctx: ScenarioContext, node: NodeSpec): Promise<string | undefined> {
+  try {
+    return await withSessions(ctx, [node], async ([s]) => (await s!.run(BOOT_ID, { timeoutMs: 10_000 })).stdout.trim() || undefined);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every node (or those named) reboots at once, as bootkube's e2e did with `sudo reboot`; done
+ * when each answers SSH again with a new boot id (so a later wait cannot see the old system).
+ */
+export async function rebootNodes(ctx: ScenarioContext, nodes: NodeSpec[], timeoutMs: number): Promise<string> {
+  const before = await withSessions(ctx, nodes, (sessions) =>
+    Promise.all(
+      sessions.map(async (s) => {
+        const id = (await s.run(BOOT_ID, { timeoutMs: 10_000 })).stdout.trim();
+        // The connection drops as the node goes down; that is the expected end of the command.
+        await s.run('sudo -n systemctl reboot', { timeoutMs: 15_000 }).catch(() => undefined);
+        return id;
+      }),
+    ),
+  );
+  const started = Date.now();
+  await Promise.all(
+    nodes.map((node, i) =>
+      waitFor(`${node.name} to come back from its reboot`, async () => {
+        const id = await bootId(ctx, node);
+        return id && id !== before[i] ? id : undefined;
+      }, { timeoutMs, intervalMs: 3000, evidence: () => nodeEvidence(ctx, node), signal: ctx.signal }),
+    ),
+  );
+  return `rebooted ${nodes.map((n) => n.name).join(', ')} at once; all back on SSH with new boot ids after ${Math.round((Date.now() - started) / 1000)}s`;
+}
+
+/**
+ * The kubelet's /healthz twice: through the API server's node proxy (apiserver -> kubelet :10250,
+ * authenticated, with @kubernetes/client-node) and on the kubelet's healthz port from the host.
+ */
+export async function kubeletHealth(ctx: ScenarioContext, node: NodeSpec): Promise<string> {
+  const viaApi = await kubeOf(ctx).kc.makeApiClient(CoreV1Api).connectGetNodeProxyWithPath({ name: node.name, path: 'healthz' });
+  const url = `http://${node.ip}:${KUBELET_HEALTHZ_PORT}/healthz`;
+  const direct = await fetch(url, { signal: AbortSignal.timeout(10_000) }).then(async (r) => `${r.status} ${(await r.text()).trim()}`);
+  if (String(viaApi).trim() !== 'ok' || direct !== '200 ok') throw new LabError(`kubelet healthz: node proxy said "${String(viaApi).trim()}", ${url} said "${direct}"`, `look at the kubelet: metal-lab ssh ${node.name} -- journalctl -u kubelet`);
+  return `healthz ok via the API's node proxy and ${url}`;
+}
+
+/** Ready=True for the node, read through the API; undefined while it is not (for waits). */
+export async function nodeReady(ctx: ScenarioContext, node: NodeSpec): Promise<string> {
+  const [line] = await nodesReady(kubeOf(ctx).kc, [node.name]);
+  return line!;
+}
+
+const lines = (l: string[]) => l.join('; ');
+
+/** The scenario's cluster-wide Kubernetes checks (the API side lives in src/kube/health.ts). */
+export const KUBE_LAB_CHECKS = {
+  'self-hosted': async (ctx: ScenarioContext) => lines(await selfHostedPlane(kubeOf(ctx).kc, { timeoutMs: 60_000 * ctx.timeoutScale })),
+  'pod-network': async (ctx: ScenarioContext) => {
+    const busybox = (await readKubeAssets(ctx.lab.id)).images.find((i) => i.ref.includes('/busybox:'));
+    if (!busybox) throw new LabError('the lab loaded no busybox image', 'bring the lab up again with `up --boot install`');
+    return lines(
+      await crossNodePodTraffic(kubeOf(ctx).kc, {
+        namespace: 'default',
+        nodes: ctx.lab.nodes.map((n) => n.name),
+        busyboxTag: busybox.ref.split(':').pop()!,
+        timeoutMs: 120_000 * ctx.timeoutScale,
+        execTimeoutMs: 30_000 * ctx.timeoutScale,
+      }),
+    );
+  },
+  'apiserver-recovers': async (ctx: ScenarioContext) => lines(await apiserverPodsComeBack(kubeOf(ctx).kc, 120_000 * ctx.timeoutScale)),
+};
