@@ -27,6 +27,11 @@ export const DEBIAN_PACKAGES = [
   'openssh-server', // a real sshd for the SSH tests
   'ca-certificates',
   'etcd-server', // a real etcd for the envtest-style Kubernetes API tests (kube-apiserver from the lab's own build)
+  'golang-go', // builds Kubernetes from Debian's source package (GOPATH mode, vendored)
+  'rsync', // Kubernetes' build scripts copy the tree with it
+  'dpkg-dev', // dpkg-source, which `apt-get source` unpacks Debian's kubernetes source with
+  'gcc', // the pause container's binary, compiled statically from Kubernetes' pause.c
+  'libc6-dev', // ... against glibc's static libc
   'umoci', // an independent OCI image-layout reader: the image tests unpack the lab's container images with it
 ] as const;
 
