@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { LabError } from '../errors.js';
+import { registerBuild } from './build.js';
 import { registerLabCommands } from './lab-commands.js';
 import { registerMatchbox } from './matchbox.js';
 import { registerRender } from './render.js';
@@ -12,6 +13,7 @@ const program = new Command('metal-lab')
 
 // Commands register themselves here; each is a thin wrapper over a library function.
 registerLabCommands(program);
+registerBuild(program);
 registerMatchbox(program);
 registerRender(program);
 registerSsh(program);

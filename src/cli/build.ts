@@ -1,0 +1,48 @@
+import { Argument, type Command } from 'commander';
+
+const TARGETS = ['live', 'disk', 'kubernetes', 'images'] as const;
+type Target = (typeof TARGETS)[number];
+
+/**
+ * `metal-lab build [targets...]`: builds (or finds cached) what labs boot, with progress, and
+ * prints each build's time and sizes. `up` builds the same on demand; this lets CI and
+ * workshops prepare a machine ahead of time.
+ */
+export function registerBuild(program: Command): void {
+  program
+    .command('build')
+    .description('build the node images, Kubernetes from Debian\'s source, and the container images (cached)')
+    .addArgument(new Argument('[targets...]', 'what to build (default: all)').choices(TARGETS))
+    .option('--quiet', 'print only the result lines')
+    .action(async (targets: Target[], opts: { quiet?: boolean }) => {
+      const want = new Set<Target>(targets.length ? targets : TARGETS);
+      const say = (line: string) => console.error(`metal-lab: ${line}`);
+      const progress = opts.quiet ? undefined : (m: string) => say(`  ${m}`);
+      const timed = async <T>(what: string, fn: () => Promise<T>, result: (t: T) => string): Promise<T> => {
+        const started = Date.now();
+        const value = await fn();
+        say(`${what}: ${result(value)} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+        return value;
+      };
+      if (want.has('live')) {
+        const { buildLiveImage } = await import('../images/labos-live.js');
+        await timed('labos live image', () => buildLiveImage({ onProgress: progress }), (i) => (i.built ? 'built' : 'cached'));
+      }
+      if (want.has('disk')) {
+        const { buildDiskImage, describeSizes } = await import('../images/labos-disk.js');
+        await timed('labos disk image', () => buildDiskImage({ onProgress: progress }), (i) => `${i.built ? 'built' : 'cached'}, ${describeSizes(i.sizes)}`);
+      }
+      if (want.has('kubernetes') || want.has('images')) {
+        const { kubeBinaries, describeBinaries } = await import('../images/kubernetes-binaries.js');
+        const bins = await timed('kubernetes binaries', () => kubeBinaries({ onProgress: progress }), (b) =>
+          `${b.built ? `built in ${b.buildSeconds}s` : 'cached'}: Kubernetes ${b.version} from Debian's ${b.sourceVersion}; ${describeBinaries(b)}`,
+        );
+        if (want.has('images')) {
+          const { buildKubeImages } = await import('../images/oci/kube-images.js');
+          await timed('container images', () => buildKubeImages({ binDir: bins.binDir, version: bins.version, onProgress: progress }), (r) =>
+            r.images.map((i) => `${i.ref} ${(i.bytes / 1e6).toFixed(1)} MB`).join(', '),
+          );
+        }
+      }
+    });
+}
