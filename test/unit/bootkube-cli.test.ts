@@ -1,0 +1,38 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import test from 'ava';
+import { execa } from 'execa';
+import { tempDir } from './bootkube-fixture.js';
+
+const main = path.resolve('src/cli/main.ts');
+const cli = (home: string, args: string[]) =>
+  execa('node', ['--import=tsx', main, 'render', ...args], { reject: false, timeout: 60_000, env: { METAL_LAB_HOME: home } });
+
+test('render mini writes the asset dir and prints its file count; a non-empty --out is one line, exit 2', async (t) => {
+  const home = await tempDir();
+  const out = path.join(home, 'assets');
+  const r = await cli(home, ['mini', '--out', out]);
+  t.is(r.exitCode, 0, r.stderr);
+  const files = (await fs.readdir(out, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  t.is(r.stderr, `metal-lab: wrote ${files.length} files for lab mini (Kubernetes v1.20.2) to ${out}`);
+  t.true(files.length > 40);
+  t.regex(await fs.readFile(path.join(out, 'bootstrap-manifests/bootstrap-apiserver.yaml'), 'utf8'), /--advertise-address=172\.19\.0\.21/);
+  // The lab's PKI was made where `up` keeps it, and the render used it.
+  t.is(await fs.readFile(path.join(out, 'tls/ca.crt'), 'utf8'), await fs.readFile(path.join(home, 'labs/mini/pki/ca.crt'), 'utf8'));
+
+  const again = await cli(home, ['mini', '--out', out]);
+  t.is(again.exitCode, 2);
+  t.is(again.stderr, `metal-lab: ${out} is not empty. Fix: pass a new or empty dir, or remove ${out} first`);
+});
+
+test('render --kube-version tags the images; a malformed version fails before any PKI is made', async (t) => {
+  const home = await tempDir();
+  const out = path.join(home, 'assets');
+  const bad = await cli(home, ['mini', '--out', out, '--kube-version', '1.20']);
+  t.is(bad.exitCode, 2);
+  t.is(bad.stderr, 'metal-lab: Kubernetes version "1.20" is not v1.MINOR.PATCH. Fix: pass a version such as v1.20.2');
+  t.deepEqual(await fs.readdir(home), []);
+  const r = await cli(home, ['mini', '--out', out, '--kube-version', 'v1.20.15']);
+  t.is(r.exitCode, 0, r.stderr);
+  t.regex(await fs.readFile(path.join(out, 'manifests/30-kube-proxy-daemonset.yaml'), 'utf8'), /image: metal-lab\.local\/kube-proxy:v1\.20\.15\n/);
+});
