@@ -111,6 +111,7 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
   bootstrap: (ctx, step) =>
     reported(ctx, 'bootstrap', undefined, async () => {
       const { timings } = await bootstrap(ctx, step.timeoutS);
+      ctx.report.info('pivot phases (ms)', { ...timings });
       const s = (ms: number) => `${Math.round(ms / 1000)}s`;
       return `temporary API up after ${s(timings.apiUpMs)}, self-hosted plane Running after ${s(timings.selfHostedMs)} more, pivot complete in ${s(timings.totalMs)}`;
     }),

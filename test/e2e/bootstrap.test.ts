@@ -1,0 +1,44 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { assertNothingLeft, cli } from './helpers.js';
+import { libvirtTest } from '../support/libvirt.js';
+
+const e2e = await libvirtTest('e2e bootstrap');
+
+interface Timeline {
+  ok: boolean;
+  events: Array<{ kind: string; step: string; node?: string; message?: string }>;
+}
+
+e2e('bootstrap on lab/bootstrap.yaml: kubelets, bootkube pivot to a self-hosted plane, pod traffic, apiserver and reboot-all faults', async (t) => {
+  t.timeout(75 * 60_000);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-e2e-bootstrap-'));
+  await cli(['down', 'bootstrap']);
+  t.teardown(async () => {
+    await cli(['down', 'bootstrap']);
+  });
+  const r = await cli(['run', 'bootstrap', '--artifacts', dir, '--json']);
+  t.log(String(r.all));
+  t.is(r.exitCode, 0);
+  const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
+  t.true(timeline.ok);
+  const ok = (step: string, node?: string) => timeline.events.filter((e) => e.kind === 'step-ok' && e.step === step && e.node === node);
+  const messages = timeline.events.map((e) => e.message ?? '');
+  t.true(messages.some((m) => m.includes('All self-hosted control plane components successfully started')), 'bootkube says the plane is up');
+  t.true(messages.some((m) => m.includes('Tearing down temporary bootstrap control plane')), 'and tears the temporary one down');
+  t.is(ok('bootstrap').length, 1);
+  for (const node of ['node1', 'node2']) {
+    t.is(ok('node-ready', node).length, 1, `${node} Ready`);
+    t.is(ok('kubelet-health', node).length, 2, `${node} kubelet healthz, before and after the reboot`);
+    t.regex(ok('node-ready', node)[0]?.message ?? '', /Ready=True/);
+  }
+  // Checked after the pivot, after the apiserver pods were deleted, and after every node rebooted.
+  const selfHosted = ok('self-hosted');
+  t.is(selfHosted.length, 3);
+  for (const e of selfHosted) t.regex(e.message ?? '', /bootstrap pods: none/);
+  t.regex(ok('pod-network')[0]?.message ?? '', /node1.*node2|node2.*node1/);
+  t.is(ok('apiserver-recovers').length, 1);
+  t.regex(ok('reboot')[0]?.message ?? '', /new boot ids/);
+  await assertNothingLeft(t, 'bootstrap');
+});
