@@ -62,12 +62,17 @@ test('every image is imageRef(container name, version), for the version asked', 
 });
 
 test('the insecure-port flags follow the version: on 1.20, gone from the scheduler in 1.23 and everywhere in 1.24', async (t) => {
-  const has = async (version: string, file: string) => flags(podByName(await render(version), file)).includes('--port=0');
+  const has = async (version: string, file: string) => flags(podByName(await render(version), file)).some((f) => /^--(insecure-)?port=0$/.test(f));
+  const apiserver = 'manifests/30-kube-apiserver-daemonset.yaml';
   const scheduler = 'manifests/30-kube-scheduler-deployment.yaml';
   const kcm = 'manifests/30-kube-controller-manager-deployment.yaml';
   t.deepEqual(
-    await Promise.all([has('v1.20.2', scheduler), has('v1.20.2', kcm), has('v1.23.0', scheduler), has('v1.23.0', kcm), has('v1.24.0', kcm)]),
-    [true, true, false, true, false],
+    await Promise.all([
+      has('v1.20.2', apiserver), has('v1.20.2', scheduler), has('v1.20.2', kcm),
+      has('v1.23.0', apiserver), has('v1.23.0', scheduler), has('v1.23.0', kcm),
+      has('v1.24.0', apiserver), has('v1.24.0', kcm),
+    ]),
+    [true, true, true, true, false, true, false, false],
   );
 });
 
@@ -88,6 +93,7 @@ test('bootstrap apiserver: the flags the pivot relies on', async (t) => {
     '--etcd-servers=https://172.30.5.21:2379',
     '--secure-port=6443',
     '--permit-port-sharing=true',
+    '--insecure-port=0',
     '--advertise-address=172.30.5.21',
     '--service-cluster-ip-range=10.3.0.0/16',
     '--authorization-mode=Node,RBAC',

@@ -1,7 +1,7 @@
 import { APISERVER_PORT, firstController } from '../../kube/cluster.js';
 import { KUBE_SERVICE_CIDR } from '../../pki/plan.js';
 import type { LabSpec } from '../../spec/types.js';
-import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, podLabels, type Stage } from './objects.js';
+import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, kubeMinor, podLabels, type Stage } from './objects.js';
 import { podTemplate, secretsMount, type PodTemplate } from './pod.js';
 import type { TlsFile } from './tls.js';
 
@@ -30,7 +30,7 @@ export function etcdServers(lab: LabSpec): string {
 }
 
 /** The apiserver's flags; only where its secrets are and what it advertises differ between stages. */
-export function apiserverFlags(lab: LabSpec, secretsDir: string, advertiseAddress: string): string[] {
+export function apiserverFlags(lab: LabSpec, kubeVersion: string, secretsDir: string, advertiseAddress: string): string[] {
   const s = (file: (typeof APISERVER_SECRET_FILES)[number]) => `${secretsDir}/${file}`;
   return [
     `--advertise-address=${advertiseAddress}`,
@@ -42,6 +42,9 @@ export function apiserverFlags(lab: LabSpec, secretsDir: string, advertiseAddres
     `--etcd-certfile=${s('etcd-client.crt')}`,
     `--etcd-keyfile=${s('etcd-client.key')}`,
     `--etcd-servers=${etcdServers(lab)}`,
+    // Until 1.24 the apiserver also serves plain HTTP on 127.0.0.1:8080, without port sharing:
+    // a second apiserver on the node would fail to bind it and exit.
+    ...(kubeMinor(kubeVersion) < 24 ? ['--insecure-port=0'] : []),
     // The kubelet client is the admin identity (O=system:masters): more than the kubelet API needs,
     // acceptable in a lab, and it spares a ClusterRoleBinding to system:kubelet-api-admin.
     `--kubelet-client-certificate=${s('admin.crt')}`,
@@ -75,7 +78,7 @@ export function apiserverPod(lab: LabSpec, kubeVersion: string, stage: Stage): P
     kubeVersion,
     labels: podLabels(APISERVER, stage),
     annotations,
-    args: apiserverFlags(lab, secrets.mountPath, fromHost ? '$(HOST_IP)' : firstController(lab).ip),
+    args: apiserverFlags(lab, kubeVersion, secrets.mountPath, fromHost ? '$(HOST_IP)' : firstController(lab).ip),
     env: fromHost ? [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] : undefined,
     mounts: [secrets],
     priorityClassName: 'system-cluster-critical',
