@@ -185,6 +185,7 @@ export async function buildKubeImages(opts: { binDir: string; version: string; c
     return { dir, images: cached };
   }
   const started = performance.now();
+  progress(`building ${IMAGE_NAMES.length} kube images (${opts.version}, Debian ${proxyDebs.length} packages for kube-proxy) into ${dir}`);
   await publishDir(dir, async (tmp) => {
     const work = path.join(tmp, 'work');
     await mkdir(work);

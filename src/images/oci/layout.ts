@@ -198,6 +198,7 @@ const blobPath = (blobs: string, digest: string) => path.join(blobs, digest.repl
 export async function writeOciArchive(spec: OciImageSpec, archive: string): Promise<OciArchive> {
   const { tag } = splitRef(spec.ref);
   const work = `${archive}.blobs`;
+  const tmpArchive = `${archive}.tmp`;
   await rm(work, { recursive: true, force: true });
   const blobs = path.join(work, 'blobs');
   await mkdir(path.join(blobs, 'sha256'), { recursive: true });
@@ -253,11 +254,11 @@ export async function writeOciArchive(spec: OciImageSpec, archive: string): Prom
       { path: 'index.json', contents: index },
       ...(await readdir(path.join(blobs, 'sha256'))).map((f) => ({ path: `blobs/sha256/${f}`, file: path.join(blobs, 'sha256', f), mode: 0o644 })),
     ]);
-    const tmpArchive = `${archive}.tmp`;
     const written = await writeTar(blobEntries, tmpArchive, false);
     await rename(tmpArchive, archive);
     return { archive, digest, bytes: written.size, layers };
   } finally {
     await rm(work, { recursive: true, force: true });
+    await rm(tmpArchive, { force: true });
   }
 }
