@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,17 +16,14 @@ const NEEDED = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', '
  * The real Kubernetes binaries: $KUBE_BIN_DIR, else the newest finished kubeBinaries() build,
  * else the manual build dir. Never builds them (that takes a quarter of an hour).
  */
-async function findBinaries(): Promise<{ binDir: string; version: string } | undefined> {
+function findBinaries(): { binDir: string; version: string } | undefined {
   const complete = (dir: string) => NEEDED.every((b) => existsSync(path.join(dir, b)));
   if (process.env.KUBE_BIN_DIR) return { binDir: process.env.KUBE_BIN_DIR, version: DEFAULT_KUBE_VERSION };
   const root = path.join(cacheRoot(), 'kubernetes');
-  const builds: { binDir: string; version: string; mtime: number }[] = [];
-  for (const name of await readdir(root).catch(() => [] as string[])) {
-    const manifest = path.join(root, name, 'manifest.json');
-    if (!existsSync(manifest) || !complete(path.join(root, name, 'bin'))) continue;
-    const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
-    builds.push({ binDir: path.join(root, name, 'bin'), version, mtime: (await stat(manifest)).mtimeMs });
-  }
+  const builds = (existsSync(root) ? readdirSync(root) : [])
+    .map((name) => ({ manifest: path.join(root, name, 'manifest.json'), binDir: path.join(root, name, 'bin') }))
+    .filter((b) => existsSync(b.manifest) && complete(b.binDir))
+    .map((b) => ({ ...b, version: (JSON.parse(readFileSync(b.manifest, 'utf8')) as { version: string }).version, mtime: statSync(b.manifest).mtimeMs }));
   const newest = builds.sort((a, b) => b.mtime - a.mtime)[0];
   if (newest) return newest;
   const manual = path.join(root, 'manual', 'bin');
@@ -44,7 +41,8 @@ test('Debian versions become valid tags', (t) => {
   t.is(debianVersionTag('1:1.35.0-4+deb12u1+b1'), '1.35.0-4_deb12u1_b1');
 });
 
-const bins = await findBinaries();
+// Synchronous: ava wants every test declared before the file's first await.
+const bins = findBinaries();
 if (!bins) {
   test.skip(`kube images: SKIPPED, the Kubernetes binaries are not built yet (none in ${path.join(cacheRoot(), 'kubernetes')}/*/bin; set KUBE_BIN_DIR or build them with kubeBinaries())`, () => {});
 } else {
