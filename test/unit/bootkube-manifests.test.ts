@@ -119,9 +119,11 @@ test('the apiserver is the same pod in all three stages but for secrets, adverti
   const normal = (obj: KubeObject, dir: string) =>
     flags(obj).map((f) => f.replace(`${dir}/`, 'SECRETS/').replace(/^--advertise-address=.*/, '--advertise-address=X'));
   t.deepEqual(normal(ds, '/etc/kubernetes/secrets'), normal(bootstrap, NODE_PATHS.bootstrapSecrets));
-  t.deepEqual(normal(checkpoint, NODE_PATHS.checkpointSecrets), normal(bootstrap, NODE_PATHS.bootstrapSecrets));
+  // The checkpoint advertises its default-route address: after a full reboot its kubelet has no Node
+  // object to resolve status.hostIP from.
+  t.deepEqual(normal(checkpoint, NODE_PATHS.checkpointSecrets), normal(bootstrap, NODE_PATHS.bootstrapSecrets).filter((f) => !f.startsWith('--advertise-address')));
   t.true(flags(ds).includes('--advertise-address=$(HOST_IP)'));
-  t.true(flags(checkpoint).includes('--advertise-address=$(HOST_IP)'));
+  t.false(flags(checkpoint).some((f) => f.startsWith('--advertise-address')));
 
   const template = (ds.spec as { template: { metadata: KubeObject['metadata']; spec: Record<string, unknown> } }).template;
   t.is(template.metadata.annotations?.['checkpointer.alpha.coreos.com/checkpoint'], 'true');

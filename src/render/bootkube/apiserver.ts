@@ -29,11 +29,14 @@ export function etcdServers(lab: LabSpec): string {
     .join(',');
 }
 
-/** The apiserver's flags; only where its secrets are and what it advertises differ between stages. */
-export function apiserverFlags(lab: LabSpec, kubeVersion: string, secretsDir: string, advertiseAddress: string): string[] {
+/**
+ * The apiserver's flags; only where its secrets are and what it advertises differ between stages.
+ * Without an advertise address the apiserver takes the address of its default-route interface.
+ */
+export function apiserverFlags(lab: LabSpec, kubeVersion: string, secretsDir: string, advertiseAddress?: string): string[] {
   const s = (file: (typeof APISERVER_SECRET_FILES)[number]) => `${secretsDir}/${file}`;
   return [
-    `--advertise-address=${advertiseAddress}`,
+    ...(advertiseAddress ? [`--advertise-address=${advertiseAddress}`] : []),
     '--allow-privileged=true',
     '--authorization-mode=Node,RBAC',
     `--client-ca-file=${s('ca.crt')}`,
@@ -68,9 +71,11 @@ export function apiserverFlags(lab: LabSpec, kubeVersion: string, secretsDir: st
  */
 export function apiserverPod(lab: LabSpec, kubeVersion: string, stage: Stage): PodTemplate {
   const secrets = secretsMount(stage, APISERVER);
-  // The bootstrap pod runs on one known node; the others run wherever the DaemonSet (or its copy)
-  // does, and the kubelet fills in the node's address.
-  const fromHost = stage !== 'bootstrap';
+  // The bootstrap pod runs on one known node; the DaemonSet's run wherever it places them, and
+  // the kubelet fills in the node's address. Not for the checkpoint: after a full reboot its
+  // kubelet has no Node object yet and could not resolve status.hostIP, so it advertises the
+  // node's default-route address, which is the same one.
+  const fromHost = stage === 'self-hosted';
   const annotations: Record<string, string> | undefined =
     stage === 'self-hosted' ? { [CHECKPOINT_ANNOTATION]: 'true' } : stage === 'checkpoint' ? { [CHECKPOINT_OF_ANNOTATION]: APISERVER } : undefined;
   return podTemplate({
@@ -78,7 +83,7 @@ export function apiserverPod(lab: LabSpec, kubeVersion: string, stage: Stage): P
     kubeVersion,
     labels: podLabels(APISERVER, stage),
     annotations,
-    args: apiserverFlags(lab, kubeVersion, secrets.mountPath, fromHost ? '$(HOST_IP)' : firstController(lab).ip),
+    args: apiserverFlags(lab, kubeVersion, secrets.mountPath, fromHost ? '$(HOST_IP)' : stage === 'bootstrap' ? firstController(lab).ip : undefined),
     env: fromHost ? [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] : undefined,
     mounts: [secrets],
     priorityClassName: 'system-cluster-critical',
