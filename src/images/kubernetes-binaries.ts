@@ -80,6 +80,8 @@ interface Inputs {
 }
 
 const root = (cacheDir?: string) => path.join(cacheDir ?? cacheRoot(), 'kubernetes');
+/** The unpacked source, at one path for every build (Go's cache keys on it); removed after each. */
+const workDir = (cacheDir?: string) => path.join(root(cacheDir), 'work');
 
 /** Asks Debian's archive, through a private apt, which kubernetes source is current. */
 async function resolveInputs(cacheDir?: string): Promise<Inputs> {
@@ -138,6 +140,7 @@ async function runBuild(inp: Inputs, out: string, logFile: string, cacheDir: str
       K8S_WHAT: KUBE_COMMANDS.map((c) => `cmd/${c}`).join(' '),
       // Shared by every build: after a builder bump only what changed is compiled again.
       K8S_GOCACHE: path.join(root(cacheDir), 'go-build'),
+      K8S_WORK: workDir(cacheDir),
     },
   });
   let tail = '';
@@ -148,7 +151,7 @@ async function runBuild(inp: Inputs, out: string, logFile: string, cacheDir: str
   }
   const r = await child;
   await new Promise((done) => log.end(done));
-  await rm(path.join(out, 'work'), { recursive: true, force: true });
+  await rm(workDir(cacheDir), { recursive: true, force: true });
   if (r.exitCode !== 0) {
     throw new LabError(`building Kubernetes from Debian's source failed (exit ${r.exitCode ?? r.signal}): ${tail.trim().split('\n').slice(-3).join(' | ')}`, `read the build log at ${logFile}`);
   }

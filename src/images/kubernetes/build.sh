@@ -7,10 +7,15 @@
 #   K8S_GIT_VERSION  the version the binaries report (vX.Y.Z of the upstream tree)
 #   K8S_WHAT         the cmd/... targets to build
 #   K8S_GOCACHE      Go's build cache, kept between builds so a rebuild only relinks
+#   K8S_WORK         where the source is unpacked: a fixed path, since Go's cache keys on it (-trimpath)
 # Lines starting "stage: " are progress for the caller; everything else is the build log.
 set -euo pipefail
 out=$1
-work=$out/work
+work=$K8S_WORK
+# One build at a time owns the work dir; a second waits, then finds Go's cache warm.
+exec 9>"$work.lock"
+flock 9
+rm -rf "$work"
 stage() { echo "stage: $*"; }
 
 # A private apt (its own state and sources): the host's apt configuration is never read or changed.
@@ -25,7 +30,10 @@ tree=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' | h
 # comes from the environment because the source package has no .git to read it from.
 stage "go build (GOPATH mode, vendored) of ${K8S_WHAT}: several minutes per binary on 2 cores"
 cd "$tree"
-export GOCACHE=$K8S_GOCACHE GO111MODULE=off
+# hack/lib/golang.sh points GOCACHE into _output; make that our cache kept between builds.
+mkdir -p _output/local/go "$K8S_GOCACHE"
+ln -sfn "$K8S_GOCACHE" _output/local/go/cache
+export GO111MODULE=off
 export KUBE_GIT_VERSION=$K8S_GIT_VERSION KUBE_GIT_TREE_STATE=clean KUBE_BUILD_PLATFORMS=linux/amd64
 for target in $K8S_WHAT; do
   stage "building $target"
