@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Pod } from '@kubernetes/client-node';
+import test from 'ava';
 import { stringify } from 'yaml';
-import { kubeBinaries } from '../../src/images/kubernetes-binaries.js';
+import { cacheRoot } from '../../src/lab/paths.js';
 import { ensureLabPki } from '../../src/pki/ensure.js';
 import { KUBE_SERVICE_CIDR } from '../../src/pki/plan.js';
 import { parseLab } from '../../src/spec/lab.js';
@@ -26,8 +28,33 @@ export interface Envtest {
   stop(): Promise<void>;
 }
 
+/**
+ * kube-apiserver of the lab's own build, without ever building it (a cold build takes longer
+ * than ava's timeout): $KUBE_BIN_DIR, else the newest finished kubeBinaries() build, else the
+ * manual build dir. Synchronous, so a test file can declare a skip before its first await.
+ */
+export function findKubeBinDir(): string | undefined {
+  const has = (dir: string) => existsSync(path.join(dir, 'kube-apiserver'));
+  if (process.env.KUBE_BIN_DIR) return has(process.env.KUBE_BIN_DIR) ? process.env.KUBE_BIN_DIR : undefined;
+  const root = path.join(cacheRoot(), 'kubernetes');
+  const builds = (existsSync(root) ? readdirSync(root) : [])
+    .map((name) => path.join(root, name))
+    .filter((dir) => existsSync(path.join(dir, 'manifest.json')) && has(path.join(dir, 'bin')))
+    .sort((a, b) => statSync(path.join(b, 'manifest.json')).mtimeMs - statSync(path.join(a, 'manifest.json')).mtimeMs);
+  if (builds[0]) return path.join(builds[0], 'bin');
+  const manual = path.join(root, 'manual', 'bin');
+  return has(manual) ? manual : undefined;
+}
+
+/** Why envtest cannot run here, or undefined when it can. */
+export function envtestUnavailable(): string | undefined {
+  if (!existsSync('/usr/bin/etcd')) return 'no /usr/bin/etcd: run ./metal-lab setup (it installs etcd-server)';
+  if (!findKubeBinDir()) return `no kube-apiserver built yet (none in ${path.join(cacheRoot(), 'kubernetes')}/*/bin): build it with kubeBinaries() or set KUBE_BIN_DIR`;
+  return undefined;
+}
+
 export interface EnvtestOptions {
-  /** Where kube-apiserver is; default: the lab's cached build (kubeBinaries()). */
+  /** Where kube-apiserver is; default: findKubeBinDir(). */
   binDir?: string;
   etcd?: string;
   readyTimeoutMs?: number;
@@ -98,7 +125,8 @@ function get(url: string, tls: { ca: string; cert: string; key: string }): Promi
 
 /** Starts etcd and kube-apiserver in a temp dir; resolves once /readyz is ok. */
 export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> {
-  const binDir = opts.binDir ?? (await kubeBinaries()).binDir;
+  const binDir = opts.binDir ?? findKubeBinDir();
+  if (!binDir) throw new Error(`envtest: ${envtestUnavailable()}`);
   const started = performance.now();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'metal-lab-envtest-'));
   const procs: ChildProcess[] = [];
@@ -195,4 +223,48 @@ export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> 
     await stop();
     throw err;
   }
+}
+
+/**
+ * What a kubelet would do for a pod: create it (bound to `node`, optionally owned by a
+ * workload) and report `phase` through the status subresource.
+ */
+export async function podWithPhase(
+  kc: KubeConfig,
+  pod: { name: string; namespace: string; node: string; phase: string; owner?: V1OwnerReference; annotations?: Record<string, string>; labels?: Record<string, string>; podIP?: string },
+): Promise<V1Pod> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const created = await core.createNamespacedPod({
+    namespace: pod.namespace,
+    body: {
+      metadata: { name: pod.name, annotations: pod.annotations, labels: pod.labels, ownerReferences: pod.owner ? [pod.owner] : undefined },
+      spec: { nodeName: pod.node, containers: [{ name: 'c', image: 'metal-lab.local/pause:v1.20.2' }] },
+    },
+  });
+  return setPodPhase(kc, created, pod.phase, pod.podIP);
+}
+
+export async function setPodPhase(kc: KubeConfig, pod: V1Pod, phase: string, podIP?: string): Promise<V1Pod> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const current = await core.readNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace! });
+  current.status = { ...current.status, phase, podIP, podIPs: podIP ? [{ ip: podIP }] : undefined };
+  return core.replaceNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: current });
+}
+
+/** An owner reference to a real object, as a DaemonSet or ReplicaSet controller would set it. */
+export function ownerOf(obj: { kind?: string; apiVersion?: string; metadata?: { name?: string; uid?: string } }, kind: string): V1OwnerReference {
+  return { apiVersion: obj.apiVersion ?? 'apps/v1', kind, name: obj.metadata!.name!, uid: obj.metadata!.uid!, controller: true };
+}
+
+/** Removes a pod at once, as the kubelet does once its containers are gone. */
+export async function forceDeletePod(kc: KubeConfig, namespace: string, name: string): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+}
+
+/** ava's `test.serial` for tests that need envtest, or `test.skip` with the reason printed once per file. */
+export function envtestTest(file: string): typeof test.serial {
+  const reason = envtestUnavailable();
+  if (!reason) return test.serial;
+  console.log(`${file}: envtest tests skipped: ${reason}`);
+  return test.skip as unknown as typeof test.serial;
 }

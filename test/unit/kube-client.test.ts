@@ -1,0 +1,95 @@
+import test from 'ava';
+import { ApiextensionsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { LabError } from '../../src/errors.js';
+import { createObjects, creationOrder, listNodes, listPods, loadKubeconfig, waitFor, type KubeObject } from '../../src/kube/client.js';
+import { envtestTest, envtestUnavailable, podWithPhase, startEnvtest, type Envtest } from '../support/envtest.js';
+
+const apiTest = envtestTest('kube-client');
+let env: Envtest;
+test.before(async () => {
+  if (!envtestUnavailable()) env = await startEnvtest();
+});
+test.after.always(async () => {
+  await env?.stop();
+});
+
+const ns = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+const cm = (name: string, namespace: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { k: name } });
+const crd: KubeObject = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'widgets.lab.example.com' },
+  spec: {
+    group: 'lab.example.com',
+    scope: 'Namespaced',
+    names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+  },
+};
+
+test('creationOrder: Namespaces, then CRDs, then the rest in the given order', (t) => {
+  const order = creationOrder([cm('a', 'x'), crd, cm('b', 'x'), ns('x'), cm('c', 'x'), ns('y')]);
+  t.deepEqual(order.map((o) => `${o.kind}/${o.metadata.name}`), [
+    'Namespace/x', 'Namespace/y', 'CustomResourceDefinition/widgets.lab.example.com', 'ConfigMap/a', 'ConfigMap/b', 'ConfigMap/c',
+  ]);
+});
+
+apiTest('createObjects creates in bootkube order against a real API server, and a re-run finds everything there', async (t) => {
+  const kc = loadKubeconfig(env.kubeconfig);
+  // Given in an order the API would refuse: objects before their namespace. (No custom resource:
+  // this 1.20 build's apiserver crashes encoding one, see the report; the CRD is ordered all the same.)
+  const objects = [cm('first', 'lab-a'), crd, cm('second', 'lab-a'), ns('lab-a')];
+  const lines: string[] = [];
+  const first = await createObjects(kc, objects, { log: (l) => lines.push(l) });
+  t.deepEqual(first.map((r) => r.outcome), ['created', 'created', 'created', 'created']);
+  t.deepEqual(first.map((r) => r.object), ['Namespace lab-a', 'CustomResourceDefinition widgets.lab.example.com', 'ConfigMap lab-a/first', 'ConfigMap lab-a/second']);
+  t.is(lines[0], 'Created Namespace lab-a');
+  // etcd revisions are the creation order.
+  const core = kc.makeApiClient(CoreV1Api);
+  const rv = async (name: string) => Number((await core.readNamespacedConfigMap({ name, namespace: 'lab-a' })).metadata?.resourceVersion);
+  const crdApi = kc.makeApiClient(ApiextensionsV1Api);
+  const established = await crdApi.readCustomResourceDefinition({ name: crd.metadata.name });
+  t.true(established.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
+  t.true(Number(established.metadata?.resourceVersion) < (await rv('first')) && (await rv('first')) < (await rv('second')));
+
+  const again = await createObjects(kc, objects);
+  t.deepEqual(again.map((r) => r.outcome), ['exists', 'exists', 'exists', 'exists']);
+});
+
+apiTest('createObjects with dryRun validates on the server and stores nothing; invalid objects fail with a LabError', async (t) => {
+  const kc = loadKubeconfig(env.kubeconfig);
+  const r = await createObjects(kc, [ns('lab-dry')], { dryRun: true });
+  t.deepEqual(r, [{ object: 'Namespace lab-dry', outcome: 'dry-run' }]);
+  const names = (await kc.makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name);
+  t.false(names.includes('lab-dry'));
+  const bad: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Not_A_Valid_Name', namespace: 'default' } };
+  const err = await t.throwsAsync(createObjects(kc, [bad], { dryRun: true }), { instanceOf: LabError });
+  t.regex(err.message, /creating ConfigMap default\/Not_A_Valid_Name failed: HTTP 422 Invalid/);
+});
+
+apiTest('listPods and listNodes read what the API holds', async (t) => {
+  const kc = loadKubeconfig(env.kubeconfig);
+  await createObjects(kc, [ns('lab-pods')]);
+  await podWithPhase(kc, { name: 'p1', namespace: 'lab-pods', node: 'n1', phase: 'Running', labels: { app: 'x' } });
+  await podWithPhase(kc, { name: 'p2', namespace: 'lab-pods', node: 'n1', phase: 'Pending' });
+  t.deepEqual((await listPods(kc, 'lab-pods')).map((p) => `${p.metadata?.name} ${p.status?.phase}`).sort(), ['p1 Running', 'p2 Pending']);
+  t.deepEqual((await listPods(kc, 'lab-pods', { labelSelector: 'app=x' })).map((p) => p.metadata?.name), ['p1']);
+  await kc.makeApiClient(CoreV1Api).createNode({ body: { metadata: { name: 'n1' } } });
+  t.deepEqual((await listNodes(kc)).map((n) => n.metadata?.name), ['n1']);
+});
+
+test('waitFor returns the value once done, and on timeout names what it waited for and the last state', async (t) => {
+  let calls = 0;
+  t.is(await waitFor(async () => (++calls < 3 ? { done: false, state: `try ${calls}` } : { done: true, value: 'yes' }), { timeoutMs: 5000, intervalMs: 10, what: 'x' }), 'yes');
+  const states: string[] = [];
+  let n = 0;
+  const err = await t.throwsAsync(
+    waitFor(async () => {
+      if (++n % 2) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      return { done: false, state: 'Pending' };
+    }, { timeoutMs: 300, intervalMs: 20, what: 'the widget Ready', onState: (s) => states.push(s) }),
+    { instanceOf: LabError },
+  );
+  t.regex(err.message, /^timed out after \d+s waiting for the widget Ready; last seen: (Pending|error: connect ECONNREFUSED 127\.0\.0\.1:1)$/);
+  t.true(states.includes('error: connect ECONNREFUSED 127.0.0.1:1') && states.includes('Pending'));
+});
