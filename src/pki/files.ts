@@ -30,6 +30,9 @@ const DIR_MODE = 0o700;
 
 /** Creates `dir` and the given subdirs as 0700 (also tightening ones that already exist). */
 export async function ensurePrivateDirs(dir: string, subdirs: Iterable<string>): Promise<void> {
+  // Only the PKI dir is private: parents it creates (the lab dir, when the PKI comes first, as
+  // with `metal-lab render`) stay traversable for libvirt's dnsmasq and qemu.
+  await mkdir(path.dirname(dir), { recursive: true, mode: 0o755 }).catch(() => {});
   for (const d of [dir, ...[...subdirs].map((sub) => path.join(dir, sub))]) {
     try {
       await mkdir(d, { recursive: true, mode: DIR_MODE });

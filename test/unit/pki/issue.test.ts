@@ -59,6 +59,13 @@ test('private keys are 0600, certificates and public keys 0644, dirs 0700', asyn
   }
 });
 
+test('a lab dir the PKI creates first stays traversable (libvirt\'s dnsmasq and qemu enter it)', async (t) => {
+  const labDir = path.join(path.dirname(await tempPkiDir()), 'labs', 'fresh');
+  await ensureLabPki(lab, { dir: path.join(labDir, 'pki') });
+  t.is((await fs.stat(labDir)).mode & 0o777, 0o755);
+  t.is((await fs.stat(path.join(labDir, 'pki'))).mode & 0o777, 0o700);
+});
+
 test('chains verify with node-forge, each against its own CA only', (t) => {
   const ca = forge.pki.certificateFromPem(material('ca').certPem);
   const etcdCa = forge.pki.certificateFromPem(material('etcd-ca').certPem);
