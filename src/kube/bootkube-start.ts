@@ -173,6 +173,7 @@ export async function waitForHandover(kc: KubeConfig, timeoutMs: number, interva
       const h = await apiHealthz(kc);
       if (!h.ok) return { done: false, state: `/healthz HTTP ${h.status}: ${h.body.slice(0, 200)}` };
       const nodes = await listNodes(kc);
+      if (nodes.length === 0) return { done: false, state: 'the API lists no node' };
       const left = bootstrapPods(await listPods(kc, CONTROL_PLANE_NAMESPACE));
       if (left.length) return { done: false, state: `bootstrap pods left: ${left.map(podName).join(', ')}` };
       return { done: true, value: ['/healthz: ok', `nodes: ${nodes.map((n) => n.metadata?.name).join(', ')}`, 'bootstrap pods left: none'] };
