@@ -18,7 +18,7 @@ import { LabError } from '../errors.js';
 /** Typed, lab-sized wrappers over @kubernetes/client-node: every API call of the lab goes through here. */
 
 /** A parsed manifest: what createObjects needs to address it. */
-export type KubeObject = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+export type KubeObject = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
 
 export type Log = (line: string) => void;
 
