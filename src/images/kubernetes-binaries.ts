@@ -14,6 +14,8 @@ import { newestSourceVersion, privateApt } from './private-apt.js';
 /** Bump when build.sh or this module changes what ends up in bin/. */
 const BUILDER_VERSION = 1;
 const SOURCE_PACKAGE = 'kubernetes';
+/** Replaces the tree's vendored reflect2 v1.0.1, which faults under Go 1.18+ (see build.sh). */
+const REFLECT2_PACKAGE = 'golang-github-modern-go-reflect2';
 
 /** What the lab runs: the control plane and node binaries, kubectl for the nodes and the host. */
 export const KUBE_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'kubelet', 'kubectl'] as const;
@@ -73,6 +75,7 @@ async function goVersion(): Promise<string> {
 
 interface Inputs {
   sourceVersion: string;
+  reflect2Version: string;
   version: string;
   goVersion: string;
   aptOptions: string[];
@@ -87,19 +90,21 @@ const workDir = (cacheDir?: string) => path.join(root(cacheDir), 'work');
 async function resolveInputs(cacheDir?: string): Promise<Inputs> {
   const sites = await hostAptSites();
   const apt = await privateApt(path.join(root(cacheDir), 'apt'), sites.map((s) => `deb-src ${s.site} ${s.suite} main`));
-  const [sourceVersion, go, script] = await Promise.all([
+  const [sourceVersion, reflect2Version, go, script] = await Promise.all([
     newestSourceVersion(apt, SOURCE_PACKAGE),
+    newestSourceVersion(apt, REFLECT2_PACKAGE),
     goVersion(),
     readFile(buildScript()),
   ]);
   const key = cacheKey({
     builder: BUILDER_VERSION,
     sourceVersion,
+    reflect2Version,
     go,
     commands: KUBE_COMMANDS,
     script: createHash('sha256').update(script).digest('hex'),
   });
-  return { sourceVersion, version: upstreamVersion(sourceVersion), goVersion: go, aptOptions: apt.options, key };
+  return { sourceVersion, reflect2Version, version: upstreamVersion(sourceVersion), goVersion: go, aptOptions: apt.options, key };
 }
 
 async function readManifest(dir: string): Promise<Manifest | undefined> {
@@ -136,6 +141,7 @@ async function runBuild(inp: Inputs, out: string, logFile: string, cacheDir: str
       LC_ALL: 'C',
       K8S_APT_OPTS: inp.aptOptions.join(' '),
       K8S_SRC_VERSION: inp.sourceVersion,
+      K8S_REFLECT2_VERSION: inp.reflect2Version,
       K8S_GIT_VERSION: inp.version,
       K8S_WHAT: KUBE_COMMANDS.map((c) => `cmd/${c}`).join(' '),
       // Shared by every build: after a builder bump only what changed is compiled again.

@@ -4,6 +4,7 @@
 # environment:
 #   K8S_APT_OPTS     apt -o options of a private apt dir (private-apt.ts) with deb-src lines
 #   K8S_SRC_VERSION  the exact source package version to fetch
+#   K8S_REFLECT2_VERSION  Debian's golang-github-modern-go-reflect2 source version (see below)
 #   K8S_GIT_VERSION  the version the binaries report (vX.Y.Z of the upstream tree)
 #   K8S_WHAT         the cmd/... targets to build
 #   K8S_GOCACHE      Go's build cache, kept between builds so a rebuild only relinks
@@ -25,6 +26,18 @@ stage "fetching Debian's source package kubernetes=$K8S_SRC_VERSION"
 mkdir -p "$work/src"
 (cd "$work/src" && apt-get "${apt_opts[@]}" -q source "kubernetes=$K8S_SRC_VERSION")
 tree=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' | head -n1)
+
+# Kubernetes 1.20 vendors modern-go/reflect2 v1.0.1, whose map iteration faults under Go 1.18+
+# (Debian 12 has Go 1.19): the apiserver segfaults encoding a custom resource. reflect2 v1.0.2
+# fixed that; Debian packages it, so its source replaces the vendored copy.
+stage "replacing vendored reflect2 v1.0.1 with Debian's golang-github-modern-go-reflect2=$K8S_REFLECT2_VERSION"
+(cd "$work/src" && apt-get "${apt_opts[@]}" -q source "golang-github-modern-go-reflect2=$K8S_REFLECT2_VERSION")
+reflect2=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d -name 'golang-github-modern-go-reflect2-*' | head -n1)
+vendored=$tree/vendor/github.com/modern-go/reflect2
+rm -rf "$vendored"
+mkdir -p "$vendored"
+cp "$reflect2"/*.go "$reflect2"/*.s "$reflect2/LICENSE" "$vendored/" 2>/dev/null || cp "$reflect2"/*.go "$reflect2/LICENSE" "$vendored/"
+rm -f "$vendored"/*_test.go
 
 # The tree builds in GOPATH mode against its vendor dir, as its own Makefile does. The version
 # comes from the environment because the source package has no .git to read it from.
