@@ -100,7 +100,7 @@ runtimeRequestTimeout: ${2 * timeoutScale}m
 `;
 }
 
-function kubeletUnit(node: NodeSpec, k: KubeNodeAssets): string {
+function kubeletUnit(node: NodeSpec): string {
   const label = node.role === 'controller' ? `${CONTROLLER_LABEL}=true` : 'node.kubernetes.io/node=';
   return `[Unit]
 Description=Kubelet (started by kubelet.path once the lab has copied its kubeconfig)
@@ -114,7 +114,6 @@ ExecStart=${NODE_PATHS.bin}/kubelet \\
   --kubeconfig=${NODE_PATHS.kubeconfig} \\
   --container-runtime=remote \\
   --container-runtime-endpoint=${CONTAINERD_SOCKET} \\
-  --pod-infra-container-image=${k.pauseRef} \\
   --node-ip=${node.ip} \\
   --node-labels=${label} \\
   --v=1
@@ -221,7 +220,7 @@ export function renderKubeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, k:
   const units: IgnUnit[] = [
     { name: 'containerd.service', enabled: true },
     { name: 'metal-lab-images.service', enabled: true, contents: IMAGES_UNIT },
-    { name: 'kubelet.service', contents: kubeletUnit(node, k) },
+    { name: 'kubelet.service', contents: kubeletUnit(node) },
     { name: 'kubelet.path', enabled: true, contents: KUBELET_PATH },
   ];
   if (node.role === 'controller') {
