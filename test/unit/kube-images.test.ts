@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,26 +8,18 @@ import { execa } from 'execa';
 import { type KubeImages, buildKubeImages, debClosure, debianVersionTag } from '../../src/images/oci/kube-images.js';
 import { DEFAULT_KUBE_VERSION, IMAGE_NAMES, IMAGE_REGISTRY, type ImageName } from '../../src/kube/cluster.js';
 import { cacheRoot } from '../../src/lab/paths.js';
+import { findKubeBinDir } from '../support/envtest.js';
 import { sha256Of, umociUnpack } from './oci-unpack.js';
 
 const NEEDED = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'pause'];
 
-/**
- * The real Kubernetes binaries: $KUBE_BIN_DIR, else the newest finished kubeBinaries() build,
- * else the manual build dir. Never builds them (that takes a quarter of an hour).
- */
+/** The lab's own build of the binaries (never built here: that takes a quarter of an hour), with its version. */
 function findBinaries(): { binDir: string; version: string } | undefined {
-  const complete = (dir: string) => NEEDED.every((b) => existsSync(path.join(dir, b)));
-  if (process.env.KUBE_BIN_DIR) return { binDir: process.env.KUBE_BIN_DIR, version: DEFAULT_KUBE_VERSION };
-  const root = path.join(cacheRoot(), 'kubernetes');
-  const builds = (existsSync(root) ? readdirSync(root) : [])
-    .map((name) => ({ manifest: path.join(root, name, 'manifest.json'), binDir: path.join(root, name, 'bin') }))
-    .filter((b) => existsSync(b.manifest) && complete(b.binDir))
-    .map((b) => ({ ...b, version: (JSON.parse(readFileSync(b.manifest, 'utf8')) as { version: string }).version, mtime: statSync(b.manifest).mtimeMs }));
-  const newest = builds.sort((a, b) => b.mtime - a.mtime)[0];
-  if (newest) return newest;
-  const manual = path.join(root, 'manual', 'bin');
-  return complete(manual) ? { binDir: manual, version: DEFAULT_KUBE_VERSION } : undefined;
+  const binDir = findKubeBinDir();
+  if (!binDir || !NEEDED.every((b) => existsSync(path.join(binDir, b)))) return undefined;
+  const manifest = path.join(binDir, '..', 'manifest.json');
+  const version = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : DEFAULT_KUBE_VERSION;
+  return { binDir, version };
 }
 
 test('the kube-proxy Debian closure holds iptables, conntrack, their libraries and libc6', async (t) => {
@@ -44,7 +36,7 @@ test('Debian versions become valid tags', (t) => {
 // Synchronous: ava wants every test declared before the file's first await.
 const bins = findBinaries();
 if (!bins) {
-  test.skip(`kube images: SKIPPED, the Kubernetes binaries are not built yet (none in ${path.join(cacheRoot(), 'kubernetes')}/*/bin; set KUBE_BIN_DIR or build them with kubeBinaries())`, () => {});
+  test.skip(`kube images: SKIPPED, the Kubernetes binaries are not built yet (need kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy and pause in ${path.join(cacheRoot(), 'kubernetes')}/*/bin; set KUBE_BIN_DIR or build them with kubeBinaries())`, () => {});
 } else {
   const { binDir, version } = bins;
   let cacheDir = '';
