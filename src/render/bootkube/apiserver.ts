@@ -13,6 +13,8 @@ export const APISERVER_SECRET_FILES = [
   'apiserver.crt',
   'apiserver.key',
   'service-account.pub',
+  // Signs bound service-account tokens (TokenRequest), which 1.20 requires an issuer and key for.
+  'service-account.key',
   'etcd-client-ca.crt',
   'etcd-client.crt',
   'etcd-client.key',
@@ -57,7 +59,10 @@ export function apiserverFlags(lab: LabSpec, kubeVersion: string, secretsDir: st
     // holds it, so the pivot can overlap them instead of leaving a gap with no API.
     '--permit-port-sharing=true',
     `--secure-port=${APISERVER_PORT}`,
+    // In-cluster clients are told this issuer; the apiserver itself is its audience.
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${s('service-account.pub')}`,
+    `--service-account-signing-key-file=${s('service-account.key')}`,
     `--service-cluster-ip-range=${KUBE_SERVICE_CIDR}`,
     `--tls-cert-file=${s('apiserver.crt')}`,
     `--tls-private-key-file=${s('apiserver.key')}`,
