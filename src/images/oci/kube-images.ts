@@ -96,7 +96,8 @@ async function requireBinaries(binDir: string): Promise<Record<string, string>> 
 
 /** Downloads and unpacks `debs` into `tree`, then removes what the image never reads. */
 async function debTree(debs: DebPackage[], downloads: string, tree: string): Promise<void> {
-  for (const deb of debs) await unpackDeb(await downloadDeb(deb, path.join(downloads, deb.name)), tree);
+  const files = await Promise.all(debs.map((deb) => downloadDeb(deb, path.join(downloads, deb.name))));
+  for (const file of files) await unpackDeb(file, tree);
   for (const p of PRUNED) await rm(path.join(tree, p), { recursive: true, force: true });
 }
 
