@@ -130,13 +130,16 @@ async function newestCached(cacheDir?: string): Promise<{ dir: string; manifest:
   return best;
 }
 
-async function runBuild(inp: Inputs, out: string, logFile: string, cacheDir: string | undefined, progress: (m: string) => void): Promise<void> {
+async function runBuild(inp: Inputs, out: string, logFile: string, opts: BuildOptions, progress: (m: string) => void): Promise<void> {
+  const { cacheDir, signal } = opts;
   const started = performance.now();
   const log = createWriteStream(logFile);
   const child = execa('bash', [buildScript(), out], {
     all: true,
     buffer: false,
     reject: false,
+    // Its own process group: stopping the build (Ctrl-C) must stop make and go too, not just bash.
+    detached: true,
     env: {
       LC_ALL: 'C',
       K8S_APT_OPTS: inp.aptOptions.join(' '),
@@ -149,13 +152,22 @@ async function runBuild(inp: Inputs, out: string, logFile: string, cacheDir: str
       K8S_WORK: workDir(cacheDir),
     },
   });
+  const stop = () => {
+    if (child.pid) process.kill(-child.pid, 'SIGTERM');
+  };
+  signal?.addEventListener('abort', stop, { once: true });
   let tail = '';
-  for await (const line of child.iterable({ from: 'all' })) {
-    log.write(`${line}\n`);
-    tail = `${tail}\n${line}`.slice(-4000);
-    if (line.startsWith('stage: ')) progress(`${line.slice('stage: '.length)} (${elapsed(started)})`);
+  try {
+    for await (const line of child.iterable({ from: 'all' })) {
+      log.write(`${line}\n`);
+      tail = `${tail}\n${line}`.slice(-4000);
+      if (line.startsWith('stage: ')) progress(`${line.slice('stage: '.length)} (${elapsed(started)})`);
+    }
+  } finally {
+    signal?.removeEventListener('abort', stop);
   }
   const r = await child;
+  signal?.throwIfAborted();
   await new Promise((done) => log.end(done));
   await rm(workDir(cacheDir), { recursive: true, force: true });
   if (r.exitCode !== 0) {
@@ -191,7 +203,14 @@ const describe = (dir: string, manifest: Manifest, built: boolean): KubeBinaries
  * the build script: a second call builds nothing. When the archive cannot be asked (offline), the
  * newest finished build is used. Building needs root, golang-go, rsync, dpkg-dev and gcc.
  */
-export async function kubeBinaries(opts: { cacheDir?: string; onProgress?: (msg: string) => void } = {}): Promise<KubeBinaries> {
+interface BuildOptions {
+  cacheDir?: string;
+  onProgress?: (msg: string) => void;
+  /** Aborting stops a running build (its whole process group); nothing is published. */
+  signal?: AbortSignal;
+}
+
+export async function kubeBinaries(opts: BuildOptions = {}): Promise<KubeBinaries> {
   const progress = opts.onProgress ?? (() => {});
   progress(`resolving Debian's ${SOURCE_PACKAGE} source version with a private apt`);
   let inputs: Inputs;
@@ -213,7 +232,7 @@ export async function kubeBinaries(opts: { cacheDir?: string; onProgress?: (msg:
   progress(`building Kubernetes ${inputs.version} from Debian's source ${inputs.sourceVersion} (about 15 min cold on 2 cores)`);
   const logFile = path.join(root(opts.cacheDir), `build-${inputs.key}.log`);
   await mkdir(root(opts.cacheDir), { recursive: true });
-  await publishDir(dir, (out) => runBuild(inputs, out, logFile, opts.cacheDir, progress));
+  await publishDir(dir, (out) => runBuild(inputs, out, logFile, opts, progress));
   const manifest = await readManifest(dir);
   if (!manifest) throw new Error(`${dir} was published without manifest.json`);
   progress(`built Kubernetes ${manifest.version} in ${manifest.buildSeconds}s: ${describeBinaries(manifest)}`);

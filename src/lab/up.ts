@@ -39,8 +39,8 @@ export interface UpResult {
 export type BootMode = 'live' | 'install';
 
 /** Kubernetes built from Debian's source and its container images, both cached after the first build. */
-async function kubernetesArtifacts(lab: LabSpec, steps: StepRunner) {
-  const bins = await steps.step('kubernetes binaries', undefined, () => kubeBinaries({ onProgress: (m) => steps.info(m) }));
+async function kubernetesArtifacts(lab: LabSpec, steps: StepRunner, signal?: AbortSignal) {
+  const bins = await steps.step('kubernetes binaries', undefined, () => kubeBinaries({ onProgress: (m) => steps.info(m), signal }));
   const wanted = lab.kubernetes?.version;
   if (wanted && wanted !== bins.version) {
     throw new LabError(`lab ${lab.id} asks for Kubernetes ${wanted}, but Debian's source package builds ${bins.version}`, `set kubernetes.version: ${bins.version} in ${lab.file}, or leave the version out`, 2);
@@ -78,7 +78,7 @@ export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: Abor
   const disk = opts.boot === 'install'
     ? await steps.step('labos disk image', undefined, () => buildDiskImage({ onProgress: (m) => steps.info(m) }))
     : undefined;
-  const kube = disk && lab.kubernetes ? await kubernetesArtifacts(lab, steps) : undefined;
+  const kube = disk && lab.kubernetes ? await kubernetesArtifacts(lab, steps, opts.signal) : undefined;
   opts.signal?.throwIfAborted();
 
   const changes: UpResult['changes'] = {};
