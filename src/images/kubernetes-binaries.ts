@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -83,7 +83,7 @@ interface Inputs {
 }
 
 const root = (cacheDir?: string) => path.join(cacheDir ?? cacheRoot(), 'kubernetes');
-/** The unpacked source, at one path for every build (Go's cache keys on it); removed after each. */
+/** The unpacked source, at one path for every build (Go's cache keys on it); build.sh removes it. */
 const workDir = (cacheDir?: string) => path.join(root(cacheDir), 'work');
 
 /** Asks Debian's archive, through a private apt, which kubernetes source is current. */
@@ -169,7 +169,6 @@ async function runBuild(inp: Inputs, out: string, logFile: string, opts: BuildOp
   const r = await child;
   signal?.throwIfAborted();
   await new Promise((done) => log.end(done));
-  await rm(workDir(cacheDir), { recursive: true, force: true });
   if (r.exitCode !== 0) {
     throw new LabError(`building Kubernetes from Debian's source failed (exit ${r.exitCode ?? r.signal}): ${tail.trim().split('\n').slice(-3).join(' | ')}`, `read the build log at ${logFile}`);
   }

@@ -17,6 +17,8 @@ work=$K8S_WORK
 exec 9>"$work.lock"
 flock 9
 rm -rf "$work"
+# Only the holder of the lock removes the tree, whatever way it ends.
+trap 'rm -rf "$work"' EXIT
 stage() { echo "stage: $*"; }
 
 # A private apt (its own state and sources): the host's apt configuration is never read or changed.
