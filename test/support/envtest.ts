@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,7 +11,9 @@ import test from 'ava';
 import { stringify } from 'yaml';
 import { cacheRoot } from '../../src/lab/paths.js';
 import { ensureLabPki } from '../../src/pki/ensure.js';
-import { KUBE_SERVICE_CIDR } from '../../src/pki/plan.js';
+import { DEFAULT_KUBE_VERSION } from '../../src/kube/cluster.js';
+import { apiserverFlags } from '../../src/render/bootkube/apiserver.js';
+import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { parseLab } from '../../src/spec/lab.js';
 
 /**
@@ -168,28 +170,27 @@ export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> 
       '--unsafe-no-fsync',
     ], etcdLog));
 
+    // The apiserver runs with the flags the lab renders for its bootstrap apiserver (so a flag the
+    // binary rejects fails here), over the rendered tls/ files; only what ties it to loopback and
+    // to this etcd is replaced (list flags such as --etcd-servers would append, not override).
+    const secrets = path.join(dir, 'secrets');
+    await mkdir(secrets, { mode: 0o700 });
+    const assets = renderBootkubeAssets(lab, pki, { timeoutScale: 1 });
+    for (const [rel, text] of assets) if (rel.startsWith('tls/')) await writeFile(path.join(secrets, path.basename(rel)), text, { mode: 0o600 });
     const apiLog = path.join(dir, 'kube-apiserver.log');
-    procs.push(launch(path.join(binDir, 'kube-apiserver'), [
+    const local = [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
       `--secure-port=${apiPort}`,
-      // 1.20 still serves plain HTTP on 8080 unless told not to.
-      '--insecure-port=0',
       `--cert-dir=${path.join(dir, 'apiserver-certs')}`,
-      `--tls-cert-file=${cert('apiserver').certFile}`,
-      `--tls-private-key-file=${cert('apiserver').keyFile}`,
-      `--client-ca-file=${cert('ca').certFile}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.serviceAccount.publicFile}`,
-      `--service-account-signing-key-file=${pki.serviceAccount.keyFile}`,
-      `--service-cluster-ip-range=${KUBE_SERVICE_CIDR}`,
-      '--authorization-mode=RBAC',
-      '--allow-privileged=true',
       // No controller-manager creates default ServiceAccounts; loopback is no valid endpoint.
       '--disable-admission-plugins=ServiceAccount',
       '--endpoint-reconciler-type=none',
-    ], apiLog));
+    ];
+    const flagName = (f: string) => f.split('=')[0];
+    const replaced = new Set(local.map(flagName));
+    const rendered = apiserverFlags(lab, DEFAULT_KUBE_VERSION, secrets, '127.0.0.1').filter((f) => !replaced.has(flagName(f)));
+    procs.push(launch(path.join(binDir, 'kube-apiserver'), [...rendered, ...local], apiLog));
     guardProc = guard(procs.map((p) => p.pid!), dir);
 
     const tls = { ca: cert('ca').certPem, cert: cert('admin').certPem, key: cert('admin').key.reveal() };
