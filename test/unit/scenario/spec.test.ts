@@ -50,8 +50,8 @@ test('a scenario without steps, or with an unknown field, is refused', (t) => {
 
 test('an unknown step word, or a step of two kinds, is refused', (t) => {
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - up\n  - dwon\n').line(), /steps\[1\]\.dwon: unknown field "dwon"/);
-  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { wait: userspace, check: userspace }\n').line(), /steps\[0\]: a step is exactly one of up, wait, check, poweroff, poweron \(got wait, check\)/);
-  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { check: userspace, timeout: 5m }\n').line(), /steps\[0\]\.timeout: timeout belongs to a wait step/);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { wait: userspace, check: userspace }\n').line(), /steps\[0\]: a step is exactly one of up, wait, check, poweroff, poweron, bootstrap, reboot \(got wait, check\)/);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { check: userspace, timeout: 5m }\n').line(), /steps\[0\]\.timeout: timeout belongs to a wait or bootstrap step/);
 });
 
 test('scenarios/etcd-cluster.yaml: install boot, waits and checks on listed nodes, power faults', async (t) => {
@@ -67,4 +67,19 @@ test('nodes on a lab-wide check, or on a power step, are refused', (t) => {
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - { check: etcd-members, nodes: [node1] }\n').line(), /steps\[0\]\.nodes: etcd-members checks the whole lab; it takes no nodes/);
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - { poweroff: node1, nodes: [node1] }\n').line(), /steps\[0\]\.nodes: nodes belongs to a wait or check step/);
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - up: { boot: disk }\n').line(), /steps\[0\]\.up/);
+});
+
+test('scenarios/bootstrap.yaml: bootstrap with its own limit, reboot of every node, the Kubernetes checks', async (t) => {
+  const s = await loadScenario(resolveScenarioFile('bootstrap'));
+  t.deepEqual(s.steps.find((x) => x.kind === 'bootstrap'), { kind: 'bootstrap', timeoutS: 1800 });
+  t.deepEqual(s.steps.find((x) => x.kind === 'reboot'), { kind: 'reboot' });
+  const checks = s.steps.flatMap((x) => (x.kind === 'check' ? [x.check] : []));
+  for (const c of ['node-ready', 'kubelet-health', 'self-hosted', 'pod-network', 'apiserver-recovers'] as const) t.true(checks.includes(c), c);
+});
+
+test('bootstrap defaults to bootkube\'s 20 minutes; reboot takes a node list; a timeout on reboot is refused', (t) => {
+  const parse = (steps: string) => parseScenario(`name: x\nlab: mini\nsteps:\n${steps}`, 's.yaml').steps;
+  t.deepEqual(parse('  - bootstrap\n'), [{ kind: 'bootstrap', timeoutS: 1200 }]);
+  t.deepEqual(parse('  - reboot: [node1, node2]\n'), [{ kind: 'reboot', nodes: ['node1', 'node2'] }]);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { reboot: all, timeout: 5m }\n').line(), /timeout belongs to a wait or bootstrap step/);
 });
