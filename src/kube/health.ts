@@ -143,8 +143,11 @@ export async function crossNodePodTraffic(kc: KubeConfig, o: TrafficOptions): Pr
     for (const from of pods) {
       for (const to of pods.filter((q) => q !== from)) {
         const url = `http://${to.status!.podIP}:${HTTP_PORT}/`;
-        const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['wget', '-qO-', '-T', '10', url], o.execTimeoutMs ?? 60_000);
-        const got = r.stdout.trim();
+        // A raw HTTP request through nc: Debian's static busybox wget looks the "http" service up
+        // through glibc's NSS, which a static binary in a scratch image cannot load (it segfaults).
+        const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 10 ${to.status!.podIP} ${HTTP_PORT}`;
+        const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['sh', '-c', request], o.execTimeoutMs ?? 60_000);
+        const got = r.stdout.split(/\r?\n\r?\n/).slice(1).join('\n').trim();
         const line = `${podName(from)}@${from.spec?.nodeName} -> ${url} (${podName(to)}@${to.spec?.nodeName}): ${got || r.stderr.trim() || r.message}`;
         if (got !== podName(to)) throw new LabError(`pod traffic across nodes failed: ${line}`, 'check the CNI bridge config and the routes between nodes (ip route on each node)');
         evidence.push(line);
