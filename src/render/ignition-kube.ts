@@ -165,22 +165,34 @@ active=${NODE_PATHS.staticPods}/kube-apiserver-checkpoint.yaml
 kubectl="${NODE_PATHS.bin}/kubectl --kubeconfig=${NODE_PATHS.kubeconfig} --request-timeout=20s"
 node=$(hostname)
 
+# The DaemonSet's own pod on this node, Running and not being deleted (a pod in its grace period
+# still says Running while its apiserver shuts down).
 parent_running() {
-  $kubectl -n kube-system get pods --field-selector "spec.nodeName=$node,status.phase=Running" -o json 2>/dev/null |
-    jq -e '[.items[] | select(.metadata.name | startswith("kube-apiserver-")) |
-      select(any(.metadata.ownerReferences[]?; .kind == "DaemonSet"))] | length > 0' >/dev/null
+  pods=$($kubectl -n kube-system get pods --field-selector "spec.nodeName=$node,status.phase=Running" -o json 2>/dev/null) || return 1
+  printf '%s' "$pods" | jq -e '[.items[] | select(.metadata.name | startswith("kube-apiserver-")) |
+    select(.metadata.deletionTimestamp == null) |
+    select(any(.metadata.ownerReferences[]?; .kind == "DaemonSet"))] | length > 0' >/dev/null
 }
 api_answers() {
   curl -ksf --max-time 10 https://127.0.0.1:6443/healthz >/dev/null
 }
 
+# Three silent checks in a row (half a minute) before activating: under emulation a busy
+# apiserver can miss one answer without being gone.
+down=0
 while :; do
   if [ -f "$saved" ]; then
     if parent_running; then
+      down=0
       if [ -f "$active" ]; then rm -f "$active"; echo "kube-apiserver DaemonSet pod Running on $node: checkpoint removed"; fi
-    elif ! api_answers && [ ! -f "$active" ]; then
-      cp "$saved" "$active"
-      echo "no kube-apiserver answers on $node: checkpoint activated"
+    elif api_answers; then
+      down=0
+    else
+      down=$((down + 1))
+      if [ "$down" -ge 3 ] && [ ! -f "$active" ]; then
+        cp "$saved" "$active"
+        echo "no kube-apiserver answers on $node: checkpoint activated"
+      fi
     fi
   fi
   sleep 10
