@@ -158,7 +158,16 @@ WantedBy=multi-user.target
  * While no apiserver answers and this node's DaemonSet pod is not Running (a full reboot, a
  * deleted pod), the copy runs as a static pod; once the DaemonSet's own pod runs, it is removed.
  */
-const CHECKPOINT_SCRIPT = `#!/bin/sh
+/**
+ * The sed program that turns the saved checkpoint into this node's static pod: the checkpoint is
+ * the same for every controller, and without a default route on the lab network the apiserver
+ * cannot pick its own advertise address, so the node's IP goes in after the command's first word.
+ */
+export function checkpointSed(node: Pick<NodeSpec, 'ip'>): string {
+  return `s|^\\( *\\)- kube-apiserver$|&\\n\\1- --advertise-address=${node.ip}|`;
+}
+
+const checkpointScript = (node: NodeSpec) => `#!/bin/sh
 set -u
 saved=${NODE_PATHS.checkpoints}/kube-apiserver.yaml
 active=${NODE_PATHS.staticPods}/kube-apiserver-checkpoint.yaml
@@ -190,7 +199,7 @@ while :; do
     else
       down=$((down + 1))
       if [ "$down" -ge 3 ] && [ ! -f "$active" ]; then
-        cp "$saved" "$active"
+        sed '${checkpointSed(node)}' "$saved" > "$saved.tmp" && mv "$saved.tmp" "$active"
         echo "no kube-apiserver answers on $node: checkpoint activated"
       fi
     fi
@@ -236,7 +245,7 @@ export function renderKubeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, k:
     { name: 'kubelet.path', enabled: true, contents: KUBELET_PATH },
   ];
   if (node.role === 'controller') {
-    files.push(file(`${NODE_PATHS.bin}/kube-apiserver-checkpoint`, CHECKPOINT_SCRIPT, 0o755));
+    files.push(file(`${NODE_PATHS.bin}/kube-apiserver-checkpoint`, checkpointScript(node), 0o755));
     units.push({ name: 'kube-apiserver-checkpoint.service', enabled: true, contents: CHECKPOINT_UNIT });
   }
   return { files, units };

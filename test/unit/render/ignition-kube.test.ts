@@ -78,3 +78,18 @@ test('only controllers run the apiserver checkpoint unit; its script parses as s
   await fs.writeFile(script, text(render('node1'), '/opt/bin/kube-apiserver-checkpoint'));
   t.is((await execa('sh', ['-n', script], { reject: false })).exitCode, 0);
 });
+
+test('an activated checkpoint advertises its node\'s address: the rendered static pod, through the unit\'s sed', async (t) => {
+  const { renderBootkubeAssets } = await import('../../../src/render/bootkube/index.js');
+  const { checkpointSed } = await import('../../../src/render/ignition-kube.js');
+  const { parse } = await import('yaml');
+  const saved = path.join(dir, 'kube-apiserver.yaml');
+  await fs.writeFile(saved, renderBootkubeAssets(lab, pki, { timeoutScale: 1 }).get('checkpoints/kube-apiserver.yaml')!);
+  const node1 = lab.nodes.find((n) => n.name === 'node1')!;
+  const r = await execa('sed', [checkpointSed(node1), saved]);
+  const pod = parse(r.stdout) as { spec: { containers: Array<{ command: string[] }> } };
+  const command = pod.spec.containers[0]!.command;
+  t.is(command[0], 'kube-apiserver');
+  t.is(command[1], '--advertise-address=172.24.0.21');
+  t.is(command.filter((f) => f.startsWith('--advertise-address')).length, 1);
+});
