@@ -167,20 +167,27 @@ export function checkpointSed(node: Pick<NodeSpec, 'ip'>): string {
   return `s|^\\( *\\)- kube-apiserver$|&\\n\\1- --advertise-address=${node.ip}|`;
 }
 
+/** jq: does the pod list hold a kube-apiserver pod of the DaemonSet, alive and started since $boot? */
+export const CHECKPOINT_PARENT_FILTER = `[.items[] | select(.metadata.name | startswith("kube-apiserver-"))
+  | select(.metadata.deletionTimestamp == null)
+  | select(any(.metadata.ownerReferences[]?; .kind == "DaemonSet"))
+  | select(any(.status.containerStatuses[]?; (.state.running.startedAt // "1970-01-01T00:00:00Z") | fromdateiso8601 > $boot))
+] | length > 0`;
+
 const checkpointScript = (node: NodeSpec) => `#!/bin/sh
 set -u
+PARENT_FILTER='${CHECKPOINT_PARENT_FILTER}'
 saved=${NODE_PATHS.checkpoints}/kube-apiserver.yaml
 active=${NODE_PATHS.staticPods}/kube-apiserver-checkpoint.yaml
 kubectl="${NODE_PATHS.bin}/kubectl --kubeconfig=${NODE_PATHS.kubeconfig} --request-timeout=20s"
 node=$(hostname)
 
-# The DaemonSet's own pod on this node, Running and not being deleted (a pod in its grace period
-# still says Running while its apiserver shuts down).
+# The DaemonSet's own pod on this node, running since this boot and not being deleted: after a
+# full reboot the API still shows the old pod Running until the kubelet reports again, and a pod
+# in its grace period still says Running while its apiserver shuts down.
 parent_running() {
   pods=$($kubectl -n kube-system get pods --field-selector "spec.nodeName=$node,status.phase=Running" -o json 2>/dev/null) || return 1
-  printf '%s' "$pods" | jq -e '[.items[] | select(.metadata.name | startswith("kube-apiserver-")) |
-    select(.metadata.deletionTimestamp == null) |
-    select(any(.metadata.ownerReferences[]?; .kind == "DaemonSet"))] | length > 0' >/dev/null
+  printf '%s' "$pods" | jq -e --argjson boot "$(date -d "$(uptime -s)" +%s)" "$PARENT_FILTER" >/dev/null
 }
 api_answers() {
   curl -ksf --max-time 10 https://127.0.0.1:6443/healthz >/dev/null

@@ -93,3 +93,24 @@ test('an activated checkpoint advertises its node\'s address: the rendered stati
   t.is(command[1], '--advertise-address=172.24.0.21');
   t.is(command.filter((f) => f.startsWith('--advertise-address')).length, 1);
 });
+
+test('the checkpoint\'s parent is a DaemonSet kube-apiserver pod started since this boot and not being deleted (real jq)', async (t) => {
+  const { CHECKPOINT_PARENT_FILTER } = await import('../../../src/render/ignition-kube.js');
+  const boot = Date.parse('2026-11-27T06:00:00Z') / 1000;
+  const pod = (name: string, o: { startedAt?: string; owner?: string; deleting?: boolean } = {}) => ({
+    metadata: {
+      name,
+      ...(o.owner ? { ownerReferences: [{ kind: o.owner, name: 'kube-apiserver' }] } : {}),
+      ...(o.deleting ? { deletionTimestamp: '2026-11-27T06:05:00Z' } : {}),
+    },
+    status: { phase: 'Running', containerStatuses: o.startedAt ? [{ state: { running: { startedAt: o.startedAt } } }] : [] },
+  });
+  const parent = async (...items: object[]) =>
+    (await execa('jq', ['-e', '--argjson', 'boot', String(boot), CHECKPOINT_PARENT_FILTER], { input: JSON.stringify({ items }), reject: false })).exitCode === 0;
+  t.true(await parent(pod('kube-apiserver-abcde', { owner: 'DaemonSet', startedAt: '2026-11-27T06:01:00Z' })));
+  t.false(await parent(pod('kube-apiserver-abcde', { owner: 'DaemonSet', startedAt: '2026-11-27T05:59:00Z' })), 'still Running in the API from before the reboot');
+  t.false(await parent(pod('kube-apiserver-abcde', { owner: 'DaemonSet', startedAt: '2026-11-27T06:01:00Z', deleting: true })), 'in its grace period');
+  t.false(await parent(pod('kube-apiserver-checkpoint-node1', { startedAt: '2026-11-27T06:01:00Z' })), 'the checkpoint\'s own mirror pod');
+  t.false(await parent(pod('kube-apiserver-abcde', { owner: 'DaemonSet' })), 'no container running yet');
+  t.false(await parent());
+});
