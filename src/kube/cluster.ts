@@ -50,7 +50,6 @@ export const NODE_PATHS = {
 } as const;
 
 export const APISERVER_PORT = 6443;
-export const KUBELET_PORT = 10250;
 /** The kubelet's read-only port: Matchbox's smoke tests read /healthz there. */
 export const KUBELET_READONLY_PORT = 10255;
 export const KUBELET_HEALTHZ_PORT = 10248;

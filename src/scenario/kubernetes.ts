@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -16,15 +17,15 @@ import { DEFAULT_KUBE_VERSION, KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../kube/
 import { nodeEvidence, type ScenarioContext } from './context.js';
 import { waitFor } from './evidence.js';
 
-/** The lab's Kubernetes state a scenario builds up: the asset dir, the admin client, the pivot. */
+/** The lab's Kubernetes as a scenario sees it after `bootstrap`: the asset dir and the admin client. */
 export interface KubeState {
   assetDir: string;
   kc: KubeConfig;
-  pivot?: PivotResult;
 }
 
 /** Where `bootstrap` renders the lab's bootkube asset dir (inside the lab dir: `down` removes it). */
-export const bootkubeDir = (labId: string) => path.join(labPaths(labId).root, 'bootkube');
+const bootkubeDir = (labId: string) => path.join(labPaths(labId).root, 'bootkube');
+export const bootkubeLog = (labId: string) => path.join(labPaths(labId).root, 'bootkube.log');
 
 /** The admin client of a lab whose assets were rendered by `bootstrap`. */
 export function kubeOf(ctx: ScenarioContext): KubeState {
@@ -59,7 +60,7 @@ export async function bootstrap(ctx: ScenarioContext, timeoutS: number): Promise
   const kc = loadKubeconfig(path.join(dir, 'auth', 'kubeconfig'));
   ctx.kube = { assetDir: dir, kc };
 
-  const logFile = path.join(labPaths(lab.id).root, 'bootkube.log');
+  const logFile = bootkubeLog(lab.id);
   const controllers = lab.nodes.filter((n) => n.role === 'controller');
   return withSessions(ctx, lab.nodes, async (sessions) => {
     const shells = sessions.map((s) => sshNodeShell(s));
@@ -69,19 +70,18 @@ export async function bootstrap(ctx: ScenarioContext, timeoutS: number): Promise
       ),
     );
     ctx.report.info(`kubeconfigs copied: the kubelets of ${lab.nodes.map((n) => n.name).join(', ')} start`);
-    const pivot = await bootkubeStart({
+    return bootkubeStart({
       kc,
       assets,
       first: shells[lab.nodes.indexOf(controllers[0]!)]!,
       controllers: controllers.map((c) => shells[lab.nodes.indexOf(c)]!),
       log: (line) => {
         ctx.report.info(line);
-        void fs.appendFile(logFile, `${line}\n`).catch(() => {});
+        // Synchronously, so the file keeps the lines in order.
+        appendFileSync(logFile, `${line}\n`);
       },
       timeouts: { selfHostedTimeoutMs: timeoutS * 1000, apiTimeoutMs: timeoutS * 1000 },
     });
-    ctx.kube = { assetDir: dir, kc, pivot };
-    return pivot;
   });
 }
 

@@ -18,7 +18,7 @@ import { waitForSsh } from '../node/wait.js';
 import { LabError } from '../errors.js';
 import { nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError, waitFor } from './evidence.js';
-import { bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
+import { bootkubeLog, bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
 
 export interface RunOptions {
   scenario: ScenarioSpec;
@@ -131,6 +131,7 @@ async function gatherEvidence(lab: LabSpec, report: RunReport, dir: string): Pro
     { src: p.requestLog, name: 'matchbox-requests.jsonl' },
     { src: p.serverLog, name: 'matchbox-server.log' },
     { src: rendered.network, name: 'libvirt/network.xml' },
+    ...(lab.kubernetes ? [{ src: bootkubeLog(lab.id), name: 'bootkube.log' }] : []),
     ...lab.nodes.flatMap((n) => [
       { src: p.console(n.name), name: `console/${n.name}.log` },
       { src: rendered.domain(n.name), name: `libvirt/domain-${n.name}.xml` },
