@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { assertNothingLeft, cli } from './helpers.js';
-import { libvirtTest } from '../support/libvirt.js';
+import { libvirtTest, takingTurns } from '../support/libvirt.js';
 
 const e2e = await libvirtTest('e2e bootstrap');
 
@@ -18,7 +18,7 @@ e2e('bootstrap on lab/bootstrap.yaml: kubelets, bootkube pivot to a self-hosted 
   t.teardown(async () => {
     await cli(['down', 'bootstrap']);
   });
-  const r = await cli(['run', 'bootstrap', '--artifacts', dir, '--json']);
+  const r = await takingTurns(() => cli(['run', 'bootstrap', '--artifacts', dir, '--json']));
   t.log(String(r.all));
   t.is(r.exitCode, 0);
   const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;

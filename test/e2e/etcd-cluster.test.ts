@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { assertNothingLeft, cli } from './helpers.js';
-import { libvirtTest } from '../support/libvirt.js';
+import { libvirtTest, takingTurns } from '../support/libvirt.js';
 
 const e2e = await libvirtTest('e2e etcd-cluster');
 
@@ -18,16 +18,18 @@ e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a con
   t.teardown(async () => {
     await cli(['down', 'etcd']);
   });
-  // --keep, so that `metal-lab ssh` can be tried on a live node before the lab goes.
-  const r = await cli(['run', 'etcd-cluster', '--artifacts', dir, '--json', '--keep']);
-  t.log(String(r.all));
-  t.is(r.exitCode, 0);
-  const ssh = await cli(['ssh', 'node3', '--lab', 'etcd', '--', 'hostname; systemctl is-active etcd; id -un']);
-  t.is(ssh.exitCode, 0, String(ssh.all));
-  t.is(String(ssh.stdout).trim(), 'node3\nactive\ncore');
-  const failing = await cli(['ssh', 'node1', '--lab', 'etcd', '--', 'exit 7']);
-  t.is(failing.exitCode, 7, 'the remote exit code is ours');
-  t.is((await cli(['down', 'etcd'])).exitCode, 0);
+  await takingTurns(async () => {
+    // --keep, so that `metal-lab ssh` can be tried on a live node before the lab goes.
+    const r = await cli(['run', 'etcd-cluster', '--artifacts', dir, '--json', '--keep']);
+    t.log(String(r.all));
+    t.is(r.exitCode, 0);
+    const ssh = await cli(['ssh', 'node3', '--lab', 'etcd', '--', 'hostname; systemctl is-active etcd; id -un']);
+    t.is(ssh.exitCode, 0, String(ssh.all));
+    t.is(String(ssh.stdout).trim(), 'node3\nactive\ncore');
+    const failing = await cli(['ssh', 'node1', '--lab', 'etcd', '--', 'exit 7']);
+    t.is(failing.exitCode, 7, 'the remote exit code is ours');
+    t.is((await cli(['down', 'etcd'])).exitCode, 0);
+  });
   const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
   t.true(timeline.ok);
   const passed = (step: string, node?: string) =>

@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'ava';
 import { virsh } from '../../src/libvirt/virsh.js';
 
@@ -17,4 +20,41 @@ export async function libvirtTest(file: string, opts: { serial?: boolean } = {})
   if (!reason) return run;
   console.log(`${file}: libvirt tests skipped: ${reason}`);
   return run.skip as unknown as typeof test.serial;
+}
+
+const TURN_LOCK = path.join(os.tmpdir(), 'metal-lab-e2e-heavy.lock');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `fn` while no other heavy lab test runs. Two multi-VM labs under TCG on 2 cores starve
+ * each other's guests into soft lockups, so the e2e files that install several VMs take turns
+ * (the light tests still run beside them). The lock is a dir holding the owner's pid; a dead
+ * owner's lock is taken over.
+ */
+export async function takingTurns<T>(fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      await fs.mkdir(TURN_LOCK);
+      await fs.writeFile(path.join(TURN_LOCK, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(await fs.readFile(path.join(TURN_LOCK, 'pid'), 'utf8').catch(() => '0'));
+      if (owner > 0 && !alive(owner)) await fs.rm(TURN_LOCK, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.rm(TURN_LOCK, { recursive: true, force: true });
+  }
 }
