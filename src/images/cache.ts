@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { alive } from '../lab/processes.js';
 
 /** Stable hash of a JSON-serialisable description of every input an image is built from. */
 export function cacheKey(inputs: unknown): string {
@@ -19,15 +20,6 @@ export function cacheKey(inputs: unknown): string {
 }
 
 const BUILD_PREFIX = '.build-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes build dirs left by builders that died mid-way (their pid is in the name). */
 async function sweepAbandoned(parent: string): Promise<void> {

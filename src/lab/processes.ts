@@ -11,12 +11,13 @@ export async function processesMentioning(needle: string): Promise<number[]> {
   return pids;
 }
 
+/** Whether a process exists (EPERM: it does, owned by someone else). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { virsh } from '../../src/libvirt/virsh.js';
+import { alive } from '../../src/lab/processes.js';
 
 /** Why libvirtd cannot be used here, or undefined when it can. `uri` is cheap: no QEMU probe. */
 export async function libvirtUnavailable(): Promise<string | undefined> {
@@ -23,15 +24,6 @@ export async function libvirtTest(file: string, opts: { serial?: boolean } = {})
 }
 
 const TURN_LOCK = path.join(os.tmpdir(), 'metal-lab-e2e-heavy.lock');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Runs `fn` while no other heavy lab test runs. Two multi-VM labs under TCG on 2 cores starve
