@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { HostError } from '../errors.js';
+import { fileDigest } from './file-digest.js';
 
 /** One exact Debian binary package as the apt archive describes it. */
 export interface DebPackage {
@@ -74,12 +73,6 @@ export async function resolveKernelPackage(meta: string): Promise<DebPackage> {
   throw new HostError(`${meta} does not depend on an exact linux-image package (Depends: ${depends})`, APT_UPDATE_FIX);
 }
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /**
  * Downloads exactly `pkg` with `apt-get download` into `dir` (nothing is installed on the host)
  * and checks the file against the archive's SHA256, since that checksum is part of the image key.
@@ -93,7 +86,7 @@ export async function downloadDeb(pkg: DebPackage, dir: string): Promise<string>
   const file = (await readdir(dir)).find((f) => f.startsWith(`${pkg.name}_`) && f.endsWith('.deb'));
   if (!file) throw new Error(`apt-get download ${pkg.name} reported success but left no .deb in ${dir}`);
   const deb = path.join(dir, file);
-  const actual = await sha256File(deb);
+  const actual = await fileDigest(deb);
   if (actual !== pkg.sha256) throw new Error(`${deb}: sha256 ${actual} does not match the archive's ${pkg.sha256}`);
   return deb;
 }

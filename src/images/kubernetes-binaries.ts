@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -10,6 +10,7 @@ import { cacheRoot } from '../lab/paths.js';
 import { hostAptSites } from './apt.js';
 import { cacheKey, publishDir } from './cache.js';
 import { newestSourceVersion, privateApt } from './private-apt.js';
+import { fileDigest } from './file-digest.js';
 
 /** Bump when build.sh or this module changes what ends up in bin/. */
 const BUILDER_VERSION = 1;
@@ -59,12 +60,6 @@ function buildScript(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const beside = path.join(here, 'kubernetes', 'build.sh');
   return existsSync(beside) ? beside : path.resolve(here, '../../src/images/kubernetes/build.sh');
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 async function goVersion(): Promise<string> {
@@ -175,7 +170,7 @@ async function runBuild(inp: Inputs, out: string, logFile: string, opts: BuildOp
   const binaries: Record<string, BinaryInfo> = {};
   for (const name of [...KUBE_COMMANDS, PAUSE]) {
     const file = path.join(out, 'bin', name);
-    binaries[name] = { bytes: (await stat(file)).size, sha256: await sha256File(file) };
+    binaries[name] = { bytes: (await stat(file)).size, sha256: await fileDigest(file) };
   }
   const manifest: Manifest = {
     key: inp.key,

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { imageRef } from '../kube/cluster.js';
@@ -8,15 +6,10 @@ import type { KubeImages } from '../images/oci/kube-images.js';
 import type { KubeAsset, KubeNodeAssets } from '../render/ignition-kube.js';
 import type { LabSpec } from '../spec/types.js';
 import { labPaths } from './paths.js';
+import { fileDigest } from '../images/file-digest.js';
 
 /** Under the boot server's /assets: what Kubernetes nodes download on their first boot. */
 export const KUBE_ASSET_DIR = 'kubernetes';
-
-async function sha512File(file: string): Promise<string> {
-  const hash = createHash('sha512');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /** Hard-links (or copies across filesystems) `src` to `dest`, replacing whatever was there. */
 async function link(src: string, dest: string): Promise<void> {
@@ -34,7 +27,7 @@ export async function placeKubeAssets(lab: LabSpec, bins: KubeBinaries, images: 
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   const place = async (src: string, name: string): Promise<KubeAsset> => {
     await link(src, path.join(dir, name));
-    return { name, sha512: await sha512File(src) };
+    return { name, sha512: await fileDigest(src, 'sha512') };
   };
   const [kubelet, kubectl, ...archives] = await Promise.all([
     place(path.join(bins.binDir, 'kubelet'), 'kubelet'),

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { access, chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -10,6 +8,7 @@ import { cacheRoot } from '../../lab/paths.js';
 import { type DebPackage, downloadDeb, showPackage, unpackDeb } from '../apt.js';
 import { cacheKey, publishDir } from '../cache.js';
 import { type LayerSpec, type OciImageSpec, writeOciArchive } from './layout.js';
+import { fileDigest } from '../file-digest.js';
 
 /** Bump when this module changes what ends up in an image. */
 const BUILDER_VERSION = 1;
@@ -45,12 +44,6 @@ export interface KubeImage {
 export interface KubeImages {
   dir: string;
   images: KubeImage[];
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**
@@ -89,7 +82,7 @@ async function requireBinaries(binDir: string): Promise<Record<string, string>> 
     } catch {
       throw new HostError(`${file} is missing (the images are built from the Kubernetes binaries)`, 'build the Kubernetes binaries first (kubeBinaries() in src/images/kubernetes-binaries.ts)');
     }
-    sums[name] = await sha256File(file);
+    sums[name] = await fileDigest(file);
   }
   return sums;
 }
