@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { HostError, LabError } from '../errors.js';
 import { cacheRoot } from '../lab/paths.js';
 import { cacheKey, publishDir } from './cache.js';
+import { GUEST_KERNEL_ARGS } from './guest-kernel.js';
 import { DEBIAN_SUITE as SUITE, hostAptSites, type AptSite } from './apt.js';
 
 /** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
@@ -42,6 +43,7 @@ export function diskKernelArgs(configUrl: string, opts: { firstBoot?: boolean } 
     `root=LABEL=${ROOT_LABEL}`,
     'console=tty0',
     'console=ttyS0,115200',
+    ...GUEST_KERNEL_ARGS,
     // Kubernetes 1.20's kubelet and containerd 1.6 are proven on cgroup v1; Debian 12 boots v2 by default.
     'systemd.unified_cgroup_hierarchy=0',
     ...(opts.firstBoot === false ? [] : ['ignition.firstboot']),

@@ -1,5 +1,6 @@
 import type { Group, Profile } from '../matchbox/types.js';
 import type { LabSpec, NodeSpec } from '../spec/types.js';
+import { GUEST_KERNEL_ARGS } from '../images/guest-kernel.js';
 
 /** Where the live image sits under the boot server's /assets. */
 export const LIVE_ASSET_DIR = 'labos-live';
@@ -40,7 +41,7 @@ export function renderLiveMatchboxData(lab: LabSpec): MatchboxData {
         kernel: `/assets/${LIVE_ASSET_DIR}/vmlinuz`,
         initrd: [`/assets/${LIVE_ASSET_DIR}/initrd.img`],
         // ${mac:hexhyp} is expanded by iPXE; initrd= lets an EFI-stub kernel find its initrd.
-        args: ['initrd=initrd.img', 'console=ttyS0,115200', 'quiet', `metal.server=${server}`, 'metal.mac=${mac:hexhyp}', `metal.lab=${lab.id}`],
+        args: ['initrd=initrd.img', 'console=ttyS0,115200', 'quiet', ...GUEST_KERNEL_ARGS, `metal.server=${server}`, 'metal.mac=${mac:hexhyp}', `metal.lab=${lab.id}`],
       },
       ignition_id: ign,
     });
