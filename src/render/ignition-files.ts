@@ -14,6 +14,8 @@ export interface IgnUnit {
   enabled?: boolean;
   mask?: boolean;
   contents?: string;
+  /** Drop-ins beside a unit the image ships, as systemd reads /etc/systemd/system/<unit>.d/. */
+  dropins?: Array<{ name: string; contents: string }>;
 }
 
 /** Plain-text file contents as an RFC 2397 data URL, the form Ignition embeds files in. */

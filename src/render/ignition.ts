@@ -50,6 +50,20 @@ function etcdEnvironment(lab: LabSpec, node: NodeSpec, timeoutScale: number): st
   return Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join('');
 }
 
+/**
+ * Debian's etcd.service starts after network.target only and restarts only on a signal or a
+ * timeout. etcd binds the node's own address, so when DHCP has not given it yet etcd exits
+ * ("cannot assign requested address") and stays dead: the member never joins.
+ */
+const ETCD_DROPIN = `[Unit]
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Restart=always
+RestartSec=5s
+`;
+
 /** The first-boot report: a console marker the lab greps for, and a callback into the request log. */
 function firstBootUnit(lab: LabSpec, node: NodeSpec): string {
   const url = `http://${lab.bootServer.address}:${lab.bootServer.port}/lab/event?mac=${node.mac}&stage=installed`;
@@ -96,7 +110,7 @@ export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, op
       file('/home/core/.etcd/client.key', client.key.reveal(), 0o600, 'core'),
       file('/etc/default/etcd', etcdEnvironment(lab, node, opts.timeoutScale), 0o644),
     );
-    units.push({ name: 'etcd.service', enabled: true });
+    units.push({ name: 'etcd.service', enabled: true, dropins: [{ name: '10-metal-lab.conf', contents: ETCD_DROPIN }] });
   } else {
     units.push({ name: 'etcd.service', mask: true });
   }

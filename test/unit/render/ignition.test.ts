@@ -16,7 +16,7 @@ const node = (name: string) => lab.nodes.find((n) => n.name === name)!;
 interface Ign {
   passwd: { users: Array<{ name: string; sshAuthorizedKeys: string[] }> };
   storage: { files: Array<{ path: string; mode: number; user?: { name: string }; contents: { source: string } }> };
-  systemd: { units: Array<{ name: string; enabled?: boolean; mask?: boolean; contents?: string }> };
+  systemd: { units: Array<{ name: string; enabled?: boolean; mask?: boolean; contents?: string; dropins?: Array<{ name: string; contents: string }> }> };
 }
 const render = (name: string) => renderNodeIgnition(lab, node(name), pki, { timeoutScale: 6 }) as Ign;
 const contents = (ign: Ign, p: string) => decodeURIComponent(ign.storage.files.find((f) => f.path === p)!.contents.source.replace(/^data:,/, ''));
@@ -70,6 +70,15 @@ test('a controller runs etcd with its own TLS files, keys 0600 for the etcd user
   t.is(etcdInitialCluster(lab), 'node1=https://172.18.0.21:2380,node2=https://172.18.0.22:2380,node3=https://172.18.0.23:2380');
   t.true(env.includes(`ETCD_INITIAL_CLUSTER=${etcdInitialCluster(lab)}\n`));
   t.true(ign.systemd.units.some((u) => u.name === 'etcd.service' && u.enabled));
+});
+
+test("etcd waits for the node's address and is restarted whatever way it exits", (t) => {
+  // Debian's unit is After=network.target, Restart=on-abnormal: an etcd started before DHCP
+  // exits 1 on its bind and is never started again.
+  const etcd = render('node1').systemd.units.find((u) => u.name === 'etcd.service')!;
+  const dropin = etcd.dropins?.find((d) => d.name.endsWith('.conf'))?.contents ?? '';
+  t.regex(dropin, /^\[Unit\]\nWants=network-online\.target\nAfter=network-online\.target$/m);
+  t.regex(dropin, /^\[Service\]\nRestart=always\nRestartSec=5s$/m);
 });
 
 test('a worker gets no etcd material and etcd masked', (t) => {
