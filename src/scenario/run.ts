@@ -15,6 +15,7 @@ import { etcdHealth } from './etcd.js';
 import { destroyDomain, startDomain } from '../libvirt/domain.js';
 import { nodeSshTarget } from '../node/lab-target.js';
 import { waitForSsh } from '../node/wait.js';
+import { nodeJournal } from '../node/journal.js';
 import { LabError } from '../errors.js';
 import { nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError, waitFor } from './evidence.js';
@@ -120,6 +121,31 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
     reported(ctx, 'reboot', undefined, () => rebootNodes(ctx, stepNodes(ctx, step.nodes), 300_000 * ctx.timeoutScale)),
 };
 
+/**
+ * After a failure on installed nodes: each node's journal (etcd, kubelet, containerd, Ignition,
+ * the kernel), over SSH or from its disk when SSH is what failed. Nodes at once, each bounded.
+ */
+async function gatherJournals(ctx: ScenarioContext, dir: string): Promise<void> {
+  const p = labPaths(ctx.lab.id);
+  const names = labObjectNames(ctx.lab);
+  await fs.mkdir(path.join(dir, 'journal'), { recursive: true });
+  const written = await Promise.all(
+    ctx.lab.nodes.map(async (node) => {
+      const file = path.join(dir, 'journal', `${node.name}.log`);
+      try {
+        const target = await nodeSshTarget(ctx.lab, node);
+        await fs.writeFile(file, await nodeJournal(target, path.join(p.disks, names.volume(node.name)), 120_000));
+        return `journal/${node.name}.log`;
+      } catch (err) {
+        ctx.report.info(`${node.name}: no journal: ${(err as Error).message}`);
+        return undefined;
+      }
+    }),
+  );
+  const got = written.filter((f) => f !== undefined);
+  if (got.length) ctx.report.info(`node journals: ${got.join(', ')}`);
+}
+
 /** Copies every piece of evidence into the artifacts dir while the lab still exists. */
 async function gatherEvidence(lab: LabSpec, report: RunReport, dir: string): Promise<void> {
   const p = labPaths(lab.id);
@@ -155,6 +181,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     if (report.ok) report.start('run', undefined).fail(err);
   } finally {
     await gatherEvidence(opts.lab, report, opts.artifactsDir).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
+    if (!report.ok && ctx.boot === 'install') await gatherJournals(ctx, opts.artifactsDir);
     if (!opts.keep) await report.step('down', undefined, () => down(opts.lab.id)).catch(() => {});
     await report.finish();
   }

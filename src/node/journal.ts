@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { connectNode, type SshTarget } from './ssh.js';
+
+/**
+ * A node's systemd journal, for the artifacts of a failed run: every boot the disk kept
+ * (labos keeps a persistent journal), oldest first, with monotonic and wall-clock times.
+ * Read over SSH while the node answers; from its disk image when it does not (hung, its
+ * network gone, powered off), which is when the journal matters most.
+ */
+
+/** The units whose state heads the journal file: the ones a node step waits on. */
+export const KEY_UNITS = ['ignition-fetch.service', 'ignition-files.service', 'systemd-networkd.service', 'ssh.service', 'etcd.service', 'containerd.service', 'kubelet.service', 'kube-apiserver-checkpoint.service'];
+
+const JOURNAL_ARGS = ['--no-pager', '--no-hostname', '-o', 'short-precise'];
+
+/** The unit summary and the whole journal, as one command for the node's shell. */
+function journalScript(): string {
+  return [
+    'echo "== failed units"; systemctl --failed --no-legend --plain',
+    `echo "== key units"; systemctl status --no-pager --lines=0 ${KEY_UNITS.join(' ')} 2>&1`,
+    'echo "== boots"; journalctl --list-boots --no-pager',
+    `echo "== journal"; journalctl ${JOURNAL_ARGS.join(' ')}`,
+  ].join('; ');
+}
+
+/** The journal over SSH, as root (`core` may sudo without a password). */
+export async function journalOverSsh(target: SshTarget, timeoutMs: number): Promise<string> {
+  const session = await connectNode(target);
+  try {
+    const r = await session.run(`sudo -n sh -c '${journalScript()}'`, { timeoutMs });
+    return r.stdout + (r.stderr ? `\n== stderr\n${r.stderr}` : '');
+  } finally {
+    await session.close();
+  }
+}
+
+/** Where the installer puts the root filesystem: partition 1, at 1 MiB (install.sh). */
+const ROOT_PARTITION_OFFSET = 1024 * 1024;
+
+/**
+ * The journal read from a node's qcow2 disk, running or not: qemu-img copies the root
+ * partition out without taking the image's lock, debugfs copies /var/log/journal out of the
+ * ext4 without mounting it, and the host's journalctl reads the files. A running node's
+ * last seconds may be missing: labos syncs its journal to disk every few seconds.
+ */
+export async function journalFromDisk(diskImage: string, timeoutMs: number): Promise<string> {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-journal-'));
+  try {
+    const part = path.join(tmp, 'root.raw');
+    const source = `driver=raw,offset=${ROOT_PARTITION_OFFSET},file.driver=qcow2,file.file.filename=${diskImage},file.file.locking=off`;
+    await execa('qemu-img', ['convert', '--image-opts', source, '-O', 'raw', part], { timeout: timeoutMs });
+    await execa('debugfs', ['-R', `rdump /var/log/journal ${tmp}`, part], { timeout: timeoutMs });
+    await fs.rm(part);
+    const r = await execa('journalctl', ['-D', path.join(tmp, 'journal'), ...JOURNAL_ARGS], { timeout: timeoutMs, reject: false });
+    if (!r.stdout) throw new Error(`journalctl read nothing from ${diskImage}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+    const boots = await execa('journalctl', ['-D', path.join(tmp, 'journal'), '--list-boots', '--no-pager'], { timeout: timeoutMs, reject: false });
+    return `== boots\n${boots.stdout}\n== journal\n${r.stdout}\n`;
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Over SSH if the node answers, else from its disk; says which, and why SSH was not used. */
+export async function nodeJournal(target: SshTarget, diskImage: string, timeoutMs: number): Promise<string> {
+  try {
+    return `# ${target.hostAlias}: journal read over SSH\n${await journalOverSsh(target, timeoutMs)}`;
+  } catch (err) {
+    const why = (err as Error).message;
+    return `# ${target.hostAlias}: journal read from its disk image ${diskImage} (over SSH: ${why})\n${await journalFromDisk(diskImage, timeoutMs)}`;
+  }
+}
