@@ -200,6 +200,9 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
     async run(command, opts) {
       let ch: ClientChannel | undefined;
       let pid: number | undefined;
+      // Under load the shell may report its pid after the timeout fired: the kill waits for it.
+      let pidReported: () => void = () => {};
+      const pidKnown = new Promise<void>((resolve) => (pidReported = resolve));
       const done = (async (): Promise<RunResult> => {
         // The login shell reports its pid first: sshd made it a process group leader, so on
         // timeout the whole group can be killed. (ssh2 1.17 cannot send a signal request once
@@ -221,6 +224,7 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
             const nl = head.indexOf('\n');
             if (nl < 0) return;
             pid = Number(head.subarray(0, nl).toString());
+            pidReported();
             b = head.subarray(nl + 1);
             if (b.length === 0) return;
           }
@@ -230,6 +234,7 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
         ch.end(opts.input);
         // 'close' comes after all output and the exit status.
         await new Promise((resolve) => ch?.on('close', resolve));
+        pidReported();
         return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), code, signal };
       })();
       try {
@@ -246,6 +251,7 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
         });
       } catch (err) {
         // Closing our channel would leave the command running: sshd does not kill it.
+        if (ch && !closed) await withTimeout(pidKnown, 10_000, () => new Error('no pid')).catch(() => {});
         if (pid && Number.isInteger(pid)) await killGroup(pid);
         ch?.close();
         if (err instanceof LabError) throw err;
