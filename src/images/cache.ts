@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { alive } from '../lab/processes.js';
+import { alive } from '../ground/processes.js';
 
 /** Stable hash of a JSON-serialisable description of every input an image is built from. */
 export function cacheKey(inputs: unknown): string {

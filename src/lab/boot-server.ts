@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { labPaths } from './paths.js';
 import { selfCommand } from './self.js';
-import { processesMentioning } from './processes.js';
+import { processesMentioning } from '../ground/processes.js';
 import type { LabSpec } from '../spec/types.js';
 
 /** The lab's embedded Matchbox server runs as a detached process so the lab outlives `up`. */

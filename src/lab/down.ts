@@ -4,7 +4,7 @@ import { labPaths } from './paths.js';
 import { domainLabId, listDomains, removeDomain } from '../libvirt/domain.js';
 import { networkLabId, removeNetwork } from '../libvirt/network.js';
 import { poolPath, removePool } from '../libvirt/pool.js';
-import { processesMentioning, terminate } from './processes.js';
+import { processesMentioning, terminate } from '../ground/processes.js';
 
 /** Everything on this host that carries a lab's id. */
 export interface LabObjects {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { virsh } from '../../src/libvirt/virsh.js';
-import { alive } from '../../src/lab/processes.js';
+import { alive } from '../../src/ground/processes.js';
 
 /** Why libvirtd cannot be used here, or undefined when it can. `uri` is cheap: no QEMU probe. */
 export async function libvirtUnavailable(): Promise<string | undefined> {
