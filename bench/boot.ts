@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadLab } from '../src/spec/lab.js';
-import type { LabSpec } from '../src/spec/types.js';
+import type { LabSpec } from '../src/ground/lab-spec.js';
 import { probeAccel } from '../src/libvirt/accel.js';
 import { buildLiveImage } from '../src/images/labos-live.js';
 import { bootDirect } from '../src/qemu/direct-boot.js';

@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadLab } from '../src/spec/lab.js';
-import { labObjectNames } from '../src/spec/types.js';
+import { labObjectNames } from '../src/ground/lab-spec.js';
 import { parseScenario } from '../src/spec/scenario.js';
 import { runScenario } from '../src/scenario/run.js';
 import { ensureHost } from '../src/setup/host.js';

@@ -126,7 +126,7 @@ export function registerLabCommands(program: Command): void {
     .option('--lab <lab>', 'lab id, file or name')
     .action(async (nodeName: string, opts: { lab?: string }) => {
       const [{ attachConsole }, { labObjectNames }, { existingLab, nodeOf }] = await Promise.all([
-        import('../libvirt/domain.js'), import('../spec/types.js'), import('./resolve.js'),
+        import('../libvirt/domain.js'), import('../ground/lab-spec.js'), import('./resolve.js'),
       ]);
       const lab = await existingLab(opts.lab);
       process.exitCode = await attachConsole(labObjectNames(lab).domain(nodeOf(lab, nodeName).name));

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { LAB_ID } from '../spec/types.js';
+import { LAB_ID } from '../ground/lab-spec.js';
 import { knownLabIds, readLabState } from '../lab/state.js';
 import { LabError } from '../errors.js';
-import type { LabSpec } from '../spec/types.js';
+import type { LabSpec } from '../ground/lab-spec.js';
 import { DEFAULT_LAB } from './defaults.js';
 
 /** A lab argument is a lab file path or a short name from lab/ (default: mini). */

@@ -1,5 +1,5 @@
 import { intToIp, ipToInt } from '../spec/ipv4.js';
-import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 
 /**
  * The Kubernetes cluster a lab runs, as data shared by the image builder, Ignition, the

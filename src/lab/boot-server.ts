@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { labPaths } from './paths.js';
 import { selfCommand } from './self.js';
 import { processesMentioning } from '../ground/processes.js';
-import type { LabSpec } from '../spec/types.js';
+import type { LabSpec } from '../ground/lab-spec.js';
 
 /** The lab's embedded Matchbox server runs as a detached process so the lab outlives `up`. */
 export function bootServerUrl(lab: LabSpec): string {

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { labObjectNames } from '../spec/types.js';
+import { labObjectNames } from '../ground/lab-spec.js';
 import { labPaths } from './paths.js';
 import { domainLabId, listDomains, removeDomain } from '../libvirt/domain.js';
 import { networkLabId, removeNetwork } from '../libvirt/network.js';

@@ -4,7 +4,7 @@ import { imageRef } from '../kube/cluster.js';
 import type { KubeBinaries } from '../images/kubernetes-binaries.js';
 import type { KubeImages } from '../images/oci/kube-images.js';
 import type { KubeAsset, KubeNodeAssets } from '../render/ignition-kube.js';
-import type { LabSpec } from '../spec/types.js';
+import type { LabSpec } from '../ground/lab-spec.js';
 import { labPaths } from './paths.js';
 import { fileDigest } from '../images/file-digest.js';
 

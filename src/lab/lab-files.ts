@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { labPaths } from './paths.js';
-import type { Accel, LabSpec } from '../spec/types.js';
+import type { Accel, LabSpec } from '../ground/lab-spec.js';
 import { renderNetworkXml, tftpFiles } from '../render/libvirt-network.js';
 import { renderDomainXml } from '../render/libvirt-domain.js';
 import { renderPoolXml, renderVolumeXml } from '../render/libvirt-pool.js';

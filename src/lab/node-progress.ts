@@ -1,5 +1,5 @@
 import type { RequestLogEntry } from '../matchbox/types.js';
-import type { NodeSpec } from '../spec/types.js';
+import type { NodeSpec } from '../ground/lab-spec.js';
 
 /** A node's requests: those labelled with its MAC, or sent from its reserved IP (iPXE's /boot.ipxe and /assets carry no labels). */
 export function nodeRequests(entries: RequestLogEntry[], node: Pick<NodeSpec, 'mac' | 'ip'>): RequestLogEntry[] {

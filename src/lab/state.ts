@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { labPaths, stateRoot } from './paths.js';
-import type { Accel, LabSpec } from '../spec/types.js';
+import type { Accel, LabSpec } from '../ground/lab-spec.js';
 import path from 'node:path';
 
 /** What `up` records about a lab, so later commands can find it by id alone. */

@@ -1,4 +1,4 @@
-import { labObjectNames, type LabSpec } from '../spec/types.js';
+import { labObjectNames, type LabSpec } from '../ground/lab-spec.js';
 import { labPaths } from './paths.js';
 import { listDomains } from '../libvirt/domain.js';
 import { dhcpLeases, networkInfo } from '../libvirt/network.js';

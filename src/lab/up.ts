@@ -1,4 +1,4 @@
-import { labObjectNames, type Accel, type LabSpec } from '../spec/types.js';
+import { labObjectNames, type Accel, type LabSpec } from '../ground/lab-spec.js';
 import { LabError } from '../errors.js';
 import { probeAccel } from '../libvirt/accel.js';
 import { ensureNetwork, networkInfo } from '../libvirt/network.js';

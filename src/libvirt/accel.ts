@@ -1,7 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { HostError } from '../errors.js';
-import type { Accel, AccelChoice } from '../spec/types.js';
+import type { Accel, AccelChoice } from '../ground/lab-spec.js';
 
 export interface AccelProbe {
   accel: Accel;

@@ -1,4 +1,4 @@
-import { LAB_XMLNS } from '../spec/types.js';
+import { LAB_XMLNS } from '../ground/lab-spec.js';
 
 /** The `id` of the lab element in our namespace, wherever it sits in a libvirt XML document. */
 export function labIdFromXml(xml: string): string | undefined {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { LabError } from '../errors.js';
 import { labPaths } from '../lab/paths.js';
 import { pkiDir, pkiLayout } from '../pki/files.js';
-import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { SSH_PORT, type SshTarget } from './ssh.js';
 
 /** Container Linux's login user; Ignition gives it the lab's SSH key. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import forge from 'node-forge';
-import type { LabSpec } from '../spec/types.js';
+import type { LabSpec } from '../ground/lab-spec.js';
 import {
   ensurePrivateDirs,
   pkiDir,

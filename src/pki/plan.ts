@@ -1,5 +1,5 @@
 import { intToIp, ipToInt } from '../spec/ipv4.js';
-import type { LabSpec } from '../spec/types.js';
+import type { LabSpec } from '../ground/lab-spec.js';
 
 /** What the lab's certificates are, as data: pure, so it can be tested and rendered into Ignition. */
 

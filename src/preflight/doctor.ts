@@ -5,7 +5,7 @@ import { liveImageCached } from '../images/labos-live.js';
 import { bootServerPids } from '../lab/boot-server.js';
 import { stateRoot } from '../lab/paths.js';
 import { probeAccel } from '../libvirt/accel.js';
-import type { LabSpec } from '../spec/types.js';
+import type { LabSpec } from '../ground/lab-spec.js';
 import { checkLibvirtd, checkVirtlogd, VIRTLOGD_SOCKET } from './daemons.js';
 import { checkPortFree } from './ports.js';
 import { checkDnsmasq, checkIpxe, checkQemu, DNSMASQ } from './tools.js';

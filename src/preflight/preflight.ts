@@ -1,4 +1,4 @@
-import type { LabSpec } from '../spec/types.js';
+import type { LabSpec } from '../ground/lab-spec.js';
 import { checkLibvirtd, checkVirtlogd } from './daemons.js';
 import { checkInterfaceFree, checkSubnetFree } from './network.js';
 import { checkPortFree } from './ports.js';

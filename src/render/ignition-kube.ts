@@ -1,6 +1,6 @@
 import { CONTROLLER_LABEL, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS, nodePodCidr } from '../kube/cluster.js';
 import type { LabPki } from '../pki/ensure.js';
-import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { file, remoteFile, type IgnFile, type IgnUnit } from './ignition-files.js';
 
 /** One file the boot server serves under the lab's Kubernetes asset dir, with its digest for Ignition. */

@@ -1,4 +1,4 @@
-import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import type { LabPki } from '../pki/ensure.js';
 import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
 import { renderKubeIgnition, type KubeNodeAssets } from './ignition-kube.js';

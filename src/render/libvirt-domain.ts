@@ -1,4 +1,4 @@
-import { labObjectNames, type Accel, type LabSpec, type NodeSpec } from '../spec/types.js';
+import { labObjectNames, type Accel, type LabSpec, type NodeSpec } from '../ground/lab-spec.js';
 import { addLabMetadata, serialize, xmlRoot, type XmlElement } from './libvirt-xml.js';
 
 export interface DomainContext {

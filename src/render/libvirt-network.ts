@@ -1,4 +1,4 @@
-import { labObjectNames, type DnsHost, type LabSpec } from '../spec/types.js';
+import { labObjectNames, type DnsHost, type LabSpec } from '../ground/lab-spec.js';
 import { addLabMetadata, serialize, xmlRoot } from './libvirt-xml.js';
 
 /** libvirt's namespace for passing raw options through to the network's dnsmasq. */

@@ -1,4 +1,4 @@
-import { labObjectNames, type LabSpec, type NodeSpec } from '../spec/types.js';
+import { labObjectNames, type LabSpec, type NodeSpec } from '../ground/lab-spec.js';
 import { serialize, xmlRoot } from './libvirt-xml.js';
 
 /** The lab's storage pool: a plain directory holding one qcow2 volume per node. */

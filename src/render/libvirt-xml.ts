@@ -1,5 +1,5 @@
 import { create } from 'xmlbuilder2';
-import { LAB_XMLNS, type LabSpec } from '../spec/types.js';
+import { LAB_XMLNS, type LabSpec } from '../ground/lab-spec.js';
 
 export type XmlElement = ReturnType<typeof create>;
 

@@ -1,5 +1,5 @@
 import type { Group, Profile } from '../matchbox/types.js';
-import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import type { LabPki } from '../pki/ensure.js';
 import { diskKernelArgs } from '../images/labos-disk.js';
 import { renderNodeIgnition } from './ignition.js';

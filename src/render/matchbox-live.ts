@@ -1,5 +1,5 @@
 import type { Group, Profile } from '../matchbox/types.js';
-import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { GUEST_KERNEL_ARGS } from '../images/guest-kernel.js';
 
 /** Where the live image sits under the boot server's /assets. */

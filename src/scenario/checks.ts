@@ -1,6 +1,6 @@
-import type { NodeSpec } from '../spec/types.js';
+import type { NodeSpec } from '../ground/lab-spec.js';
 import type { LabCheckName, NodeCheckName } from '../spec/scenario.js';
-import { labObjectNames } from '../spec/types.js';
+import { labObjectNames } from '../ground/lab-spec.js';
 import { dhcpLeases } from '../libvirt/network.js';
 import { liveGroupId, liveProfileId } from '../render/matchbox-live.js';
 import { installGroupId } from '../render/matchbox-install.js';

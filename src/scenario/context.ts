@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import type { RunReport } from '../report/run-report.js';
 import type { BootMode } from '../lab/up.js';
 import { labPaths } from '../lab/paths.js';

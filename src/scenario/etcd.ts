@@ -1,5 +1,5 @@
 import https from 'node:https';
-import type { LabSpec, NodeSpec } from '../spec/types.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { connectNode } from '../node/ssh.js';
 import { nodeSshTarget } from '../node/lab-target.js';
 import { ensureLabPki } from '../pki/ensure.js';

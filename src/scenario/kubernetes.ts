@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { NodeSpec } from '../spec/types.js';
+import type { NodeSpec } from '../ground/lab-spec.js';
 import { LabError } from '../errors.js';
 import { labPaths } from '../lab/paths.js';
 import { ensureLabPki } from '../pki/ensure.js';

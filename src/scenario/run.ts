@@ -1,7 +1,7 @@
 import path from 'node:path';
 import fs from 'node:fs/promises';
-import type { LabSpec, NodeSpec } from '../spec/types.js';
-import { labObjectNames } from '../spec/types.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
+import { labObjectNames } from '../ground/lab-spec.js';
 import type { LabCheckName, NodeCheckName, ScenarioSpec, ScenarioStep, WaitStage } from '../spec/scenario.js';
 import { RunReport } from '../report/run-report.js';
 import { up } from '../lab/up.js';

@@ -1,4 +1,4 @@
-import type { DnsHost, LabSpec, NodeSpec } from './types.js';
+import type { DnsHost, LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { DEFAULT_KUBE_VERSION } from '../kube/cluster.js';
 import { inRange, ipToInt, Subnet } from './ipv4.js';
 import type { LabFile } from './lab-schema.js';

@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { isIPv4, Subnet } from './ipv4.js';
 import { parseMac } from './mac.js';
-import { LAB_ID } from './types.js';
+import { LAB_ID } from '../ground/lab-spec.js';
 
 /**
  * The shape of a lab file: types, formats, ranges, defaults, no unknown keys. Rules that relate

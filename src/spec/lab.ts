@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { SpecError } from '../errors.js';
 import { buildLab } from './lab-rules.js';
 import { FIELD_FORMS, LabFileSchema } from './lab-schema.js';
-import type { LabSpec } from './types.js';
+import type { LabSpec } from '../ground/lab-spec.js';
 import { validateYaml } from './validate.js';
 
 /** The repository's lab/ directory: two levels above this module both as src/spec/*.ts and dist/spec/*.js. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { ensureLabPki, type LabPki } from '../../src/pki/ensure.js';
 import { parseLab } from '../../src/spec/lab.js';
-import type { LabSpec } from '../../src/spec/types.js';
+import type { LabSpec } from '../../src/ground/lab-spec.js';
 import type { KubeObject } from '../../src/render/bootkube/index.js';
 
 const roots: string[] = [];

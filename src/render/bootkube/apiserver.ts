@@ -1,6 +1,6 @@
 import { APISERVER_PORT, firstController } from '../../kube/cluster.js';
 import { KUBE_SERVICE_CIDR } from '../../pki/plan.js';
-import type { LabSpec } from '../../spec/types.js';
+import type { LabSpec } from '../../ground/lab-spec.js';
 import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, kubeMinor, podLabels, type Stage } from './objects.js';
 import { podTemplate, secretsMount, type PodTemplate } from './pod.js';
 import type { TlsFile } from './tls.js';

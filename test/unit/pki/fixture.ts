@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadLab } from '../../../src/spec/lab.js';
-import type { LabSpec } from '../../../src/spec/types.js';
+import type { LabSpec } from '../../../src/ground/lab-spec.js';
 
 const roots: string[] = [];
 process.once('exit', () => {

@@ -5,7 +5,7 @@ import test from 'ava';
 import { HostError } from '../../../src/errors.js';
 import { preflightLab } from '../../../src/preflight/preflight.js';
 import { loadLab } from '../../../src/spec/lab.js';
-import type { LabSpec } from '../../../src/spec/types.js';
+import type { LabSpec } from '../../../src/ground/lab-spec.js';
 
 // preflightLab checks libvirtd first; where it is not running (it is after ./metal-lab setup
 // and in .ci/run) these tests are skipped, named so the reason shows.

@@ -6,7 +6,7 @@ import { create } from 'xmlbuilder2';
 import { labIdFromXml } from '../../../src/libvirt/metadata.js';
 import { virsh } from '../../../src/libvirt/virsh.js';
 import { renderDomainXml } from '../../../src/render/libvirt-domain.js';
-import { LAB_XMLNS, labObjectNames, type Accel, type NodeSpec } from '../../../src/spec/types.js';
+import { LAB_XMLNS, labObjectNames, type Accel, type NodeSpec } from '../../../src/ground/lab-spec.js';
 import { miniLab, miniPaths } from './fixtures.js';
 import { libvirtTest } from '../../support/libvirt.js';
 import { all, one, parseXml, type El } from './xml-query.js';

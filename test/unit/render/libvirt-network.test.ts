@@ -12,7 +12,7 @@ import {
   renderNetworkXml,
   tftpFiles,
 } from '../../../src/render/libvirt-network.js';
-import { LAB_XMLNS, labObjectNames, type LabSpec } from '../../../src/spec/types.js';
+import { LAB_XMLNS, labObjectNames, type LabSpec } from '../../../src/ground/lab-spec.js';
 import { miniLab, miniPaths } from './fixtures.js';
 import { libvirtTest } from '../../support/libvirt.js';
 import { all, one, parseXml } from './xml-query.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import test from 'ava';
 import { virsh } from '../../../src/libvirt/virsh.js';
 import { renderPoolXml, renderVolumeXml } from '../../../src/render/libvirt-pool.js';
-import { labObjectNames } from '../../../src/spec/types.js';
+import { labObjectNames } from '../../../src/ground/lab-spec.js';
 import { miniLab, miniPaths } from './fixtures.js';
 import { libvirtTest } from '../../support/libvirt.js';
 import { one, parseXml } from './xml-query.js';
