@@ -1,4 +1,4 @@
-import { intToIp, ipToInt } from '../spec/ipv4.js';
+import { intToIp, ipToInt } from '../ground/ipv4.js';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 
 /**

@@ -1,4 +1,4 @@
-import { intToIp, ipToInt } from '../spec/ipv4.js';
+import { intToIp, ipToInt } from '../ground/ipv4.js';
 import type { LabSpec } from '../ground/lab-spec.js';
 
 /** What the lab's certificates are, as data: pure, so it can be tested and rendered into Ignition. */

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { HostError } from '../errors.js';
-import { cidrsOverlap } from '../spec/ipv4.js';
+import { cidrsOverlap } from '../ground/ipv4.js';
 
 /** An IPv4 prefix the host already routes or owns. */
 export interface HostPrefix {

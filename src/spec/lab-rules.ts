@@ -1,6 +1,6 @@
 import type { DnsHost, LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { DEFAULT_KUBE_VERSION } from '../kube/cluster.js';
-import { inRange, ipToInt, Subnet } from './ipv4.js';
+import { inRange, ipToInt, Subnet } from '../ground/ipv4.js';
 import type { LabFile } from './lab-schema.js';
 import type { Fail } from './validate.js';
 import type { FieldPath } from './yaml-source.js';

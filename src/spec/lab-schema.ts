@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { isIPv4, Subnet } from './ipv4.js';
+import { isIPv4, Subnet } from '../ground/ipv4.js';
 import { parseMac } from './mac.js';
 import { LAB_ID } from '../ground/lab-spec.js';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { cidrsOverlap, inRange, intToIp, ipToInt, Subnet } from '../../../src/spec/ipv4.js';
+import { cidrsOverlap, inRange, intToIp, ipToInt, Subnet } from '../../../src/ground/ipv4.js';
 
 test('address <-> uint32 round trip, including the top bit', (t) => {
   t.is(ipToInt('0.0.0.1'), 1);
