@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_KUBE_VERSION } from '../kube/cluster.js';
+import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
 import { kubeMinor } from '../render/bootkube/objects.js';
 import { DEFAULT_LAB } from './defaults.js';
 

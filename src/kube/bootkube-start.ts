@@ -6,7 +6,7 @@ import { LabError } from '../errors.js';
 import type { NodeSession } from '../node/ssh.js';
 import { ASSET_NODE_PATHS } from '../render/bootkube/render.js';
 import { assetMode } from '../render/bootkube/writer.js';
-import { NODE_PATHS } from './cluster.js';
+import { NODE_PATHS } from '../ground/cluster.js';
 import { apiHealthz, createObjects, describeError, listNodes, listPods, waitFor, type CreateResult, type KubeObject, type Log } from './client.js';
 import { bootstrapPods, CONTROL_PLANE_NAMESPACE, podName, selfHostedStatus } from './pods.js';
 

@@ -1,6 +1,6 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { LabError } from '../errors.js';
-import { imageRef } from './cluster.js';
+import { imageRef } from '../ground/cluster.js';
 import { apiHealthz, createObjects, execInPod, isStatus, listNodes, listPods, waitFor, type WaitStep } from './client.js';
 import {
   bootstrapPods,

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { imageRef } from '../kube/cluster.js';
+import { imageRef } from '../ground/cluster.js';
 import type { KubeBinaries } from '../images/kubernetes-binaries.js';
 import type { KubeImages } from '../images/oci/kube-images.js';
 import type { KubeAsset, KubeNodeAssets } from '../render/ignition-kube.js';

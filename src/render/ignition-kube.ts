@@ -1,4 +1,4 @@
-import { CONTROLLER_LABEL, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS, nodePodCidr } from '../kube/cluster.js';
+import { CONTROLLER_LABEL, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS, nodePodCidr } from '../ground/cluster.js';
 import type { LabPki } from '../pki/ensure.js';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { file, remoteFile, type IgnFile, type IgnUnit } from './ignition-files.js';

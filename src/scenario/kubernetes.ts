@@ -13,7 +13,7 @@ import { bootkubeStart, sshNodeShell, type PivotResult } from '../kube/bootkube-
 import { loadKubeconfig } from '../kube/client.js';
 import { apiserverPodsComeBack, crossNodePodTraffic, nodesReady, selfHostedPlane } from '../kube/health.js';
 import { readKubeAssets } from '../lab/kube-assets.js';
-import { DEFAULT_KUBE_VERSION, KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../kube/cluster.js';
+import { DEFAULT_KUBE_VERSION, KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../ground/cluster.js';
 import { nodeEvidence, type ScenarioContext } from './context.js';
 import { waitFor } from './evidence.js';
 

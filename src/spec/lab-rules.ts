@@ -1,5 +1,5 @@
 import type { DnsHost, LabSpec, NodeSpec } from '../ground/lab-spec.js';
-import { DEFAULT_KUBE_VERSION } from '../kube/cluster.js';
+import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
 import { inRange, ipToInt, Subnet } from '../ground/ipv4.js';
 import type { LabFile } from './lab-schema.js';
 import type { Fail } from './validate.js';

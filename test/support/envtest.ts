@@ -11,7 +11,7 @@ import test from 'ava';
 import { stringify } from 'yaml';
 import { cacheRoot } from '../../src/lab/paths.js';
 import { ensureLabPki } from '../../src/pki/ensure.js';
-import { DEFAULT_KUBE_VERSION } from '../../src/kube/cluster.js';
+import { DEFAULT_KUBE_VERSION } from '../../src/ground/cluster.js';
 import { apiserverFlags } from '../../src/render/bootkube/apiserver.js';
 import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { parseLab } from '../../src/spec/lab.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { parse } from 'yaml';
 import { createObjects, loadKubeconfig, type KubeObject } from '../../src/kube/client.js';
-import { DEFAULT_KUBE_VERSION } from '../../src/kube/cluster.js';
+import { DEFAULT_KUBE_VERSION } from '../../src/ground/cluster.js';
 import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { startEnvtest } from '../support/envtest.js';
 import { freshPki, goldenLab } from './bootkube-fixture.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { parse } from 'yaml';
-import { CONTROLLER_LABEL, DEFAULT_KUBE_VERSION, IMAGE_NAMES, imageRef, NODE_PATHS, type ImageName } from '../../src/kube/cluster.js';
+import { CONTROLLER_LABEL, DEFAULT_KUBE_VERSION, IMAGE_NAMES, imageRef, NODE_PATHS, type ImageName } from '../../src/ground/cluster.js';
 import { LabError } from '../../src/errors.js';
 import { loadLab } from '../../src/spec/lab.js';
 import { renderBootkubeAssets, STAGE_LABEL, type KubeObject } from '../../src/render/bootkube/index.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parse } from 'yaml';
-import { DEFAULT_KUBE_VERSION } from '../../src/kube/cluster.js';
+import { DEFAULT_KUBE_VERSION } from '../../src/ground/cluster.js';
 import { renderBootkubeAssets, writeAssetDir, type KubeObject } from '../../src/render/bootkube/index.js';
 import { freshPki, goldenLab, tempDir } from './bootkube-fixture.js';
 

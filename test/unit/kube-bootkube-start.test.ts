@@ -14,7 +14,7 @@ import {
   type NodeShell,
 } from '../../src/kube/bootkube-start.js';
 import { loadKubeconfig, listPods } from '../../src/kube/client.js';
-import { DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../src/kube/cluster.js';
+import { DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../src/ground/cluster.js';
 import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { envtestTest, envtestUnavailable, forceDeletePod, ownerOf, podWithPhase, setPodPhase, startEnvtest, type Envtest } from '../support/envtest.js';
 import { freshPki, goldenLab, tempDir } from './bootkube-fixture.js';

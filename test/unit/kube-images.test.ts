@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { execa } from 'execa';
 import { type KubeImages, buildKubeImages, debClosure, debianVersionTag } from '../../src/images/oci/kube-images.js';
-import { DEFAULT_KUBE_VERSION, IMAGE_NAMES, IMAGE_REGISTRY, type ImageName } from '../../src/kube/cluster.js';
+import { DEFAULT_KUBE_VERSION, IMAGE_NAMES, IMAGE_REGISTRY, type ImageName } from '../../src/ground/cluster.js';
 import { cacheRoot } from '../../src/lab/paths.js';
 import { findKubeBinDir } from '../support/envtest.js';
 import { sha256Of, umociUnpack } from './oci-unpack.js';

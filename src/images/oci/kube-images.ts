@@ -3,7 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { HostError } from '../../errors.js';
-import { IMAGE_NAMES, imageRef, type ImageName } from '../../kube/cluster.js';
+import { IMAGE_NAMES, imageRef, type ImageName } from '../../ground/cluster.js';
 import { cacheRoot } from '../../lab/paths.js';
 import { type DebPackage, downloadDeb, showPackage, unpackDeb } from '../apt.js';
 import { cacheKey, publishDir } from '../cache.js';

@@ -1,4 +1,4 @@
-import { APISERVER_PORT, firstController } from '../../kube/cluster.js';
+import { APISERVER_PORT, firstController } from '../../ground/cluster.js';
 import { KUBE_SERVICE_CIDR } from '../../pki/plan.js';
 import type { LabSpec } from '../../ground/lab-spec.js';
 import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, kubeMinor, podLabels, type Stage } from './objects.js';

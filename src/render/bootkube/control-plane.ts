@@ -1,4 +1,4 @@
-import { APISERVER_PORT, NODE_PATHS, POD_CIDR } from '../../kube/cluster.js';
+import { APISERVER_PORT, NODE_PATHS, POD_CIDR } from '../../ground/cluster.js';
 import { KUBE_SERVICE_CIDR } from '../../pki/plan.js';
 import { clusterRoleBinding, configMap, kubeMinor, meta, NAMESPACE, podLabels, serviceAccount, type KubeObject } from './objects.js';
 import { podTemplate, secretsMount, type Mount, type PodTemplate } from './pod.js';

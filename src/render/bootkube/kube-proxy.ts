@@ -1,4 +1,4 @@
-import { POD_CIDR } from '../../kube/cluster.js';
+import { POD_CIDR } from '../../ground/cluster.js';
 import { clusterRoleBinding, configMap, meta, serviceAccount, type KubeObject } from './objects.js';
 import { podTemplate } from './pod.js';
 

@@ -1,4 +1,4 @@
-import { CONTROLLER_LABEL, imageRef, NODE_PATHS, type ImageName } from '../../kube/cluster.js';
+import { CONTROLLER_LABEL, imageRef, NODE_PATHS, type ImageName } from '../../ground/cluster.js';
 import { meta, type KubeObject, type Stage } from './objects.js';
 
 /** Pod templates for the lab's host-network system pods, and the static-pod form of one. */

@@ -1,4 +1,4 @@
-import { apiServerUrl, DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../kube/cluster.js';
+import { apiServerUrl, DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../ground/cluster.js';
 import type { LabPki } from '../../pki/ensure.js';
 import type { LabSpec } from '../../ground/lab-spec.js';
 import { APISERVER, APISERVER_SECRET_FILES, apiserverPod } from './apiserver.js';

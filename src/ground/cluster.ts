@@ -1,5 +1,5 @@
-import { intToIp, ipToInt } from '../ground/ipv4.js';
-import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
+import { intToIp, ipToInt } from './ipv4.js';
+import type { LabSpec, NodeSpec } from './lab-spec.js';
 
 /**
  * The Kubernetes cluster a lab runs, as data shared by the image builder, Ignition, the
