@@ -18,14 +18,16 @@ function checkName(kind: string, name: string): void {
 }
 
 /** Writes `content` to `file` atomically (temp file + fsync + rename), creating directories as needed. */
-export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const fh = await fs.open(tmp, 'wx', 0o644);
+    const fh = await fs.open(tmp, 'wx', mode);
     try {
       await fh.writeFile(content);
+      // The umask may have narrowed the mode; a secret is never created wider than asked.
+      await fh.chmod(mode);
       await fh.sync();
     } finally {
       await fh.close();
@@ -41,31 +43,58 @@ function json(value: unknown): string {
   return `${JSON.stringify(value, null, '\t')}\n`;
 }
 
-export async function writeGroup(dataDir: string, group: Group): Promise<void> {
-  checkName('group', group.id);
-  await writeFileAtomic(path.join(dataDir, 'groups', `${group.id}.json`), json(group));
+/** A file of the data dir: its path relative to the dir, and its text. */
+export interface DataFile {
+  path: string;
+  text: string;
 }
 
-export async function writeProfile(dataDir: string, profile: Profile): Promise<void> {
+export function groupFile(group: Group): DataFile {
+  checkName('group', group.id);
+  return { path: path.join('groups', `${group.id}.json`), text: json(group) };
+}
+
+export function profileFile(profile: Profile): DataFile {
   checkName('profile', profile.id);
-  await writeFileAtomic(path.join(dataDir, 'profiles', `${profile.id}.json`), json(profile));
+  return { path: path.join('profiles', `${profile.id}.json`), text: json(profile) };
 }
 
 /**
- * Writes ignition/<name>. Name it `.ign` (or `.ignition`) for an Ignition config served as is;
- * any other name is read as a Container Linux Config template. An object is written as JSON.
+ * ignition/<name>. Name it `.ign` (or `.ignition`) for an Ignition config served as is; any
+ * other name is read as a Container Linux Config template. An object is written as JSON.
  */
-export async function writeIgnition(dataDir: string, name: string, content: string | object): Promise<void> {
+export function ignitionFile(name: string, content: string | object): DataFile {
   checkName('ignition file', name);
   if (typeof content !== 'string' && !/\.(ign|ignition)$/.test(name)) {
     // Matchbox would read it as a Container Linux Config and serve an empty Ignition config.
     throw new SpecError(`ignition file ${JSON.stringify(name)}`, 'name', 'holds an Ignition object but does not end in .ign', 'name it <something>.ign');
   }
-  await writeFileAtomic(path.join(dataDir, 'ignition', name), typeof content === 'string' ? content : JSON.stringify(content));
+  return { path: path.join('ignition', name), text: typeof content === 'string' ? content : JSON.stringify(content) };
 }
 
-/** Writes generic/<name>: a template served as rendered text by /generic. */
-export async function writeGeneric(dataDir: string, name: string, content: string): Promise<void> {
+/** generic/<name>: a template served as rendered text by /generic. */
+export function genericFile(name: string, content: string): DataFile {
   checkName('generic file', name);
-  await writeFileAtomic(path.join(dataDir, 'generic', name), content);
+  return { path: path.join('generic', name), text: content };
+}
+
+// Async, so a bad name rejects the returned promise like a failed write does.
+export async function writeGroup(dataDir: string, group: Group): Promise<void> {
+  await write(dataDir, groupFile(group));
+}
+
+export async function writeProfile(dataDir: string, profile: Profile): Promise<void> {
+  await write(dataDir, profileFile(profile));
+}
+
+export async function writeIgnition(dataDir: string, name: string, content: string | object): Promise<void> {
+  await write(dataDir, ignitionFile(name, content));
+}
+
+export async function writeGeneric(dataDir: string, name: string, content: string): Promise<void> {
+  await write(dataDir, genericFile(name, content));
+}
+
+function write(dataDir: string, f: DataFile): Promise<void> {
+  return writeFileAtomic(path.join(dataDir, f.path), f.text);
 }
