@@ -19,8 +19,8 @@ import { readRequestLog } from '../src/matchbox/request-log.js';
 import { renderLiveMatchboxData } from '../src/render/matchbox-live.js';
 import { up } from '../src/lab/up.js';
 import { down } from '../src/lab/down.js';
-import { labPaths } from '../src/lab/paths.js';
-import { bootServerPids } from '../src/lab/boot-server.js';
+import { hostLayout } from '../src/ground/host-layout.js';
+import { bootServerPids } from '../src/ground/processes.js';
 import { bootStage, nodeRequests } from '../src/lab/node-progress.js';
 import { ensureHost } from '../src/setup/host.js';
 
@@ -88,7 +88,7 @@ async function provision(lab: LabSpec, timeoutMs: number) {
   const t0 = performance.now();
   await up(lab);
   const tVms = performance.now();
-  const log = labPaths(lab.id).requestLog;
+  const log = hostLayout().lab(lab.id).requestLog;
   for (;;) {
     const entries = await readRequestLog(log).catch(() => []);
     if (lab.nodes.every((n) => bootStage(nodeRequests(entries, n)) === 'userspace')) break;
@@ -127,7 +127,7 @@ for (const n of SIZES) {
     console.log(`${String(n).padStart(5)}  ${sec(floorMs).padStart(32)}  ${sec(r.total).padStart(22)}  ${sec(r.boot).padStart(27)}  ${(r.total / floorMs).toFixed(2).padStart(13)}x`);
     if (n === SIZES.at(-1)) {
       statusMs = await statusStartup(lab.id);
-      for (const pid of await bootServerPids(lab)) serverRss = Math.max(serverRss, await peakRss(pid));
+      for (const pid of await bootServerPids(hostLayout().lab(lab.id))) serverRss = Math.max(serverRss, await peakRss(pid));
     }
   } finally {
     await down(lab.id);

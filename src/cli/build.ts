@@ -1,4 +1,5 @@
 import { Argument, type Command } from 'commander';
+import type { HostLayout } from '../ground/host-layout.js';
 
 const TARGETS = ['live', 'disk', 'kubernetes', 'images'] as const;
 type Target = (typeof TARGETS)[number];
@@ -8,7 +9,7 @@ type Target = (typeof TARGETS)[number];
  * prints each build's time and sizes. `up` builds the same on demand; this lets CI and
  * workshops prepare a machine ahead of time.
  */
-export function registerBuild(program: Command): void {
+export function registerBuild(program: Command, host: HostLayout): void {
   program
     .command('build')
     .description('build the node images, Kubernetes from Debian\'s source, and the container images (cached)')
@@ -26,20 +27,20 @@ export function registerBuild(program: Command): void {
       };
       if (want.has('live')) {
         const { buildLiveImage } = await import('../images/labos-live.js');
-        await timed('labos live image', () => buildLiveImage({ onProgress: progress }), (i) => (i.built ? 'built' : 'cached'));
+        await timed('labos live image', () => buildLiveImage({ cacheDir: host.cacheRoot, onProgress: progress }), (i) => (i.built ? 'built' : 'cached'));
       }
       if (want.has('disk')) {
         const { buildDiskImage, describeSizes } = await import('../images/labos-disk.js');
-        await timed('labos disk image', () => buildDiskImage({ onProgress: progress }), (i) => `${i.built ? 'built' : 'cached'}, ${describeSizes(i.sizes)}`);
+        await timed('labos disk image', () => buildDiskImage({ cacheDir: host.cacheRoot, onProgress: progress }), (i) => `${i.built ? 'built' : 'cached'}, ${describeSizes(i.sizes)}`);
       }
       if (want.has('kubernetes') || want.has('images')) {
         const { kubeBinaries, describeBinaries } = await import('../images/kubernetes-binaries.js');
-        const bins = await timed('kubernetes binaries', () => kubeBinaries({ onProgress: progress }), (b) =>
+        const bins = await timed('kubernetes binaries', () => kubeBinaries({ cacheDir: host.cacheRoot, onProgress: progress }), (b) =>
           `${b.built ? `built in ${b.buildSeconds}s` : 'cached'}: Kubernetes ${b.version} from Debian's ${b.sourceVersion}; ${describeBinaries(b)}`,
         );
         if (want.has('images')) {
           const { buildKubeImages } = await import('../images/oci/kube-images.js');
-          await timed('container images', () => buildKubeImages({ binDir: bins.binDir, version: bins.version, onProgress: progress }), (r) =>
+          await timed('container images', () => buildKubeImages({ binDir: bins.binDir, version: bins.version, cacheDir: host.cacheRoot, onProgress: progress }), (r) =>
             r.images.map((i) => `${i.ref} ${(i.bytes / 1e6).toFixed(1)} MB`).join(', '),
           );
         }

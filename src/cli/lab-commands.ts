@@ -2,6 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { LabError } from '../errors.js';
+import type { HostLayout } from '../ground/host-layout.js';
 import { DEFAULT_LAB } from './defaults.js';
 
 const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -21,7 +22,7 @@ function interruptible(): AbortSignal {
   return ctl.signal;
 }
 
-export function registerLabCommands(program: Command): void {
+export function registerLabCommands(program: Command, host: HostLayout): void {
   program
     .command('setup')
     .description('install missing Debian packages and start virtlogd/libvirtd')
@@ -40,7 +41,7 @@ export function registerLabCommands(program: Command): void {
     .action(async (labArg: string | undefined, opts: { json?: boolean }) => {
       const { runDoctor } = await import('../preflight/doctor.js');
       const { labFromArg } = await import('./resolve.js');
-      const checks = await runDoctor({ lab: labArg ? await labFromArg(labArg) : undefined });
+      const checks = await runDoctor({ lab: labArg ? await labFromArg(labArg) : undefined, host });
       if (opts.json) printJson(checks);
       else for (const c of checks) console.log(`${c.ok ? 'OK  ' : 'FAIL'}  ${c.name.padEnd(12)} ${c.detail}${!c.ok && c.fix ? `  -> fix: ${c.fix}` : ''}`);
       if (checks.some((c) => !c.ok)) process.exitCode = 1;
@@ -62,7 +63,7 @@ export function registerLabCommands(program: Command): void {
       await ensureHost((line) => console.error(`metal-lab: ${line}`));
       const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
       try {
-        const res = await up(lab, { steps: report, signal, boot: opts.boot });
+        const res = await up(lab, { steps: report, signal, boot: opts.boot, host });
         await report.finish();
         if (opts.json) printJson(res);
       } catch (err) {
@@ -78,8 +79,8 @@ export function registerLabCommands(program: Command): void {
     .option('--json', 'print what was removed as JSON')
     .action(async (labArg: string, opts: { json?: boolean }) => {
       const [{ down }, { labIdFromArg }] = await Promise.all([import('../lab/down.js'), import('./resolve.js')]);
-      const id = await labIdFromArg(labArg);
-      const r = await down(id);
+      const id = await labIdFromArg(host, labArg);
+      const r = await down(id, host);
       if (opts.json) printJson({ lab: id, ...r });
       else console.error(`metal-lab: ${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.pids.length} processes${r.stateDir ? ', state dir' : ''}`);
     });
@@ -91,7 +92,7 @@ export function registerLabCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (labArg: string | undefined, opts: { json?: boolean }) => {
       const [{ labStatus }, { existingLab }] = await Promise.all([import('../lab/status.js'), import('./resolve.js')]);
-      const s = await labStatus(await existingLab(labArg));
+      const s = await labStatus(await existingLab(host, labArg), host);
       if (opts.json) {
         printJson(s);
         return;
@@ -112,9 +113,9 @@ export function registerLabCommands(program: Command): void {
     .argument('<node>')
     .option('--lab <lab>', 'lab id, file or name')
     .action(async (nodeName: string, opts: { lab?: string }) => {
-      const [{ labPaths }, { existingLab, nodeOf }] = await Promise.all([import('../lab/paths.js'), import('./resolve.js')]);
-      const lab = await existingLab(opts.lab);
-      const file = labPaths(lab.id).console(nodeOf(lab, nodeName).name);
+      const { existingLab, nodeOf } = await import('./resolve.js');
+      const lab = await existingLab(host, opts.lab);
+      const file = host.lab(lab.id).console(nodeOf(lab, nodeName).name);
       if (!fs.existsSync(file)) throw new LabError(`no console log for ${nodeName} in lab ${lab.id}`, 'bring the lab up first: metal-lab up', 2);
       fs.createReadStream(file).pipe(process.stdout);
     });
@@ -128,7 +129,7 @@ export function registerLabCommands(program: Command): void {
       const [{ attachConsole }, { labObjectNames }, { existingLab, nodeOf }] = await Promise.all([
         import('../libvirt/domain.js'), import('../ground/lab-spec.js'), import('./resolve.js'),
       ]);
-      const lab = await existingLab(opts.lab);
+      const lab = await existingLab(host, opts.lab);
       process.exitCode = await attachConsole(labObjectNames(lab).domain(nodeOf(lab, nodeName).name));
     });
 
@@ -150,7 +151,7 @@ export function registerLabCommands(program: Command): void {
       await ensureHost((line) => console.error(`metal-lab: ${line}`));
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const artifactsDir = path.resolve(opts.artifacts ?? path.join('artifacts', `${scenario.name}-${lab.id}-${stamp}`));
-      const res = await runScenario({ scenario, lab, artifactsDir, keep: opts.keep, plain: opts.json, signal });
+      const res = await runScenario({ scenario, lab, artifactsDir, keep: opts.keep, plain: opts.json, signal, host });
       if (opts.json) printJson(res);
       if (!res.ok) process.exitCode = 1;
     });

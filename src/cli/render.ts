@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
+import type { HostLayout } from '../ground/host-layout.js';
 import { kubeMinor } from '../render/bootkube/objects.js';
 import { DEFAULT_LAB } from './defaults.js';
 
@@ -10,7 +11,7 @@ function checkedVersion(value: string): string {
   return value;
 }
 
-export function registerRender(program: Command): void {
+export function registerRender(program: Command, host: HostLayout): void {
   program
     .command('render')
     .description("write a lab's bootkube-style assets: kubeconfigs, TLS, bootstrap and self-hosted manifests")
@@ -27,7 +28,7 @@ export function registerRender(program: Command): void {
       await bootkube.assertEmptyDir(out);
       // Timeouts as `up` will scale them on this host.
       const { timeoutScale } = await probeAccel(lab.accelerator);
-      const assets = bootkube.renderBootkubeAssets(lab, await ensureLabPki(lab), { kubeVersion: opts.kubeVersion, timeoutScale });
+      const assets = bootkube.renderBootkubeAssets(lab, await ensureLabPki(lab, { dir: host.lab(lab.id).pki }), { kubeVersion: opts.kubeVersion, timeoutScale });
       await bootkube.writeAssetDir(out, assets);
       console.error(`metal-lab: wrote ${assets.size} files for lab ${lab.id} (Kubernetes ${opts.kubeVersion}) to ${out}`);
     });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { LAB_ID } from '../ground/lab-spec.js';
+import type { HostLayout } from '../ground/host-layout.js';
 import { knownLabIds, readLabState } from '../lab/state.js';
 import { LabError } from '../errors.js';
 import type { LabSpec } from '../ground/lab-spec.js';
@@ -16,10 +17,10 @@ export async function labFromArg(arg = DEFAULT_LAB): Promise<LabSpec> {
  * The lab a command about an existing lab means: a lab that is up, by id (as it was brought
  * up), else a lab file; with no argument, the only lab that is up (or the default).
  */
-export async function existingLab(arg?: string): Promise<LabSpec> {
-  const ids = await knownLabIds();
+export async function existingLab(host: HostLayout, arg?: string): Promise<LabSpec> {
+  const ids = await knownLabIds(host);
   const id = arg ?? (ids.length === 1 ? ids[0] : undefined);
-  const state = id ? await readLabState(id) : undefined;
+  const state = id ? await readLabState(host.lab(id)) : undefined;
   return state?.lab ?? labFromArg(arg);
 }
 
@@ -27,8 +28,8 @@ export async function existingLab(arg?: string): Promise<LabSpec> {
  * The id `down` should remove: a lab with state here, else the id in the named lab file, else
  * the argument itself when it is an id (a lab killed before it wrote any state, its file gone).
  */
-export async function labIdFromArg(arg = DEFAULT_LAB): Promise<string> {
-  if ((await knownLabIds()).includes(arg)) return arg;
+export async function labIdFromArg(host: HostLayout, arg = DEFAULT_LAB): Promise<string> {
+  if ((await knownLabIds(host)).includes(arg)) return arg;
   const { loadLab, resolveLabFile } = await import('../spec/lab.js');
   if (LAB_ID.test(arg) && !fs.existsSync(resolveLabFile(arg))) return arg;
   return (await loadLab(arg)).id;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { LabError } from '../errors.js';
+import type { HostLayout } from '../ground/host-layout.js';
 
 /** Seconds as the CLI takes them; 0 or garbage is a usage error, not a zero timeout. */
 function parseSeconds(value: string): number {
@@ -8,7 +9,7 @@ function parseSeconds(value: string): number {
   return s;
 }
 
-export function registerSsh(program: Command): void {
+export function registerSsh(program: Command, host: HostLayout): void {
   program
     .command('ssh')
     .description('run a command on a node over SSH (a login shell without one); host keys are pinned per lab')
@@ -22,8 +23,8 @@ export function registerSsh(program: Command): void {
       const [{ existingLab, nodeOf }, { nodeSshTarget }, { connectNode }, { forgetHostKey }] = await Promise.all([
         import('./resolve.js'), import('../node/lab-target.js'), import('../node/ssh.js'), import('../node/known-hosts.js'),
       ]);
-      const lab = await existingLab(opts.lab);
-      const target = await nodeSshTarget(lab, nodeOf(lab, nodeName));
+      const lab = await existingLab(host, opts.lab);
+      const target = await nodeSshTarget(lab, nodeOf(lab, nodeName), host.lab(lab.id));
       if (opts.forgetHostKey) {
         const gone = await forgetHostKey(target.knownHostsFile, target.hostAlias);
         console.error(`metal-lab: ${gone.length ? `forgot ${nodeName}'s host key ${gone.map((k) => k.fingerprint).join(', ')}` : `no host key was pinned for ${nodeName}`}`);

@@ -1,5 +1,4 @@
 import { intToIp, ipToInt } from './ipv4.js';
-import type { LabSpec, NodeSpec } from './lab-spec.js';
 
 /**
  * The Kubernetes cluster a lab runs, as data shared by the image builder, Ignition, the
@@ -11,6 +10,14 @@ export const DEFAULT_KUBE_VERSION = 'v1.20.2';
 
 /** Every node's pods get a /24 of this, by the node's index in the lab (Typhoon's default pod range). */
 export const POD_CIDR = '10.2.0.0/16';
+
+/** Kubernetes' service network (Typhoon's default); its first address is the `kubernetes` Service. */
+export const KUBE_SERVICE_CIDR = '10.3.0.0/16';
+
+export function kubeServiceIp(cidr = KUBE_SERVICE_CIDR): string {
+  const [network = ''] = cidr.split('/');
+  return intToIp(ipToInt(network) + 1);
+}
 
 /** Registry-less names: the lab loads every image into containerd itself, nothing is ever pulled. */
 export const IMAGE_REGISTRY = 'metal-lab.local';
@@ -53,27 +60,6 @@ export const APISERVER_PORT = 6443;
 /** The kubelet's read-only port: Matchbox's smoke tests read /healthz there. */
 export const KUBELET_READONLY_PORT = 10255;
 export const KUBELET_HEALTHZ_PORT = 10248;
-
-/** The node's /24 of POD_CIDR: node i of the lab (0-based) gets 10.2.i.0/24. */
-export function nodePodCidr(lab: Pick<LabSpec, 'nodes'>, node: Pick<NodeSpec, 'name'>): string {
-  const index = lab.nodes.findIndex((n) => n.name === node.name);
-  if (index < 0) throw new Error(`node ${node.name} is not in the lab`);
-  if (index > 255) throw new Error('a lab has at most 256 nodes (one /24 of the pod range each)');
-  const [base = ''] = POD_CIDR.split('/');
-  return `${intToIp(ipToInt(base) + index * 256)}/24`;
-}
-
-/** The first controller: it runs the temporary control plane and is the API address of the lab. */
-export function firstController(lab: Pick<LabSpec, 'nodes'>): NodeSpec {
-  const node = lab.nodes.find((n) => n.role === 'controller');
-  if (!node) throw new Error('the lab has no controller');
-  return node;
-}
-
-/** The API server URL nodes and the host use: the first controller's address. */
-export function apiServerUrl(lab: Pick<LabSpec, 'nodes'>): string {
-  return `https://${firstController(lab).ip}:${APISERVER_PORT}`;
-}
 
 /** Label the kubelet puts on controllers (node.kubernetes.io/* is a prefix kubelets may set themselves). */
 export const CONTROLLER_LABEL = 'node.kubernetes.io/controller';

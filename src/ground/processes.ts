@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import type { LabLayout } from './host-layout.js';
 
 /** Pids of live processes whose command line mentions `needle` (a lab's own state path). */
 export async function processesMentioning(needle: string): Promise<number[]> {
@@ -9,6 +10,11 @@ export async function processesMentioning(needle: string): Promise<number[]> {
     if (cmdline.split('\0').some((arg) => arg.includes(needle))) pids.push(Number(entry));
   }
   return pids;
+}
+
+/** Pids of a lab's boot server: it runs detached and names the lab's Matchbox data dir on its command line. */
+export function bootServerPids(paths: Pick<LabLayout, 'matchboxData'>): Promise<number[]> {
+  return processesMentioning(paths.matchboxData);
 }
 
 /** Whether a process exists (EPERM: it does, owned by someone else). */

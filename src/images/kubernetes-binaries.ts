@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { HostError, LabError } from '../errors.js';
-import { cacheRoot } from '../lab/paths.js';
+import { hostLayout } from '../ground/host-layout.js';
 import { hostAptSites } from './apt.js';
 import { cacheKey, publishDir } from './cache.js';
 import { newestSourceVersion, privateApt } from './private-apt.js';
@@ -77,7 +77,7 @@ interface Inputs {
   key: string;
 }
 
-const root = (cacheDir?: string) => path.join(cacheDir ?? cacheRoot(), 'kubernetes');
+const root = (cacheDir?: string) => path.join(cacheDir ?? hostLayout().cacheRoot, 'kubernetes');
 /** The unpacked source, at one path for every build (Go's cache keys on it); build.sh removes it. */
 const workDir = (cacheDir?: string) => path.join(root(cacheDir), 'work');
 

@@ -6,9 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { HostError, LabError } from '../errors.js';
-import { cacheRoot } from '../lab/paths.js';
+import { hostLayout } from '../ground/host-layout.js';
 import { cacheKey, publishDir } from './cache.js';
-import { GUEST_KERNEL_ARGS } from './guest-kernel.js';
+import { ROOT_LABEL } from '../ground/node-image.js';
 import { DEBIAN_SUITE as SUITE, hostAptSites, type AptSite } from './apt.js';
 
 /** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
@@ -28,29 +28,6 @@ export const DISK_PACKAGES = [
   // Kubernetes nodes: the CRI runtime, CNI plugins, what the kubelet and its checkpoint unit run.
   'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'conntrack', 'jq', 'sudo', 'socat',
 ] as const;
-
-/** The root filesystem's label; the kernel command line mounts it with root=LABEL=. */
-export const ROOT_LABEL = 'root';
-
-/**
- * The kernel command line a disk with this image boots with. `ignition.firstboot` makes the
- * dracut module's generator queue Ignition's stages; labos-firstboot-done.service removes it
- * from /boot/extlinux/extlinux.conf after that boot, so later boots skip Ignition.
- * `ignition.platform.id=metal` reads the config from `ignition.config.url`.
- */
-export function diskKernelArgs(configUrl: string, opts: { firstBoot?: boolean } = {}): string[] {
-  return [
-    `root=LABEL=${ROOT_LABEL}`,
-    'console=tty0',
-    'console=ttyS0,115200',
-    ...GUEST_KERNEL_ARGS,
-    // Kubernetes 1.20's kubelet and containerd 1.6 are proven on cgroup v1; Debian 12 boots v2 by default.
-    'systemd.unified_cgroup_hierarchy=0',
-    ...(opts.firstBoot === false ? [] : ['ignition.firstboot']),
-    'ignition.platform.id=metal',
-    `ignition.config.url=${configUrl}`,
-  ];
-}
 
 export interface DiskImage {
   /** Raw ext4 filesystem (sparse) labelled `root`: dd it onto a partition, or boot it as a whole disk. */
@@ -148,7 +125,7 @@ async function resolveInputs(): Promise<Inputs> {
   return { sites, packages, key: cacheKey({ builder: BUILDER_VERSION, sites, packages, assets }) };
 }
 
-const imageDir = (cacheDir: string | undefined, key: string) => path.join(cacheDir ?? cacheRoot(), 'labos-disk', key);
+const imageDir = (cacheDir: string | undefined, key: string) => path.join(cacheDir ?? hostLayout().cacheRoot, 'labos-disk', key);
 
 async function readManifest(dir: string): Promise<Manifest | undefined> {
   try {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheRoot } from '../lab/paths.js';
+import { hostLayout } from '../ground/host-layout.js';
 import { type DebPackage, downloadDeb, resolveKernelPackage, showPackage, unpackDeb } from './apt.js';
 import { cacheKey, publishDir } from './cache.js';
 import { writeCpioGz } from './cpio.js';
@@ -89,7 +89,7 @@ async function resolveInputs(): Promise<Inputs> {
 }
 
 const imageDir = (cacheDir: string | undefined, key: string) =>
-  path.join(cacheDir ?? cacheRoot(), 'labos-live', key);
+  path.join(cacheDir ?? hostLayout().cacheRoot, 'labos-live', key);
 
 async function readManifest(dir: string): Promise<Manifest | undefined> {
   try {

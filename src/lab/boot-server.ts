@@ -1,19 +1,10 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
-import { labPaths } from './paths.js';
-import { selfCommand } from './self.js';
-import { processesMentioning } from '../ground/processes.js';
+import type { LabLayout } from '../ground/host-layout.js';
 import type { LabSpec } from '../ground/lab-spec.js';
-
-/** The lab's embedded Matchbox server runs as a detached process so the lab outlives `up`. */
-export function bootServerUrl(lab: LabSpec): string {
-  return `http://${lab.bootServer.address}:${lab.bootServer.port}`;
-}
-
-/** Pids of this lab's boot server: every such process names the lab's data dir on its command line. */
-export async function bootServerPids(lab: Pick<LabSpec, 'id'>): Promise<number[]> {
-  return processesMentioning(labPaths(lab.id).matchboxData);
-}
+import { labModel } from '../ground/lab-model.js';
+import { bootServerPids } from '../ground/processes.js';
+import { selfCommand } from './self.js';
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -24,10 +15,10 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export async function ensureBootServer(lab: LabSpec): Promise<'created' | 'unchanged'> {
-  const p = labPaths(lab.id);
-  const url = bootServerUrl(lab);
-  if ((await bootServerPids(lab)).length > 0 && (await answers(url))) return 'unchanged';
+/** The lab's embedded Matchbox server runs as a detached process so the lab outlives `up`. */
+export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'created' | 'unchanged'> {
+  const url = labModel(lab).bootServerUrl;
+  if ((await bootServerPids(p)).length > 0 && (await answers(url))) return 'unchanged';
   const self = selfCommand();
   const log = fs.openSync(p.serverLog, 'a');
   const child = spawn(

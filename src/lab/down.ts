@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { labObjectNames } from '../ground/lab-spec.js';
-import { labPaths } from './paths.js';
+import { hostLayout, type HostLayout } from '../ground/host-layout.js';
 import { domainLabId, listDomains, removeDomain } from '../libvirt/domain.js';
 import { networkLabId, removeNetwork } from '../libvirt/network.js';
 import { poolPath, removePool } from '../libvirt/pool.js';
@@ -22,9 +22,9 @@ export interface LabObjects {
  * when its metadata names this lab, a pool only when it holds the lab's disk dir: objects the
  * lab did not create are never touched.
  */
-export async function findLabObjects(id: string): Promise<LabObjects> {
+export async function findLabObjects(id: string, host: HostLayout = hostLayout()): Promise<LabObjects> {
   const names = labObjectNames({ id, nodes: [] });
-  const p = labPaths(id);
+  const p = host.lab(id);
   const [domains, networkOwner, poolDir, pids, stateDir] = await Promise.all([
     listDomains(),
     networkLabId(names.network),
@@ -48,8 +48,8 @@ export function isEmpty(o: LabObjects): boolean {
 }
 
 /** Removes everything carrying the lab id and nothing else; returns what it removed. */
-export async function down(id: string): Promise<LabObjects> {
-  const found = await findLabObjects(id);
+export async function down(id: string, host: HostLayout = hostLayout()): Promise<LabObjects> {
+  const found = await findLabObjects(id, host);
   await Promise.all(found.domains.map(removeDomain));
   if (found.network) await removeNetwork(found.network);
   if (found.pool) await removePool(found.pool);

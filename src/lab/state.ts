@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
-import { labPaths, stateRoot } from './paths.js';
+import type { HostLayout, LabLayout } from '../ground/host-layout.js';
 import type { Accel, LabSpec } from '../ground/lab-spec.js';
-import path from 'node:path';
 
 /** What `up` records about a lab, so later commands can find it by id alone. */
 export interface LabState {
@@ -13,21 +12,20 @@ export interface LabState {
   createdAt: string;
 }
 
-export async function writeLabState(state: LabState): Promise<void> {
-  const file = labPaths(state.id).state;
-  await fs.writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-  await fs.rename(`${file}.tmp`, file);
+export async function writeLabState(paths: Pick<LabLayout, 'state'>, state: LabState): Promise<void> {
+  await fs.writeFile(`${paths.state}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  await fs.rename(`${paths.state}.tmp`, paths.state);
 }
 
-export async function readLabState(id: string): Promise<LabState | undefined> {
+export async function readLabState(paths: Pick<LabLayout, 'state'>): Promise<LabState | undefined> {
   try {
-    return JSON.parse(await fs.readFile(labPaths(id).state, 'utf8')) as LabState;
+    return JSON.parse(await fs.readFile(paths.state, 'utf8')) as LabState;
   } catch {
     return undefined;
   }
 }
 
 /** Ids of labs that have a state dir on this host. */
-export async function knownLabIds(): Promise<string[]> {
-  return fs.readdir(path.join(stateRoot(), 'labs')).catch(() => []);
+export async function knownLabIds(host: HostLayout): Promise<string[]> {
+  return fs.readdir(host.labsDir).catch(() => []);
 }

@@ -1,9 +1,9 @@
 import { labObjectNames, type LabSpec } from '../ground/lab-spec.js';
-import { labPaths } from './paths.js';
+import { hostLayout, type HostLayout } from '../ground/host-layout.js';
+import { bootServerPids } from '../ground/processes.js';
 import { listDomains } from '../libvirt/domain.js';
 import { dhcpLeases, networkInfo } from '../libvirt/network.js';
 import { readRequestLog } from '../matchbox/request-log.js';
-import { bootServerPids } from './boot-server.js';
 import { bootStage, nodeRequests, type BootStage } from './node-progress.js';
 
 export interface NodeStatus {
@@ -25,13 +25,14 @@ export interface LabStatus {
 }
 
 /** One look at the lab: libvirt's view of the VMs and leases, and the boot server's request log. */
-export async function labStatus(lab: LabSpec): Promise<LabStatus> {
+export async function labStatus(lab: LabSpec, host: HostLayout = hostLayout()): Promise<LabStatus> {
   const names = labObjectNames(lab);
+  const paths = host.lab(lab.id);
   const [domains, net, pids, requests] = await Promise.all([
     listDomains(),
     networkInfo(names.network),
-    bootServerPids(lab),
-    readRequestLog(labPaths(lab.id).requestLog).catch(() => []),
+    bootServerPids(paths),
+    readRequestLog(paths.requestLog).catch(() => []),
   ]);
   const leases = net?.active ? await dhcpLeases(names.network) : [];
   return {

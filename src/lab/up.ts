@@ -1,23 +1,27 @@
-import { labObjectNames, type Accel, type LabSpec } from '../ground/lab-spec.js';
 import { LabError } from '../errors.js';
-import { probeAccel } from '../libvirt/accel.js';
+import { hostLayout, type HostLayout, type LabLayout } from '../ground/host-layout.js';
+import type { BootMode } from '../ground/lab-model.js';
+import { labObjectNames, type Accel, type LabSpec, type NodeSpec } from '../ground/lab-spec.js';
+import { bootServerPids } from '../ground/processes.js';
+import { buildDiskImage, type DiskImage } from '../images/labos-disk.js';
+import { buildLiveImage, type LiveImage } from '../images/labos-live.js';
+import { kubeBinaries, type KubeBinaries } from '../images/kubernetes-binaries.js';
+import { buildKubeImages, type KubeImages } from '../images/oci/kube-images.js';
+import { probeAccel, type AccelProbe } from '../libvirt/accel.js';
+import { ensureDomain } from '../libvirt/domain.js';
 import { ensureNetwork, networkInfo } from '../libvirt/network.js';
 import { ensurePool, ensureVolume } from '../libvirt/pool.js';
-import { ensureDomain } from '../libvirt/domain.js';
-import { preflightLab } from '../preflight/preflight.js';
-import { buildLiveImage } from '../images/labos-live.js';
-import { buildDiskImage } from '../images/labos-disk.js';
-import { kubeBinaries } from '../images/kubernetes-binaries.js';
-import { buildKubeImages } from '../images/oci/kube-images.js';
-import { placeKubeAssets } from './kube-assets.js';
 import { ensureLabPki } from '../pki/ensure.js';
-import { renderLiveMatchboxData } from '../render/matchbox-live.js';
-import { renderInstallMatchboxData } from '../render/matchbox-install.js';
-import { bootServerPids, ensureBootServer } from './boot-server.js';
-import { readLabState, writeLabState } from './state.js';
-import { makeLabDirs, renderedFiles, writeLabFiles } from './lab-files.js';
+import { preflightLab } from '../preflight/preflight.js';
+import { renderLabPlan } from '../render/plan.js';
+import { checkBootMode } from '../spec/boot-mode.js';
+import { runActions, type Action, type Actions } from './action.js';
+import { ensureBootServer } from './boot-server.js';
 import { down } from './down.js';
+import { describeKubeAssets } from './kube-assets.js';
+import { readLabState, writeLabState } from './state.js';
 import { silentSteps, type StepRunner } from './steps.js';
+import { writePlan } from './write-plan.js';
 
 export interface UpResult {
   accel: Accel;
@@ -26,92 +30,176 @@ export interface UpResult {
   changes: Record<string, 'created' | 'started' | 'unchanged'>;
 }
 
-/**
- * Brings a lab up: checks the host, builds the node image, then creates the network, boot
- * server, disks and VMs. Idempotent: an existing lab is left as it is. Nothing is created before
- * every check passed; if creating fails or the signal aborts (Ctrl-C), what this call created is
- * removed again.
- */
-/**
- * What the nodes boot: the live image (the PXE layer), or the installer that puts labos on the
- * disk, after which each node boots from disk and Ignition configures it.
- */
-export type BootMode = 'live' | 'install';
-
-/** Kubernetes built from Debian's source and its container images, both cached after the first build. */
-async function kubernetesArtifacts(lab: LabSpec, steps: StepRunner, signal?: AbortSignal) {
-  const bins = await steps.step('kubernetes binaries', undefined, () => kubeBinaries({ onProgress: (m) => steps.info(m), signal }));
-  const wanted = lab.kubernetes?.version;
-  if (wanted && wanted !== bins.version) {
-    throw new LabError(`lab ${lab.id} asks for Kubernetes ${wanted}, but Debian's source package builds ${bins.version}`, `set kubernetes.version: ${bins.version} in ${lab.file}, or leave the version out`, 2);
-  }
-  const images = await steps.step('container images', undefined, () =>
-    buildKubeImages({ binDir: bins.binDir, version: bins.version, onProgress: (m) => steps.info(m) }),
-  );
-  return { bins, images };
+/** What the actions of `up` share: the lab, where it lives, and what earlier actions found or built. */
+interface UpContext {
+  lab: LabSpec;
+  boot: BootMode;
+  host: HostLayout;
+  paths: LabLayout;
+  steps: StepRunner;
+  signal?: AbortSignal;
+  probe?: AccelProbe;
+  live?: LiveImage;
+  disk?: DiskImage;
+  bins?: KubeBinaries;
+  images?: KubeImages;
+  changes: UpResult['changes'];
 }
 
-export async function up(lab: LabSpec, opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode } = {}): Promise<UpResult> {
-  const steps = opts.steps ?? silentSteps;
-  const names = labObjectNames(lab);
+type UpAction = Action<UpContext>;
 
-  const probe = await steps.step('accelerator', undefined, () => probeAccel(lab.accelerator));
-  steps.info(`accelerator: ${probe.accel} (${probe.reason})`);
+/** Which of the earlier actions' results an action needs; the list's order guarantees them. */
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`up: ${what} is needed before this action`);
+  return value;
+}
 
-  const existed = (await readLabState(lab.id)) !== undefined;
-  await steps.step('preflight', undefined, async () => {
-    // The installer writes a BIOS boot loader (syslinux MBR + extlinux): OVMF would not boot the
-    // disk and fall back to PXE, reinstalling forever.
-    const uefi = lab.nodes.find((n) => n.firmware === 'uefi');
-    if (opts.boot === 'install' && uefi) {
-      throw new LabError(`${uefi.name} boots UEFI, and installing to disk supports BIOS nodes only so far`, `set firmware: bios for it in ${lab.file}`, 2);
-    }
-    if (lab.kubernetes && opts.boot !== 'install') {
-      throw new LabError(`lab ${lab.id} runs Kubernetes, which needs labos installed on the nodes' disks`, 'bring it up with --boot install (or a scenario step `up: { boot: install }`)', 2);
-    }
+const progress = (ctx: UpContext) => (m: string) => ctx.steps.info(m);
+
+const accelerator: UpAction = {
+  name: 'accelerator',
+  async execute(ctx) {
+    ctx.probe = await probeAccel(ctx.lab.accelerator);
+    return `accelerator: ${ctx.probe.accel} (${ctx.probe.reason})`;
+  },
+};
+
+const preflight: UpAction = {
+  name: 'preflight',
+  async execute({ lab, paths }) {
     await preflightLab(lab, {
-      ownBridge: (await networkInfo(names.network))?.bridge === lab.network.bridge,
-      ownServer: (await bootServerPids(lab)).length > 0,
+      ownBridge: (await networkInfo(labObjectNames(lab).network))?.bridge === lab.network.bridge,
+      ownServer: (await bootServerPids(paths)).length > 0,
     });
-  });
-  const image = await steps.step('labos live image', undefined, () => buildLiveImage({ onProgress: (m) => steps.info(m) }));
-  const disk = opts.boot === 'install'
-    ? await steps.step('labos disk image', undefined, () => buildDiskImage({ onProgress: (m) => steps.info(m) }))
-    : undefined;
-  const kube = disk && lab.kubernetes ? await kubernetesArtifacts(lab, steps, opts.signal) : undefined;
-  opts.signal?.throwIfAborted();
+  },
+};
 
-  const changes: UpResult['changes'] = {};
-  const files = renderedFiles(lab);
-  try {
-    await steps.step('lab files', undefined, async () => {
-      await makeLabDirs(lab);
-      const kubeAssets = kube && (await placeKubeAssets(lab, kube.bins, kube.images));
-      const data = disk
-        ? renderInstallMatchboxData(lab, await ensureLabPki(lab), { timeoutScale: probe.timeoutScale, kube: kubeAssets })
-        : renderLiveMatchboxData(lab);
-      await writeLabFiles(lab, probe.accel, { live: image, disk: disk && { rootfs: disk.rootfs } }, data);
-      await writeLabState({ id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString() });
-    });
-    opts.signal?.throwIfAborted();
-    changes.network = await steps.step('network', undefined, () => ensureNetwork(names.network, files.network));
-    opts.signal?.throwIfAborted();
-    changes['boot server'] = await steps.step('boot server', undefined, () => ensureBootServer(lab));
-    changes.pool = await steps.step('disk pool', undefined, () => ensurePool(names.pool, files.pool));
-    await Promise.all(
-      lab.nodes.map(async (node) => {
-        opts.signal?.throwIfAborted();
-        await steps.step('vm', node.name, async () => {
-          changes[`${node.name} disk`] = await ensureVolume(names.pool, names.volume(node.name), files.volume(node.name));
-          opts.signal?.throwIfAborted();
-          changes[node.name] = await ensureDomain(names.domain(node.name), files.domain(node.name));
-        });
-      }),
-    );
-    opts.signal?.throwIfAborted();
-  } catch (err) {
-    if (opts.signal?.aborted || !existed) await down(lab.id);
-    throw err;
-  }
-  return { accel: probe.accel, timeoutScale: probe.timeoutScale, changes };
+const liveImage: UpAction = {
+  name: 'labos live image',
+  async execute(ctx) {
+    ctx.live = await buildLiveImage({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) });
+  },
+};
+
+const diskImage: UpAction = {
+  name: 'labos disk image',
+  async execute(ctx) {
+    ctx.disk = await buildDiskImage({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) });
+  },
+};
+
+/** Kubernetes built from Debian's source: cached after the first build. */
+const kubernetesBinaries: UpAction = {
+  name: 'kubernetes binaries',
+  async execute(ctx) {
+    const bins = await kubeBinaries({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx), signal: ctx.signal });
+    const wanted = ctx.lab.kubernetes?.version;
+    if (wanted && wanted !== bins.version) {
+      throw new LabError(`lab ${ctx.lab.id} asks for Kubernetes ${wanted}, but Debian's source package builds ${bins.version}`, `set kubernetes.version: ${bins.version} in ${ctx.lab.file}, or leave the version out`, 2);
+    }
+    ctx.bins = bins;
+  },
+};
+
+const containerImages: UpAction = {
+  name: 'container images',
+  async execute(ctx) {
+    const { binDir, version } = need(ctx.bins, 'the Kubernetes binaries');
+    ctx.images = await buildKubeImages({ binDir, version, cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) });
+  },
+};
+
+/** The render plan written into the lab's state dir, then the state that later commands read. */
+const labFiles: UpAction = {
+  name: 'lab files',
+  creates: true,
+  async execute(ctx) {
+    const { lab, paths } = ctx;
+    const probe = need(ctx.probe, 'the accelerator');
+    const kube = ctx.bins && (await describeKubeAssets(lab, ctx.bins, need(ctx.images, 'the container images')));
+    const install = ctx.disk && { rootfs: ctx.disk.rootfs, pki: await ensureLabPki(lab, { dir: paths.pki }), kube };
+    const plan = renderLabPlan(lab, { accel: probe.accel, timeoutScale: probe.timeoutScale, paths, live: need(ctx.live, 'the live image'), install });
+    await writePlan(paths.root, plan);
+    await writeLabState(paths, { id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString() });
+  },
+};
+
+const network: UpAction = {
+  name: 'network',
+  async execute(ctx) {
+    ctx.changes.network = await ensureNetwork(labObjectNames(ctx.lab).network, ctx.paths.networkXml);
+  },
+};
+
+const bootServer: UpAction = {
+  name: 'boot server',
+  async execute(ctx) {
+    ctx.changes['boot server'] = await ensureBootServer(ctx.lab, ctx.paths);
+  },
+};
+
+const diskPool: UpAction = {
+  name: 'disk pool',
+  async execute(ctx) {
+    ctx.changes.pool = await ensurePool(labObjectNames(ctx.lab).pool, ctx.paths.poolXml);
+  },
+};
+
+/** A node's disk, then its VM. */
+const vm = (node: NodeSpec): UpAction => ({
+  name: 'vm',
+  node: node.name,
+  async execute(ctx) {
+    const names = labObjectNames(ctx.lab);
+    ctx.changes[`${node.name} disk`] = await ensureVolume(names.pool, names.volume(node.name), ctx.paths.volumeXml(node.name));
+    ctx.signal?.throwIfAborted();
+    ctx.changes[node.name] = await ensureDomain(names.domain(node.name), ctx.paths.domainXml(node.name));
+  },
+});
+
+/**
+ * `up`, as kind's create: check the host, build what the nodes boot, write the lab's files, then
+ * create the network, boot server, disk pool and VMs (every node at once). Nothing is created
+ * before every check passed and every image is built.
+ */
+export function upActions(lab: LabSpec, boot: BootMode): Actions<UpContext> {
+  return [
+    accelerator,
+    preflight,
+    liveImage,
+    ...(boot === 'install' ? [diskImage] : []),
+    ...(lab.kubernetes ? [kubernetesBinaries, containerImages] : []),
+    labFiles,
+    network,
+    bootServer,
+    diskPool,
+    lab.nodes.map(vm),
+  ];
+}
+
+/**
+ * Brings a lab up. Idempotent: an existing lab is left as it is. The lab and boot mode are
+ * checked first; if creating fails or the signal aborts (Ctrl-C), a lab this call created is
+ * removed again, as is anything an aborted call created.
+ */
+export async function up(
+  lab: LabSpec,
+  opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode; host?: HostLayout } = {},
+): Promise<UpResult> {
+  const boot = opts.boot ?? 'live';
+  checkBootMode(lab, boot);
+  const host = opts.host ?? hostLayout();
+  const paths = host.lab(lab.id);
+  const steps = opts.steps ?? silentSteps;
+  const existed = (await readLabState(paths)) !== undefined;
+  const ctx: UpContext = { lab, boot, host, paths, steps, signal: opts.signal, changes: {} };
+  await runActions(upActions(lab, boot), ctx, {
+    steps,
+    signal: opts.signal,
+    undo: async () => {
+      if (opts.signal?.aborted || !existed) await down(lab.id, host);
+    },
+  });
+  const probe = need(ctx.probe, 'the accelerator');
+  return { accel: probe.accel, timeoutScale: probe.timeoutScale, changes: ctx.changes };
 }

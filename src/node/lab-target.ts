@@ -1,27 +1,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../errors.js';
-import { labPaths } from '../lab/paths.js';
-import { pkiDir, pkiLayout } from '../pki/files.js';
+import type { LabLayout } from '../ground/host-layout.js';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { SSH_PORT, type SshTarget } from './ssh.js';
 
 /** Container Linux's login user; Ignition gives it the lab's SSH key. */
 export const NODE_USER = 'core';
 
-/** Where a lab keeps its SSH client key (the PKI step of `up` writes it) and its pinned node host keys. */
-export function labSshPaths(labId: string) {
-  return {
-    privateKey: pkiLayout(pkiDir(labId)).sshPrivate,
-    knownHosts: path.join(labPaths(labId).root, 'known_hosts'),
-  };
-}
-
 /** How to reach one node of a lab over SSH: its reserved address, the lab key, the lab's known_hosts. */
-export async function nodeSshTarget(lab: LabSpec, node: NodeSpec): Promise<SshTarget> {
-  const paths = labSshPaths(lab.id);
-  const privateKey = await fs.readFile(paths.privateKey).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new LabError(`lab ${lab.id} has no SSH key (${paths.privateKey})`, `bring the lab up first: metal-lab up ${path.relative(process.cwd(), lab.file)}`);
+export async function nodeSshTarget(lab: LabSpec, node: NodeSpec, paths: Pick<LabLayout, 'sshKey' | 'knownHosts'>): Promise<SshTarget> {
+  const privateKey = await fs.readFile(paths.sshKey).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new LabError(`lab ${lab.id} has no SSH key (${paths.sshKey})`, `bring the lab up first: metal-lab up ${path.relative(process.cwd(), lab.file)}`);
     throw err;
   });
   return { host: node.ip, port: SSH_PORT, user: NODE_USER, privateKey, knownHostsFile: paths.knownHosts, hostAlias: node.name };

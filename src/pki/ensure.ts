@@ -3,7 +3,6 @@ import forge from 'node-forge';
 import type { LabSpec } from '../ground/lab-spec.js';
 import {
   ensurePrivateDirs,
-  pkiDir,
   pkiLayout,
   PUBLIC_MODE,
   readIfExists,
@@ -39,8 +38,9 @@ export interface LabPki {
   written: { name: string; reason: string }[];
 }
 
-export async function ensureLabPki(lab: LabSpec, options: { dir?: string; now?: Date } = {}): Promise<LabPki> {
-  const layout = pkiLayout(options.dir ?? pkiDir(lab.id));
+/** `dir`: the lab's `pki` in its host layout, or any dir (tests, `metal-lab render`). */
+export async function ensureLabPki(lab: LabSpec, options: { dir: string; now?: Date }): Promise<LabPki> {
+  const layout = pkiLayout(options.dir);
   const now = options.now ?? new Date();
   const plans = planCerts(lab);
   await ensurePrivateDirs(layout.dir, new Set([...plans.map((plan) => path.dirname(plan.name)), 'ssh']));

@@ -2,15 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HostError } from '../errors.js';
-import { labPaths } from '../lab/paths.js';
+import { PKI_SSH_KEY } from '../ground/host-layout.js';
 import { SERVICE_ACCOUNT_KEY } from './plan.js';
 
-/** Where a lab's PKI lives: inside its state dir, so `down` removes it with the lab. */
-export function pkiDir(labId: string): string {
-  return path.join(labPaths(labId).root, 'pki');
-}
-
-/** File names under the PKI dir. */
+/** File names under the PKI dir (a lab's is inside its state dir, so `down` removes it with the lab). */
 export function pkiLayout(dir: string) {
   return {
     dir,
@@ -18,8 +13,8 @@ export function pkiLayout(dir: string) {
     key: (name: string) => path.join(dir, `${name}.key`),
     serviceAccountKey: path.join(dir, `${SERVICE_ACCOUNT_KEY}.key`),
     serviceAccountPublic: path.join(dir, `${SERVICE_ACCOUNT_KEY}.pub`),
-    sshPrivate: path.join(dir, 'ssh', 'id_ed25519'),
-    sshPublic: path.join(dir, 'ssh', 'id_ed25519.pub'),
+    sshPrivate: path.join(dir, PKI_SSH_KEY),
+    sshPublic: path.join(dir, `${PKI_SSH_KEY}.pub`),
   };
 }
 export type PkiLayout = ReturnType<typeof pkiLayout>;

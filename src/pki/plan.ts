@@ -1,5 +1,6 @@
-import { intToIp, ipToInt } from '../ground/ipv4.js';
+import { kubeServiceIp } from '../ground/cluster.js';
 import type { LabSpec } from '../ground/lab-spec.js';
+import { labModel } from '../ground/lab-model.js';
 
 /** What the lab's certificates are, as data: pure, so it can be tested and rendered into Ignition. */
 
@@ -20,9 +21,6 @@ export interface CertPlan {
   validityDays: number;
 }
 
-/** Kubernetes' service network (Typhoon's default); its first address is the `kubernetes` Service. */
-export const KUBE_SERVICE_CIDR = '10.3.0.0/16';
-
 /** The in-cluster names of the `kubernetes` Service, in the order kubeadm lists them. */
 const KUBE_SERVICE_NAMES = [
   'kubernetes',
@@ -37,15 +35,10 @@ const LEAF_DAYS = 365;
 /** The key pair the apiserver signs service-account tokens with (a key pair, no certificate). */
 export const SERVICE_ACCOUNT_KEY = 'service-account';
 
-export function kubeServiceIp(cidr = KUBE_SERVICE_CIDR): string {
-  const [network = ''] = cidr.split('/');
-  return intToIp(ipToInt(network) + 1);
-}
-
 /** Every certificate the lab needs, CAs first so a single pass can issue them in order. */
 export function planCerts(lab: LabSpec): CertPlan[] {
   const domain = lab.network.domain;
-  const controllers = lab.nodes.filter((node) => node.role === 'controller');
+  const { controllers } = labModel(lab);
   const nodeSans = (node: { name: string; ip: string }) => ({
     dns: [node.name, `${node.name}.${domain}`],
     ips: [node.ip],

@@ -2,8 +2,8 @@ import { access, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { liveImageCached } from '../images/labos-live.js';
-import { bootServerPids } from '../lab/boot-server.js';
-import { stateRoot } from '../lab/paths.js';
+import { hostLayout, type HostLayout } from '../ground/host-layout.js';
+import { bootServerPids } from '../ground/processes.js';
 import { probeAccel } from '../libvirt/accel.js';
 import type { LabSpec } from '../ground/lab-spec.js';
 import { checkLibvirtd, checkVirtlogd, VIRTLOGD_SOCKET } from './daemons.js';
@@ -23,8 +23,8 @@ export const MIN_FREE_BYTES = 5 * 1024 ** 3;
 const DEFAULT_PORT = 8080;
 
 /** Runs every host check, never stopping at the first failure: the report lists them all. */
-export async function runDoctor(opts: { lab?: LabSpec } = {}): Promise<DoctorCheck[]> {
-  const { lab } = opts;
+export async function runDoctor(opts: { lab?: LabSpec; host?: HostLayout } = {}): Promise<DoctorCheck[]> {
+  const { lab, host = hostLayout() } = opts;
   const checks: [string, () => Promise<string | Omit<DoctorCheck, 'name'>>][] = [
     ['libvirtd', checkLibvirtd],
     ['virtlogd', async () => (await checkVirtlogd(), `listening on ${VIRTLOGD_SOCKET}`)],
@@ -35,10 +35,10 @@ export async function runDoctor(opts: { lab?: LabSpec } = {}): Promise<DoctorChe
       const probe = await probeAccel(lab?.accelerator ?? 'auto');
       return `${probe.accel.toUpperCase()}: ${probe.reason} (timeouts x${probe.timeoutScale})`;
     }],
-    ['boot server port', () => bootServerPort(lab)],
-    ['disk space', diskSpace],
+    ['boot server port', () => bootServerPort(host, lab)],
+    ['disk space', () => diskSpace(host.stateRoot)],
     ['image cache', async () => {
-      const image = await liveImageCached();
+      const image = await liveImageCached(host.cacheRoot);
       return image.cached ? `built: ${image.dir}` : 'not built yet: built on first up';
     }],
   ];
@@ -55,20 +55,20 @@ export async function runDoctor(opts: { lab?: LabSpec } = {}): Promise<DoctorChe
   );
 }
 
-async function bootServerPort(lab: LabSpec | undefined): Promise<string> {
+async function bootServerPort(host: HostLayout, lab: LabSpec | undefined): Promise<string> {
   if (!lab) {
     await checkPortFree(DEFAULT_PORT);
     return `${DEFAULT_PORT} is free on the wildcard address`;
   }
   const { address, port } = lab.bootServer;
-  const pids = await bootServerPids(lab);
+  const pids = await bootServerPids(host.lab(lab.id));
   if (pids.length > 0) return `${address}:${port} is held by this lab's own boot server (pid ${pids.join(', ')})`;
   await checkPortFree(port, address);
   return `${address}:${port} is free`;
 }
 
-async function diskSpace(): Promise<Omit<DoctorCheck, 'name'>> {
-  const dir = await nearestExisting(stateRoot());
+async function diskSpace(stateRoot: string): Promise<Omit<DoctorCheck, 'name'>> {
+  const dir = await nearestExisting(stateRoot);
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
   const detail = `${(free / 1024 ** 3).toFixed(1)} GiB free at ${dir}`;

@@ -1,7 +1,11 @@
-import { CONTROLLER_LABEL, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS, nodePodCidr } from '../ground/cluster.js';
+import { CONTROLLER_LABEL, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS } from '../ground/cluster.js';
+import { labModel } from '../ground/lab-model.js';
 import type { LabPki } from '../pki/ensure.js';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { file, remoteFile, type IgnFile, type IgnUnit } from './ignition-files.js';
+
+/** Under the boot server's /assets: what Kubernetes nodes download on their first boot (`<dir>/<version>/`). */
+export const KUBE_ASSET_DIR = 'kubernetes';
 
 /** One file the boot server serves under the lab's Kubernetes asset dir, with its digest for Ignition. */
 export interface KubeAsset {
@@ -52,7 +56,7 @@ function cniConfig(lab: LabSpec, node: NodeSpec): string {
           isGateway: true,
           ipMasq: false,
           hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: nodePodCidr(lab, node) }]], routes: [{ dst: '0.0.0.0/0' }] },
+          ipam: { type: 'host-local', ranges: [[{ subnet: labModel(lab).podCidr(node) }]], routes: [{ dst: '0.0.0.0/0' }] },
         },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
@@ -64,9 +68,10 @@ function cniConfig(lab: LabSpec, node: NodeSpec): string {
 
 /** A networkd drop-in for the DHCP network: every other node's pod /24 via that node. */
 function podRoutes(lab: LabSpec, node: NodeSpec): string {
+  const { podCidr } = labModel(lab);
   return lab.nodes
     .filter((peer) => peer.name !== node.name)
-    .map((peer) => `[Route]\nDestination=${nodePodCidr(lab, peer)}\nGateway=${peer.ip}\n`)
+    .map((peer) => `[Route]\nDestination=${podCidr(peer)}\nGateway=${peer.ip}\n`)
     .join('\n');
 }
 

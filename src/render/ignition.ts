@@ -1,4 +1,5 @@
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
+import { labModel } from '../ground/lab-model.js';
 import type { LabPki } from '../pki/ensure.js';
 import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
 import { renderKubeIgnition, type KubeNodeAssets } from './ignition-kube.js';
@@ -14,9 +15,8 @@ const ETCD_PEER_PORT = 2380;
 
 /** The static initial cluster: every controller by name and peer URL. */
 export function etcdInitialCluster(lab: LabSpec): string {
-  return lab.nodes
-    .filter((n) => n.role === 'controller')
-    .map((n) => `${n.name}=https://${n.ip}:${ETCD_PEER_PORT}`)
+  return labModel(lab)
+    .controllers.map((n) => `${n.name}=https://${n.ip}:${ETCD_PEER_PORT}`)
     .join(',');
 }
 
@@ -66,7 +66,7 @@ RestartSec=5s
 
 /** The first-boot report: a console marker the lab greps for, and a callback into the request log. */
 function firstBootUnit(lab: LabSpec, node: NodeSpec): string {
-  const url = `http://${lab.bootServer.address}:${lab.bootServer.port}/lab/event?mac=${node.mac}&stage=installed`;
+  const url = `${labModel(lab).bootServerUrl}/lab/event?mac=${node.mac}&stage=installed`;
   return `[Unit]
 Description=metal-lab: report the installed system's first boot
 Wants=network-online.target

@@ -1,4 +1,5 @@
 import { labObjectNames, type DnsHost, type LabSpec } from '../ground/lab-spec.js';
+import { labModel } from '../ground/lab-model.js';
 import { addLabMetadata, serialize, xmlRoot } from './libvirt-xml.js';
 
 /** libvirt's namespace for passing raw options through to the network's dnsmasq. */
@@ -14,8 +15,8 @@ export function tftpFiles(): Array<{ src: string; name: string }> {
 }
 
 /** The URL iPXE is sent to once it runs: the embedded Matchbox's chain script. */
-export function bootScriptUrl(lab: Pick<LabSpec, 'bootServer'>): string {
-  return `http://${lab.bootServer.address}:${lab.bootServer.port}/boot.ipxe`;
+export function bootScriptUrl(lab: LabSpec): string {
+  return `${labModel(lab).bootServerUrl}/boot.ipxe`;
 }
 
 /**
@@ -25,7 +26,7 @@ export function bootScriptUrl(lab: Pick<LabSpec, 'bootServer'>): string {
  * dnsmasq answers with the last dhcp-boot line whose tags match; these three carry mutually
  * exclusive tag sets, so the answer never depends on their order.
  */
-export function ipxeChainOptions(lab: Pick<LabSpec, 'bootServer'>): string[] {
+export function ipxeChainOptions(lab: LabSpec): string[] {
   return [
     // iPXE announces itself with DHCP user class (option 77) "iPXE".
     'dhcp-userclass=set:ipxe,iPXE',

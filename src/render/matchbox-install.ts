@@ -1,7 +1,8 @@
 import type { Group, Profile } from '../matchbox/types.js';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
+import { labModel } from '../ground/lab-model.js';
 import type { LabPki } from '../pki/ensure.js';
-import { diskKernelArgs } from '../images/labos-disk.js';
+import { diskKernelArgs } from '../ground/node-image.js';
 import { renderNodeIgnition } from './ignition.js';
 import type { KubeNodeAssets } from './ignition-kube.js';
 import { renderLiveMatchboxData, type MatchboxData } from './matchbox-live.js';
@@ -21,7 +22,7 @@ export const installedGroupId = (lab: LabSpec, node: NodeSpec) => `${lab.id}-${n
  * Ignition config and, as a generic template, the installed kernel command line.
  */
 export function renderInstallMatchboxData(lab: LabSpec, pki: LabPki, opts: { timeoutScale: number; kube?: KubeNodeAssets }): MatchboxData {
-  const server = `http://${lab.bootServer.address}:${lab.bootServer.port}`;
+  const server = labModel(lab).bootServerUrl;
   const live = renderLiveMatchboxData(lab);
   const groups: Group[] = [];
   const profiles: Profile[] = [];

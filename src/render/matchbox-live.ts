@@ -1,6 +1,7 @@
 import type { Group, Profile } from '../matchbox/types.js';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
-import { GUEST_KERNEL_ARGS } from '../images/guest-kernel.js';
+import { labModel } from '../ground/lab-model.js';
+import { GUEST_KERNEL_ARGS } from '../ground/node-image.js';
 
 /** Where the live image sits under the boot server's /assets. */
 export const LIVE_ASSET_DIR = 'labos-live';
@@ -21,7 +22,7 @@ export const liveProfileId = (node: NodeSpec) => `live-${node.name}`;
  * the labos live image; its agent fetches /ignition and /metadata and reports back.
  */
 export function renderLiveMatchboxData(lab: LabSpec): MatchboxData {
-  const server = `http://${lab.bootServer.address}:${lab.bootServer.port}`;
+  const server = labModel(lab).bootServerUrl;
   const groups: Group[] = [];
   const profiles: Profile[] = [];
   const ignition: MatchboxData['ignition'] = [];

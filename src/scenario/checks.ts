@@ -4,8 +4,8 @@ import { labObjectNames } from '../ground/lab-spec.js';
 import { dhcpLeases } from '../libvirt/network.js';
 import { liveGroupId, liveProfileId } from '../render/matchbox-live.js';
 import { installGroupId } from '../render/matchbox-install.js';
-import { controllers, etcdGet, etcdHealth, etcdHealthFromHost, etcdMembers, etcdPut } from './etcd.js';
-import { labPaths } from '../lab/paths.js';
+import { labModel } from '../ground/lab-model.js';
+import { etcdGet, etcdHealth, etcdHealthFromHost, etcdMembers, etcdPut } from './etcd.js';
 import { consoleOf, nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
 import { KUBE_LAB_CHECKS, kubeletHealth, nodeReady } from './kubernetes.js';
@@ -65,7 +65,7 @@ export const CHECKS = {
       return fail(ctx, node, 'the node never fetched its Ignition config');
     }
     const callback = reqs.find((e) => e.path === '/lab/event' && e.labels?.stage === 'userspace');
-    if (!callback) return fail(ctx, node, 'no userspace callback reached the boot server', [labPaths(ctx.lab.id).requestLog]);
+    if (!callback) return fail(ctx, node, 'no userspace callback reached the boot server', [ctx.paths.requestLog]);
     return `console marker + callback at ${callback.time}`;
   },
 
@@ -82,7 +82,7 @@ export const CHECKS = {
   /** etcd answers healthy on the node's own client endpoint, over TLS with the client cert. */
   'etcd-health': async (ctx, node) => {
     if (node.role !== 'controller') return 'no etcd on workers';
-    return etcdHealth(ctx.lab, node).catch((err: Error) => fail(ctx, node, err.message));
+    return etcdHealth(ctx, node).catch((err: Error) => fail(ctx, node, err.message));
   },
 
   /** The node is registered with the API server and Ready. */
@@ -95,9 +95,9 @@ export const CHECKS = {
 export const LAB_CHECK_FNS = {
   /** Every controller is a member, seen from each controller. */
   'etcd-members': async (ctx) => {
-    const want = controllers(ctx.lab).map((n) => n.name).sort();
-    for (const node of controllers(ctx.lab)) {
-      const got = (await etcdMembers(ctx.lab, node)).map((m) => m.name).sort();
+    const want = labModel(ctx.lab).controllers.map((n) => n.name).sort();
+    for (const node of labModel(ctx.lab).controllers) {
+      const got = (await etcdMembers(ctx, node)).map((m) => m.name).sort();
       if (got.join() !== want.join()) throw new EvidenceError(`${node.name} lists members ${got.join(', ')}, expected ${want.join(', ')}`, await nodeEvidence(ctx, node));
     }
     return `${want.length} members: ${want.join(', ')}`;
@@ -108,14 +108,14 @@ export const LAB_CHECK_FNS = {
    * Keys are remembered, so `etcd-caught-up` can later look for them on a node that was away.
    */
   'etcd-replication': async (ctx) => {
-    const running = controllers(ctx.lab).filter((n) => !ctx.poweredOff.has(n.name));
+    const running = labModel(ctx.lab).controllers.filter((n) => !ctx.poweredOff.has(n.name));
     const via = running[0]!;
     const key = `/metal-lab/replication/${ctx.etcdKeys.size + 1}`;
     const value = `written-via-${via.name}-at-${Date.now()}`;
-    await etcdPut(ctx.lab, via, key, value);
+    await etcdPut(ctx, via, key, value);
     ctx.etcdKeys.set(key, value);
     for (const node of running) {
-      const got = await etcdGet(ctx.lab, node, key);
+      const got = await etcdGet(ctx, node, key);
       if (got !== value) throw new EvidenceError(`${node.name} read ${got ?? 'nothing'} for ${key}, expected ${value}`, await nodeEvidence(ctx, node));
     }
     return `${key} written via ${via.name}, read via ${running.map((n) => n.name).join(', ')}`;
@@ -123,22 +123,22 @@ export const LAB_CHECK_FNS = {
 
   /** Every controller holds every key the scenario wrote, including those written while it was off. */
   'etcd-caught-up': async (ctx) => {
-    for (const node of controllers(ctx.lab)) {
+    for (const node of labModel(ctx.lab).controllers) {
       for (const [key, value] of ctx.etcdKeys) {
-        const got = await etcdGet(ctx.lab, node, key);
+        const got = await etcdGet(ctx, node, key);
         if (got !== value) throw new EvidenceError(`${node.name} has ${got ?? 'nothing'} for ${key}, expected ${value}`, await nodeEvidence(ctx, node));
       }
     }
-    return `${ctx.etcdKeys.size} keys on all ${controllers(ctx.lab).length} controllers`;
+    return `${ctx.etcdKeys.size} keys on all ${labModel(ctx.lab).controllers.length} controllers`;
   },
 
   /** Every controller's client port answers /health to the host with the lab's client cert. */
   'etcd-from-host': async (ctx) => {
-    for (const node of controllers(ctx.lab)) {
-      const r = await etcdHealthFromHost(ctx.lab, node);
+    for (const node of labModel(ctx.lab).controllers) {
+      const r = await etcdHealthFromHost(ctx, node);
       if (r.health !== 'true') throw new EvidenceError(`${node.name} /health says ${JSON.stringify(r)}`, await nodeEvidence(ctx, node));
     }
-    return `${controllers(ctx.lab).length} endpoints healthy from the host`;
+    return `${labModel(ctx.lab).controllers.length} endpoints healthy from the host`;
   },
 
   ...KUBE_LAB_CHECKS,

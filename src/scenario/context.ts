@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import type { RunReport } from '../report/run-report.js';
-import type { BootMode } from '../lab/up.js';
-import { labPaths } from '../lab/paths.js';
+import type { BootMode } from '../ground/lab-model.js';
+import type { HostLayout, LabLayout } from '../ground/host-layout.js';
 import { readRequestLog } from '../matchbox/request-log.js';
 import { nodeRequests } from '../lab/node-progress.js';
 import type { RequestLogEntry } from '../matchbox/types.js';
@@ -11,6 +11,9 @@ import type { KubeState } from './kubernetes.js';
 /** What every scenario step sees. */
 export interface ScenarioContext {
   lab: LabSpec;
+  host: HostLayout;
+  /** Where the lab keeps its files on this host. */
+  paths: LabLayout;
   report: RunReport;
   /** 1 under KVM; larger under TCG. Every timeout is a KVM baseline times this. */
   timeoutScale: number;
@@ -26,17 +29,17 @@ export interface ScenarioContext {
 }
 
 export async function requestsOf(ctx: ScenarioContext, node: NodeSpec): Promise<RequestLogEntry[]> {
-  const entries = await readRequestLog(labPaths(ctx.lab.id).requestLog).catch(() => []);
+  const entries = await readRequestLog(ctx.paths.requestLog).catch(() => []);
   return nodeRequests(entries, node);
 }
 
 export async function consoleOf(ctx: ScenarioContext, node: NodeSpec): Promise<string> {
-  return fs.readFile(labPaths(ctx.lab.id).console(node.name), 'utf8').catch(() => '');
+  return fs.readFile(ctx.paths.console(node.name), 'utf8').catch(() => '');
 }
 
 /** Where to look when something about a node fails: its console, the request log, and its last request. */
 export async function nodeEvidence(ctx: ScenarioContext, node: NodeSpec): Promise<string[]> {
-  const p = labPaths(ctx.lab.id);
+  const p = ctx.paths;
   const last = (await requestsOf(ctx, node)).at(-1);
   return [
     p.console(node.name),

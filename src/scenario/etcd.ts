@@ -1,9 +1,13 @@
 import https from 'node:https';
-import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
+import type { NodeSpec } from '../ground/lab-spec.js';
 import { connectNode } from '../node/ssh.js';
 import { nodeSshTarget } from '../node/lab-target.js';
 import { ensureLabPki } from '../pki/ensure.js';
 import { ETCD_TLS_DIR } from '../render/ignition.js';
+import type { ScenarioContext } from './context.js';
+
+/** What reaching a node takes: the lab, and where it keeps its SSH key and PKI. */
+type LabAccess = Pick<ScenarioContext, 'lab' | 'paths'>;
 
 /** etcdctl on a node, as `core`, with the client cert Ignition put in its home. */
 function etcdctl(args: string, endpoints = 'https://127.0.0.1:2379'): string {
@@ -11,8 +15,8 @@ function etcdctl(args: string, endpoints = 'https://127.0.0.1:2379'): string {
 }
 
 /** Runs a command on a node over SSH; resolves with stdout, throws with the node, command and output. */
-export async function onNode(lab: LabSpec, node: NodeSpec, command: string, timeoutMs = 60_000): Promise<string> {
-  const session = await connectNode(await nodeSshTarget(lab, node));
+export async function onNode(at: LabAccess, node: NodeSpec, command: string, timeoutMs = 60_000): Promise<string> {
+  const session = await connectNode(await nodeSshTarget(at.lab, node, at.paths));
   try {
     const r = await session.run(command, { timeoutMs });
     if (r.code !== 0) throw new Error(`${node.name}: \`${command.split(' ')[0]}\` exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
@@ -22,25 +26,23 @@ export async function onNode(lab: LabSpec, node: NodeSpec, command: string, time
   }
 }
 
-export const controllers = (lab: LabSpec) => lab.nodes.filter((n) => n.role === 'controller');
-
-export async function etcdHealth(lab: LabSpec, node: NodeSpec): Promise<string> {
+export async function etcdHealth(at: LabAccess, node: NodeSpec): Promise<string> {
   // etcdctl 3.4 reports health on stderr.
-  return (await onNode(lab, node, `${etcdctl('endpoint health')} 2>&1`)).trim();
+  return (await onNode(at, node, `${etcdctl('endpoint health')} 2>&1`)).trim();
 }
 
-export async function etcdMembers(lab: LabSpec, node: NodeSpec): Promise<Array<{ name: string; peerURLs: string[] }>> {
-  const out = await onNode(lab, node, etcdctl('member list -w json'));
+export async function etcdMembers(at: LabAccess, node: NodeSpec): Promise<Array<{ name: string; peerURLs: string[] }>> {
+  const out = await onNode(at, node, etcdctl('member list -w json'));
   return (JSON.parse(out) as { members: Array<{ name: string; peerURLs: string[] }> }).members;
 }
 
-export async function etcdPut(lab: LabSpec, node: NodeSpec, key: string, value: string): Promise<void> {
-  await onNode(lab, node, etcdctl(`put ${key} ${value}`));
+export async function etcdPut(at: LabAccess, node: NodeSpec, key: string, value: string): Promise<void> {
+  await onNode(at, node, etcdctl(`put ${key} ${value}`));
 }
 
 /** A key read through one node's local endpoint, or undefined if absent. */
-export async function etcdGet(lab: LabSpec, node: NodeSpec, key: string): Promise<string | undefined> {
-  const out = (await onNode(lab, node, etcdctl(`get ${key} --print-value-only`))).trim();
+export async function etcdGet(at: LabAccess, node: NodeSpec, key: string): Promise<string | undefined> {
+  const out = (await onNode(at, node, etcdctl(`get ${key} --print-value-only`))).trim();
   return out === '' ? undefined : out;
 }
 
@@ -48,8 +50,8 @@ export async function etcdGet(lab: LabSpec, node: NodeSpec, key: string): Promis
  * GET /health on a controller's client port from the host, across the lab bridge, with the lab's
  * etcd client certificate: what the Kubernetes API server will do.
  */
-export async function etcdHealthFromHost(lab: LabSpec, node: NodeSpec): Promise<{ health: string }> {
-  const pki = await ensureLabPki(lab);
+export async function etcdHealthFromHost(at: LabAccess, node: NodeSpec): Promise<{ health: string }> {
+  const pki = await ensureLabPki(at.lab, { dir: at.paths.pki });
   const client = pki.certs['etcd/client']!;
   return new Promise((resolve, reject) => {
     const req = https.get(

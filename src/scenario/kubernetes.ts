@@ -1,19 +1,17 @@
 import { appendFileSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { NodeSpec } from '../ground/lab-spec.js';
 import { LabError } from '../errors.js';
-import { labPaths } from '../lab/paths.js';
-import { ensureLabPki } from '../pki/ensure.js';
+import { labModel } from '../ground/lab-model.js';
 import { connectNode, type NodeSession } from '../node/ssh.js';
 import { nodeSshTarget } from '../node/lab-target.js';
-import { renderBootkubeAssets, writeAssetDir } from '../render/bootkube/index.js';
+import { readAssetDir } from '../kube/asset-dir.js';
 import { bootkubeStart, sshNodeShell, type PivotResult } from '../kube/bootkube-start.js';
 import { loadKubeconfig } from '../kube/client.js';
 import { apiserverPodsComeBack, crossNodePodTraffic, nodesReady, selfHostedPlane } from '../kube/health.js';
 import { readKubeAssets } from '../lab/kube-assets.js';
-import { DEFAULT_KUBE_VERSION, KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../ground/cluster.js';
+import { KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../ground/cluster.js';
 import { nodeEvidence, type ScenarioContext } from './context.js';
 import { waitFor } from './evidence.js';
 
@@ -23,10 +21,6 @@ export interface KubeState {
   kc: KubeConfig;
 }
 
-/** Where `bootstrap` renders the lab's bootkube asset dir (inside the lab dir: `down` removes it). */
-const bootkubeDir = (labId: string) => path.join(labPaths(labId).root, 'bootkube');
-export const bootkubeLog = (labId: string) => path.join(labPaths(labId).root, 'bootkube.log');
-
 /** The admin client of a lab whose assets were rendered by `bootstrap`. */
 export function kubeOf(ctx: ScenarioContext): KubeState {
   if (!ctx.kube) throw new LabError('this step needs the Kubernetes API, but the scenario has not run `bootstrap` yet', 'add a `bootstrap` step before it', 2);
@@ -34,7 +28,7 @@ export function kubeOf(ctx: ScenarioContext): KubeState {
 }
 
 async function withSessions<T>(ctx: ScenarioContext, nodes: NodeSpec[], fn: (sessions: NodeSession[]) => Promise<T>): Promise<T> {
-  const sessions = await Promise.all(nodes.map(async (n) => connectNode(await nodeSshTarget(ctx.lab, n))));
+  const sessions = await Promise.all(nodes.map(async (n) => connectNode(await nodeSshTarget(ctx.lab, n, ctx.paths))));
   try {
     return await fn(sessions);
   } finally {
@@ -43,25 +37,19 @@ async function withSessions<T>(ctx: ScenarioContext, nodes: NodeSpec[], fn: (ses
 }
 
 /**
- * `bootkube render` then `bootkube start`: renders the asset dir, gives every kubelet its
- * kubeconfig (which starts it, as kubelet.path waits for it), runs the temporary control plane
- * on the first controller and pivots to the self-hosted one. The log goes to the report and to
+ * `bootkube start` on the asset dir `up` rendered: gives every kubelet its kubeconfig (which
+ * starts it, as kubelet.path waits for it), runs the temporary control plane on the first
+ * controller and pivots to the self-hosted one. The log goes to the report and to
  * `bootkube.log` in the lab dir.
  */
 export async function bootstrap(ctx: ScenarioContext, timeoutS: number): Promise<PivotResult> {
-  const lab = ctx.lab;
-  const dir = bootkubeDir(lab.id);
-  const assets = renderBootkubeAssets(lab, await ensureLabPki(lab), {
-    kubeVersion: lab.kubernetes?.version ?? DEFAULT_KUBE_VERSION,
-    timeoutScale: ctx.timeoutScale,
-  });
-  await fs.rm(dir, { recursive: true, force: true });
-  await writeAssetDir(dir, assets);
-  const kc = loadKubeconfig(path.join(dir, 'auth', 'kubeconfig'));
-  ctx.kube = { assetDir: dir, kc };
+  const { lab, paths } = ctx;
+  const assets = await readAssetDir(paths.bootkube);
+  const kc = loadKubeconfig(path.join(paths.bootkube, 'auth', 'kubeconfig'));
+  ctx.kube = { assetDir: paths.bootkube, kc };
 
-  const logFile = bootkubeLog(lab.id);
-  const controllers = lab.nodes.filter((n) => n.role === 'controller');
+  const logFile = paths.bootkubeLog;
+  const { controllers } = labModel(lab);
   return withSessions(ctx, lab.nodes, async (sessions) => {
     const shells = sessions.map((s) => sshNodeShell(s));
     await Promise.all(
@@ -146,7 +134,7 @@ const lines = (l: string[]) => l.join('; ');
 export const KUBE_LAB_CHECKS = {
   'self-hosted': async (ctx: ScenarioContext) => lines(await selfHostedPlane(kubeOf(ctx).kc, { timeoutMs: 60_000 * ctx.timeoutScale })),
   'pod-network': async (ctx: ScenarioContext) => {
-    const busybox = (await readKubeAssets(ctx.lab.id)).images.find((i) => i.ref.includes('/busybox:'));
+    const busybox = (await readKubeAssets(ctx.paths)).images.find((i) => i.ref.includes('/busybox:'));
     if (!busybox) throw new LabError('the lab loaded no busybox image', 'bring the lab up again with `up --boot install`');
     return lines(
       await crossNodePodTraffic(kubeOf(ctx).kc, {

@@ -4,10 +4,9 @@ import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { labObjectNames } from '../ground/lab-spec.js';
 import type { LabCheckName, NodeCheckName, ScenarioSpec, ScenarioStep, WaitStage } from '../spec/scenario.js';
 import { RunReport } from '../report/run-report.js';
+import { hostLayout, type HostLayout, type LabLayout } from '../ground/host-layout.js';
 import { up } from '../lab/up.js';
 import { down } from '../lab/down.js';
-import { labPaths } from '../lab/paths.js';
-import { renderedFiles } from '../lab/lab-files.js';
 import { dhcpLeases } from '../libvirt/network.js';
 import { bootStage } from '../lab/node-progress.js';
 import { CHECKS, LAB_CHECK_FNS } from './checks.js';
@@ -19,7 +18,7 @@ import { nodeJournal } from '../node/journal.js';
 import { LabError } from '../errors.js';
 import { nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError, waitFor } from './evidence.js';
-import { bootkubeLog, bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
+import { bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
 
 export interface RunOptions {
   scenario: ScenarioSpec;
@@ -30,6 +29,7 @@ export interface RunOptions {
   plain?: boolean;
   quiet?: boolean;
   signal?: AbortSignal;
+  host?: HostLayout;
 }
 
 export interface RunResult {
@@ -69,18 +69,18 @@ const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Pro
   installed: async (ctx, node) =>
     (await requestsOf(ctx, node)).some((e) => e.path === '/lab/event' && e.labels?.stage === 'installed') ? 'first boot reported' : undefined,
   ssh: async (ctx, node) => {
-    const target = await nodeSshTarget(ctx.lab, node);
+    const target = await nodeSshTarget(ctx.lab, node, ctx.paths);
     // One short attempt per poll: the outer wait owns the deadline and the evidence.
     return waitForSsh(target, { timeoutMs: 5_000 }).then((r) => `login after ${r.attempts} attempts`, () => undefined);
   },
-  'etcd-health': async (ctx, node) => (node.role !== 'controller' ? 'no etcd on workers' : etcdHealth(ctx.lab, node).catch(() => undefined)),
+  'etcd-health': async (ctx, node) => (node.role !== 'controller' ? 'no etcd on workers' : etcdHealth(ctx, node).catch(() => undefined)),
   'node-ready': (ctx, node) => nodeReady(ctx, node).catch(() => undefined),
 };
 
 const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract<ScenarioStep, { kind: K }>) => Promise<unknown> } = {
   up: async (ctx, step) => {
     ctx.boot = step.boot;
-    const res = await up(ctx.lab, { steps: ctx.report, signal: ctx.signal, boot: step.boot });
+    const res = await up(ctx.lab, { steps: ctx.report, signal: ctx.signal, boot: step.boot, host: ctx.host });
     ctx.timeoutScale = res.timeoutScale;
   },
   wait: (ctx, step) =>
@@ -126,14 +126,14 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
  * the kernel), over SSH or from its disk when SSH is what failed. Nodes at once, each bounded.
  */
 async function gatherJournals(ctx: ScenarioContext, dir: string): Promise<void> {
-  const p = labPaths(ctx.lab.id);
+  const p = ctx.paths;
   const names = labObjectNames(ctx.lab);
   await fs.mkdir(path.join(dir, 'journal'), { recursive: true });
   const written = await Promise.all(
     ctx.lab.nodes.map(async (node) => {
       const file = path.join(dir, 'journal', `${node.name}.log`);
       try {
-        const target = await nodeSshTarget(ctx.lab, node);
+        const target = await nodeSshTarget(ctx.lab, node, p);
         await fs.writeFile(file, await nodeJournal(target, path.join(p.disks, names.volume(node.name)), 120_000));
         return `journal/${node.name}.log`;
       } catch (err) {
@@ -147,20 +147,18 @@ async function gatherJournals(ctx: ScenarioContext, dir: string): Promise<void> 
 }
 
 /** Copies every piece of evidence into the artifacts dir while the lab still exists. */
-async function gatherEvidence(lab: LabSpec, report: RunReport, dir: string): Promise<void> {
-  const p = labPaths(lab.id);
+async function gatherEvidence(lab: LabSpec, p: LabLayout, report: RunReport, dir: string): Promise<void> {
   const leases = await dhcpLeases(labObjectNames(lab).network).catch(() => []);
   await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(dir, 'leases.json'), `${JSON.stringify(leases, null, 2)}\n`);
-  const rendered = renderedFiles(lab);
   await report.collect([
     { src: p.requestLog, name: 'matchbox-requests.jsonl' },
     { src: p.serverLog, name: 'matchbox-server.log' },
-    { src: rendered.network, name: 'libvirt/network.xml' },
-    ...(lab.kubernetes ? [{ src: bootkubeLog(lab.id), name: 'bootkube.log' }] : []),
+    { src: p.networkXml, name: 'libvirt/network.xml' },
+    ...(lab.kubernetes ? [{ src: p.bootkubeLog, name: 'bootkube.log' }] : []),
     ...lab.nodes.flatMap((n) => [
       { src: p.console(n.name), name: `console/${n.name}.log` },
-      { src: rendered.domain(n.name), name: `libvirt/domain-${n.name}.xml` },
+      { src: p.domainXml(n.name), name: `libvirt/domain-${n.name}.xml` },
     ]),
   ]);
 }
@@ -170,8 +168,10 @@ async function gatherEvidence(lab: LabSpec, report: RunReport, dir: string): Pro
  * the evidence and tears the lab down unless asked to keep it.
  */
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
+  const host = opts.host ?? hostLayout();
+  const paths = host.lab(opts.lab.id);
   const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet });
-  const ctx: ScenarioContext = { lab: opts.lab, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), signal: opts.signal };
+  const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), signal: opts.signal };
   try {
     for (const step of opts.scenario.steps) {
       await (STEPS[step.kind] as (c: ScenarioContext, s: ScenarioStep) => Promise<unknown>)(ctx, step);
@@ -180,9 +180,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     // A failed step has reported itself with its evidence; anything else is reported here.
     if (report.ok) report.start('run', undefined).fail(err);
   } finally {
-    await gatherEvidence(opts.lab, report, opts.artifactsDir).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
+    await gatherEvidence(opts.lab, paths, report, opts.artifactsDir).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
     if (!report.ok && ctx.boot === 'install') await gatherJournals(ctx, opts.artifactsDir);
-    if (!opts.keep) await report.step('down', undefined, () => down(opts.lab.id)).catch(() => {});
+    if (!opts.keep) await report.step('down', undefined, () => down(opts.lab.id, host)).catch(() => {});
     await report.finish();
   }
   return { ok: report.ok, artifactsDir: opts.artifactsDir };

@@ -38,7 +38,7 @@ export async function loadLab(nameOrPath: string): Promise<LabSpec> {
 }
 
 /** Errors name the file as a user would type it: relative inside the working directory. */
-function displayPath(file: string): string {
+export function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }

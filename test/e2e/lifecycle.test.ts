@@ -3,7 +3,7 @@ import { assertNothingLeft, cli, until } from './helpers.js';
 import { libvirtTest } from '../support/libvirt.js';
 import fs from 'node:fs';
 import { findLabObjects } from '../../src/lab/down.js';
-import { labPaths } from '../../src/lab/paths.js';
+import { hostLayout } from '../../src/ground/host-layout.js';
 
 const LAB = 'test/e2e/labs/life.yaml';
 const e2e = await libvirtTest('e2e lifecycle', { serial: true });
@@ -48,7 +48,7 @@ e2e('up is idempotent and down removes everything', async (t) => {
 e2e('Ctrl-C during up cleans up', async (t) => {
   const up = cli(['up', LAB]);
   // Interrupt as soon as the lab has started creating things (its state dir comes first).
-  await until(async () => (fs.existsSync(labPaths('life').root) ? true : undefined), 120_000, 20);
+  await until(async () => (fs.existsSync(hostLayout().lab('life').root) ? true : undefined), 120_000, 20);
   up.kill('SIGINT');
   const r = await up;
   t.is(r.exitCode, 130, String(r.all));

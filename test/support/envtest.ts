@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Pod } from '@kubernetes/client-node';
 import test from 'ava';
 import { stringify } from 'yaml';
-import { cacheRoot } from '../../src/lab/paths.js';
+import { hostLayout } from '../../src/ground/host-layout.js';
 import { ensureLabPki } from '../../src/pki/ensure.js';
 import { DEFAULT_KUBE_VERSION } from '../../src/ground/cluster.js';
 import { apiserverFlags } from '../../src/render/bootkube/apiserver.js';
@@ -38,7 +38,7 @@ export interface Envtest {
 export function findKubeBinDir(): string | undefined {
   const has = (dir: string) => existsSync(path.join(dir, 'kube-apiserver'));
   if (process.env.KUBE_BIN_DIR) return has(process.env.KUBE_BIN_DIR) ? process.env.KUBE_BIN_DIR : undefined;
-  const root = path.join(cacheRoot(), 'kubernetes');
+  const root = path.join(hostLayout().cacheRoot, 'kubernetes');
   const builds = (existsSync(root) ? readdirSync(root) : [])
     .map((name) => path.join(root, name))
     .filter((dir) => existsSync(path.join(dir, 'manifest.json')) && has(path.join(dir, 'bin')))
@@ -51,7 +51,7 @@ export function findKubeBinDir(): string | undefined {
 /** Why envtest cannot run here, or undefined when it can. */
 export function envtestUnavailable(): string | undefined {
   if (!existsSync('/usr/bin/etcd')) return 'no /usr/bin/etcd: run ./metal-lab setup (it installs etcd-server)';
-  if (!findKubeBinDir()) return `no kube-apiserver built yet (none in ${path.join(cacheRoot(), 'kubernetes')}/*/bin): build it with kubeBinaries() or set KUBE_BIN_DIR`;
+  if (!findKubeBinDir()) return `no kube-apiserver built yet (none in ${path.join(hostLayout().cacheRoot, 'kubernetes')}/*/bin): build it with kubeBinaries() or set KUBE_BIN_DIR`;
   return undefined;
 }
 

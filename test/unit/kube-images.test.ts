@@ -7,7 +7,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import { type KubeImages, buildKubeImages, debClosure, debianVersionTag } from '../../src/images/oci/kube-images.js';
 import { DEFAULT_KUBE_VERSION, IMAGE_NAMES, IMAGE_REGISTRY, type ImageName } from '../../src/ground/cluster.js';
-import { cacheRoot } from '../../src/lab/paths.js';
+import { hostLayout } from '../../src/ground/host-layout.js';
 import { findKubeBinDir } from '../support/envtest.js';
 import { sha256Of, umociUnpack } from './oci-unpack.js';
 
@@ -36,7 +36,7 @@ test('Debian versions become valid tags', (t) => {
 // Synchronous: ava wants every test declared before the file's first await.
 const bins = findBinaries();
 if (!bins) {
-  test.skip(`kube images: SKIPPED, the Kubernetes binaries are not built yet (need kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy and pause in ${path.join(cacheRoot(), 'kubernetes')}/*/bin; set KUBE_BIN_DIR or build them with kubeBinaries())`, () => {});
+  test.skip(`kube images: SKIPPED, the Kubernetes binaries are not built yet (need kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy and pause in ${path.join(hostLayout().cacheRoot, 'kubernetes')}/*/bin; set KUBE_BIN_DIR or build them with kubeBinaries())`, () => {});
 } else {
   const { binDir, version } = bins;
   let cacheDir = '';

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { HostError } from '../../errors.js';
 import { IMAGE_NAMES, imageRef, type ImageName } from '../../ground/cluster.js';
-import { cacheRoot } from '../../lab/paths.js';
+import { hostLayout } from '../../ground/host-layout.js';
 import { type DebPackage, downloadDeb, showPackage, unpackDeb } from '../apt.js';
 import { cacheKey, publishDir } from '../cache.js';
 import { type LayerSpec, type OciImageSpec, writeOciArchive } from './layout.js';
@@ -162,8 +162,8 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /**
  * Builds every image of IMAGE_NAMES as an OCI archive `ctr -n k8s.io images import` loads under
- * its metal-lab.local reference. Cached under `<cacheDir>/<key>/` (default
- * `<cacheRoot()>/kube-images`), keyed by the binaries' sha256s, the exact .deb versions and the
+ * its metal-lab.local reference. Cached under `<cacheDir>/kube-images/<key>/` (default cacheDir:
+ * `hostLayout().cacheRoot`), keyed by the binaries' sha256s, the exact .deb versions and the
  * builder version: a second call builds nothing. Needs root (unpacked Debian trees keep root-owned
  * files) and the host's apt lists.
  */
@@ -172,7 +172,7 @@ export async function buildKubeImages(opts: { binDir: string; version: string; c
   const binaries = await requireBinaries(opts.binDir);
   const [proxyDebs, { pkg: busybox }] = await Promise.all([debClosure(KUBE_PROXY_DEBS), showPackage(BUSYBOX_DEB)]);
   const key = cacheKey({ builder: BUILDER_VERSION, version: opts.version, binaries, debs: [...proxyDebs, busybox] });
-  const dir = path.join(opts.cacheDir ?? path.join(cacheRoot(), 'kube-images'), key);
+  const dir = path.join(opts.cacheDir ?? hostLayout().cacheRoot, 'kube-images', key);
   const cached = await readImages(dir);
   if (cached) {
     progress(`kube images cached at ${dir}: nothing to build`);

@@ -1,6 +1,6 @@
-import { APISERVER_PORT, firstController } from '../../ground/cluster.js';
-import { KUBE_SERVICE_CIDR } from '../../pki/plan.js';
+import { APISERVER_PORT, KUBE_SERVICE_CIDR } from '../../ground/cluster.js';
 import type { LabSpec } from '../../ground/lab-spec.js';
+import { controlPlane, labModel } from '../../ground/lab-model.js';
 import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, kubeMinor, podLabels, type Stage } from './objects.js';
 import { podTemplate, secretsMount, type PodTemplate } from './pod.js';
 import type { TlsFile } from './tls.js';
@@ -25,9 +25,8 @@ export const APISERVER_SECRET_FILES = [
 const ETCD_CLIENT_PORT = 2379;
 
 export function etcdServers(lab: LabSpec): string {
-  return lab.nodes
-    .filter((n) => n.role === 'controller')
-    .map((n) => `https://${n.ip}:${ETCD_CLIENT_PORT}`)
+  return labModel(lab)
+    .controllers.map((n) => `https://${n.ip}:${ETCD_CLIENT_PORT}`)
     .join(',');
 }
 
@@ -88,7 +87,7 @@ export function apiserverPod(lab: LabSpec, kubeVersion: string, stage: Stage): P
     kubeVersion,
     labels: podLabels(APISERVER, stage),
     annotations,
-    args: apiserverFlags(lab, kubeVersion, secrets.mountPath, fromHost ? '$(HOST_IP)' : stage === 'bootstrap' ? firstController(lab).ip : undefined),
+    args: apiserverFlags(lab, kubeVersion, secrets.mountPath, fromHost ? '$(HOST_IP)' : stage === 'bootstrap' ? controlPlane(lab).node.ip : undefined),
     env: fromHost ? [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] : undefined,
     mounts: [secrets],
     priorityClassName: 'system-cluster-critical',

@@ -1,5 +1,5 @@
-import { APISERVER_PORT, NODE_PATHS, POD_CIDR } from '../../ground/cluster.js';
-import { KUBE_SERVICE_CIDR } from '../../pki/plan.js';
+import { APISERVER_PORT, KUBE_SERVICE_CIDR, NODE_PATHS, POD_CIDR } from '../../ground/cluster.js';
+import { BOOTSTRAP_KUBECONFIG } from '../../ground/bootkube-layout.js';
 import { clusterRoleBinding, configMap, kubeMinor, meta, NAMESPACE, podLabels, serviceAccount, type KubeObject } from './objects.js';
 import { podTemplate, secretsMount, type Mount, type PodTemplate } from './pod.js';
 import type { TlsFile } from './tls.js';
@@ -15,8 +15,6 @@ export const CONTROLLER_MANAGER_SECRET_FILES = ['ca.crt', 'ca.key', 'service-acc
 
 /** Both talk to the apiserver on their own node: the Service IP needs kube-proxy, which may not be up yet. */
 export const LOCAL_APISERVER = `https://127.0.0.1:${APISERVER_PORT}`;
-/** File name of the bootstrap components' kubeconfig in the bootstrap secrets dir. */
-export const BOOTSTRAP_KUBECONFIG = 'kubeconfig';
 /** ConfigMap with the ServiceAccount kubeconfig the self-hosted components share. */
 export const KUBECONFIG_CONFIGMAP = 'control-plane-kubeconfig';
 const KUBECONFIG_DIR = '/etc/kubernetes/kubeconfig';

@@ -1,9 +1,9 @@
-import { apiServerUrl, DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../ground/cluster.js';
+import { DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../ground/cluster.js';
+import { controlPlane } from '../../ground/lab-model.js';
 import type { LabPki } from '../../pki/ensure.js';
 import type { LabSpec } from '../../ground/lab-spec.js';
 import { APISERVER, APISERVER_SECRET_FILES, apiserverPod } from './apiserver.js';
 import {
-  BOOTSTRAP_KUBECONFIG,
   componentDeployment,
   componentPdb,
   componentPod,
@@ -28,15 +28,6 @@ export interface BootkubeOptions {
   timeoutScale: number;
 }
 
-/** Where the pivot and the nodes put the rendered files (see README.md); the asset dir keeps its own copy. */
-export const ASSET_NODE_PATHS = {
-  'tls/': `${NODE_PATHS.bootstrapSecrets}/`,
-  'auth/bootstrap-kubeconfig': `${NODE_PATHS.bootstrapSecrets}/${BOOTSTRAP_KUBECONFIG}`,
-  'bootstrap-manifests/': `${NODE_PATHS.staticPods}/`,
-  'auth/kubelet/<node>.kubeconfig': NODE_PATHS.kubeconfig,
-  'checkpoints/secrets/': `${NODE_PATHS.checkpointSecrets}/`,
-} as const;
-
 /**
  * bootkube's asset dir for a lab, as relative path -> file text. Pure: the same lab, PKI and
  * options give the same files.
@@ -46,7 +37,7 @@ export function renderBootkubeAssets(lab: LabSpec, pki: LabPki, opts: BootkubeOp
   kubeMinor(t.kubeVersion); // refuse a malformed version before writing anything
   const assets = new Map<string, string>();
   const tls = tlsFiles(pki);
-  const server = apiServerUrl(lab);
+  const server = controlPlane(lab).apiServerUrl;
 
   assets.set('auth/kubeconfig', embeddedKubeconfig(lab.id, server, tls['ca.crt'], 'admin', tls['admin.crt'], tls['admin.key']));
   assets.set('auth/bootstrap-kubeconfig', fileKubeconfig(lab.id, LOCAL_APISERVER, NODE_PATHS.bootstrapSecrets, 'admin'));

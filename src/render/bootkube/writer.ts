@@ -1,19 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../../errors.js';
+import { assetDirMode, assetMode } from '../../ground/bootkube-layout.js';
 
 /** Writes a rendered asset dir with the modes its contents call for. */
-
-/** Keys, kubeconfigs (they hold or point at credentials) and Secret manifests are private. */
-export function assetMode(rel: string): number {
-  return rel.endsWith('.key') || rel.startsWith('auth/') || rel.endsWith('-secret.yaml') ? 0o600 : 0o644;
-}
-
-const PRIVATE_DIRS = new Set(['tls', 'auth', 'auth/kubelet', 'checkpoints/secrets']);
-
-export function assetDirMode(rel: string): number {
-  return PRIVATE_DIRS.has(rel) ? 0o700 : 0o755;
-}
 
 /** A render goes into a new or empty dir only: mixing two renders would leave files of the old one behind. */
 export async function assertEmptyDir(dir: string): Promise<void> {
@@ -25,15 +15,20 @@ export async function assertEmptyDir(dir: string): Promise<void> {
   if (existing.length > 0) throw new LabError(`${dir} is not empty`, `pass a new or empty dir, or remove ${dir} first`, 2);
 }
 
-export async function writeAssetDir(dir: string, assets: Map<string, string>): Promise<void> {
-  await assertEmptyDir(dir);
-  await fs.mkdir(dir, { recursive: true });
+/** Every dir the assets sit in, parents first. */
+export function assetDirs(assets: ReadonlyMap<string, string>): string[] {
   const dirs = new Set<string>();
   for (const rel of assets.keys()) {
     for (let d = path.posix.dirname(rel); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
   }
-  // Parents first; chmod after mkdir because the umask trims mkdir's mode.
-  for (const rel of [...dirs].sort()) {
+  return [...dirs].sort();
+}
+
+export async function writeAssetDir(dir: string, assets: Map<string, string>): Promise<void> {
+  await assertEmptyDir(dir);
+  await fs.mkdir(dir, { recursive: true });
+  // chmod after mkdir because the umask trims mkdir's mode.
+  for (const rel of assetDirs(assets)) {
     const abs = path.join(dir, rel);
     await fs.mkdir(abs);
     await fs.chmod(abs, assetDirMode(rel));

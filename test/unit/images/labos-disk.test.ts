@@ -6,7 +6,8 @@ import path from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import ssh2 from 'ssh2';
-import { buildDiskImage, diskImageCached, diskKernelArgs, type DiskImage } from '../../../src/images/labos-disk.js';
+import { buildDiskImage, diskImageCached, type DiskImage } from '../../../src/images/labos-disk.js';
+import { diskKernelArgs } from '../../../src/ground/node-image.js';
 import { bootDirect } from '../../../src/qemu/direct-boot.js';
 
 // Builds into the lab's real cache (kept across runs: the cold build debootstraps from the

@@ -3,7 +3,8 @@ import path from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import { LabError } from '../../../src/errors.js';
-import { labSshPaths, nodeSshTarget } from '../../../src/node/lab-target.js';
+import { nodeSshTarget } from '../../../src/node/lab-target.js';
+import { hostLayout } from '../../../src/ground/host-layout.js';
 import { labFromArg } from '../../../src/cli/resolve.js';
 import { tempDir } from './sshd.js';
 
@@ -35,14 +36,14 @@ test('nodeSshTarget: the node address, the lab key and known_hosts, user core', 
   process.env.METAL_LAB_HOME = home;
   const lab = await labFromArg('mini');
   const node = lab.nodes[0]!;
-  await t.throwsAsync(nodeSshTarget(lab, node), { instanceOf: LabError, message: /lab mini has no SSH key/ });
-  const paths = labSshPaths(lab.id);
+  const paths = hostLayout().lab(lab.id);
+  await t.throwsAsync(nodeSshTarget(lab, node, paths), { instanceOf: LabError, message: /lab mini has no SSH key/ });
   t.is(paths.knownHosts, path.join(home, 'labs/mini/known_hosts'));
-  await fs.mkdir(path.dirname(paths.privateKey), { recursive: true });
-  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', paths.privateKey]);
-  const target = await nodeSshTarget(lab, node);
+  await fs.mkdir(path.dirname(paths.sshKey), { recursive: true });
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', paths.sshKey]);
+  const target = await nodeSshTarget(lab, node, paths);
   t.deepEqual({ ...target, privateKey: undefined }, {
     host: node.ip, port: 22, user: 'core', privateKey: undefined, knownHostsFile: paths.knownHosts, hostAlias: node.name,
   });
-  t.deepEqual(target.privateKey, await fs.readFile(paths.privateKey));
+  t.deepEqual(target.privateKey, await fs.readFile(paths.sshKey));
 });

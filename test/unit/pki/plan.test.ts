@@ -1,5 +1,6 @@
 import test from 'ava';
-import { kubeServiceIp, planCerts, type CertPlan } from '../../../src/pki/plan.js';
+import { kubeServiceIp } from '../../../src/ground/cluster.js';
+import { planCerts, type CertPlan } from '../../../src/pki/plan.js';
 import { talkLab } from './fixture.js';
 
 const byName = (plans: CertPlan[]) => new Map(plans.map((plan) => [plan.name, plan]));

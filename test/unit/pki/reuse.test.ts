@@ -4,7 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import { ensureLabPki, type LabPki } from '../../../src/pki/ensure.js';
-import { pkiDir } from '../../../src/pki/files.js';
+import { hostLayout } from '../../../src/ground/host-layout.js';
 import { planCerts } from '../../../src/pki/plan.js';
 import { copyPki, snapshot, talkLab, tempPkiDir, type FileState } from './fixture.js';
 
@@ -39,7 +39,7 @@ test('the PKI lives in the lab state dir: <METAL_LAB_HOME>/labs/<id>/pki', (t) =
   const saved = process.env.METAL_LAB_HOME;
   process.env.METAL_LAB_HOME = '/srv/ml-home';
   try {
-    t.is(pkiDir('talk'), '/srv/ml-home/labs/talk/pki');
+    t.is(hostLayout().lab('talk').pki, '/srv/ml-home/labs/talk/pki');
   } finally {
     if (saved === undefined) delete process.env.METAL_LAB_HOME;
     else process.env.METAL_LAB_HOME = saved;

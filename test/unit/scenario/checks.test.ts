@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CHECKS } from '../../../src/scenario/checks.js';
 import { EvidenceError } from '../../../src/scenario/evidence.js';
-import { labPaths } from '../../../src/lab/paths.js';
+import { hostLayout } from '../../../src/ground/host-layout.js';
 import { bootStage, nodeRequests } from '../../../src/lab/node-progress.js';
 import { parseLab } from '../../../src/spec/lab.js';
 import type { ScenarioContext } from '../../../src/scenario/context.js';
@@ -22,7 +22,7 @@ nodes:
   'chk.yaml',
 );
 const [node1, node2] = lab.nodes as [(typeof lab.nodes)[0], (typeof lab.nodes)[0]];
-const ctx = { lab, timeoutScale: 1 } as ScenarioContext;
+const ctx = { lab, paths: hostLayout().lab(lab.id), timeoutScale: 1 } as ScenarioContext;
 
 const req = (path: string, client: string, extra: Partial<RequestLogEntry> = {}): RequestLogEntry => ({
   time: '2026-11-27T03:00:00.000Z', client, method: 'GET', path, labels: {}, status: 200, ...extra,
@@ -39,7 +39,7 @@ const goodChain = (n: typeof node1): RequestLogEntry[] => [
 ];
 
 async function writeLab(entries: RequestLogEntry[], consoles: Record<string, string>) {
-  const p = labPaths(lab.id);
+  const p = ctx.paths;
   await fs.mkdir(p.consoleDir, { recursive: true });
   await fs.writeFile(p.requestLog, entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
   for (const [node, text] of Object.entries(consoles)) await fs.writeFile(p.console(node), text);
@@ -61,7 +61,7 @@ test.serial("a node answered from another node's profile fails boot-chain, citin
   await writeLab(chain, {});
   const err = await t.throwsAsync(CHECKS['boot-chain'](ctx, node1), { instanceOf: EvidenceError });
   t.regex(err!.message, /expected live-node1\/live-node1/);
-  t.true(err!.evidence.includes(labPaths(lab.id).console('node1')));
+  t.true(err!.evidence.includes(ctx.paths.console('node1')));
 });
 
 test.serial('/ipxe before /boot.ipxe, or a missing initrd, fails boot-chain', async (t) => {

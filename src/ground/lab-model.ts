@@ -1,0 +1,54 @@
+import { SpecError } from '../errors.js';
+import { APISERVER_PORT, POD_CIDR } from './cluster.js';
+import { intToIp, ipToInt } from './ipv4.js';
+import type { LabSpec, NodeSpec } from './lab-spec.js';
+
+/**
+ * What the nodes boot: the live image (the PXE layer), or the installer that puts labos on the
+ * disk, after which each node boots from disk and Ignition configures it.
+ */
+export type BootMode = 'live' | 'install';
+
+/** A Kubernetes lab gives each node a /24 of POD_CIDR (a /16): at most this many nodes. */
+export const MAX_KUBE_NODES = 256;
+
+/** The rule every Kubernetes render relies on, worded once for the loader and for render's guard. */
+export const NO_CONTROLLER = {
+  problem: 'no node has role: controller, and Kubernetes runs its control plane on the first one',
+  fix: 'give at least one node role: controller',
+};
+
+/** Facts every room derives from a lab: addresses, roles, the pod network. */
+export interface LabModel {
+  /** The embedded Matchbox server, on the bridge address: what iPXE, the nodes and Ignition fetch from. */
+  bootServerUrl: string;
+  controllers: NodeSpec[];
+  workers: NodeSpec[];
+  /** The node's /24 of POD_CIDR: node i of the lab (0-based) gets 10.2.i.0/24. */
+  podCidr(node: Pick<NodeSpec, 'name'>): string;
+}
+
+export function labModel(lab: Pick<LabSpec, 'bootServer' | 'nodes'>): LabModel {
+  return {
+    bootServerUrl: `http://${lab.bootServer.address}:${lab.bootServer.port}`,
+    controllers: lab.nodes.filter((n) => n.role === 'controller'),
+    workers: lab.nodes.filter((n) => n.role === 'worker'),
+    podCidr: (node) => {
+      const index = lab.nodes.findIndex((n) => n.name === node.name);
+      if (index < 0) throw new Error(`node ${node.name} is not in the lab`);
+      if (index >= MAX_KUBE_NODES) throw new Error(`a lab has at most ${MAX_KUBE_NODES} nodes (one /24 of the pod range each)`);
+      const [base = ''] = POD_CIDR.split('/');
+      return `${intToIp(ipToInt(base) + index * 256)}/24`;
+    },
+  };
+}
+
+/**
+ * The first controller runs the temporary control plane and is the lab's API address. The loader
+ * refuses a Kubernetes lab without one; a render of another lab is refused here, with the same words.
+ */
+export function controlPlane(lab: LabSpec): { node: NodeSpec; apiServerUrl: string } {
+  const [node] = labModel(lab).controllers;
+  if (!node) throw new SpecError(lab.file, 'nodes', NO_CONTROLLER.problem, NO_CONTROLLER.fix);
+  return { node, apiServerUrl: `https://${node.ip}:${APISERVER_PORT}` };
+}

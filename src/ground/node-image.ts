@@ -1,0 +1,33 @@
+/** What a labos guest boots with: facts the image builders bake in and the render hands to the nodes. */
+
+/**
+ * Kernel arguments every lab guest boots with, live or installed. Under TCG on a busy host a
+ * vCPU can miss the timer ticks the kernel counts while it checks the IO-APIC timer at boot:
+ * it then panics ("IO-APIC + timer doesn't work!"), seen here with three guests and a build
+ * on 2 cores. `no_timer_check` skips that check, as cloud images do for virtual machines;
+ * `panic=10` makes any later panic reboot the node instead of leaving it dead.
+ */
+export const GUEST_KERNEL_ARGS = ['no_timer_check', 'panic=10'] as const;
+
+/** The root filesystem's label; the kernel command line mounts it with root=LABEL=. */
+export const ROOT_LABEL = 'root';
+
+/**
+ * The kernel command line a disk with this image boots with. `ignition.firstboot` makes the
+ * dracut module's generator queue Ignition's stages; labos-firstboot-done.service removes it
+ * from /boot/extlinux/extlinux.conf after that boot, so later boots skip Ignition.
+ * `ignition.platform.id=metal` reads the config from `ignition.config.url`.
+ */
+export function diskKernelArgs(configUrl: string, opts: { firstBoot?: boolean } = {}): string[] {
+  return [
+    `root=LABEL=${ROOT_LABEL}`,
+    'console=tty0',
+    'console=ttyS0,115200',
+    ...GUEST_KERNEL_ARGS,
+    // Kubernetes 1.20's kubelet and containerd 1.6 are proven on cgroup v1; Debian 12 boots v2 by default.
+    'systemd.unified_cgroup_hierarchy=0',
+    ...(opts.firstBoot === false ? [] : ['ignition.firstboot']),
+    'ignition.platform.id=metal',
+    `ignition.config.url=${configUrl}`,
+  ];
+}
