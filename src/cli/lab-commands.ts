@@ -55,8 +55,9 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
     .option('--json', 'print what changed as JSON')
     .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install' }) => {
       const signal = interruptible();
-      const { labFromArg } = await import('./resolve.js');
+      const [{ labFromArg }, { checkBootMode }] = await Promise.all([import('./resolve.js'), import('../spec/boot-mode.js')]);
       const lab = await labFromArg(labArg);
+      checkBootMode(lab, opts.boot);
       const [{ ensureHost }, { up }, { RunReport }] = await Promise.all([
         import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'),
       ]);
@@ -143,11 +144,12 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
     .option('--json', 'plain progress on stderr, the result as JSON on stdout')
     .action(async (scenarioArg: string, opts: { lab?: string; keep?: boolean; artifacts?: string; json?: boolean }) => {
       const signal = interruptible();
-      const [{ loadScenario, resolveScenarioFile }, { runScenario }, { ensureHost }, { labFromArg }] = await Promise.all([
-        import('../spec/scenario.js'), import('../scenario/run.js'), import('../setup/host.js'), import('./resolve.js'),
+      const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab }, { runScenario }, { ensureHost }, { labFromArg }] = await Promise.all([
+        import('../spec/scenario.js'), import('../spec/scenario-lab.js'), import('../scenario/run.js'), import('../setup/host.js'), import('./resolve.js'),
       ]);
       const scenario = await loadScenario(resolveScenarioFile(scenarioArg));
       const lab = await labFromArg(opts.lab ?? scenario.lab);
+      checkScenarioLab(scenario, lab);
       await ensureHost((line) => console.error(`metal-lab: ${line}`));
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const artifactsDir = path.resolve(opts.artifacts ?? path.join('artifacts', `${scenario.name}-${lab.id}-${stamp}`));

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
 import type { HostLayout } from '../ground/host-layout.js';
+import { controlPlane } from '../ground/lab-model.js';
 import { kubeMinor } from '../render/bootkube/objects.js';
 import { DEFAULT_LAB } from './defaults.js';
 
@@ -24,7 +25,8 @@ export function registerRender(program: Command, host: HostLayout): void {
       ]);
       const out = path.resolve(opts.out);
       const lab = await labFromArg(labArg);
-      // Checked before the PKI is made, so a mistaken --out changes nothing.
+      // Checked before the PKI is made, so a lab without a controller or a mistaken --out changes nothing.
+      controlPlane(lab);
       await bootkube.assertEmptyDir(out);
       // Timeouts as `up` will scale them on this host.
       const { timeoutScale } = await probeAccel(lab.accelerator);

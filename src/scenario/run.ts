@@ -4,6 +4,7 @@ import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { labObjectNames } from '../ground/lab-spec.js';
 import type { LabCheckName, NodeCheckName, ScenarioSpec, ScenarioStep, WaitStage } from '../spec/scenario.js';
 import { RunReport } from '../report/run-report.js';
+import { checkScenarioLab } from '../spec/scenario-lab.js';
 import { hostLayout, type HostLayout, type LabLayout } from '../ground/host-layout.js';
 import { up } from '../lab/up.js';
 import { down } from '../lab/down.js';
@@ -15,7 +16,6 @@ import { destroyDomain, startDomain } from '../libvirt/domain.js';
 import { nodeSshTarget } from '../node/lab-target.js';
 import { waitForSsh } from '../node/wait.js';
 import { nodeJournal } from '../node/journal.js';
-import { LabError } from '../errors.js';
 import { nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError, waitFor } from './evidence.js';
 import { bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
@@ -37,14 +37,9 @@ export interface RunResult {
   artifactsDir: string;
 }
 
-/** The nodes a step names, or all of them; an unknown name fails the step. */
+/** The nodes a step names (checked against the lab at load), or all of them. */
 function stepNodes(ctx: ScenarioContext, names?: string[]): NodeSpec[] {
-  if (!names) return ctx.lab.nodes;
-  return names.map((name) => {
-    const node = ctx.lab.nodes.find((n) => n.name === name);
-    if (!node) throw new LabError(`the scenario names node ${name}, which lab ${ctx.lab.id} does not have`, `use one of: ${ctx.lab.nodes.map((n) => n.name).join(', ')}`, 2);
-    return node;
-  });
+  return names ? ctx.lab.nodes.filter((n) => names.includes(n.name)) : ctx.lab.nodes;
 }
 
 /** Runs `fn` for each node at once, one report line each; a failure cites its evidence. */
@@ -165,9 +160,11 @@ async function gatherEvidence(lab: LabSpec, p: LabLayout, report: RunReport, dir
 
 /**
  * Runs a scenario's steps in order against a lab, stopping at the first failure, then gathers
- * the evidence and tears the lab down unless asked to keep it.
+ * the evidence and tears the lab down unless asked to keep it. The scenario is checked against
+ * the lab first: a mismatch is a SpecError before anything runs.
  */
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
+  checkScenarioLab(opts.scenario, opts.lab);
   const host = opts.host ?? hostLayout();
   const paths = host.lab(opts.lab.id);
   const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet });

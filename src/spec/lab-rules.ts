@@ -1,5 +1,6 @@
 import type { DnsHost, LabSpec, NodeSpec } from '../ground/lab-spec.js';
-import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
+import { DEFAULT_KUBE_VERSION, POD_CIDR } from '../ground/cluster.js';
+import { labModel, MAX_KUBE_NODES, NO_CONTROLLER } from '../ground/lab-model.js';
 import { inRange, ipToInt, Subnet } from '../ground/ipv4.js';
 import type { LabFile } from './lab-schema.js';
 import type { Fail } from './validate.js';
@@ -63,7 +64,7 @@ export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
     dns.push({ name, ip: node.ip });
   }
 
-  return {
+  const lab: LabSpec = {
     id: raw.id,
     file,
     network: {
@@ -81,6 +82,26 @@ export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
     nodes,
     ...(raw.kubernetes ? { kubernetes: { version: raw.kubernetes.version ?? DEFAULT_KUBE_VERSION } } : {}),
   };
+  if (lab.kubernetes) checkKubernetesNodes(raw, lab, fail);
+  return lab;
+}
+
+/**
+ * A Kubernetes lab installs labos to disk, whose BIOS boot loader OVMF would not boot (the node
+ * would fall back to PXE and reinstall forever); it runs its control plane on the first
+ * controller; and each node gets one /24 of the pod range.
+ */
+function checkKubernetesNodes(raw: LabFile, lab: LabSpec, fail: Fail): void {
+  const { nodes } = lab;
+  nodes.forEach((node, i) => {
+    if (node.firmware !== 'uefi') return;
+    const at: FieldPath = raw.nodes[i]!.firmware ? ['nodes', i, 'firmware'] : ['defaults', 'firmware'];
+    fail(at, `${node.name} boots UEFI, and a Kubernetes lab installs labos to disk, which supports BIOS nodes only so far`, 'set firmware: bios (the default)');
+  });
+  if (labModel(lab).controllers.length === 0) fail(['nodes'], NO_CONTROLLER.problem, NO_CONTROLLER.fix);
+  if (nodes.length > MAX_KUBE_NODES) {
+    fail(['nodes'], `${nodes.length} nodes, and a Kubernetes lab has at most ${MAX_KUBE_NODES} (one /24 of ${POD_CIDR} each)`, `use at most ${MAX_KUBE_NODES} nodes`);
+  }
 }
 
 function checkDhcpRange(range: { start: string; end: string }, subnet: Subnet, fail: Fail): void {

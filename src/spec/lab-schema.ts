@@ -27,8 +27,8 @@ function named(re: RegExp, what: string, rule: string) {
   return checked((v) => (re.test(v) ? undefined : { problem: `"${v}" is not a valid ${what}`, fix: `use ${rule}` }));
 }
 
-/** A release tag such as v1.20.2: the render's version parameter. */
-const KUBE_VERSION_RE = /^v\d+\.\d+\.\d+$/;
+/** A release tag such as v1.20.2: the render's version parameter (its flags depend on the 1.x minor). */
+const KUBE_VERSION_RE = /^v1\.\d+\.\d+$/;
 // Linux caps interface names at 15 bytes (IFNAMSIZ - 1).
 const BRIDGE_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
 const NODE_RE = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -96,7 +96,7 @@ export const LabFileSchema = z.strictObject({
     .strictObject({ address: ipv4.optional(), port: z.number().int().min(1).max(65535).default(8080) })
     .prefault({}),
   dns: z.record(hostName, ipv4).default({}),
-  kubernetes: z.strictObject({ version: named(KUBE_VERSION_RE, 'Kubernetes version', 'v<major>.<minor>.<patch>, e.g. v1.20.2').optional() }).optional(),
+  kubernetes: z.strictObject({ version: named(KUBE_VERSION_RE, 'Kubernetes version', 'v1.<minor>.<patch>, e.g. v1.20.2').optional() }).optional(),
   defaults: z
     .strictObject({
       memory: memory.default(512),
