@@ -7,6 +7,7 @@ import type { LabPlan } from '../render/plan.js';
 async function place(src: string, dest: string): Promise<void> {
   const [a, b] = await Promise.all([fs.stat(src), fs.stat(dest).catch(() => undefined)]);
   if (b && a.ino === b.ino && a.dev === b.dev) return;
+  await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o755 });
   await fs.rm(dest, { force: true });
   await fs.link(src, dest).catch(() => fs.copyFile(src, dest));
 }
