@@ -62,9 +62,9 @@ export interface HostLayout {
  * The one reader of METAL_LAB_HOME and METAL_LAB_CACHE. System libvirt runs qemu as its own user,
  * which cannot traverse /root, so as root everything lives under /var.
  */
-export function hostLayout(env: NodeJS.ProcessEnv = process.env, root = process.getuid?.() === 0): HostLayout {
+export function hostLayout(env: NodeJS.ProcessEnv = process.env, asRoot = process.getuid?.() === 0): HostLayout {
   const home = (override: string | undefined, system: string, user: string) =>
-    override ? path.resolve(override) : root ? system : path.join(os.homedir(), user);
+    override ? path.resolve(override) : asRoot ? system : path.join(os.homedir(), user);
   const stateRoot = home(env.METAL_LAB_HOME, '/var/lib/metal-lab', '.local/share/metal-lab');
   const labsDir = path.join(stateRoot, 'labs');
   return {
