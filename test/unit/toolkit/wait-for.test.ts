@@ -1,0 +1,109 @@
+import test from 'ava';
+import { LabError } from '../../../src/errors.js';
+import { pending, waitFor, WaitTimeoutError, type Retry } from '../../../src/toolkit/wait-for.js';
+
+const soon = (ms: number) => Date.now() + ms;
+
+test('waitFor returns the first value a probe gives, probing at the interval', async (t) => {
+  let calls = 0;
+  const retries: Retry[] = [];
+  const v = await waitFor('x', async () => (++calls < 3 ? pending(`try ${calls}`) : 'yes'), { deadline: soon(5000), intervalMs: 10, onRetry: (r) => retries.push(r) });
+  t.is(v, 'yes');
+  t.is(calls, 3);
+  t.deepEqual(retries.map((r) => [r.attempt, r.state, r.changed, r.nextInMs]), [[1, 'try 1', true, 10], [2, 'try 2', true, 10]]);
+});
+
+test('undefined is "not yet" without a state; falsy values other than undefined are values', async (t) => {
+  let calls = 0;
+  t.is(await waitFor('zero', async () => (++calls < 2 ? undefined : 0), { deadline: soon(5000), intervalMs: 1 }), 0);
+  t.is(await waitFor('false', async () => false, { deadline: soon(5000) }), false);
+});
+
+test('on timeout the error says what, how long, the last state and the evidence', async (t) => {
+  const start = Date.now();
+  const err = await t.throwsAsync(
+    waitFor('the widget Ready', async () => pending('Pending'), { deadline: soon(300), intervalMs: 50, evidence: async () => ['/var/log/widget.log', 'last request /x -> 404'], fix: 'kick it' }),
+    { instanceOf: WaitTimeoutError },
+  );
+  t.true(err instanceof LabError);
+  t.is(err.message, 'timed out after 0s waiting for the widget Ready; last seen: Pending');
+  t.is(err.what, 'the widget Ready');
+  t.is(err.lastState, 'Pending');
+  t.true(err.waitedMs >= 280 && err.waitedMs < 2000, `${err.waitedMs} ms`);
+  t.true(err.attempts >= 4);
+  t.deepEqual(err.evidence, ['/var/log/widget.log', 'last request /x -> 404']);
+  t.is(err.fix, 'kick it');
+  t.true(Date.now() - start < 2000, 'the last pause is cut to the deadline');
+});
+
+test('waits that share a deadline share one limit', async (t) => {
+  const deadline = soon(400);
+  await waitFor('the first thing', async () => (Date.now() > deadline - 200 ? true : undefined), { deadline, intervalMs: 20 });
+  const err = await t.throwsAsync(waitFor('the second thing', async () => undefined, { deadline, intervalMs: 20 }), { instanceOf: WaitTimeoutError });
+  t.true(err.waitedMs < 390, `the second wait had only what was left: ${err.waitedMs} ms`);
+  t.is(err.message, 'timed out after 0s waiting for the second thing');
+});
+
+test('a deadline already past still gets one probe', async (t) => {
+  t.is(await waitFor('x', async () => 'now', { deadline: 0 }), 'now');
+  const err = await t.throwsAsync(waitFor('x', async () => pending('no'), { deadline: 0 }), { instanceOf: WaitTimeoutError });
+  t.is(err.attempts, 1);
+});
+
+test('a throwing probe is a state (described), unless fatal says waiting cannot fix it', async (t) => {
+  let n = 0;
+  const states: string[] = [];
+  const err = await t.throwsAsync(
+    waitFor('the API', async () => {
+      if (++n % 2) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      return pending('Pending');
+    }, { deadline: soon(200), intervalMs: 10, onRetry: (r) => states.push(r.state) }),
+    { instanceOf: WaitTimeoutError },
+  );
+  t.regex(err.message, /last seen: (Pending|error: connect ECONNREFUSED 127\.0\.0\.1:1)$/);
+  t.true(states.includes('error: connect ECONNREFUSED 127.0.0.1:1') && states.includes('Pending'));
+
+  const described = await t.throwsAsync(waitFor('x', async () => Promise.reject(new Error('raw')), { deadline: 0, describeError: () => 'HTTP 503' }), { instanceOf: WaitTimeoutError });
+  t.is(described.lastState, 'error: HTTP 503');
+
+  class HostKeyChanged extends Error {}
+  let probes = 0;
+  await t.throwsAsync(
+    waitFor('ssh', async () => {
+      probes++;
+      throw new HostKeyChanged('host key changed');
+    }, { deadline: soon(5000), intervalMs: 10, fatal: (e) => e instanceof HostKeyChanged }),
+    { instanceOf: HostKeyChanged },
+  );
+  t.is(probes, 1);
+});
+
+test('changed is true only when the state differs from the previous probe', async (t) => {
+  const states = ['a', 'a', 'b', 'b', 'b', 'c'];
+  const changes: boolean[] = [];
+  let i = 0;
+  await waitFor('x', async () => (i < states.length ? pending(states[i++]!) : 'done'), { deadline: soon(5000), intervalMs: 1, onRetry: (r) => changes.push(r.changed) });
+  t.deepEqual(changes, [true, false, true, false, false, true]);
+});
+
+test('the interval can back off by attempt, and is cut to the deadline', async (t) => {
+  const pauses: number[] = [];
+  await t.throwsAsync(
+    waitFor('x', async () => undefined, { deadline: soon(400), intervalMs: (n) => 50 * 2 ** (n - 1), onRetry: (r) => pauses.push(r.nextInMs) }),
+    { instanceOf: WaitTimeoutError },
+  );
+  t.deepEqual(pauses.slice(0, 3), [50, 100, 200]);
+  t.true(pauses.at(-1)! < 400, `${pauses.join(', ')}`);
+});
+
+test('an abort ends the wait at once with the reason, also during a pause', async (t) => {
+  const before = new AbortController();
+  before.abort(new Error('interrupted by SIGINT'));
+  await t.throwsAsync(waitFor('x', async () => 'never', { deadline: soon(5000), signal: before.signal }), { message: 'interrupted by SIGINT' });
+
+  const during = new AbortController();
+  const start = Date.now();
+  setTimeout(() => during.abort(new Error('stop')), 50);
+  await t.throwsAsync(waitFor('x', async () => undefined, { deadline: soon(10_000), intervalMs: 5000, signal: during.signal }), { message: 'stop' });
+  t.true(Date.now() - start < 1000);
+});
