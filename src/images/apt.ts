@@ -1,7 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { HostError } from '../errors.js';
+import { lastLines, runCommand } from '../toolkit/command-error.js';
 import { fileDigest } from './file-digest.js';
 
 /** One exact Debian binary package as the apt archive describes it. */
@@ -16,12 +16,7 @@ export interface DebPackage {
 export const DEBIAN_SUITE = 'bookworm';
 
 const APT_UPDATE_FIX = 'run `apt-get update` as root (or `./metal-lab setup`), then retry';
-
-async function apt(tool: 'apt-cache' | 'apt-get', args: string[], cwd?: string) {
-  const r = await execa(tool, args, { cwd, reject: false, env: { LC_ALL: 'C' } });
-  if (r.code === 'ENOENT') throw new HostError(`${tool} is not installed`, 'run metal-lab on Debian or Ubuntu (apt is required)');
-  return r;
-}
+const APT = { env: { LC_ALL: 'C' }, install: 'run metal-lab on Debian or Ubuntu (apt is required)' };
 
 /** Parses the first stanza of deb822 text (`Key: value`, continuation lines start with a space). */
 function firstStanza(text: string): Map<string, string> {
@@ -47,13 +42,15 @@ function firstStanza(text: string): Map<string, string> {
 /** The archive record of `name` (its candidate version, or exactly `version`), read without downloading. */
 export async function showPackage(name: string, version?: string): Promise<{ pkg: DebPackage; depends: string }> {
   const args = version ? ['show', `${name}=${version}`] : ['show', '--no-all-versions', name];
-  const r = await apt('apt-cache', args);
-  const fields = firstStanza(String(r.stdout));
+  // Exit 100 and "E: No packages found" is an answer here: the package is unknown.
+  const r = await runCommand(['apt-cache', ...args], { ...APT, allowExit: 'any' });
+  const fields = firstStanza(r.stdout);
   const sha256 = fields.get('SHA256');
   const ver = fields.get('Version');
   if (r.exitCode !== 0 || !sha256 || !ver) {
+    const said = lastLines(r.stderr, 1);
     throw new HostError(
-      `apt knows no package ${name}${version ? `=${version}` : ''} (the package lists may never have been downloaded)`,
+      `apt knows no package ${name}${version ? `=${version}` : ''}${said ? ` (${said})` : ''}: the package lists may never have been downloaded`,
       APT_UPDATE_FIX,
     );
   }
@@ -79,10 +76,7 @@ export async function resolveKernelPackage(meta: string): Promise<DebPackage> {
  */
 export async function downloadDeb(pkg: DebPackage, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const r = await apt('apt-get', ['download', `${pkg.name}=${pkg.version}`], dir);
-  if (r.exitCode !== 0) {
-    throw new HostError(`apt-get download ${pkg.name}=${pkg.version} failed: ${String(r.stderr).trim()}`, APT_UPDATE_FIX);
-  }
+  await runCommand(['apt-get', 'download', `${pkg.name}=${pkg.version}`], { ...APT, cwd: dir, fix: APT_UPDATE_FIX });
   const file = (await readdir(dir)).find((f) => f.startsWith(`${pkg.name}_`) && f.endsWith('.deb'));
   if (!file) throw new Error(`apt-get download ${pkg.name} reported success but left no .deb in ${dir}`);
   const deb = path.join(dir, file);
@@ -94,9 +88,7 @@ export async function downloadDeb(pkg: DebPackage, dir: string): Promise<string>
 /** Unpacks a .deb's file tree (no maintainer scripts run) into `dest`. */
 export async function unpackDeb(deb: string, dest: string): Promise<void> {
   await mkdir(dest, { recursive: true });
-  const r = await execa('dpkg-deb', ['-x', deb, dest], { reject: false });
-  if (r.code === 'ENOENT') throw new HostError('dpkg-deb is not installed', 'apt-get install dpkg');
-  if (r.exitCode !== 0) throw new Error(`dpkg-deb -x ${deb} failed: ${String(r.stderr).trim()}`);
+  await runCommand(['dpkg-deb', '-x', deb, dest], { install: 'apt-get install dpkg' });
 }
 
 export interface AptSite {
@@ -106,12 +98,11 @@ export interface AptSite {
 
 /** The host apt's bookworm sites (main, amd64): image builds fetch from the same archive as the host. */
 export async function hostAptSites(): Promise<AptSite[]> {
-  const r = await execa('apt-get', ['indextargets', '--format', '$(SITE) $(RELEASE) $(COMPONENT) $(ARCHITECTURE)', 'Created-By: Packages'], {
-    reject: false,
+  const r = await runCommand(['apt-get', 'indextargets', '--format', '$(SITE) $(RELEASE) $(COMPONENT) $(ARCHITECTURE)', 'Created-By: Packages'], {
+    install: 'run metal-lab on Debian 12',
   });
-  if (r.code === 'ENOENT') throw new HostError('apt-get is not installed', 'run metal-lab on Debian 12');
   const sites = new Map<string, AptSite>();
-  for (const line of String(r.stdout).split('\n')) {
+  for (const line of r.stdout.split('\n')) {
     const [site, suite, component, arch] = line.trim().split(' ');
     if (site && suite && component === 'main' && arch === 'amd64' && (suite === DEBIAN_SUITE || suite.startsWith(`${DEBIAN_SUITE}-`))) {
       sites.set(`${site} ${suite}`, { site: site.replace(/\/$/, ''), suite });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCommand } from '../toolkit/command-error.js';
 import type { CpioEntry } from './cpio.js';
 
 /** What goes into the labos initramfs; every path here is on the build host. */
@@ -33,7 +33,7 @@ function parents(p: string): string[] {
  * the agent can mount devtmpfs.
  */
 export async function initramfsEntries(inp: InitramfsInputs): Promise<CpioEntry[]> {
-  const applets = String((await execa(inp.busybox, ['--list-full'])).stdout)
+  const applets = (await runCommand([inp.busybox, '--list-full'])).stdout
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && l !== 'bin/busybox');

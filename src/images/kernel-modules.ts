@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCommand } from '../toolkit/command-error.js';
 
 /** A kernel unpacked from its .deb: `root` holds boot/ and lib/modules/<version>/. */
 export interface KernelTree {
@@ -79,6 +79,6 @@ export async function modulesFor(kernel: KernelTree, wanted: WantedModule[], bus
     if (value === 'm') roots.push(w.module);
   }
   if (roots.length === 0) return [];
-  await execa(busybox, ['depmod', '-b', kernel.root, kernel.version]);
+  await runCommand([busybox, 'depmod', '-b', kernel.root, kernel.version]);
   return loadOrder(await readFile(path.join(kernel.modulesDir, 'modules.dep'), 'utf8'), roots);
 }

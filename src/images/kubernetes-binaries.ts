@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { HostError, LabError } from '../errors.js';
+import { HostError } from '../errors.js';
 import { hostLayout } from '../ground/host-layout.js';
+import { CommandError, runCommand } from '../toolkit/command-error.js';
+import { runLogged } from '../toolkit/logged-command.js';
 import { hostAptSites } from './apt.js';
 import { cacheKey, publishDir } from './cache.js';
 import { newestSourceVersion, privateApt } from './private-apt.js';
@@ -63,9 +64,8 @@ function buildScript(): string {
 }
 
 async function goVersion(): Promise<string> {
-  const r = await execa('go', ['version'], { reject: false });
-  if (r.code === 'ENOENT') throw new HostError('go is not installed (building Kubernetes needs it)', 'run `./metal-lab setup` as root (it installs golang-go)');
-  return String(r.stdout).trim();
+  const r = await runCommand(['go', 'version'], { install: 'run `./metal-lab setup` as root (it installs golang-go): building Kubernetes needs it' });
+  return r.stdout.trim();
 }
 
 interface Inputs {
@@ -128,13 +128,13 @@ async function newestCached(cacheDir?: string): Promise<{ dir: string; manifest:
 async function runBuild(inp: Inputs, out: string, logFile: string, opts: BuildOptions, progress: (m: string) => void): Promise<void> {
   const { cacheDir, signal } = opts;
   const started = performance.now();
-  const log = createWriteStream(logFile);
-  const child = execa('bash', [buildScript(), out], {
-    all: true,
-    buffer: false,
-    reject: false,
-    // Its own process group: stopping the build (Ctrl-C) must stop make and go too, not just bash.
-    detached: true,
+  await runLogged(['bash', buildScript(), out], {
+    logFile,
+    what: "building Kubernetes from Debian's source",
+    // Stopping the build (Ctrl-C) must stop make and go too, not just bash.
+    processGroup: true,
+    signal,
+    onLine: (line) => line.startsWith('stage: ') && progress(`${line.slice('stage: '.length)} (${elapsed(started)})`),
     env: {
       LC_ALL: 'C',
       K8S_APT_OPTS: inp.aptOptions.join(' '),
@@ -147,26 +147,6 @@ async function runBuild(inp: Inputs, out: string, logFile: string, opts: BuildOp
       K8S_WORK: workDir(cacheDir),
     },
   });
-  const stop = () => {
-    if (child.pid) process.kill(-child.pid, 'SIGTERM');
-  };
-  signal?.addEventListener('abort', stop, { once: true });
-  let tail = '';
-  try {
-    for await (const line of child.iterable({ from: 'all' })) {
-      log.write(`${line}\n`);
-      tail = `${tail}\n${line}`.slice(-4000);
-      if (line.startsWith('stage: ')) progress(`${line.slice('stage: '.length)} (${elapsed(started)})`);
-    }
-  } finally {
-    signal?.removeEventListener('abort', stop);
-  }
-  const r = await child;
-  signal?.throwIfAborted();
-  await new Promise((done) => log.end(done));
-  if (r.exitCode !== 0) {
-    throw new LabError(`building Kubernetes from Debian's source failed (exit ${r.exitCode ?? r.signal}): ${tail.trim().split('\n').slice(-3).join(' | ')}`, `read the build log at ${logFile}`);
-  }
   const binaries: Record<string, BinaryInfo> = {};
   for (const name of [...KUBE_COMMANDS, PAUSE]) {
     const file = path.join(out, 'bin', name);
@@ -212,7 +192,8 @@ export async function kubeBinaries(opts: BuildOptions = {}): Promise<KubeBinarie
     inputs = await resolveInputs(opts.cacheDir);
   } catch (err) {
     const fallback = await newestCached(opts.cacheDir);
-    if (!fallback || !(err instanceof HostError)) throw err;
+    // Offline: apt cannot reach the archive (or is not there to ask).
+    if (!fallback || !(err instanceof HostError || err instanceof CommandError)) throw err;
     progress(`${err.message}; using the newest cached build ${fallback.manifest.version} at ${fallback.dir}`);
     return describe(fallback.dir, fallback.manifest, false);
   }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { HostError, LabError } from '../errors.js';
+import { HostError } from '../errors.js';
 import { hostLayout } from '../ground/host-layout.js';
+import { runCommand } from '../toolkit/command-error.js';
+import { runLogged } from '../toolkit/logged-command.js';
 import { cacheKey, publishDir } from './cache.js';
 import { ROOT_LABEL } from '../ground/node-image.js';
 import { DEBIAN_SUITE as SUITE, hostAptSites, type AptSite } from './apt.js';
@@ -76,18 +77,13 @@ function assetDir(): string {
  * Nothing is downloaded; the exact versions make the cache key.
  */
 async function resolvePackages(): Promise<string[]> {
-  const r = await execa(
-    'apt-get',
-    ['-s', '-o', 'Dir::State::status=/dev/null', 'install', '--no-install-recommends', '?priority(required)', 'apt', ...DISK_PACKAGES],
-    { reject: false, env: { LC_ALL: 'C' } },
+  const fix = 'run `apt-get update` as root (or `./metal-lab setup`), then retry';
+  const r = await runCommand(
+    ['apt-get', '-s', '-o', 'Dir::State::status=/dev/null', 'install', '--no-install-recommends', '?priority(required)', 'apt', ...DISK_PACKAGES],
+    { env: { LC_ALL: 'C' }, what: "apt cannot resolve the disk image's packages", fix },
   );
-  const pkgs = [...String(r.stdout).matchAll(/^Inst (\S+) \((\S+)/gm)].map((m) => `${m[1]}=${m[2]}`);
-  if (r.exitCode !== 0 || pkgs.length === 0) {
-    throw new HostError(
-      `apt cannot resolve the disk image's packages: ${lastLines(String(r.stderr), 1) || 'no packages'}`,
-      'run `apt-get update` as root (or `./metal-lab setup`), then retry',
-    );
-  }
+  const pkgs = [...r.stdout.matchAll(/^Inst (\S+) \((\S+)/gm)].map((m) => `${m[1]}=${m[2]}`);
+  if (pkgs.length === 0) throw new HostError("apt cannot resolve the disk image's packages: it would install none", fix);
   return pkgs.sort();
 }
 
@@ -136,16 +132,12 @@ async function readManifest(dir: string): Promise<Manifest | undefined> {
   }
 }
 
-function lastLines(text: string, n: number): string {
-  return text.trim().split('\n').slice(-n).join(' | ');
-}
-
 async function requireBuildHost(): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new HostError('building the labos disk image needs root (debootstrap, chroot, mount namespaces)', 'run the build as root');
   }
   for (const tool of ['debootstrap', 'mkfs.ext4', 'unshare']) {
-    const r = await execa('sh', ['-c', `command -v ${tool}`], { reject: false });
+    const r = await runCommand(['sh', '-c', `command -v ${tool}`], { allowExit: 'any' });
     if (r.exitCode !== 0) throw new HostError(`${tool} is not installed`, 'run `./metal-lab setup` as root (it installs debootstrap and e2fsprogs)');
   }
 }
@@ -155,11 +147,10 @@ async function runBuildScript(root: string, inp: Inputs, work: string, logFile: 
   const assets = assetDir();
   const kverFile = path.join(work, 'kernel-version');
   const mirror = inp.sites.find((s) => s.suite === SUITE)?.site ?? '';
-  const log = createWriteStream(logFile);
-  const child = execa('bash', [path.join(assets, 'build.sh'), root], {
-    all: true,
-    buffer: false,
-    reject: false,
+  await runLogged(['bash', path.join(assets, 'build.sh'), root], {
+    logFile,
+    what: 'building the labos disk image',
+    onLine: (line) => line.startsWith('stage: ') && progress(line.slice('stage: '.length)),
     env: {
       LC_ALL: 'C',
       LABOS_MIRROR: mirror,
@@ -169,29 +160,18 @@ async function runBuildScript(root: string, inp: Inputs, work: string, logFile: 
       LABOS_KVER_OUT: kverFile,
     },
   });
-  let tail = '';
-  for await (const line of child.iterable({ from: 'all' })) {
-    log.write(`${line}\n`);
-    tail = `${tail}\n${line}`.slice(-4000);
-    if (line.startsWith('stage: ')) progress(line.slice('stage: '.length));
-  }
-  const r = await child;
-  await new Promise((done) => log.end(done));
-  if (r.exitCode !== 0) {
-    throw new LabError(`building the labos disk image failed (exit ${r.exitCode ?? r.signal}): ${lastLines(tail, 3)}`, `read the build log at ${logFile}`);
-  }
   return (await readFile(kverFile, 'utf8')).trim();
 }
 
 async function du(dir: string): Promise<number> {
-  const r = await execa('du', ['-sx', '--block-size=1', dir]);
-  return Number(String(r.stdout).split(/\s/)[0]);
+  const r = await runCommand(['du', '-sx', '--block-size=1', dir]);
+  return Number(r.stdout.split(/\s/)[0]);
 }
 
 /** The root tree as an ext4 image, made without mounting: room for the tree plus a third. */
 async function makeExt4(root: string, file: string, tree: number): Promise<void> {
   const mib = Math.ceil((tree * 4) / 3 / 2 ** 20) + 256;
-  await execa('mkfs.ext4', ['-q', '-F', '-L', ROOT_LABEL, '-d', root, file, `${mib}M`]);
+  await runCommand(['mkfs.ext4', '-q', '-F', '-L', ROOT_LABEL, '-d', root, file, `${mib}M`]);
 }
 
 async function assemble(inp: Inputs, out: string, logFile: string, progress: (m: string) => void): Promise<void> {
@@ -201,8 +181,8 @@ async function assemble(inp: Inputs, out: string, logFile: string, progress: (m:
   await mkdir(root, { recursive: true });
   try {
     const kver = await runBuildScript(root, inp, work, logFile, progress);
-    const listed = await execa('dpkg-query', [`--admindir=${root}/var/lib/dpkg`, '-W', '-f', '${Package}=${Version}\\n']);
-    const packages = String(listed.stdout).trim().split('\n').sort();
+    const listed = await runCommand(['dpkg-query', `--admindir=${root}/var/lib/dpkg`, '-W', '-f', '${Package}=${Version}\\n']);
+    const packages = listed.stdout.trim().split('\n').sort();
 
     await copyFile(path.join(root, 'boot', `vmlinuz-${kver}`), path.join(out, FILES.kernel));
     await copyFile(path.join(root, 'boot', `initrd.img-${kver}`), path.join(out, FILES.initrd));

@@ -1,8 +1,8 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { HostError } from '../errors.js';
 import { cidrsOverlap } from '../ground/ipv4.js';
+import { runCommand } from '../toolkit/command-error.js';
 
 /** An IPv4 prefix the host already routes or owns. */
 export interface HostPrefix {
@@ -13,7 +13,7 @@ export interface HostPrefix {
 
 /** Every IPv4 route (all tables: the local table holds 127.0.0.0/8) and address on the host. */
 export async function hostPrefixes(): Promise<HostPrefix[]> {
-  const ip = async (args: string[]) => JSON.parse((await execa('ip', ['-j', '-4', ...args])).stdout || '[]') as unknown;
+  const ip = async (args: string[]) => JSON.parse((await runCommand(['ip', '-j', '-4', ...args])).stdout || '[]') as unknown;
   return [
     ...routesToPrefixes(await ip(['route', 'show', 'table', 'all'])),
     ...addressesToPrefixes(await ip(['addr', 'show'])),

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import { execa } from 'execa';
 import { HostError } from '../errors.js';
 import { virsh } from '../libvirt/virsh.js';
+import { runCommand } from '../toolkit/command-error.js';
 
 /**
  * Debian packages the lab needs on the host. The guest kernel and busybox are NOT installed:
@@ -36,9 +37,10 @@ export const DEBIAN_PACKAGES = [
 ] as const;
 
 async function missingPackages(): Promise<string[]> {
-  const r = await execa('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\n', ...DEBIAN_PACKAGES], { reject: false });
+  // Exit 1: some package is unknown to dpkg, which is what this asks.
+  const r = await runCommand(['dpkg-query', '-W', '-f=${Package} ${db:Status-Abbrev}\n', ...DEBIAN_PACKAGES], { allowExit: [0, 1] });
   const installed = new Set(
-    String(r.stdout)
+    r.stdout
       .split('\n')
       .filter((l) => /\sii\s*$/.test(l))
       .map((l) => l.split(' ')[0]),
@@ -51,7 +53,8 @@ export function aptCommand(packages: readonly string[]): string {
 }
 
 async function running(name: string): Promise<boolean> {
-  return (await execa('pidof', [name], { reject: false })).exitCode === 0;
+  // Exit 1: no such process.
+  return (await runCommand(['pidof', name], { allowExit: [0, 1] })).exitCode === 0;
 }
 
 export interface SetupReport {
@@ -80,7 +83,7 @@ export async function ensureHost(log: (line: string) => void = () => {}): Promis
     if (await running(daemon)) continue;
     if (process.getuid?.() !== 0) throw new HostError(`${daemon} is not running`, `start it as root: ${daemon} -d`);
     log(`starting ${daemon}`);
-    await execa(daemon, ['-d']);
+    await runCommand([daemon, '-d']);
     started.push(daemon);
   }
   if (started.includes('libvirtd')) await waitForLibvirt();
@@ -97,7 +100,8 @@ export async function ensureHost(log: (line: string) => void = () => {}): Promis
 async function fixKvmDevicePermissions(log: (line: string) => void): Promise<void> {
   const st = await fs.stat('/dev/kvm').catch(() => undefined);
   if (!st || process.getuid?.() !== 0) return;
-  const kvm = (await execa('getent', ['group', 'kvm'], { reject: false })).stdout.split(':')[2];
+  // Exit 2: no such group.
+  const kvm = (await runCommand(['getent', 'group', 'kvm'], { allowExit: [0, 2] })).stdout.split(':')[2];
   if (!kvm || (st.gid === Number(kvm) && (st.mode & 0o660) === 0o660)) return;
   log('giving /dev/kvm to group kvm, mode 0660 (the udev rule this host does not run)');
   await fs.chown('/dev/kvm', 0, Number(kvm));

@@ -1,12 +1,12 @@
 import { access, chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { execa } from 'execa';
 import { HostError } from '../../errors.js';
 import { IMAGE_NAMES, imageRef, type ImageName } from '../../ground/cluster.js';
 import { hostLayout } from '../../ground/host-layout.js';
 import { type DebPackage, downloadDeb, showPackage, unpackDeb } from '../apt.js';
 import { cacheKey, publishDir } from '../cache.js';
+import { runCommand } from '../../toolkit/command-error.js';
 import { type LayerSpec, type OciImageSpec, writeOciArchive } from './layout.js';
 import { fileDigest } from '../file-digest.js';
 
@@ -113,7 +113,7 @@ async function busyboxLayers(deb: DebPackage, work: string): Promise<LayerSpec[]
   const tree = path.join(work, 'busybox-root');
   await debTree([deb], path.join(work, 'debs'), tree);
   const busybox = path.join(tree, 'bin/busybox');
-  const applets = String((await execa(busybox, ['--list-full'])).stdout).split('\n').filter((a) => a && a !== 'bin/busybox');
+  const applets = (await runCommand([busybox, '--list-full'])).stdout.split('\n').filter((a) => a && a !== 'bin/busybox');
   const missing = REQUIRED_APPLETS.filter((a) => !applets.some((p) => path.posix.basename(p) === a));
   if (missing.length) throw new Error(`${BUSYBOX_DEB} ${deb.version} lacks the applets ${missing.join(', ')}`);
   return [
