@@ -23,6 +23,7 @@ import { hostLayout } from '../src/ground/host-layout.js';
 import { bootServerPids } from '../src/ground/processes.js';
 import { bootStage, nodeRequests } from '../src/lab/node-progress.js';
 import { ensureHost } from '../src/setup/host.js';
+import { waitFor } from '../src/toolkit/wait-for.js';
 
 const SIZES = (process.env.BENCH_NODES ?? '1,2,4').split(',').map(Number);
 const AGENT_DONE = 'metal-lab: agent done';
@@ -86,15 +87,14 @@ async function peakRss(pid: number): Promise<number> {
 async function provision(lab: LabSpec, timeoutMs: number) {
   await down(lab.id);
   const t0 = performance.now();
+  const deadline = Date.now() + timeoutMs;
   await up(lab);
   const tVms = performance.now();
   const log = hostLayout().lab(lab.id).requestLog;
-  for (;;) {
+  await waitFor('every bench node to reach userspace', async () => {
     const entries = await readRequestLog(log).catch(() => []);
-    if (lab.nodes.every((n) => bootStage(nodeRequests(entries, n)) === 'userspace')) break;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`bench lab did not reach userspace in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    return lab.nodes.every((n) => bootStage(nodeRequests(entries, n)) === 'userspace') || undefined;
+  }, { deadline, intervalMs: 250 });
   const tDone = performance.now();
   return { total: tDone - t0, boot: tDone - tVms };
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import type { LabLayout } from './host-layout.js';
+import { waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
 
 /** Pids of live processes whose command line mentions `needle` (a lab's own state path). */
 export async function processesMentioning(needle: string): Promise<number[]> {
@@ -30,7 +31,9 @@ export function alive(pid: number): boolean {
 /** SIGTERM, then SIGKILL whatever is still there after `graceMs`. */
 export async function terminate(pids: number[], graceMs = 3000): Promise<void> {
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await waitFor('the processes to exit', async () => !pids.some(alive) || undefined, { deadline: Date.now() + graceMs, intervalMs: 50 }).catch((err: unknown) => {
+    // Out of grace: what is left gets SIGKILL.
+    if (!(err instanceof WaitTimeoutError)) throw err;
+  });
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
 }

@@ -6,7 +6,8 @@ import { LabError } from '../errors.js';
 import type { NodeSession } from '../node/ssh.js';
 import { ASSET_NODE_PATHS, assetMode } from '../ground/bootkube-layout.js';
 import { NODE_PATHS } from '../ground/cluster.js';
-import { apiHealthz, createObjects, describeError, listNodes, listPods, waitFor, type CreateResult, type KubeObject, type Log } from './client.js';
+import { pending, waitFor } from '../toolkit/wait-for.js';
+import { API_WAIT, apiHealthz, createObjects, describeError, listNodes, listPods, type CreateResult, type KubeObject, type Log } from './client.js';
 import { bootstrapPods, CONTROL_PLANE_NAMESPACE, podName, selfHostedStatus } from './pods.js';
 
 /**
@@ -92,26 +93,23 @@ async function writeFiles(node: NodeShell, assets: ReadonlyMap<string, string>, 
   for (const f of files) await node.writeFile(f.path, assets.get(f.asset)!, f.mode);
 }
 
-export interface PivotTimeouts {
-  /** Until the temporary apiserver answers /healthz ok (its images start under TCG). */
-  apiTimeoutMs: number;
-  /** bootkube polled every 5 s. */
+export interface PivotIntervals {
+  /** bootkube polled /healthz every 5 s. */
   healthzIntervalMs: number;
-  /** Until every self-hosted component runs; bootkube's default 20 min. */
-  selfHostedTimeoutMs: number;
-  /** Self-hosted pod status and the final checks poll at this rate. */
+  /** Self-hosted pod status and the handover poll at this rate. */
   pollIntervalMs: number;
-  /** After teardown: the self-hosted apiserver serves, mirror pods of the bootstrap ones are gone. */
-  handoverTimeoutMs: number;
 }
 
-export const DEFAULT_PIVOT_TIMEOUTS: PivotTimeouts = {
-  apiTimeoutMs: 20 * 60_000,
-  healthzIntervalMs: 5000,
-  selfHostedTimeoutMs: 20 * 60_000,
-  pollIntervalMs: 5000,
-  handoverTimeoutMs: 10 * 60_000,
-};
+export const DEFAULT_PIVOT_INTERVALS: PivotIntervals = { healthzIntervalMs: 5000, pollIntervalMs: 5000 };
+
+/** Without a deadline: bootkube's own limits (20 min for the API, 20 for the pods) plus 10 for the handover. */
+export const DEFAULT_PIVOT_MS = 50 * 60_000;
+
+/** One wait of the pivot: until when (shared by all of them) and how often. */
+export interface PivotWait {
+  deadline: number;
+  intervalMs: number;
+}
 
 export interface PivotTimings {
   copyMs: number;
@@ -134,7 +132,12 @@ export interface BootkubeStartOptions {
   /** Every controller (the first included): each keeps an apiserver checkpoint. */
   controllers: readonly NodeShell[];
   log?: Log;
-  timeouts?: Partial<PivotTimeouts>;
+  /**
+   * When the whole pivot must be done (Date.now() milliseconds): the API wait, the self-hosted
+   * wait and the handover share it. Default: DEFAULT_PIVOT_MS from the start.
+   */
+  deadline?: number;
+  intervals?: Partial<PivotIntervals>;
 }
 
 export interface PivotResult {
@@ -144,45 +147,56 @@ export interface PivotResult {
   evidence: string[];
 }
 
-export async function waitForApi(kc: KubeConfig, timeoutMs: number, intervalMs: number, log: Log): Promise<void> {
+/** waitFor's options for a pivot wait; bootkube logs each new state it sees. */
+const pivotWait = (w: PivotWait, log?: (state: string) => void) => ({
+  ...w,
+  ...API_WAIT,
+  onRetry: log && ((r: { state: string; changed: boolean }) => r.changed && log(r.state)),
+});
+
+export async function waitForApi(kc: KubeConfig, w: PivotWait, log: Log): Promise<void> {
   await waitFor(
+    'the API server /healthz',
     async () => {
       const h = await apiHealthz(kc);
-      return h.ok ? { done: true, value: undefined } : { done: false, state: `/healthz HTTP ${h.status}: ${h.body.slice(0, 200)}` };
+      return h.ok || pending(`/healthz HTTP ${h.status}: ${h.body.slice(0, 200)}`);
     },
-    { timeoutMs, intervalMs, what: 'the API server /healthz', onState: (s) => log(`Unable to determine api-server readiness: ${s}`) },
+    pivotWait(w, (s) => log(`Unable to determine api-server readiness: ${s}`)),
   );
 }
 
 /** Waits until the self-hosted kube-apiserver, kube-scheduler and kube-controller-manager pods are Running. */
-export async function waitForSelfHosted(kc: KubeConfig, timeoutMs: number, intervalMs: number, log: Log): Promise<void> {
+export async function waitForSelfHosted(kc: KubeConfig, w: PivotWait, log: Log): Promise<void> {
   await waitFor(
+    'the self-hosted control plane pods Running',
     async () => {
       const status = selfHostedStatus(await listPods(kc, CONTROL_PLANE_NAMESPACE));
-      return status.ready ? { done: true, value: undefined } : { done: false, state: status.lines.join('; ') };
+      return status.ready || pending(status.lines.join('; '));
     },
-    { timeoutMs, intervalMs, what: 'the self-hosted control plane pods Running', onState: (s) => log(`Pod Status: ${s}`) },
+    pivotWait(w, (s) => log(`Pod Status: ${s}`)),
   );
 }
 
 /** After teardown: the API answers through the self-hosted apiserver and no bootstrap pod is left. */
-export async function waitForHandover(kc: KubeConfig, timeoutMs: number, intervalMs: number): Promise<string[]> {
+export async function waitForHandover(kc: KubeConfig, w: PivotWait): Promise<string[]> {
   return waitFor(
+    'the self-hosted API server to serve with no bootstrap pod left',
     async () => {
       const h = await apiHealthz(kc);
-      if (!h.ok) return { done: false, state: `/healthz HTTP ${h.status}: ${h.body.slice(0, 200)}` };
+      if (!h.ok) return pending(`/healthz HTTP ${h.status}: ${h.body.slice(0, 200)}`);
       const nodes = await listNodes(kc);
-      if (nodes.length === 0) return { done: false, state: 'the API lists no node' };
+      if (nodes.length === 0) return pending('the API lists no node');
       const left = bootstrapPods(await listPods(kc, CONTROL_PLANE_NAMESPACE));
-      if (left.length) return { done: false, state: `bootstrap pods left: ${left.map(podName).join(', ')}` };
-      return { done: true, value: ['/healthz: ok', `nodes: ${nodes.map((n) => n.metadata?.name).join(', ')}`, 'bootstrap pods left: none'] };
+      if (left.length) return pending(`bootstrap pods left: ${left.map(podName).join(', ')}`);
+      return ['/healthz: ok', `nodes: ${nodes.map((n) => n.metadata?.name).join(', ')}`, 'bootstrap pods left: none'];
     },
-    { timeoutMs, intervalMs, what: 'the self-hosted API server to serve with no bootstrap pod left' },
+    pivotWait(w),
   );
 }
 
 export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResult> {
-  const t = { ...DEFAULT_PIVOT_TIMEOUTS, ...o.timeouts };
+  const { healthzIntervalMs, pollIntervalMs } = { ...DEFAULT_PIVOT_INTERVALS, ...o.intervals };
+  const deadline = o.deadline ?? Date.now() + DEFAULT_PIVOT_MS;
   const log: Log = (line) => o.log?.(`${new Date().toISOString()} ${line}`);
   const start = performance.now();
   let mark = start;
@@ -204,12 +218,12 @@ export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResul
     await writeFiles(o.first, o.assets, bootstrap);
     timings.copyMs = lap();
     log('Waiting for api-server...');
-    await waitForApi(o.kc, t.apiTimeoutMs, t.healthzIntervalMs, log);
+    await waitForApi(o.kc, { deadline, intervalMs: healthzIntervalMs }, log);
     timings.apiUpMs = lap();
     log('Creating self-hosted assets...');
-    created = await createObjects(o.kc, objects, { log: (l) => log(`\t${l}`) });
+    created = await createObjects(o.kc, objects, { log: (l) => log(`\t${l}`), deadline });
     timings.createMs = lap();
-    await waitForSelfHosted(o.kc, t.selfHostedTimeoutMs, t.pollIntervalMs, log);
+    await waitForSelfHosted(o.kc, { deadline, intervalMs: pollIntervalMs }, log);
     timings.selfHostedMs = lap();
     log('All self-hosted control plane components successfully started');
   } catch (err) {
@@ -237,7 +251,7 @@ export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResul
   timings.checkpointsMs = lap();
 
   log('Waiting for the self-hosted api-server to take over...');
-  const evidence = await waitForHandover(o.kc, t.handoverTimeoutMs, t.pollIntervalMs);
+  const evidence = await waitForHandover(o.kc, { deadline, intervalMs: pollIntervalMs });
   timings.handoverMs = lap();
   timings.totalMs = Math.round(performance.now() - start);
   log(`Self-hosted control plane serving: ${evidence.join('; ')}`);

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import https from 'node:https';
 import { Writable } from 'node:stream';
-import { performance } from 'node:perf_hooks';
 import {
   ApiException,
   ApiextensionsV1Api,
@@ -14,6 +13,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { LabError } from '../errors.js';
+import { pending, waitFor } from '../toolkit/wait-for.js';
 
 /** Typed, lab-sized wrappers over @kubernetes/client-node: every API call of the lab goes through here. */
 
@@ -56,6 +56,12 @@ function safeJson(text: string): unknown {
 
 export const isStatus = (err: unknown, code: number) => err instanceof ApiException && err.code === code;
 
+/** What every wait on the API adds to waitFor: API errors read as such, and where to look. */
+export const API_WAIT = {
+  describeError,
+  fix: 'look at the nodes (metal-lab logs, kubelet journal) or allow a longer timeout under TCG',
+} as const;
+
 /** bootkube's order: Namespaces, then CustomResourceDefinitions, then the rest as given. */
 export function creationOrder<T extends Pick<KubeObject, 'kind'>>(objects: readonly T[]): T[] {
   const rank = (o: T) => (o.kind === 'Namespace' ? 0 : o.kind === 'CustomResourceDefinition' ? 1 : 2);
@@ -76,7 +82,7 @@ export interface CreateResult {
 export async function createObjects(
   kc: KubeConfig,
   objects: readonly KubeObject[],
-  opts: { dryRun?: boolean; log?: Log; crdTimeoutMs?: number } = {},
+  opts: { dryRun?: boolean; log?: Log; deadline?: number } = {},
 ): Promise<CreateResult[]> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   const log = opts.log ?? (() => {});
@@ -85,7 +91,7 @@ export async function createObjects(
   for (const obj of creationOrder(objects)) {
     const name = objectName(obj);
     if (obj.kind !== 'CustomResourceDefinition' && obj.kind !== 'Namespace' && crds.length > 0 && !opts.dryRun) {
-      await crdsEstablished(kc, crds.splice(0), opts.crdTimeoutMs ?? 60_000);
+      await crdsEstablished(kc, crds.splice(0), opts.deadline ?? Date.now() + 60_000);
     }
     try {
       await client.create(obj, undefined, opts.dryRun ? 'All' : undefined);
@@ -102,18 +108,19 @@ export async function createObjects(
 }
 
 /** The API serves a CRD's kind only once it is Established. */
-async function crdsEstablished(kc: KubeConfig, names: string[], timeoutMs: number): Promise<void> {
+async function crdsEstablished(kc: KubeConfig, names: string[], deadline: number): Promise<void> {
   const api = kc.makeApiClient(ApiextensionsV1Api);
   await waitFor(
+    `CustomResourceDefinitions ${names.join(', ')} established`,
     async () => {
-      const pending: string[] = [];
+      const waiting: string[] = [];
       for (const name of names) {
         const crd = await api.readCustomResourceDefinition({ name });
-        if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) pending.push(name);
+        if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) waiting.push(name);
       }
-      return pending.length === 0 ? { done: true, value: undefined } : { done: false, state: `not established: ${pending.join(', ')}` };
+      return waiting.length === 0 || pending(`not established: ${waiting.join(', ')}`);
     },
-    { timeoutMs, intervalMs: 500, what: `CustomResourceDefinitions ${names.join(', ')} established` },
+    { deadline, intervalMs: 500, ...API_WAIT },
   );
 }
 
@@ -169,44 +176,4 @@ export async function apiHealthz(kc: KubeConfig, timeoutMs = 5000): Promise<{ ok
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`))).on('error', reject);
   });
-}
-
-export type WaitStep<T> = { done: true; value: T } | { done: false; state: string };
-
-export interface WaitOptions {
-  timeoutMs: number;
-  intervalMs: number;
-  /** What is awaited, for the error: "kube-apiserver pods Running". */
-  what: string;
-  /** Called with each new state (not repeated while it stays the same). */
-  onState?: (state: string) => void;
-}
-
-/**
- * Polls `fn` until it reports done. A throw counts as a state (an API outage is something to
- * wait through); on timeout the LabError names what was awaited and the last state seen.
- */
-export async function waitFor<T>(fn: () => Promise<WaitStep<T>>, opts: WaitOptions): Promise<T> {
-  const start = performance.now();
-  let last = 'not checked yet';
-  for (;;) {
-    let state: string;
-    try {
-      const step = await fn();
-      if (step.done) return step.value;
-      state = step.state;
-    } catch (err) {
-      state = `error: ${describeError(err)}`;
-    }
-    if (state !== last) opts.onState?.(state);
-    last = state;
-    const waited = performance.now() - start;
-    if (waited >= opts.timeoutMs) {
-      throw new LabError(
-        `timed out after ${Math.round(waited / 1000)}s waiting for ${opts.what}; last seen: ${last}`,
-        'look at the nodes (metal-lab logs, kubelet journal) or allow a longer timeout under TCG',
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(opts.intervalMs, opts.timeoutMs - waited)));
-  }
 }

@@ -1,7 +1,8 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { LabError } from '../errors.js';
 import { imageRef } from '../ground/cluster.js';
-import { apiHealthz, createObjects, execInPod, isStatus, listNodes, listPods, waitFor, type WaitStep } from './client.js';
+import { pending, waitFor, type Pending } from '../toolkit/wait-for.js';
+import { API_WAIT, apiHealthz, createObjects, execInPod, isStatus, listNodes, listPods } from './client.js';
 import {
   bootstrapPods,
   CONTROL_PLANE_NAMESPACE,
@@ -27,8 +28,8 @@ export interface Patience {
 }
 
 /** Polls a check until it passes, or throws its last finding; timeoutMs 0 checks once. */
-async function check<T>(what: string, fn: () => Promise<WaitStep<T>>, p: Patience = {}): Promise<T> {
-  return waitFor(fn, { timeoutMs: p.timeoutMs ?? 0, intervalMs: p.intervalMs ?? 5000, what });
+async function check<T>(what: string, fn: () => Promise<T | Pending>, p: Patience = {}): Promise<T> {
+  return waitFor(what, fn, { deadline: Date.now() + (p.timeoutMs ?? 0), intervalMs: p.intervalMs ?? 5000, ...API_WAIT });
 }
 
 export function nodeReady(n: V1Node): string {
@@ -41,7 +42,7 @@ export async function nodesReady(kc: KubeConfig, names: readonly string[], p?: P
   return check(`nodes ${names.join(', ')} Ready`, async () => {
     const nodes = new Map((await listNodes(kc)).map((n) => [n.metadata?.name ?? '', n]));
     const lines = names.map((name) => `${name}: ${nodes.has(name) ? nodeReady(nodes.get(name)!) : 'not registered'}`);
-    return lines.every((l) => l.endsWith(': Ready=True')) ? { done: true, value: lines } : { done: false, state: lines.join('; ') };
+    return lines.every((l) => l.endsWith(': Ready=True')) ? lines : pending(lines.join('; '));
   }, p);
 }
 
@@ -61,8 +62,8 @@ export async function selfHostedPlane(kc: KubeConfig, p?: Patience): Promise<str
       ...(bootstrap.length ? [`bootstrap pods left: ${bootstrap.map(describePod).join(', ')}`] : []),
       ...(orphans.length ? [`checkpoints without a Running parent: ${orphans.map(describePod).join(', ')}`] : []),
     ];
-    if (problems.length) return { done: false, state: problems.join('; ') };
-    return { done: true, value: [...status.lines, ...owners, 'bootstrap pods: none', 'orphaned checkpoints: none'] };
+    if (problems.length) return pending(problems.join('; '));
+    return [...status.lines, ...owners, 'bootstrap pods: none', 'orphaned checkpoints: none'];
   }, p);
 }
 
@@ -120,8 +121,8 @@ export async function waitForTrafficPods(kc: KubeConfig, o: Pick<TrafficOptions,
   return check(`one ${TRAFFIC_APP} pod Running on each of ${o.nodes.join(', ')}`, async () => {
     const pods = (await listPods(kc, o.namespace, { labelSelector: `app=${TRAFFIC_APP}` })).filter((pod) => !pod.metadata?.deletionTimestamp);
     const ready = o.nodes.map((n) => pods.find((pod) => pod.spec?.nodeName === n && isRunning(pod) && pod.status?.podIP));
-    if (ready.every(Boolean)) return { done: true, value: ready as V1Pod[] };
-    return { done: false, state: pods.length ? pods.map(describePod).join(', ') : 'no pod yet' };
+    if (ready.every(Boolean)) return ready as V1Pod[];
+    return pending(pods.length ? pods.map(describePod).join(', ') : 'no pod yet');
   }, { timeoutMs: o.timeoutMs ?? 10 * 60_000, intervalMs: 3000 });
 }
 
@@ -178,13 +179,13 @@ export async function apiserverPodsComeBack(kc: KubeConfig, timeoutMs: number, i
   }
   const after = await check('the API and new kube-apiserver DaemonSet pods Running', async () => {
     const h = await apiHealthz(kc);
-    if (!h.ok) return { done: false, state: `/healthz HTTP ${h.status}` };
+    if (!h.ok) return pending(`/healthz HTTP ${h.status}`);
     const ds = await apps.readNamespacedDaemonSet({ name: 'kube-apiserver', namespace: CONTROL_PLANE_NAMESPACE });
     const want = ds.status?.desiredNumberScheduled ?? before.length;
     const fresh = selfHostedPods(await listPods(kc, CONTROL_PLANE_NAMESPACE), 'kube-apiserver').filter((pod) => !gone.has(pod.metadata?.uid));
     const running = fresh.filter(isRunning);
-    if (running.length >= want && want > 0) return { done: true, value: running };
-    return { done: false, state: `${running.length}/${want} new pods Running${fresh.length ? `: ${fresh.map(describePod).join(', ')}` : ''}` };
+    if (running.length >= want && want > 0) return running;
+    return pending(`${running.length}/${want} new pods Running${fresh.length ? `: ${fresh.map(describePod).join(', ')}` : ''}`);
   }, { timeoutMs, intervalMs });
   return [
     `deleted: ${before.map(describePod).join(', ')}`,

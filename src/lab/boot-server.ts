@@ -5,6 +5,9 @@ import type { LabSpec } from '../ground/lab-spec.js';
 import { labModel } from '../ground/lab-model.js';
 import { bootServerPids } from '../ground/processes.js';
 import { selfCommand } from './self.js';
+import { LabError } from '../errors.js';
+import { lastLines } from '../toolkit/command-error.js';
+import { waitFor } from '../toolkit/wait-for.js';
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -30,12 +33,12 @@ export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'cre
   fs.closeSync(log);
   child.unref();
   fs.writeFileSync(p.serverPid, `${child.pid}\n`);
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (await answers(url)) return 'created';
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const tail = fs.readFileSync(p.serverLog, 'utf8').trim().split('\n').slice(-3).join(' | ');
-  throw new Error(`boot server did not come up at ${url}: ${tail} (log: ${p.serverLog})`);
+  const fix = `read its log at ${p.serverLog}`;
+  const logTail = () => lastLines(fs.readFileSync(p.serverLog, 'utf8'));
+  await waitFor(`the boot server to answer at ${url}`, async () => {
+    if (await answers(url)) return true;
+    if (child.exitCode !== null) throw new LabError(`the boot server exited (code ${child.exitCode}) instead of serving ${url}: ${logTail()}`, fix);
+    return undefined;
+  }, { deadline: Date.now() + 15_000, intervalMs: 100, fatal: () => true, evidence: () => [p.serverLog, logTail()], fix });
+  return 'created';
 }

@@ -1,4 +1,5 @@
 import { LabError } from '../errors.js';
+import { pending, waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
 import { HostKeyChangedError } from './known-hosts.js';
 import { connectNode, SshConnectError, SSH_PORT, type SshTarget } from './ssh.js';
 
@@ -19,7 +20,6 @@ export interface WaitForSshOptions {
 }
 
 const MIN_ATTEMPT_MS = 1000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Waits until the node accepts an SSH login and runs `true`, retrying with exponential
@@ -28,9 +28,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function waitForSsh(t: SshTarget, opts: WaitForSshOptions): Promise<{ attempts: number; ms: number }> {
   const start = Date.now();
   const deadline = start + opts.timeoutMs;
-  let delay = opts.firstDelayMs ?? 500;
+  const first = opts.firstDelayMs ?? 500;
   let last: LabError | undefined;
-  for (let attempt = 1; ; attempt++) {
+  let attempts = 0;
+  const reason = (err: LabError) => (err instanceof SshConnectError ? err.summary : err.message);
+  const login = async () => {
+    attempts++;
     const left = deadline - Date.now();
     try {
       // An attempt ends with the wait, but gets enough time for a handshake: an attempt cut
@@ -38,7 +41,7 @@ export async function waitForSsh(t: SshTarget, opts: WaitForSshOptions): Promise
       const s = await connectNode({ ...t, timeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(left, t.timeoutMs ?? left)) });
       try {
         const r = await s.run('true', { timeoutMs: Math.max(MIN_ATTEMPT_MS, deadline - Date.now()) });
-        if (r.code === 0) return { attempts: attempt, ms: Date.now() - start };
+        if (r.code === 0) return true;
         last = new LabError(`\`true\` exited ${r.code ?? r.signal}`, 'see the node console log');
       } finally {
         await s.close();
@@ -47,16 +50,22 @@ export async function waitForSsh(t: SshTarget, opts: WaitForSshOptions): Promise
       if (!(err instanceof LabError) || err instanceof HostKeyChangedError) throw err;
       last = err;
     }
-    const reason = last instanceof SshConnectError ? last.summary : last.message;
-    const wait = Math.min(delay, deadline - Date.now());
-    if (wait <= 0) {
-      throw new LabError(
-        `${t.hostAlias}: no SSH login as ${t.user} at ${t.host}:${t.port ?? SSH_PORT} within ${+(opts.timeoutMs / 1000).toFixed(1)}s (${attempt} attempt${attempt === 1 ? '' : 's'}); last error: ${reason}`,
-        last.fix,
-      );
-    }
-    opts.onAttempt?.({ attempt, error: reason, nextInMs: wait });
-    await sleep(wait);
-    delay = Math.min(delay * 2, opts.maxDelayMs ?? 8000);
+    return pending(reason(last));
+  };
+  try {
+    await waitFor(`an SSH login to ${t.hostAlias}`, login, {
+      deadline,
+      intervalMs: (attempt) => Math.min(first * 2 ** (attempt - 1), opts.maxDelayMs ?? 8000),
+      // What the probe lets through (a bug, a changed host key) is not worth waiting for.
+      fatal: () => true,
+      onRetry: (r) => opts.onAttempt?.({ attempt: r.attempt, error: r.state, nextInMs: r.nextInMs }),
+    });
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError) || !last) throw err;
+    throw new LabError(
+      `${t.hostAlias}: no SSH login as ${t.user} at ${t.host}:${t.port ?? SSH_PORT} within ${+(opts.timeoutMs / 1000).toFixed(1)}s (${attempts} attempt${attempts === 1 ? '' : 's'}); last error: ${reason(last)}`,
+      last.fix,
+    );
   }
+  return { attempts, ms: Date.now() - start };
 }

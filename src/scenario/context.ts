@@ -28,6 +28,14 @@ export interface ScenarioContext {
   signal?: AbortSignal;
 }
 
+/**
+ * A step's deadline: its timeout, a KVM baseline, scaled for the accelerator once, from now.
+ * Everything the step waits for shares it.
+ */
+export function stepDeadline(ctx: Pick<ScenarioContext, 'timeoutScale'>, timeoutS: number, now = Date.now()): number {
+  return now + timeoutS * 1000 * ctx.timeoutScale;
+}
+
 export async function requestsOf(ctx: ScenarioContext, node: NodeSpec): Promise<RequestLogEntry[]> {
   const entries = await readRequestLog(ctx.paths.requestLog).catch(() => []);
   return nodeRequests(entries, node);

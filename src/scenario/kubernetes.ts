@@ -12,8 +12,8 @@ import { loadKubeconfig } from '../kube/client.js';
 import { apiserverPodsComeBack, crossNodePodTraffic, nodesReady, selfHostedPlane } from '../kube/health.js';
 import { readKubeAssets } from '../lab/kube-assets.js';
 import { KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../ground/cluster.js';
+import { waitFor } from '../toolkit/wait-for.js';
 import { nodeEvidence, type ScenarioContext } from './context.js';
-import { waitFor } from './evidence.js';
 
 /** The lab's Kubernetes as a scenario sees it after `bootstrap`: the asset dir and the admin client. */
 export interface KubeState {
@@ -39,10 +39,10 @@ async function withSessions<T>(ctx: ScenarioContext, nodes: NodeSpec[], fn: (ses
 /**
  * `bootkube start` on the asset dir `up` rendered: gives every kubelet its kubeconfig (which
  * starts it, as kubelet.path waits for it), runs the temporary control plane on the first
- * controller and pivots to the self-hosted one. The log goes to the report and to
- * `bootkube.log` in the lab dir.
+ * controller and pivots to the self-hosted one, all by `deadline`. The log goes to the report
+ * and to `bootkube.log` in the lab dir.
  */
-export async function bootstrap(ctx: ScenarioContext, timeoutS: number): Promise<PivotResult> {
+export async function bootstrap(ctx: ScenarioContext, deadline: number): Promise<PivotResult> {
   const { lab, paths } = ctx;
   const assets = await readAssetDir(paths.bootkube);
   const kc = loadKubeconfig(path.join(paths.bootkube, 'auth', 'kubeconfig'));
@@ -68,7 +68,7 @@ export async function bootstrap(ctx: ScenarioContext, timeoutS: number): Promise
         // Synchronously, so the file keeps the lines in order.
         appendFileSync(logFile, `${line}\n`);
       },
-      timeouts: { selfHostedTimeoutMs: timeoutS * 1000, apiTimeoutMs: timeoutS * 1000 },
+      deadline,
     });
   });
 }
@@ -87,7 +87,7 @@ async function bootId(ctx: ScenarioContext, node: NodeSpec): Promise<string | un
  * Every node (or those named) reboots at once, as bootkube's e2e did with `sudo reboot`; done
  * when each answers SSH again with a new boot id (so a later wait cannot see the old system).
  */
-export async function rebootNodes(ctx: ScenarioContext, nodes: NodeSpec[], timeoutMs: number): Promise<string> {
+export async function rebootNodes(ctx: ScenarioContext, nodes: NodeSpec[], deadline: number): Promise<string> {
   const before = await withSessions(ctx, nodes, (sessions) =>
     Promise.all(
       sessions.map(async (s) => {
@@ -104,7 +104,7 @@ export async function rebootNodes(ctx: ScenarioContext, nodes: NodeSpec[], timeo
       waitFor(`${node.name} to come back from its reboot`, async () => {
         const id = await bootId(ctx, node);
         return id && id !== before[i] ? id : undefined;
-      }, { timeoutMs, intervalMs: 3000, evidence: () => nodeEvidence(ctx, node), signal: ctx.signal }),
+      }, { deadline, intervalMs: 3000, evidence: () => nodeEvidence(ctx, node), signal: ctx.signal }),
     ),
   );
   return `rebooted ${nodes.map((n) => n.name).join(', ')} at once; all back on SSH with new boot ids after ${Math.round((Date.now() - started) / 1000)}s`;

@@ -16,8 +16,9 @@ import { destroyDomain, startDomain } from '../libvirt/domain.js';
 import { nodeSshTarget } from '../node/lab-target.js';
 import { waitForSsh } from '../node/wait.js';
 import { nodeJournal } from '../node/journal.js';
-import { nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
-import { EvidenceError, waitFor } from './evidence.js';
+import { waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
+import { nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './context.js';
+import { EvidenceError } from './evidence.js';
 import { bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
 
 export interface RunOptions {
@@ -52,7 +53,7 @@ function reported(ctx: ScenarioContext, step: string, node: string | undefined, 
     try {
       s.ok(await fn());
     } catch (err) {
-      s.fail(err, err instanceof EvidenceError ? err.evidence : []);
+      s.fail(err, err instanceof EvidenceError || err instanceof WaitTimeoutError ? err.evidence : []);
       throw err;
     }
   });
@@ -78,17 +79,19 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
     const res = await up(ctx.lab, { steps: ctx.report, signal: ctx.signal, boot: step.boot, host: ctx.host });
     ctx.timeoutScale = res.timeoutScale;
   },
-  wait: (ctx, step) =>
-    perNode(ctx, `reached ${step.stage}`, stepNodes(ctx, step.nodes), async (node) => {
-      const timeoutMs = step.timeoutS * 1000 * ctx.timeoutScale;
+  wait: (ctx, step) => {
+    const deadline = stepDeadline(ctx, step.timeoutS);
+    const limit = `${Math.round(step.timeoutS * ctx.timeoutScale)}s limit`;
+    return perNode(ctx, `reached ${step.stage}`, stepNodes(ctx, step.nodes), async (node) => {
       const found = await waitFor(`${node.name} to reach ${step.stage}`, () => REACHED[step.stage](ctx, node), {
-        timeoutMs,
+        deadline,
         intervalMs: 1000,
         evidence: () => nodeEvidence(ctx, node),
         signal: ctx.signal,
       });
-      return `${found}, within ${Math.round(timeoutMs / 1000)}s limit`;
-    }),
+      return `${found}, within ${limit}`;
+    });
+  },
   check: (ctx, step) => {
     const check = step.check;
     if (check in LAB_CHECK_FNS) return reported(ctx, check, undefined, () => LAB_CHECK_FNS[check as LabCheckName](ctx));
@@ -106,14 +109,14 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
   },
   bootstrap: (ctx, step) =>
     reported(ctx, 'bootstrap', undefined, async () => {
-      const { timings } = await bootstrap(ctx, step.timeoutS);
+      const { timings } = await bootstrap(ctx, stepDeadline(ctx, step.timeoutS));
       ctx.report.info('pivot phases (ms)', { ...timings });
       const s = (ms: number) => `${Math.round(ms / 1000)}s`;
       return `temporary API up after ${s(timings.apiUpMs)}, self-hosted plane Running after ${s(timings.selfHostedMs)} more, pivot complete in ${s(timings.totalMs)}`;
     }),
   reboot: (ctx, step) =>
     // Back on SSH within the install stage's limit: a reboot is a boot from disk without the install.
-    reported(ctx, 'reboot', undefined, () => rebootNodes(ctx, stepNodes(ctx, step.nodes), 300_000 * ctx.timeoutScale)),
+    reported(ctx, 'reboot', undefined, () => rebootNodes(ctx, stepNodes(ctx, step.nodes), stepDeadline(ctx, 300))),
 };
 
 /**

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import { execa } from 'execa';
 import { HostError } from '../errors.js';
 import { virsh } from '../libvirt/virsh.js';
-import { runCommand } from '../toolkit/command-error.js';
+import { lastLines, runCommand } from '../toolkit/command-error.js';
+import { pending, waitFor } from '../toolkit/wait-for.js';
 
 /**
  * Debian packages the lab needs on the host. The guest kernel and busybox are NOT installed:
@@ -110,9 +111,8 @@ async function fixKvmDevicePermissions(log: (line: string) => void): Promise<voi
 
 /** libvirtd -d returns before its socket accepts connections. */
 async function waitForLibvirt(): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    if ((await virsh(['uri'], { check: false })).exitCode === 0) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new HostError('libvirtd started but does not answer', 'see /var/log/libvirt/libvirtd.log');
+  await waitFor('libvirtd to answer `virsh uri` after starting', async () => {
+    const r = await virsh(['uri'], { check: false });
+    return r.exitCode === 0 || pending(lastLines(r.stderr, 1));
+  }, { deadline: Date.now() + 10_000, intervalMs: 200, fix: 'see /var/log/libvirt/libvirtd.log' });
 }

@@ -13,13 +13,3 @@ export async function assertNothingLeft(t: ExecutionContext, id: string): Promis
   const left = await findLabObjects(id);
   t.true(isEmpty(left), `lab ${id} left behind: ${JSON.stringify(left)}`);
 }
-
-export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}

@@ -1,9 +1,10 @@
 import test from 'ava';
-import { assertNothingLeft, cli, until } from './helpers.js';
+import { assertNothingLeft, cli } from './helpers.js';
 import { libvirtTest } from '../support/libvirt.js';
 import fs from 'node:fs';
 import { findLabObjects } from '../../src/lab/down.js';
 import { hostLayout } from '../../src/ground/host-layout.js';
+import { waitFor } from '../../src/toolkit/wait-for.js';
 
 const LAB = 'test/e2e/labs/life.yaml';
 const e2e = await libvirtTest('e2e lifecycle', { serial: true });
@@ -48,7 +49,7 @@ e2e('up is idempotent and down removes everything', async (t) => {
 e2e('Ctrl-C during up cleans up', async (t) => {
   const up = cli(['up', LAB]);
   // Interrupt as soon as the lab has started creating things (its state dir comes first).
-  await until(async () => (fs.existsSync(hostLayout().lab('life').root) ? true : undefined), 120_000, 20);
+  await waitFor('the lab state dir', async () => fs.existsSync(hostLayout().lab('life').root) || undefined, { deadline: Date.now() + 120_000, intervalMs: 20 });
   up.kill('SIGINT');
   const r = await up;
   t.is(r.exitCode, 130, String(r.all));
@@ -57,7 +58,7 @@ e2e('Ctrl-C during up cleans up', async (t) => {
 
 e2e('after kill -9 of up, down still removes everything', async (t) => {
   const up = cli(['up', LAB]);
-  await until(async () => ((await findLabObjects('life')).pids.length > 0 ? true : undefined), 120_000);
+  await waitFor('the boot server process', async () => (await findLabObjects('life')).pids.length > 0 || undefined, { deadline: Date.now() + 120_000, intervalMs: 200 });
   up.kill('SIGKILL');
   await up;
   const left = await findLabObjects('life');

@@ -15,6 +15,7 @@ import { DEFAULT_KUBE_VERSION } from '../../src/ground/cluster.js';
 import { apiserverFlags } from '../../src/render/bootkube/apiserver.js';
 import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { parseLab } from '../../src/spec/lab.js';
+import { pending, waitFor } from '../../src/toolkit/wait-for.js';
 
 /**
  * A real etcd and a real kube-apiserver on loopback, like controller-runtime's envtest: the
@@ -205,20 +206,16 @@ export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> 
       'current-context': 'envtest',
     }), { mode: 0o600 });
 
-    const deadline = performance.now() + (opts.readyTimeoutMs ?? 120_000);
-    let last = 'no answer yet';
-    for (;;) {
+    await waitFor('envtest\'s kube-apiserver /readyz', async () => {
       const dead = procs.find((p) => p.exitCode !== null || p.signalCode !== null);
       if (dead) {
         const log = dead === procs[0] ? etcdLog : apiLog;
         throw new Error(`envtest: ${path.basename(log, '.log')} exited (${dead.exitCode ?? dead.signalCode}):\n${tail(log)}`);
       }
       const r = await get(`${url}/readyz`, tls).catch((e: Error) => ({ status: 0, body: e.message }));
-      if (r.status === 200) break;
-      last = `${r.status || 'no connection'}: ${r.body.trim().split('\n').filter((l) => l.includes('failed')).join('; ') || r.body.trim().slice(0, 200)}`;
-      if (performance.now() > deadline) throw new Error(`envtest: kube-apiserver not ready within ${opts.readyTimeoutMs ?? 120_000} ms (last /readyz ${last}):\n${tail(apiLog)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+      if (r.status === 200) return true;
+      return pending(`${r.status || 'no connection'}: ${r.body.trim().split('\n').filter((l) => l.includes('failed')).join('; ') || r.body.trim().slice(0, 200)}`);
+    }, { deadline: Date.now() + (opts.readyTimeoutMs ?? 120_000), intervalMs: 250, fatal: () => true, evidence: () => [apiLog, tail(apiLog)] });
     return { kubeconfig, url, startupMs: Math.round(performance.now() - started), stop };
   } catch (err) {
     await stop();

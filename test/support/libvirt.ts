@@ -4,6 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 import { virsh } from '../../src/libvirt/virsh.js';
 import { alive } from '../../src/ground/processes.js';
+import { pending, waitFor } from '../../src/toolkit/wait-for.js';
 
 /** Why libvirtd cannot be used here, or undefined when it can. `uri` is cheap: no QEMU probe. */
 export async function libvirtUnavailable(): Promise<string | undefined> {
@@ -32,18 +33,20 @@ const TURN_LOCK = path.join(os.tmpdir(), 'metal-lab-e2e-heavy.lock');
  * owner's lock is taken over.
  */
 export async function takingTurns<T>(fn: () => Promise<T>): Promise<T> {
-  for (;;) {
+  // Longer than any heavy test's own timeout: those end a turn that never would.
+  await waitFor('the other heavy lab test to finish', async () => {
     try {
       await fs.mkdir(TURN_LOCK);
       await fs.writeFile(path.join(TURN_LOCK, 'pid'), String(process.pid));
-      break;
+      return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(await fs.readFile(path.join(TURN_LOCK, 'pid'), 'utf8').catch(() => '0'));
-      if (owner > 0 && !alive(owner)) await fs.rm(TURN_LOCK, { recursive: true, force: true });
-      else await new Promise((r) => setTimeout(r, 2000));
+      if (owner > 0 && alive(owner)) return pending(`pid ${owner} has the turn`);
+      await fs.rm(TURN_LOCK, { recursive: true, force: true });
+      return pending(`took the turn of dead pid ${owner}`);
     }
-  }
+  }, { deadline: Date.now() + 2 * 3600_000, intervalMs: 2000, fatal: () => true });
   try {
     return await fn();
   } finally {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LabError } from '../../src/errors.js';
 import {
   bootkubeStart,
@@ -16,6 +16,7 @@ import {
 import { loadKubeconfig, listPods } from '../../src/kube/client.js';
 import { DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../src/ground/cluster.js';
 import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
+import { WaitTimeoutError } from '../../src/toolkit/wait-for.js';
 import { envtestTest, envtestUnavailable, forceDeletePod, ownerOf, podWithPhase, setPodPhase, startEnvtest, type Envtest } from '../support/envtest.js';
 import { freshPki, goldenLab, tempDir } from './bootkube-fixture.js';
 
@@ -127,7 +128,7 @@ async function resetKubeSystem(kc: KubeConfig) {
   await core.deleteCollectionNode({});
 }
 
-const fast = { apiTimeoutMs: 10_000, healthzIntervalMs: 100, selfHostedTimeoutMs: 20_000, pollIntervalMs: 200, handoverTimeoutMs: 20_000 };
+const fast = { healthzIntervalMs: 100, pollIntervalMs: 200 };
 
 apiTest('bootkubeStart pivots: bootstrap files copied, manifests created, self-hosted pods Running, teardown, checkpoints, handover', async (t) => {
   const kc = loadKubeconfig(env.kubeconfig);
@@ -135,7 +136,7 @@ apiTest('bootkubeStart pivots: bootstrap files copied, manifests created, self-h
   const stop = simulateCluster(kc, first);
   const lines: string[] = [];
   try {
-    const r = await bootkubeStart({ kc, assets, first, controllers: [first, second], log: (l) => lines.push(l), timeouts: fast });
+    const r = await bootkubeStart({ kc, assets, first, controllers: [first, second], log: (l) => lines.push(l), deadline: Date.now() + 50_000, intervals: fast });
     t.log(lines.join('\n'));
     t.log(JSON.stringify(r.timings));
     const messages = lines.map((l) => l.replace(/^\S+Z /, ''));
@@ -165,6 +166,30 @@ apiTest('bootkubeStart pivots: bootstrap files copied, manifests created, self-h
   }
 });
 
+test('one deadline bounds the whole pivot: an API that never answers uses it up, the error names that phase, the temporary plane is torn down', async (t) => {
+  const kc = new KubeConfig();
+  // Nothing listens on port 1: the temporary API never comes up.
+  kc.loadFromOptions({
+    clusters: [{ name: 'lab', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+    users: [{ name: 'admin' }],
+    contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }],
+    currentContext: 'lab',
+  });
+  const first = await localNode('c1');
+  const lines: string[] = [];
+  const start = Date.now();
+  const err = await t.throwsAsync(
+    bootkubeStart({ kc, assets, first, controllers: [first], log: (l) => lines.push(l), deadline: start + 1500, intervals: fast }),
+    { instanceOf: WaitTimeoutError },
+  );
+  const took = Date.now() - start;
+  t.true(took >= 1400 && took < 5000, `the pivot gave up at its deadline, not a phase's own limit: ${took} ms`);
+  t.regex(err.message, /^timed out after [12]s waiting for the API server \/healthz; last seen: error: ECONNREFUSED$/);
+  t.true(lines.some((l) => l.endsWith('Unable to determine api-server readiness: error: ECONNREFUSED')), 'bootkube logs what it sees');
+  t.true(lines.some((l) => l.endsWith('Tearing down temporary bootstrap control plane...')));
+  t.deepEqual(await fs.readdir(path.join(first.root, NODE_PATHS.staticPods)), []);
+});
+
 apiTest('a pivot whose scheduler never runs times out naming the pods, and still tears down the temporary plane', async (t) => {
   const kc = loadKubeconfig(env.kubeconfig);
   const first = await localNode('c1');
@@ -172,7 +197,8 @@ apiTest('a pivot whose scheduler never runs times out naming the pods, and still
   const lines: string[] = [];
   try {
     const err = await t.throwsAsync(
-      bootkubeStart({ kc, assets, first, controllers: [first], log: (l) => lines.push(l), timeouts: { ...fast, selfHostedTimeoutMs: 3000 } }),
+      // One deadline for the whole pivot: the API is up at once here, so it runs out while the scheduler is Pending.
+      bootkubeStart({ kc, assets, first, controllers: [first], log: (l) => lines.push(l), deadline: Date.now() + 8000, intervals: fast }),
       { instanceOf: LabError },
     );
     t.regex(err.message, /waiting for the self-hosted control plane pods Running; last seen: .*kube-scheduler: kube-scheduler-5d4f8-q2w9z Pending@c1/);
@@ -195,7 +221,7 @@ apiTest('waitForSelfHosted ignores bootstrap mirror pods and checkpoints: only w
       await podWithPhase(kc, { name: `bootstrap-${c}-c1`, namespace: ns, node: 'c1', phase: 'Running' });
     }
     await podWithPhase(kc, { name: 'kube-apiserver-checkpoint-c1', namespace: ns, node: 'c1', phase: 'Running' });
-    const err = await t.throwsAsync(waitForSelfHosted(kc, 500, 100, () => {}), { instanceOf: LabError });
+    const err = await t.throwsAsync(waitForSelfHosted(kc, { deadline: Date.now() + 500, intervalMs: 100 }, () => {}), { instanceOf: LabError });
     t.regex(err.message, /kube-apiserver: no pod; kube-scheduler: no pod; kube-controller-manager: no pod/);
     const ds = await kc.makeApiClient(AppsV1Api).createNamespacedDaemonSet({
       namespace: ns,
@@ -206,7 +232,7 @@ apiTest('waitForSelfHosted ignores bootstrap mirror pods and checkpoints: only w
     for (const c of ['kube-scheduler', 'kube-controller-manager']) {
       await podWithPhase(kc, { name: `${c}-6b7c-xyz12`, namespace: ns, node: 'c1', phase: 'Running', owner: { ...owner, kind: 'ReplicaSet', name: `${c}-6b7c` } });
     }
-    await t.notThrowsAsync(waitForSelfHosted(kc, 2000, 100, () => {}));
+    await t.notThrowsAsync(waitForSelfHosted(kc, { deadline: Date.now() + 2000, intervalMs: 100 }, () => {}));
   } finally {
     await resetKubeSystem(kc);
   }

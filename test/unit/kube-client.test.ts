@@ -1,7 +1,8 @@
 import test from 'ava';
 import { ApiextensionsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { LabError } from '../../src/errors.js';
-import { createObjects, creationOrder, listNodes, listPods, loadKubeconfig, waitFor, type KubeObject } from '../../src/kube/client.js';
+import { API_WAIT, createObjects, creationOrder, listNodes, listPods, loadKubeconfig, type KubeObject } from '../../src/kube/client.js';
+import { pending, waitFor } from '../../src/toolkit/wait-for.js';
 import { envtestTest, envtestUnavailable, podWithPhase, startEnvtest, type Envtest } from '../support/envtest.js';
 
 const apiTest = envtestTest('kube-client');
@@ -80,14 +81,14 @@ apiTest('listPods and listNodes read what the API holds', async (t) => {
 
 test('waitFor returns the value once done, and on timeout names what it waited for and the last state', async (t) => {
   let calls = 0;
-  t.is(await waitFor(async () => (++calls < 3 ? { done: false, state: `try ${calls}` } : { done: true, value: 'yes' }), { timeoutMs: 5000, intervalMs: 10, what: 'x' }), 'yes');
+  t.is(await waitFor('x', async () => (++calls < 3 ? pending(`try ${calls}`) : 'yes'), { deadline: Date.now() + 5000, intervalMs: 10, ...API_WAIT }), 'yes');
   const states: string[] = [];
   let n = 0;
   const err = await t.throwsAsync(
-    waitFor(async () => {
+    waitFor('the widget Ready', async () => {
       if (++n % 2) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
-      return { done: false, state: 'Pending' };
-    }, { timeoutMs: 300, intervalMs: 20, what: 'the widget Ready', onState: (s) => states.push(s) }),
+      return pending('Pending');
+    }, { deadline: Date.now() + 300, intervalMs: 20, ...API_WAIT, onRetry: (r) => r.changed && states.push(r.state) }),
     { instanceOf: LabError },
   );
   t.regex(err.message, /^timed out after \d+s waiting for the widget Ready; last seen: (Pending|error: connect ECONNREFUSED 127\.0\.0\.1:1)$/);
