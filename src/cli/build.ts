@@ -14,11 +14,13 @@ export function registerBuild(program: Command, host: HostLayout): void {
     .command('build')
     .description('build the node images, Kubernetes from Debian\'s source, and the container images (cached)')
     .addArgument(new Argument('[targets...]', 'what to build (default: all)').choices(TARGETS))
-    .option('--quiet', 'print only the result lines')
+    .option('--quiet', 'print only the result lines, and a line a minute while something builds')
     .action(async (targets: Target[], opts: { quiet?: boolean }) => {
       const want = new Set<Target>(targets.length ? targets : TARGETS);
       const say = (line: string) => console.error(`metal-lab: ${line}`);
-      const progress = opts.quiet ? undefined : (m: string) => say(`  ${m}`);
+      const note = (m: string) => say(`  ${m}`);
+      // --quiet drops the step lines, not the heartbeat: a build silent for half an hour looks hung.
+      const shared = { cacheDir: host.cacheRoot, onProgress: opts.quiet ? undefined : note, onHeartbeat: note };
       const timed = async <T>(what: string, fn: () => Promise<T>, result: (t: T) => string): Promise<T> => {
         const started = Date.now();
         const value = await fn();
@@ -27,20 +29,20 @@ export function registerBuild(program: Command, host: HostLayout): void {
       };
       if (want.has('live')) {
         const { buildLiveImage } = await import('../images/labos-live.js');
-        await timed('labos live image', () => buildLiveImage({ cacheDir: host.cacheRoot, onProgress: progress }), (i) => (i.built ? 'built' : 'cached'));
+        await timed('labos live image', () => buildLiveImage(shared), (i) => (i.built ? 'built' : 'cached'));
       }
       if (want.has('disk')) {
         const { buildDiskImage, describeSizes } = await import('../images/labos-disk.js');
-        await timed('labos disk image', () => buildDiskImage({ cacheDir: host.cacheRoot, onProgress: progress }), (i) => `${i.built ? 'built' : 'cached'}, ${describeSizes(i.sizes)}`);
+        await timed('labos disk image', () => buildDiskImage(shared), (i) => `${i.built ? 'built' : 'cached'}, ${describeSizes(i.sizes)}`);
       }
       if (want.has('kubernetes') || want.has('images')) {
         const { kubeBinaries, describeBinaries } = await import('../images/kubernetes-binaries.js');
-        const bins = await timed('kubernetes binaries', () => kubeBinaries({ cacheDir: host.cacheRoot, onProgress: progress }), (b) =>
+        const bins = await timed('kubernetes binaries', () => kubeBinaries(shared), (b) =>
           `${b.built ? `built in ${b.buildSeconds}s` : 'cached'}: Kubernetes ${b.version} from Debian's ${b.sourceVersion}; ${describeBinaries(b)}`,
         );
         if (want.has('images')) {
           const { buildKubeImages } = await import('../images/oci/kube-images.js');
-          await timed('container images', () => buildKubeImages({ binDir: bins.binDir, version: bins.version, cacheDir: host.cacheRoot, onProgress: progress }), (r) =>
+          await timed('container images', () => buildKubeImages({ binDir: bins.binDir, version: bins.version, ...shared }), (r) =>
             r.images.map((i) => `${i.ref} ${(i.bytes / 1e6).toFixed(1)} MB`).join(', '),
           );
         }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +8,8 @@ import { HostError } from '../errors.js';
 import { hostLayout } from '../ground/host-layout.js';
 import { CommandError, runCommand } from '../toolkit/command-error.js';
 import { runLogged } from '../toolkit/logged-command.js';
+import { cachedBuild, readRecord, type BuildContext, type BuildReporting } from '../toolkit/cached-build.js';
 import { hostAptSites } from './apt.js';
-import { cacheKey, publishDir } from './cache.js';
 import { newestSourceVersion, privateApt } from './private-apt.js';
 import { fileDigest } from './file-digest.js';
 
@@ -74,7 +74,8 @@ interface Inputs {
   version: string;
   goVersion: string;
   aptOptions: string[];
-  key: string;
+  /** What the cache key is made of. */
+  cacheInputs: unknown;
 }
 
 const root = (cacheDir?: string) => path.join(cacheDir ?? hostLayout().cacheRoot, 'kubernetes');
@@ -91,25 +92,18 @@ async function resolveInputs(cacheDir?: string): Promise<Inputs> {
     goVersion(),
     readFile(buildScript()),
   ]);
-  const key = cacheKey({
+  const cacheInputs = {
     builder: BUILDER_VERSION,
     sourceVersion,
     reflect2Version,
     go,
     commands: KUBE_COMMANDS,
     script: createHash('sha256').update(script).digest('hex'),
-  });
-  return { sourceVersion, reflect2Version, version: upstreamVersion(sourceVersion), goVersion: go, aptOptions: apt.options, key };
+  };
+  return { sourceVersion, reflect2Version, version: upstreamVersion(sourceVersion), goVersion: go, aptOptions: apt.options, cacheInputs };
 }
 
-async function readManifest(dir: string): Promise<Manifest | undefined> {
-  try {
-    return JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
+const readManifest = (dir: string) => readRecord<Manifest>(path.join(dir, 'manifest.json'));
 
 /** The newest finished build of any key: what an offline host falls back to. */
 async function newestCached(cacheDir?: string): Promise<{ dir: string; manifest: Manifest } | undefined> {
@@ -125,16 +119,16 @@ async function newestCached(cacheDir?: string): Promise<{ dir: string; manifest:
   return best;
 }
 
-async function runBuild(inp: Inputs, out: string, logFile: string, opts: BuildOptions, progress: (m: string) => void): Promise<void> {
-  const { cacheDir, signal } = opts;
+async function runBuild(inp: Inputs, out: string, ctx: BuildContext, { cacheDir, signal }: BuildOptions): Promise<void> {
   const started = performance.now();
+  ctx.progress(`building Kubernetes ${inp.version} from Debian's source ${inp.sourceVersion} (about 15 min cold on 2 cores)`);
   await runLogged(['bash', buildScript(), out], {
-    logFile,
+    logFile: ctx.logFile,
     what: "building Kubernetes from Debian's source",
     // Stopping the build (Ctrl-C) must stop make and go too, not just bash.
     processGroup: true,
     signal,
-    onLine: (line) => line.startsWith('stage: ') && progress(`${line.slice('stage: '.length)} (${elapsed(started)})`),
+    onLine: (line) => (line.startsWith('stage: ') ? ctx.progress(`${line.slice('stage: '.length)} (${elapsed(started)})`) : ctx.note(line)),
     env: {
       LC_ALL: 'C',
       K8S_APT_OPTS: inp.aptOptions.join(' '),
@@ -153,7 +147,7 @@ async function runBuild(inp: Inputs, out: string, logFile: string, opts: BuildOp
     binaries[name] = { bytes: (await stat(file)).size, sha256: await fileDigest(file) };
   }
   const manifest: Manifest = {
-    key: inp.key,
+    key: ctx.key,
     sourceVersion: inp.sourceVersion,
     version: inp.version,
     goVersion: inp.goVersion,
@@ -177,9 +171,8 @@ const describe = (dir: string, manifest: Manifest, built: boolean): KubeBinaries
  * the build script: a second call builds nothing. When the archive cannot be asked (offline), the
  * newest finished build is used. Building needs root, golang-go, rsync, dpkg-dev and gcc.
  */
-interface BuildOptions {
+interface BuildOptions extends BuildReporting {
   cacheDir?: string;
-  onProgress?: (msg: string) => void;
   /** Aborting stops a running build (its whole process group); nothing is published. */
   signal?: AbortSignal;
 }
@@ -197,19 +190,19 @@ export async function kubeBinaries(opts: BuildOptions = {}): Promise<KubeBinarie
     progress(`${err.message}; using the newest cached build ${fallback.manifest.version} at ${fallback.dir}`);
     return describe(fallback.dir, fallback.manifest, false);
   }
-  const dir = path.join(root(opts.cacheDir), inputs.key);
-  const cached = await readManifest(dir);
-  if (cached) {
-    progress(`Kubernetes ${cached.version} cached at ${dir}: ${describeBinaries(cached)}`);
-    return describe(dir, cached, false);
-  }
-  if (process.getuid?.() !== 0) throw new HostError('building Kubernetes needs root (apt source into a root-owned cache)', 'run the build as root');
-  progress(`building Kubernetes ${inputs.version} from Debian's source ${inputs.sourceVersion} (about 15 min cold on 2 cores)`);
-  const logFile = path.join(root(opts.cacheDir), `build-${inputs.key}.log`);
-  await mkdir(root(opts.cacheDir), { recursive: true });
-  await publishDir(dir, (out) => runBuild(inputs, out, logFile, opts, progress));
-  const manifest = await readManifest(dir);
-  if (!manifest) throw new Error(`${dir} was published without manifest.json`);
-  progress(`built Kubernetes ${manifest.version} in ${manifest.buildSeconds}s: ${describeBinaries(manifest)}`);
-  return describe(dir, manifest, true);
+  const r = await cachedBuild({
+    onProgress: opts.onProgress,
+    onHeartbeat: opts.onHeartbeat,
+    signal: opts.signal,
+    what: `Kubernetes ${inputs.version}`,
+    root: root(opts.cacheDir),
+    inputs: inputs.cacheInputs,
+    read: readManifest,
+    preflight: async () => {
+      if (process.getuid?.() !== 0) throw new HostError('building Kubernetes needs root (apt source into a root-owned cache)', 'run the build as root');
+    },
+    build: (out, ctx) => runBuild(inputs, out, ctx, opts),
+    summary: describeBinaries,
+  });
+  return describe(r.dir, r.value, r.built);
 }

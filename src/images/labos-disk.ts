@@ -8,8 +8,8 @@ import { HostError } from '../errors.js';
 import { hostLayout } from '../ground/host-layout.js';
 import { runCommand } from '../toolkit/command-error.js';
 import { runLogged } from '../toolkit/logged-command.js';
-import { cacheKey, publishDir } from './cache.js';
 import { ROOT_LABEL } from '../ground/node-image.js';
+import { cacheEntry, cachedBuild, readRecord, type BuildContext, type BuildReporting } from '../toolkit/cached-build.js';
 import { DEBIAN_SUITE as SUITE, hostAptSites, type AptSite } from './apt.js';
 
 /** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
@@ -110,7 +110,8 @@ async function treeDigest(dir: string, names: string[]): Promise<string[]> {
 interface Inputs {
   sites: AptSite[];
   packages: string[];
-  key: string;
+  /** What the cache key is made of. */
+  cacheInputs: unknown;
 }
 
 async function resolveInputs(): Promise<Inputs> {
@@ -118,19 +119,12 @@ async function resolveInputs(): Promise<Inputs> {
   if (!sites.some((s) => s.suite === SUITE)) {
     throw new HostError(`the host's apt has no ${SUITE} main amd64 source for debootstrap`, 'run metal-lab on Debian 12 with its default apt sources');
   }
-  return { sites, packages, key: cacheKey({ builder: BUILDER_VERSION, sites, packages, assets }) };
+  return { sites, packages, cacheInputs: { builder: BUILDER_VERSION, sites, packages, assets } };
 }
 
-const imageDir = (cacheDir: string | undefined, key: string) => path.join(cacheDir ?? hostLayout().cacheRoot, 'labos-disk', key);
+const imageRoot = (cacheDir: string | undefined) => path.join(cacheDir ?? hostLayout().cacheRoot, 'labos-disk');
 
-async function readManifest(dir: string): Promise<Manifest | undefined> {
-  try {
-    return JSON.parse(await readFile(path.join(dir, FILES.manifest), 'utf8')) as Manifest;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
+const readManifest = (dir: string) => readRecord<Manifest>(path.join(dir, FILES.manifest));
 
 async function requireBuildHost(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -142,15 +136,15 @@ async function requireBuildHost(): Promise<void> {
   }
 }
 
-/** Runs build.sh, forwarding its `stage:` lines as progress and keeping the whole log in `logFile`. */
-async function runBuildScript(root: string, inp: Inputs, work: string, logFile: string, progress: (m: string) => void): Promise<string> {
+/** Runs build.sh, forwarding its `stage:` lines as progress and keeping the whole log in the build's log file. */
+async function runBuildScript(root: string, inp: Inputs, work: string, ctx: BuildContext): Promise<string> {
   const assets = assetDir();
   const kverFile = path.join(work, 'kernel-version');
   const mirror = inp.sites.find((s) => s.suite === SUITE)?.site ?? '';
   await runLogged(['bash', path.join(assets, 'build.sh'), root], {
-    logFile,
+    logFile: ctx.logFile,
     what: 'building the labos disk image',
-    onLine: (line) => line.startsWith('stage: ') && progress(line.slice('stage: '.length)),
+    onLine: (line) => (line.startsWith('stage: ') ? ctx.progress(line.slice('stage: '.length)) : ctx.note(line)),
     env: {
       LC_ALL: 'C',
       LABOS_MIRROR: mirror,
@@ -174,25 +168,25 @@ async function makeExt4(root: string, file: string, tree: number): Promise<void>
   await runCommand(['mkfs.ext4', '-q', '-F', '-L', ROOT_LABEL, '-d', root, file, `${mib}M`]);
 }
 
-async function assemble(inp: Inputs, out: string, logFile: string, progress: (m: string) => void): Promise<void> {
+async function assemble(inp: Inputs, out: string, ctx: BuildContext): Promise<void> {
   const started = performance.now();
   const work = path.join(out, 'work');
   const root = path.join(work, 'root');
   await mkdir(root, { recursive: true });
   try {
-    const kver = await runBuildScript(root, inp, work, logFile, progress);
+    const kver = await runBuildScript(root, inp, work, ctx);
     const listed = await runCommand(['dpkg-query', `--admindir=${root}/var/lib/dpkg`, '-W', '-f', '${Package}=${Version}\\n']);
     const packages = listed.stdout.trim().split('\n').sort();
 
     await copyFile(path.join(root, 'boot', `vmlinuz-${kver}`), path.join(out, FILES.kernel));
     await copyFile(path.join(root, 'boot', `initrd.img-${kver}`), path.join(out, FILES.initrd));
     const tree = await du(root);
-    progress(`writing ext4 image labelled ${ROOT_LABEL} (${mb(tree)} of files)`);
+    ctx.progress(`writing ext4 image labelled ${ROOT_LABEL} (${mb(tree)} of files)`);
     await makeExt4(root, path.join(out, FILES.rootfs), tree);
 
     const rootfs = await stat(path.join(out, FILES.rootfs));
     const manifest: Manifest = {
-      key: inp.key,
+      key: ctx.key,
       kernelVersion: kver,
       packages,
       sizes: {
@@ -237,31 +231,24 @@ export function describeSizes(s: DiskSizes): string {
  * versions apt resolves, the build script and config tree, and BUILDER_VERSION: with the same
  * inputs a second call builds nothing. Building needs root, debootstrap and the Debian archive.
  */
-export async function buildDiskImage(opts: { cacheDir?: string; onProgress?: (msg: string) => void } = {}): Promise<DiskImage> {
-  const progress = opts.onProgress ?? (() => {});
-  progress('resolving package versions with apt');
+export async function buildDiskImage({ cacheDir, ...reporting }: { cacheDir?: string } & BuildReporting = {}): Promise<DiskImage> {
+  reporting.onProgress?.('resolving package versions with apt');
   const inputs = await resolveInputs();
-  const dir = imageDir(opts.cacheDir, inputs.key);
-  const cached = await readManifest(dir);
-  if (cached) {
-    progress(`cached at ${dir}: ${describeSizes(cached.sizes)}`);
-    return describe(dir, cached, false);
-  }
-
-  await requireBuildHost();
-  // Outside the build dir, so a failed build's log survives the build dir's removal.
-  const logFile = path.join(path.dirname(dir), `build-${inputs.key}.log`);
-  await mkdir(path.dirname(dir), { recursive: true });
-  const built = await publishDir(dir, (out) => assemble(inputs, out, logFile, progress));
-  const manifest = await readManifest(dir);
-  if (!manifest) throw new Error(`${dir} was published without ${FILES.manifest}`);
-  progress(`${built ? `built in ${manifest.buildSeconds}s` : 'another build finished first'}: ${describeSizes(manifest.sizes)}`);
-  return describe(dir, manifest, built);
+  const r = await cachedBuild({
+    ...reporting,
+    what: 'the labos disk image',
+    root: imageRoot(cacheDir),
+    inputs: inputs.cacheInputs,
+    read: readManifest,
+    preflight: requireBuildHost,
+    build: (out, ctx) => assemble(inputs, out, ctx),
+    summary: (m) => describeSizes(m.sizes),
+  });
+  return describe(r.dir, r.value, r.built);
 }
 
 /** Whether the image for the current package versions is already built (for `doctor`). */
 export async function diskImageCached(cacheDir?: string): Promise<{ cached: boolean; dir: string }> {
-  const { key } = await resolveInputs();
-  const dir = imageDir(cacheDir, key);
+  const { dir } = cacheEntry(imageRoot(cacheDir), (await resolveInputs()).cacheInputs);
   return { cached: (await readManifest(dir)) !== undefined, dir };
 }

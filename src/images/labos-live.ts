@@ -5,10 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostLayout } from '../ground/host-layout.js';
 import { type DebPackage, downloadDeb, resolveKernelPackage, showPackage, unpackDeb } from './apt.js';
-import { cacheKey, publishDir } from './cache.js';
 import { writeCpioGz } from './cpio.js';
 import { initramfsEntries } from './initramfs.js';
 import { findKernel, modulesFor, type WantedModule } from './kernel-modules.js';
+import { cacheEntry, cachedBuild, readRecord, type BuildContext, type BuildReporting } from '../toolkit/cached-build.js';
 
 /** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
 const BUILDER_VERSION = 1;
@@ -62,7 +62,8 @@ interface Inputs {
   init: Buffer;
   udhcpc: Buffer;
   install: Buffer;
-  key: string;
+  /** What the cache key is made of. */
+  cacheInputs: unknown;
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -76,7 +77,7 @@ async function resolveInputs(): Promise<Inputs> {
     readFile(labosScript('udhcpc.sh')),
     readFile(labosScript('install.sh')),
   ]);
-  const key = cacheKey({
+  const cacheInputs = {
     builder: BUILDER_VERSION,
     kernel,
     busybox,
@@ -84,21 +85,13 @@ async function resolveInputs(): Promise<Inputs> {
     init: sha256(init),
     udhcpc: sha256(udhcpc),
     install: sha256(install),
-  });
-  return { kernel, busybox, init, udhcpc, install, key };
+  };
+  return { kernel, busybox, init, udhcpc, install, cacheInputs };
 }
 
-const imageDir = (cacheDir: string | undefined, key: string) =>
-  path.join(cacheDir ?? hostLayout().cacheRoot, 'labos-live', key);
+const imageRoot = (cacheDir: string | undefined) => path.join(cacheDir ?? hostLayout().cacheRoot, 'labos-live');
 
-async function readManifest(dir: string): Promise<Manifest | undefined> {
-  try {
-    return JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
+const readManifest = (dir: string) => readRecord<Manifest>(path.join(dir, MANIFEST_FILE));
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
@@ -106,16 +99,16 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
  * Downloads and unpacks the two packages, then writes the image files into `out`. The scratch
  * space lives inside `out` so a killed build leaves nothing outside the cache's build dir.
  */
-async function assemble(inp: Inputs, out: string, progress: (msg: string) => void): Promise<void> {
+async function assemble(inp: Inputs, out: string, ctx: BuildContext): Promise<void> {
   const work = path.join(out, 'work');
   try {
-    await writeImage(inp, work, out, progress);
+    await writeImage(inp, work, out, ctx);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-async function writeImage(inp: Inputs, work: string, out: string, progress: (msg: string) => void): Promise<void> {
+async function writeImage(inp: Inputs, work: string, out: string, { key, progress }: BuildContext): Promise<void> {
   for (const pkg of [inp.kernel, inp.busybox]) {
     progress(`downloading ${pkg.name} ${pkg.version} (${mb(pkg.size)})`);
     const deb = await downloadDeb(pkg, path.join(work, 'debs'));
@@ -140,7 +133,7 @@ async function writeImage(inp: Inputs, work: string, out: string, progress: (msg
   await copyFile(kernel.vmlinuz, path.join(out, KERNEL_FILE));
 
   const manifest: Manifest = {
-    key: inp.key,
+    key,
     kernelVersion: kernel.version,
     packages: [inp.kernel, inp.busybox],
     modules,
@@ -168,29 +161,23 @@ function describe(dir: string, m: Manifest, built: boolean): LiveImage {
  * Debian's linux-image-cloud-amd64 and busybox-static and cached under
  * `<cacheDir>/labos-live/<key>/`. With the same inputs a second call builds nothing.
  */
-export async function buildLiveImage(
-  opts: { cacheDir?: string; onProgress?: (msg: string) => void } = {},
-): Promise<LiveImage> {
-  const progress = opts.onProgress ?? (() => {});
-  progress('resolving package versions with apt-cache');
+export async function buildLiveImage({ cacheDir, ...reporting }: { cacheDir?: string } & BuildReporting = {}): Promise<LiveImage> {
+  reporting.onProgress?.('resolving package versions with apt-cache');
   const inputs = await resolveInputs();
-  const dir = imageDir(opts.cacheDir, inputs.key);
-  const cached = await readManifest(dir);
-  if (cached) {
-    progress(`cached at ${dir}`);
-    return describe(dir, cached, false);
-  }
-
-  const built = await publishDir(dir, (out) => assemble(inputs, out, progress));
-  const manifest = await readManifest(dir);
-  if (!manifest) throw new Error(`${dir} was published without ${MANIFEST_FILE}`);
-  progress(`${built ? 'built' : 'another build finished first'}: ${dir}`);
-  return describe(dir, manifest, built);
+  const r = await cachedBuild({
+    ...reporting,
+    what: 'the labos live image',
+    root: imageRoot(cacheDir),
+    inputs: inputs.cacheInputs,
+    read: readManifest,
+    build: (out, ctx) => assemble(inputs, out, ctx),
+    summary: (m) => `kernel ${m.kernelVersion}, initrd ${mb(m.sizes.initrd)}`,
+  });
+  return describe(r.dir, r.value, r.built);
 }
 
 /** Whether the image for the current package versions is already built (for `doctor`). */
 export async function liveImageCached(cacheDir?: string): Promise<{ cached: boolean; dir: string }> {
-  const { key } = await resolveInputs();
-  const dir = imageDir(cacheDir, key);
+  const { dir } = cacheEntry(imageRoot(cacheDir), (await resolveInputs()).cacheInputs);
   return { cached: (await readManifest(dir)) !== undefined, dir };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { elapsedText, startHeartbeat } from './heartbeat.js';
@@ -25,6 +25,16 @@ export function cacheKey(inputs: unknown): string {
 export function cacheEntry(root: string, inputs: unknown): { key: string; dir: string } {
   const key = cacheKey(inputs);
   return { key, dir: path.join(root, key) };
+}
+
+/** An entry's JSON record, or undefined while there is none: builds write it last, so it marks them complete. */
+export async function readRecord<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }
 
 /** How a builder reports. */

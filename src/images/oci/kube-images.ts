@@ -1,11 +1,11 @@
-import { access, chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { HostError } from '../../errors.js';
 import { IMAGE_NAMES, imageRef, type ImageName } from '../../ground/cluster.js';
 import { hostLayout } from '../../ground/host-layout.js';
 import { type DebPackage, downloadDeb, showPackage, unpackDeb } from '../apt.js';
-import { cacheKey, publishDir } from '../cache.js';
+import { cachedBuild, readRecord, type BuildReporting } from '../../toolkit/cached-build.js';
 import { runCommand } from '../../toolkit/command-error.js';
 import { type LayerSpec, type OciImageSpec, writeOciArchive } from './layout.js';
 import { fileDigest } from '../file-digest.js';
@@ -128,7 +128,15 @@ function scratchBinary(binDir: string, name: string, at: string): LayerSpec[] {
   return [{ entries: [{ path: at, file: path.join(binDir, name), mode: 0o755 }, TMP_DIR], createdBy: `metal-lab: ${name}` }];
 }
 
-async function imageSpec(name: ImageName, o: { binDir: string; version: string; proxyDebs: DebPackage[]; busybox: DebPackage; work: string }): Promise<OciImageSpec> {
+/** What the images are made of. */
+interface ImageInputs {
+  binDir: string;
+  version: string;
+  proxyDebs: DebPackage[];
+  busybox: DebPackage;
+}
+
+async function imageSpec(name: ImageName, o: ImageInputs & { work: string }): Promise<OciImageSpec> {
   const env = [PATH_ENV];
   switch (name) {
     case 'kube-apiserver':
@@ -148,13 +156,8 @@ const IMAGES_JSON = 'images.json';
 
 /** images.json names archives relative to its dir: the dir is built under a temp name and renamed. */
 async function readImages(dir: string): Promise<KubeImage[] | undefined> {
-  try {
-    const listed = JSON.parse(await readFile(path.join(dir, IMAGES_JSON), 'utf8')) as KubeImage[];
-    return listed.map((i) => ({ ...i, archive: path.join(dir, i.archive) }));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const listed = await readRecord<KubeImage[]>(path.join(dir, IMAGES_JSON));
+  return listed?.map((i) => ({ ...i, archive: path.join(dir, i.archive) }));
 }
 
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)}s`;
@@ -167,38 +170,37 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
  * builder version: a second call builds nothing. Needs root (unpacked Debian trees keep root-owned
  * files) and the host's apt lists.
  */
-export async function buildKubeImages(opts: { binDir: string; version: string; cacheDir?: string; onProgress?: (m: string) => void }): Promise<KubeImages> {
-  const progress = opts.onProgress ?? (() => {});
-  const binaries = await requireBinaries(opts.binDir);
+export async function buildKubeImages({ binDir, version, cacheDir, ...reporting }: { binDir: string; version: string; cacheDir?: string } & BuildReporting): Promise<KubeImages> {
+  const binaries = await requireBinaries(binDir);
   const [proxyDebs, { pkg: busybox }] = await Promise.all([debClosure(KUBE_PROXY_DEBS), showPackage(BUSYBOX_DEB)]);
-  const key = cacheKey({ builder: BUILDER_VERSION, version: opts.version, binaries, debs: [...proxyDebs, busybox] });
-  const dir = path.join(opts.cacheDir ?? hostLayout().cacheRoot, 'kube-images', key);
-  const cached = await readImages(dir);
-  if (cached) {
-    progress(`kube images cached at ${dir}: nothing to build`);
-    return { dir, images: cached };
-  }
-  const started = performance.now();
-  progress(`building ${IMAGE_NAMES.length} kube images (${opts.version}, Debian ${proxyDebs.length} packages for kube-proxy) into ${dir}`);
-  await publishDir(dir, async (tmp) => {
-    const work = path.join(tmp, 'work');
-    await mkdir(work);
-    // All at once: downloading the .debs overlaps compressing the big binaries (gzip runs off the main thread).
-    const listed = await Promise.all(
-      IMAGE_NAMES.map(async (name): Promise<KubeImage> => {
-        const t = performance.now();
-        const spec = await imageSpec(name, { binDir: opts.binDir, version: opts.version, proxyDebs, busybox, work });
-        const file = `${name}.tar`;
-        const written = await writeOciArchive(spec, path.join(tmp, file));
-        progress(`built ${spec.ref}: ${mb(written.bytes)} in ${seconds(t)}`);
-        return { name, ref: spec.ref, archive: file, digest: written.digest, bytes: written.bytes };
-      }),
-    );
-    await rm(work, { recursive: true, force: true });
-    await writeFile(path.join(tmp, IMAGES_JSON), `${JSON.stringify(listed, null, 2)}\n`);
+  const r = await cachedBuild({
+    ...reporting,
+    what: `the kube images of ${version}`,
+    root: path.join(cacheDir ?? hostLayout().cacheRoot, 'kube-images'),
+    inputs: { builder: BUILDER_VERSION, version, binaries, debs: [...proxyDebs, busybox] },
+    read: readImages,
+    summary: (images) => images.map((i) => `${i.name} ${mb(i.bytes)}`).join(', '),
+    build: (tmp, { progress }) => writeImages(tmp, progress, { binDir, version, proxyDebs, busybox }),
   });
-  const images = await readImages(dir);
-  if (!images) throw new Error(`${dir} was published without ${IMAGES_JSON}`);
-  progress(`built ${images.length} kube images in ${seconds(started)} at ${dir}`);
-  return { dir, images };
+  return { dir: r.dir, images: r.value };
+}
+
+/** Every image's archive into `tmp`, then images.json. */
+async function writeImages(tmp: string, progress: (m: string) => void, o: ImageInputs): Promise<void> {
+  progress(`building ${IMAGE_NAMES.length} kube images (${o.version}, Debian ${o.proxyDebs.length} packages for kube-proxy)`);
+  const work = path.join(tmp, 'work');
+  await mkdir(work);
+  // All at once: downloading the .debs overlaps compressing the big binaries (gzip runs off the main thread).
+  const listed = await Promise.all(
+    IMAGE_NAMES.map(async (name): Promise<KubeImage> => {
+      const t = performance.now();
+      const spec = await imageSpec(name, { ...o, work });
+      const file = `${name}.tar`;
+      const written = await writeOciArchive(spec, path.join(tmp, file));
+      progress(`built ${spec.ref}: ${mb(written.bytes)} in ${seconds(t)}`);
+      return { name, ref: spec.ref, archive: file, digest: written.digest, bytes: written.bytes };
+    }),
+  );
+  await rm(work, { recursive: true, force: true });
+  await writeFile(path.join(tmp, IMAGES_JSON), `${JSON.stringify(listed, null, 2)}\n`);
 }

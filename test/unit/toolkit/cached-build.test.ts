@@ -1,9 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
-import { cacheEntry, cacheKey, cachedBuild, type CachedBuildOptions } from '../../../src/toolkit/cached-build.js';
+import { cacheEntry, cacheKey, cachedBuild, readRecord, type CachedBuildOptions } from '../../../src/toolkit/cached-build.js';
 
 async function tempRoot(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cached-build-'));
@@ -11,7 +11,7 @@ async function tempRoot(t: ExecutionContext): Promise<string> {
   return path.join(dir, 'things');
 }
 
-const readRecord = async (dir: string) => readFile(path.join(dir, 'record'), 'utf8').catch(() => undefined);
+const readFakeRecord = async (dir: string) => readFile(path.join(dir, 'record'), 'utf8').catch(() => undefined);
 
 /** A builder that writes `record` last, after `ms`, counting its runs. */
 function fakeBuild(root: string, opts: { ms?: number; inputs?: unknown } = {}) {
@@ -20,7 +20,7 @@ function fakeBuild(root: string, opts: { ms?: number; inputs?: unknown } = {}) {
     what: 'the thing',
     root,
     inputs: opts.inputs ?? { version: 1 },
-    read: readRecord,
+    read: readFakeRecord,
     build: async (tmp, ctx) => {
       runs.count++;
       ctx.progress('step one');
@@ -125,4 +125,14 @@ test('a slow build gets a heartbeat, also when only onHeartbeat listens (--quiet
   });
   t.true(beats.length >= 2, beats.join('\n'));
   t.is(beats[0], 'still building the thing: 0s elapsed, last: compiling cmd/kubelet');
+});
+
+test('readRecord parses an entry\'s JSON record, and is undefined while there is none', async (t) => {
+  const root = await tempRoot(t);
+  t.is(await readRecord(path.join(root, 'manifest.json')), undefined);
+  await mkdir(root, { recursive: true });
+  await writeFile(path.join(root, 'manifest.json'), '{"key":"k"}');
+  t.deepEqual(await readRecord<{ key: string }>(path.join(root, 'manifest.json')), { key: 'k' });
+  await writeFile(path.join(root, 'bad.json'), '{');
+  await t.throwsAsync(readRecord(path.join(root, 'bad.json')), { instanceOf: SyntaxError });
 });
