@@ -7,7 +7,7 @@ import type { NodeSession } from '../node/ssh.js';
 import { ASSET_NODE_PATHS, assetMode } from '../ground/bootkube-layout.js';
 import { NODE_PATHS } from '../ground/cluster.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
-import { API_WAIT, apiHealthz, createObjects, describeError, listNodes, listPods, type CreateResult, type KubeObject, type Log } from './client.js';
+import { API_WAIT, apiHealthz, createObjects, describeError, listNodes, listPods, type CreateResult, type ApiObject, type Log } from './client.js';
 import { bootstrapPods, CONTROL_PLANE_NAMESPACE, podName, selfHostedStatus } from './pods.js';
 
 /**
@@ -76,12 +76,12 @@ export function checkpointFiles(assets: ReadonlyMap<string, string>): NodeFile[]
 }
 
 /** manifests/*, in file name order (the render prefixes names with a creation rank), every YAML document. */
-export function manifestObjects(assets: ReadonlyMap<string, string>): KubeObject[] {
+export function manifestObjects(assets: ReadonlyMap<string, string>): ApiObject[] {
   const files = [...assets.keys()].filter((k) => k.startsWith('manifests/')).sort();
   return files.flatMap((file) =>
     parseAllDocuments(assets.get(file)!).flatMap((doc) => {
       if (doc.errors.length) throw new LabError(`${file}: ${doc.errors[0]!.message}`, 'render the assets again');
-      const obj = doc.toJS() as KubeObject | null;
+      const obj = doc.toJS() as ApiObject | null;
       if (!obj) return [];
       if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) throw new LabError(`${file}: an object lacks apiVersion, kind or metadata.name`, 'render the assets again');
       return [obj];

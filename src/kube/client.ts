@@ -17,8 +17,8 @@ import { pending, waitFor } from '../toolkit/wait-for.js';
 
 /** Typed, lab-sized wrappers over @kubernetes/client-node: every API call of the lab goes through here. */
 
-/** A parsed manifest: what createObjects needs to address it. */
-export type KubeObject = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
+/** A manifest object as the API client sends it: what createObjects needs to address it (the render writes KubeObjects). */
+export type ApiObject = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
 
 export type Log = (line: string) => void;
 
@@ -31,7 +31,7 @@ export function loadKubeconfig(file: string): KubeConfig {
 }
 
 /** `Kind namespace/name`, as logs and errors name an object. */
-export function objectName(obj: Pick<KubeObject, 'kind' | 'metadata'>): string {
+export function objectName(obj: Pick<ApiObject, 'kind' | 'metadata'>): string {
   const ns = obj.metadata.namespace;
   return `${obj.kind} ${ns ? `${ns}/` : ''}${obj.metadata.name}`;
 }
@@ -63,7 +63,7 @@ export const API_WAIT = {
 } as const;
 
 /** bootkube's order: Namespaces, then CustomResourceDefinitions, then the rest as given. */
-export function creationOrder<T extends Pick<KubeObject, 'kind'>>(objects: readonly T[]): T[] {
+export function creationOrder<T extends Pick<ApiObject, 'kind'>>(objects: readonly T[]): T[] {
   const rank = (o: T) => (o.kind === 'Namespace' ? 0 : o.kind === 'CustomResourceDefinition' ? 1 : 2);
   // Array.prototype.sort is stable: within a rank the given order holds.
   return [...objects].sort((a, b) => rank(a) - rank(b));
@@ -81,7 +81,7 @@ export interface CreateResult {
  */
 export async function createObjects(
   kc: KubeConfig,
-  objects: readonly KubeObject[],
+  objects: readonly ApiObject[],
   opts: { dryRun?: boolean; log?: Log; deadline?: number } = {},
 ): Promise<CreateResult[]> {
   const client = KubernetesObjectApi.makeApiClient(kc);

@@ -14,7 +14,7 @@ function hexPair(s: string, at: number): string | undefined {
 }
 
 /** The normalised MAC, or undefined when Go's net.ParseMAC would reject `s`. */
-export function parseMac(s: string): string | undefined {
+export function parseGoMac(s: string): string | undefined {
   if (s.length < 14) return undefined;
   const bytes: string[] = [];
   if (s[2] === ':' || s[2] === '-') {

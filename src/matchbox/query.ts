@@ -3,7 +3,7 @@
  * built with Go < 1.17, whose url.ParseQuery splits on both `&` and `;`, skips pairs whose key
  * or value has a bad %-escape, and turns `+` into a space.
  */
-import { isMacKey, parseMac } from './mac.js';
+import { isMacKey, parseGoMac } from './mac.js';
 
 const utf8 = new TextDecoder();
 
@@ -60,7 +60,7 @@ export function labelsFromQuery(raw: string): Record<string, string> {
   for (const [key, list] of parseQuery(raw)) {
     const first = list[0]!;
     if (isMacKey(key)) {
-      const mac = parseMac(first);
+      const mac = parseGoMac(first);
       if (mac !== undefined) labels[key] = mac;
     } else {
       labels[key] = first;

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SpecError } from '../errors.js';
-import { isMacKey, parseMac } from './mac.js';
+import { isMacKey, parseGoMac } from './mac.js';
 import { GroupIndex, selectorString } from './select.js';
 import type { NetBoot, Profile } from './types.js';
 
@@ -151,7 +151,7 @@ function parseGroup(obj: Json, file: string): LoadedGroup {
     for (const [key, value] of Object.entries(selector)) {
       if (typeof value !== 'string') throw new SpecError(file, `selector.${key}`, `must be a string, not ${JSON.stringify(value)}`, 'quote the value');
       if (isMacKey(key)) {
-        const mac = parseMac(value);
+        const mac = parseGoMac(value);
         if (mac === undefined) throw new SpecError(file, `selector.${key}`, `${JSON.stringify(value)} is not a MAC address`, 'write it as 52:54:00:a1:9c:ae');
         group.selector[key] = mac;
       } else {

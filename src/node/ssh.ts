@@ -27,7 +27,7 @@ export interface RunOptions {
   output?: { stdout: Writable; stderr: Writable };
 }
 
-export interface RunResult {
+export interface SshCommandResult {
   stdout: string;
   stderr: string;
   /** null when the command was killed by a signal. */
@@ -52,11 +52,11 @@ export interface NodeSession {
   readonly alias: string;
   /** The node's host key, and whether this connection pinned it (first contact). */
   readonly hostKey: HostKeyCheck;
-  run(command: string, opts: RunOptions): Promise<RunResult>;
+  run(command: string, opts: RunOptions): Promise<SshCommandResult>;
   copyTo(source: string | Buffer, remotePath: string, opts?: CopyOptions): Promise<void>;
   copyFrom(remotePath: string, localPath: string, opts?: CopyOptions): Promise<void>;
   /** The user's login shell; no timeout: it lasts as long as the user wants it. */
-  shell(term: Terminal): Promise<Pick<RunResult, 'code' | 'signal'>>;
+  shell(term: Terminal): Promise<Pick<SshCommandResult, 'code' | 'signal'>>;
   /** Resolves once the connection is closed. */
   close(): Promise<void>;
 }
@@ -203,7 +203,7 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
       // Under load the shell may report its pid after the timeout fired: the kill waits for it.
       let pidReported: () => void = () => {};
       const pidKnown = new Promise<void>((resolve) => (pidReported = resolve));
-      const done = (async (): Promise<RunResult> => {
+      const done = (async (): Promise<SshCommandResult> => {
         // The login shell reports its pid first: sshd made it a process group leader, so on
         // timeout the whole group can be killed. (ssh2 1.17 cannot send a signal request once
         // stdin is closed, mscdex/ssh2#1510, and sshd refuses them for root logins anyway.)
@@ -295,7 +295,7 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
       ch.stderr.pipe(term.stderr, { end: false });
       try {
         return await new Promise((resolve) => {
-          let status: Pick<RunResult, 'code' | 'signal'> = { code: null, signal: null };
+          let status: Pick<SshCommandResult, 'code' | 'signal'> = { code: null, signal: null };
           ch.on('exit', (code: number | null, signal?: string) => (status = { code, signal: signal ?? null }));
           ch.on('close', () => resolve(status));
         });

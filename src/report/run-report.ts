@@ -21,7 +21,7 @@ export interface RunReportOptions {
   now?: () => number;
 }
 
-export interface RunResult {
+export interface FinishedReport {
   ok: boolean;
   /** Written only when the report has an artifacts dir. */
   timeline?: string;
@@ -93,7 +93,7 @@ export class RunReport {
   readonly timeline: Timeline;
   readonly #progress: Progress;
   readonly #open = new Set<StepHandle>();
-  #finished: Promise<RunResult> | undefined;
+  #finished: Promise<FinishedReport> | undefined;
 
   constructor(opts: RunReportOptions) {
     this.artifactsDir = opts.artifactsDir && path.resolve(opts.artifactsDir);
@@ -169,12 +169,12 @@ export class RunReport {
   }
 
   /** Fails steps still running, writes timeline.json and junit.xml, prints the summary. Once. */
-  finish(): Promise<RunResult> {
+  finish(): Promise<FinishedReport> {
     this.#finished ??= this.#finish();
     return this.#finished;
   }
 
-  async #finish(): Promise<RunResult> {
+  async #finish(): Promise<FinishedReport> {
     for (const open of [...this.#open]) open.fail(new Error('still running when the run finished'));
     const doc = this.timeline.finish();
     this.#progress.summary(doc.ok, this.#summaryText(Date.parse(doc.finishedAt ?? doc.startedAt) - Date.parse(doc.startedAt)));

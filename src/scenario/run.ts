@@ -33,7 +33,7 @@ export interface RunOptions {
   host?: HostLayout;
 }
 
-export interface RunResult {
+export interface ScenarioResult {
   ok: boolean;
   artifactsDir: string;
 }
@@ -166,7 +166,7 @@ async function gatherEvidence(lab: LabSpec, p: LabLayout, report: RunReport, dir
  * the evidence and tears the lab down unless asked to keep it. The scenario is checked against
  * the lab first: a mismatch is a SpecError before anything runs.
  */
-export async function runScenario(opts: RunOptions): Promise<RunResult> {
+export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   checkScenarioLab(opts.scenario, opts.lab);
   const host = opts.host ?? hostLayout();
   const paths = host.lab(opts.lab.id);

@@ -1,17 +1,17 @@
 import test from 'ava';
 import { parse } from 'yaml';
-import { createObjects, loadKubeconfig, type KubeObject } from '../../src/kube/client.js';
+import { createObjects, loadKubeconfig, type ApiObject } from '../../src/kube/client.js';
 import { DEFAULT_KUBE_VERSION } from '../../src/ground/cluster.js';
 import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { startEnvtest } from '../support/envtest.js';
 import { freshPki, goldenLab } from './bootkube-fixture.js';
 
 /** Objects of a set of rendered files, in file order (the order the pivot creates them in). */
-function objectsUnder(assets: Map<string, string>, prefix: string): KubeObject[] {
+function objectsUnder(assets: Map<string, string>, prefix: string): ApiObject[] {
   return [...assets.keys()]
     .filter((file) => file.startsWith(prefix) && file.endsWith('.yaml'))
     .sort()
-    .map((file) => parse(assets.get(file)!) as KubeObject);
+    .map((file) => parse(assets.get(file)!) as ApiObject);
 }
 
 // A real kube-apiserver of the version the render targets judges every object: schema,
@@ -35,7 +35,7 @@ test('a real kube-apiserver admits every manifest, bootstrap pod and checkpoint 
   t.true(podResults.every((r) => r.outcome === 'dry-run'), JSON.stringify(podResults));
 
   // The check has teeth: a Deployment whose selector misses its own pods is refused.
-  const broken = structuredClone(manifests.find((o) => o.kind === 'Deployment')!) as KubeObject & { spec: { selector: { matchLabels: object } } };
+  const broken = structuredClone(manifests.find((o) => o.kind === 'Deployment')!) as ApiObject & { spec: { selector: { matchLabels: object } } };
   broken.spec.selector.matchLabels = { 'k8s-app': 'something-else' };
   await t.throwsAsync(createObjects(kc, [broken], { dryRun: true }), { message: /selector.*does not match template labels|Invalid/ });
   t.log(`${results.length} manifests and ${podResults.length} static pods admitted by ${env.url}`);

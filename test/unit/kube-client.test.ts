@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ApiextensionsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { LabError } from '../../src/errors.js';
-import { API_WAIT, createObjects, creationOrder, listNodes, listPods, loadKubeconfig, type KubeObject } from '../../src/kube/client.js';
+import { API_WAIT, createObjects, creationOrder, listNodes, listPods, loadKubeconfig, type ApiObject } from '../../src/kube/client.js';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
 import { envtestTest, envtestUnavailable, podWithPhase, startEnvtest, type Envtest } from '../support/envtest.js';
 
@@ -14,9 +14,9 @@ test.after.always(async () => {
   await env?.stop();
 });
 
-const ns = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-const cm = (name: string, namespace: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { k: name } });
-const crd: KubeObject = {
+const ns = (name: string): ApiObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+const cm = (name: string, namespace: string): ApiObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { k: name } });
+const crd: ApiObject = {
   apiVersion: 'apiextensions.k8s.io/v1',
   kind: 'CustomResourceDefinition',
   metadata: { name: 'widgets.lab.example.com' },
@@ -63,7 +63,7 @@ apiTest('createObjects with dryRun validates on the server and stores nothing; i
   t.deepEqual(r, [{ object: 'Namespace lab-dry', outcome: 'dry-run' }]);
   const names = (await kc.makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name);
   t.false(names.includes('lab-dry'));
-  const bad: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Not_A_Valid_Name', namespace: 'default' } };
+  const bad: ApiObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Not_A_Valid_Name', namespace: 'default' } };
   const err = await t.throwsAsync(createObjects(kc, [bad], { dryRun: true }), { instanceOf: LabError });
   t.regex(err.message, /creating ConfigMap default\/Not_A_Valid_Name failed: HTTP 422 Invalid/);
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { formatFloat } from '../../../src/matchbox/gofmt.js';
-import { parseMac } from '../../../src/matchbox/mac.js';
+import { parseGoMac } from '../../../src/matchbox/mac.js';
 import { compileTemplate, stringMaps } from '../../../src/matchbox/template/index.js';
 
 const data = {
@@ -70,9 +70,9 @@ test('Go float formatting', (t) => {
 });
 
 test('MAC parsing follows Go net.ParseMAC', (t) => {
-  t.is(parseMac('52:54:00:A1:9C:AE'), '52:54:00:a1:9c:ae');
-  t.is(parseMac('52-54-00-a1-9c-ae'), '52:54:00:a1:9c:ae');
-  t.is(parseMac('5254.00a1.9cae'), '52:54:00:a1:9c:ae');
-  t.is(parseMac('02:00:00:00:00:00:00:01'), '02:00:00:00:00:00:00:01');
-  for (const bad of ['', 'nonsense', '52:54:00:a1:9c', '52:54:00:a1:9c:ae:', '52:54-00:a1:9c:ae', '52:54:00:a1:9c:zz', '525400a19cae']) t.is(parseMac(bad), undefined, bad);
+  t.is(parseGoMac('52:54:00:A1:9C:AE'), '52:54:00:a1:9c:ae');
+  t.is(parseGoMac('52-54-00-a1-9c-ae'), '52:54:00:a1:9c:ae');
+  t.is(parseGoMac('5254.00a1.9cae'), '52:54:00:a1:9c:ae');
+  t.is(parseGoMac('02:00:00:00:00:00:00:01'), '02:00:00:00:00:00:00:01');
+  for (const bad of ['', 'nonsense', '52:54:00:a1:9c', '52:54:00:a1:9c:ae:', '52:54-00:a1:9c:ae', '52:54:00:a1:9c:zz', '525400a19cae']) t.is(parseGoMac(bad), undefined, bad);
 });
