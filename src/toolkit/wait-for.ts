@@ -55,7 +55,7 @@ export class WaitTimeoutError extends LabError {
   }
 }
 
-const DEFAULT_FIX = 'the evidence says why it did not happen; under TCG a longer timeout may be all it needs';
+const DEFAULT_FIX = 'look at the evidence for why it did not happen, or allow it more time';
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
