@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { CommandError, runCommand } from '../toolkit/command-error.js';
 import { connectNode, type SshTarget } from './ssh.js';
 
 /**
@@ -51,12 +51,13 @@ export async function journalFromDisk(diskImage: string, timeoutMs: number): Pro
   try {
     const part = path.join(tmp, 'root.raw');
     const source = `driver=raw,offset=${ROOT_PARTITION_OFFSET},file.driver=qcow2,file.file.filename=${diskImage},file.file.locking=off`;
-    await execa('qemu-img', ['convert', '--image-opts', source, '-O', 'raw', part], { timeout: timeoutMs });
-    await execa('debugfs', ['-R', `rdump /var/log/journal ${tmp}`, part], { timeout: timeoutMs });
+    await runCommand(['qemu-img', 'convert', '--image-opts', source, '-O', 'raw', part], { timeoutMs });
+    await runCommand(['debugfs', '-R', `rdump /var/log/journal ${tmp}`, part], { timeoutMs });
     await fs.rm(part);
-    const r = await execa('journalctl', ['-D', path.join(tmp, 'journal'), ...JOURNAL_ARGS], { timeout: timeoutMs, reject: false });
-    if (!r.stdout) throw new Error(`journalctl read nothing from ${diskImage}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
-    const boots = await execa('journalctl', ['-D', path.join(tmp, 'journal'), '--list-boots', '--no-pager'], { timeout: timeoutMs, reject: false });
+    // journalctl may exit non-zero over a torn journal file and still print the rest: what it printed counts.
+    const r = await runCommand(['journalctl', '-D', path.join(tmp, 'journal'), ...JOURNAL_ARGS], { timeoutMs, allowExit: 'any' });
+    if (!r.stdout) throw new CommandError(r, { what: `journalctl read nothing from ${diskImage}` });
+    const boots = await runCommand(['journalctl', '-D', path.join(tmp, 'journal'), '--list-boots', '--no-pager'], { timeoutMs, allowExit: 'any' });
     return `== boots\n${boots.stdout}\n== journal\n${r.stdout}\n`;
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
