@@ -121,7 +121,7 @@ async function newestCached(cacheDir?: string): Promise<{ dir: string; manifest:
 
 async function runBuild(inp: Inputs, out: string, ctx: BuildContext, { cacheDir, signal }: BuildOptions): Promise<void> {
   const started = performance.now();
-  ctx.progress(`building Kubernetes ${inp.version} from Debian's source ${inp.sourceVersion} (about 15 min cold on 2 cores)`);
+  ctx.progress(`from Debian's source ${inp.sourceVersion}: about 15 min cold on 2 cores`);
   await runLogged(['bash', buildScript(), out], {
     logFile: ctx.logFile,
     what: "building Kubernetes from Debian's source",

@@ -149,6 +149,7 @@ export async function cachedBuild<T>(o: CachedBuildOptions<T>): Promise<CachedBu
   if (hit) return hit;
 
   await o.preflight?.();
+  progress(`${o.what} is not cached: building it into ${dir}`);
   await mkdir(o.root, { recursive: true });
   let last: string | undefined;
   const heartbeat = startHeartbeat({ activity: `building ${o.what}`, say: o.onHeartbeat ?? progress, last: () => last, intervalMs: o.heartbeatMs });
