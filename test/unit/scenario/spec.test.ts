@@ -71,7 +71,7 @@ test('nodes on a lab-wide check, or on a power step, are refused', (t) => {
 
 test('scenarios/bootstrap.yaml: bootstrap with its own limit, reboot of every node, the Kubernetes checks', async (t) => {
   const s = await loadScenario(resolveScenarioFile('bootstrap'));
-  t.deepEqual(s.steps.find((x) => x.kind === 'bootstrap'), { kind: 'bootstrap', timeoutS: 1800 });
+  t.deepEqual(s.steps.find((x) => x.kind === 'bootstrap'), { kind: 'bootstrap', timeoutS: 600 });
   t.deepEqual(s.steps.find((x) => x.kind === 'reboot'), { kind: 'reboot' });
   const checks = s.steps.flatMap((x) => (x.kind === 'check' ? [x.check] : []));
   for (const c of ['node-ready', 'kubelet-health', 'self-hosted', 'pod-network', 'apiserver-recovers'] as const) t.true(checks.includes(c), c);
