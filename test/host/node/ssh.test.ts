@@ -3,15 +3,16 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import { LabError } from '../../../src/errors.js';
 import { forgetHostKey, HostKeyChangedError, readKnownHosts } from '../../../src/node/known-hosts.js';
 import { connectNode, type SshTarget } from '../../../src/node/ssh.js';
-import { freePort, keyPair, sshdMissing, startSshd, tempDir } from './sshd.js';
+import { needs } from '../../support/needs.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { freePort, keyPair, SSHD_NEEDS, startSshd } from './sshd.js';
 
-const maybe = sshdMissing ? test.skip : test;
-if (sshdMissing) console.log(`skipping SSH tests: ${sshdMissing}`);
+const sshTest = needs(...SSHD_NEEDS);
 
 /** A fresh sshd, client key and known_hosts per test, so tests can run concurrently. */
 async function fixture(t: ExecutionContext) {
@@ -37,13 +38,13 @@ async function open(t: ExecutionContext) {
   return { ...f, s };
 }
 
-maybe('run returns output, exit code and signal', async (t) => {
+sshTest('run returns output, exit code and signal', async (t) => {
   const { s } = await open(t);
   t.deepEqual(await s.run('echo out; echo err >&2; exit 3', { timeoutMs: 10_000 }), { stdout: 'out\n', stderr: 'err\n', code: 3, signal: null });
   t.deepEqual(await s.run('kill -TERM $$', { timeoutMs: 10_000 }), { stdout: '', stderr: '', code: null, signal: 'SIGTERM' });
 });
 
-maybe('run feeds input to stdin and closes it', async (t) => {
+sshTest('run feeds input to stdin and closes it', async (t) => {
   const { s } = await open(t);
   t.is((await s.run('cat', { timeoutMs: 10_000 })).stdout, '', 'no input: stdin is closed, cat does not hang');
   const input = crypto.randomBytes(1 << 20);
@@ -52,7 +53,7 @@ maybe('run feeds input to stdin and closes it', async (t) => {
   t.is((await s.run('tr a-z A-Z', { timeoutMs: 10_000, input: 'hello\n' })).stdout, 'HELLO\n');
 });
 
-maybe('a command over its timeout is killed, with node, command and time in the error', async (t) => {
+sshTest('a command over its timeout is killed, with node, command and time in the error', async (t) => {
   const { s } = await open(t);
   const start = Date.now();
   const err = await t.throwsAsync(s.run('sleep 917.25; echo never', { timeoutMs: 1500 }), { instanceOf: LabError });
@@ -65,7 +66,7 @@ maybe('a command over its timeout is killed, with node, command and time in the 
   t.is((await s.run('echo still usable', { timeoutMs: 10_000 })).stdout, 'still usable\n');
 });
 
-maybe('copyTo and copyFrom move bytes and modes over SFTP', async (t) => {
+sshTest('copyTo and copyFrom move bytes and modes over SFTP', async (t) => {
   const { s, dir } = await open(t);
   const remote = path.join(dir, 'remote');
   await fs.mkdir(remote);
@@ -93,7 +94,7 @@ maybe('copyTo and copyFrom move bytes and modes over SFTP', async (t) => {
   t.regex(noDir?.message ?? '', /^node1: copy 300000 bytes to node1:\/nonexistent\/dir\/file failed/);
 });
 
-maybe('shell without a terminal runs stdin through the login shell', async (t) => {
+sshTest('shell without a terminal runs stdin through the login shell', async (t) => {
   const { s } = await open(t);
   const stdin = new PassThrough();
   const stdout = new PassThrough();
@@ -105,7 +106,7 @@ maybe('shell without a terminal runs stdin through the login shell', async (t) =
   t.regex(out, /^hello from /);
 });
 
-maybe('host key is pinned on first contact, a changed key refused, accepted again after forgetHostKey', async (t) => {
+sshTest('host key is pinned on first contact, a changed key refused, accepted again after forgetHostKey', async (t) => {
   const { target, dir, sshd, client } = await fixture(t);
   const first = await connectNode(target);
   await first.close();
@@ -137,7 +138,7 @@ maybe('host key is pinned on first contact, a changed key refused, accepted agai
   t.is((await after.run('echo ok', { timeoutMs: 10_000 })).stdout, 'ok\n');
 });
 
-maybe('forgetHostKey removes only that alias', async (t) => {
+sshTest('forgetHostKey removes only that alias', async (t) => {
   const { dir, target } = await fixture(t);
   const file = path.join(dir, 'kh');
   const other = await connectNode({ ...target, knownHostsFile: file, hostAlias: 'node2' });
@@ -150,7 +151,7 @@ maybe('forgetHostKey removes only that alias', async (t) => {
   t.deepEqual(await forgetHostKey(path.join(dir, 'absent'), 'node1'), []);
 });
 
-maybe('concurrent first contacts pin the key once', async (t) => {
+sshTest('concurrent first contacts pin the key once', async (t) => {
   const { target } = await fixture(t);
   const sessions = await Promise.all(Array.from({ length: 4 }, () => connectNode(target)));
   await Promise.all(sessions.map((s) => s.close()));
@@ -158,7 +159,7 @@ maybe('concurrent first contacts pin the key once', async (t) => {
   t.is((await readKnownHosts(target.knownHostsFile)).length, 1);
 });
 
-maybe('a wrong client key is an auth failure, naming the node and the user', async (t) => {
+sshTest('a wrong client key is an auth failure, naming the node and the user', async (t) => {
   const { dir, target } = await fixture(t);
   const other = await keyPair(dir, 'stranger');
   const err = await t.throwsAsync(connectNode({ ...target, privateKey: other.privateKey }), { instanceOf: LabError });

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { packageFile, program } from '../../support/needs.js';
 
 /**
  * A real OpenSSH sshd on 127.0.0.1 for the SSH tests: its own config, host key and
@@ -11,13 +11,9 @@ import { execa, type ResultPromise } from 'execa';
  */
 
 export const SSHD = '/usr/sbin/sshd';
-export const sshdMissing = existsSync(SSHD) ? undefined : `${SSHD} not installed (./metal-lab setup installs openssh-server)`;
 
-export async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-ssh-'));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** What the SSH tests need: sshd, ssh-keygen for its keys, pgrep to see its processes. */
+export const SSHD_NEEDS = [packageFile(SSHD, 'openssh-server'), program('ssh-keygen', 'openssh-client'), program('pgrep', 'procps')];
 
 export async function keyPair(dir: string, name: string): Promise<{ file: string; privateKey: Buffer; publicKey: string }> {
   const file = path.join(dir, name);

@@ -1,14 +1,15 @@
 import os from 'node:os';
 import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { LabError } from '../../../src/errors.js';
 import { HostKeyChangedError } from '../../../src/node/known-hosts.js';
 import type { SshTarget } from '../../../src/node/ssh.js';
 import { waitForSsh, type SshAttempt } from '../../../src/node/wait.js';
-import { freePort, keyPair, sshdMissing, startSshd, tempDir } from './sshd.js';
+import { needs } from '../../support/needs.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { freePort, keyPair, SSHD_NEEDS, startSshd } from './sshd.js';
 
-const maybe = sshdMissing ? test.skip : test;
-if (sshdMissing) console.log(`skipping waitForSsh tests: ${sshdMissing}`);
+const sshTest = needs(...SSHD_NEEDS);
 
 async function setup(t: ExecutionContext) {
   const dir = await tempDir(t);
@@ -25,7 +26,7 @@ async function setup(t: ExecutionContext) {
   return { dir, client, port, target };
 }
 
-maybe('waitForSsh succeeds once a late sshd starts, backing off meanwhile', async (t) => {
+sshTest('waitForSsh succeeds once a late sshd starts, backing off meanwhile', async (t) => {
   const { dir, client, port, target } = await setup(t);
   const attempts: SshAttempt[] = [];
   const late = new Promise<void>((resolve, reject) =>
@@ -40,7 +41,7 @@ maybe('waitForSsh succeeds once a late sshd starts, backing off meanwhile', asyn
   t.deepEqual(attempts.slice(0, 3).map((a) => a.nextInMs), [500, 1000, 2000].slice(0, Math.min(3, attempts.length)));
 });
 
-maybe('waitForSsh says what it waited for, how often, and the last error when nothing listens', async (t) => {
+sshTest('waitForSsh says what it waited for, how often, and the last error when nothing listens', async (t) => {
   const { port, target } = await setup(t);
   const start = Date.now();
   const err = await t.throwsAsync(waitForSsh(target, { timeoutMs: 2500 }), { instanceOf: LabError });
@@ -50,7 +51,7 @@ maybe('waitForSsh says what it waited for, how often, and the last error when no
   t.regex(err?.fix ?? '', /sshd is not listening on node1 yet/);
 });
 
-maybe('waitForSsh reports an auth failure as the last error', async (t) => {
+sshTest('waitForSsh reports an auth failure as the last error', async (t) => {
   const { dir, port, target } = await setup(t);
   const stranger = await keyPair(dir, 'stranger');
   await startSshd(t, { dir, port, authorizedKey: stranger.publicKey });
@@ -59,7 +60,7 @@ maybe('waitForSsh reports an auth failure as the last error', async (t) => {
   t.regex(err?.fix ?? '', /does not accept the lab key/);
 });
 
-maybe('waitForSsh does not retry a changed host key', async (t) => {
+sshTest('waitForSsh does not retry a changed host key', async (t) => {
   const { dir, client, port, target } = await setup(t);
   const first = await startSshd(t, { dir, port, authorizedKey: client.publicKey });
   await waitForSsh(target, { timeoutMs: 10_000 });
