@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type Implementation, type TestFn } from 'ava';
+import { VIRTLOGD_SOCKET } from '../../src/preflight/daemons.js';
 import { DEBIAN_PACKAGES } from '../../src/setup/host.js';
 
 /**
@@ -57,6 +58,23 @@ export const libvirtd: Need = {
   present: () => existsSync('/run/libvirt/libvirt-sock'),
 };
 
+export const virtlogd: Need = {
+  what: `a running virtlogd (${VIRTLOGD_SOCKET})`,
+  fix: libvirtd.fix,
+  present: () => existsSync(VIRTLOGD_SOCKET),
+};
+
+// Needs that several host test files share.
+export const virsh = program('virsh', 'libvirt-clients');
+export const ip = program('ip', 'iproute2');
+export const qemu = program('qemu-system-x86_64', 'qemu-system-x86');
+export const dnsmasq = packageFile('/usr/sbin/dnsmasq', 'dnsmasq-base');
+export const ipxeRoms = [
+  packageFile('/usr/lib/ipxe/undionly.kpxe', 'ipxe'),
+  packageFile('/usr/lib/ipxe/ipxe.efi', 'ipxe'),
+  packageFile('/usr/lib/ipxe/qemu/efi-virtio.rom', 'ipxe-qemu'),
+];
+
 const printed = new Set<string>();
 
 /**
@@ -85,3 +103,4 @@ const skipping = Object.assign((title: string, impl: Impl) => test.skip(title, i
   after: Object.assign((impl: Impl) => test.after.skip(impl), { always: test.after.always.skip }),
   afterEach: Object.assign((impl: Impl) => test.afterEach.skip(impl), { always: test.afterEach.always.skip }),
 }) as unknown as TestFn;
+

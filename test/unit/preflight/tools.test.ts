@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { HostError } from '../../../src/errors.js';
-import { checkDnsmasq, checkIpxe, checkQemu, findOnPath, IPXE_FILES } from '../../../src/preflight/tools.js';
+import { checkDnsmasq, checkQemu, findOnPath } from '../../../src/preflight/tools.js';
 
 test('findOnPath finds only executables, in PATH order', async (t) => {
   const [a, b] = await Promise.all([mkdtemp(path.join(os.tmpdir(), 'ml-path-a-')), mkdtemp(path.join(os.tmpdir(), 'ml-path-b-'))]);
@@ -16,22 +16,13 @@ test('findOnPath finds only executables, in PATH order', async (t) => {
   t.is(await findOnPath('absent', [a, b].join(path.delimiter)), undefined);
 });
 
-test('checkQemu finds the installed qemu and fails with a fix on an empty PATH', async (t) => {
-  t.regex(await checkQemu(), /\/qemu-system-x86_64$/);
+test('checkQemu fails with a fix on an empty PATH', async (t) => {
   const err = await t.throwsAsync(checkQemu(''), { instanceOf: HostError });
   t.is(err.message, 'qemu-system-x86_64 is not on PATH');
   t.regex(err.fix, /apt-get install qemu-system-x86/);
 });
 
-test('checkIpxe passes with the installed ROMs and names the first missing file', async (t) => {
-  await t.notThrowsAsync(checkIpxe());
-  const err = await t.throwsAsync(checkIpxe([...IPXE_FILES, '/usr/lib/ipxe/qemu/no-such.rom']), { instanceOf: HostError });
-  t.is(err.message, 'iPXE file /usr/lib/ipxe/qemu/no-such.rom is missing');
-  t.regex(err.fix, /ipxe-qemu/);
-});
-
-test('checkDnsmasq passes with the installed binary and fails for a missing one', async (t) => {
-  await t.notThrowsAsync(checkDnsmasq());
+test('checkDnsmasq fails for a missing binary', async (t) => {
   const err = await t.throwsAsync(checkDnsmasq('/nonexistent/dnsmasq'), { instanceOf: HostError });
   t.regex(err.fix, /dnsmasq-base/);
 });

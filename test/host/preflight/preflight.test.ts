@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
-import test from 'ava';
 import { HostError } from '../../../src/errors.js';
 import { preflightLab } from '../../../src/preflight/preflight.js';
 import { loadLab } from '../../../src/spec/lab.js';
 import type { LabSpec } from '../../../src/ground/lab-spec.js';
+import { ip, libvirtd, needs, virsh } from '../../support/needs.js';
 
-// preflightLab checks libvirtd first; where it is not running (it is after ./metal-lab setup
-// and in .ci/run) these tests are skipped, named so the reason shows.
-const withLibvirt = existsSync('/run/libvirt/libvirt-sock') ? test : test.skip;
+// preflightLab checks libvirtd first (it runs after ./metal-lab setup and in .ci/run), then the
+// host's interfaces, routes and ports.
+const withLibvirt = needs(virsh, libvirtd, ip);
 
 /** mini, moved onto things this host already has: lo, 127.0.0.0/24, a port on 127.0.0.1. */
 async function clashingLab(port: number): Promise<LabSpec> {
