@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Pod } from '@kubernetes/client-node';
-import test from 'ava';
 import { stringify } from 'yaml';
 import { hostLayout } from '../../src/ground/host-layout.js';
 import { ensureLabPki } from '../../src/pki/ensure.js';
@@ -16,6 +15,7 @@ import { apiserverFlags } from '../../src/render/bootkube/apiserver.js';
 import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { parseLab } from '../../src/spec/lab.js';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
+import { packageFile, type Need } from './needs.js';
 
 /**
  * A real etcd and a real kube-apiserver on loopback, like controller-runtime's envtest: the
@@ -49,12 +49,17 @@ export function findKubeBinDir(): string | undefined {
   return has(manual) ? manual : undefined;
 }
 
-/** Why envtest cannot run here, or undefined when it can. */
-export function envtestUnavailable(): string | undefined {
-  if (!existsSync('/usr/bin/etcd')) return 'no /usr/bin/etcd: run ./metal-lab setup (it installs etcd-server)';
-  if (!findKubeBinDir()) return `no kube-apiserver built yet (none in ${path.join(hostLayout().cacheRoot, 'kubernetes')}/*/bin): build it with kubeBinaries() or set KUBE_BIN_DIR`;
-  return undefined;
-}
+const ETCD = '/usr/bin/etcd';
+
+/** The lab's own Kubernetes build: `./metal-lab build` makes it (npm test builds before the host tier). */
+export const kubeBuild: Need = {
+  what: `the lab's Kubernetes build (kube-apiserver in ${path.join(hostLayout().cacheRoot, 'kubernetes')}/*/bin)`,
+  fix: './metal-lab build kubernetes (or set KUBE_BIN_DIR to a dir holding kube-apiserver)',
+  present: () => findKubeBinDir() !== undefined,
+};
+
+/** What startEnvtest needs: Debian's etcd and the lab's kube-apiserver. */
+export const ENVTEST_NEEDS = [packageFile(ETCD, 'etcd-server'), kubeBuild];
 
 export interface EnvtestOptions {
   /** Where kube-apiserver is; default: findKubeBinDir(). */
@@ -129,7 +134,7 @@ function get(url: string, tls: { ca: string; cert: string; key: string }): Promi
 /** Starts etcd and kube-apiserver in a temp dir; resolves once /readyz is ok. */
 export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> {
   const binDir = opts.binDir ?? findKubeBinDir();
-  if (!binDir) throw new Error(`envtest: ${envtestUnavailable()}`);
+  if (!binDir) throw new Error(`envtest: no ${kubeBuild.what}: ${kubeBuild.fix}`);
   const started = performance.now();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'metal-lab-envtest-'));
   const procs: ChildProcess[] = [];
@@ -161,7 +166,7 @@ export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> 
     const url = `https://127.0.0.1:${apiPort}`;
 
     const etcdLog = path.join(dir, 'etcd.log');
-    procs.push(launch(opts.etcd ?? '/usr/bin/etcd', [
+    procs.push(launch(opts.etcd ?? ETCD, [
       `--data-dir=${path.join(dir, 'etcd')}`,
       `--listen-client-urls=${etcdUrl}`,
       `--advertise-client-urls=${etcdUrl}`,
@@ -257,12 +262,4 @@ export function ownerOf(obj: { kind?: string; apiVersion?: string; metadata?: { 
 /** Removes a pod at once, as the kubelet does once its containers are gone. */
 export async function forceDeletePod(kc: KubeConfig, namespace: string, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
-}
-
-/** ava's `test.serial` for tests that need envtest, or `test.skip` with the reason printed once per file. */
-export function envtestTest(file: string): typeof test.serial {
-  const reason = envtestUnavailable();
-  if (!reason) return test.serial;
-  console.log(`${file}: envtest tests skipped: ${reason}`);
-  return test.skip as unknown as typeof test.serial;
 }

@@ -5,7 +5,7 @@ import test from 'ava';
 import { hostLayout } from '../../../src/ground/host-layout.js';
 import { renderBootkubeAssets } from '../../../src/render/bootkube/index.js';
 import { renderLabPlan, type KubeFiles, type LabPlan, type PlanInputs } from '../../../src/render/plan.js';
-import { freshPki, goldenLab } from '../bootkube-fixture.js';
+import { freshPki, goldenLab } from '../../support/bootkube-fixture.js';
 import { miniLab } from './fixtures.js';
 
 const goldenDir = fileURLToPath(new URL('../../golden/', import.meta.url));

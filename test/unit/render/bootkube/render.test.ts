@@ -4,11 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parse } from 'yaml';
-import { DEFAULT_KUBE_VERSION } from '../../src/ground/cluster.js';
-import { renderBootkubeAssets, writeAssetDir, type KubeObject } from '../../src/render/bootkube/index.js';
-import { freshPki, goldenLab, tempDir } from './bootkube-fixture.js';
+import { DEFAULT_KUBE_VERSION } from '../../../../src/ground/cluster.js';
+import { renderBootkubeAssets, type KubeObject } from '../../../../src/render/bootkube/index.js';
+import { freshPki, goldenLab } from '../../../support/bootkube-fixture.js';
 
-const goldenDir = fileURLToPath(new URL('../golden/bootkube/', import.meta.url));
+const goldenDir = fileURLToPath(new URL('../../../golden/bootkube/', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
 const lab = goldenLab();
 const opts = { kubeVersion: DEFAULT_KUBE_VERSION, timeoutScale: 6 };
@@ -52,7 +52,7 @@ test('the PKI-independent files match test/golden/bootkube byte for byte', async
     .filter((e) => e.isFile())
     .map((e) => path.relative(goldenDir, path.join(e.parentPath, e.name)))
     .sort();
-  t.deepEqual(onDisk, stable, 'golden files and rendered files differ in name: UPDATE_GOLDEN=1 npx ava test/unit/bootkube-render.test.ts');
+  t.deepEqual(onDisk, stable, 'golden files and rendered files differ in name: UPDATE_GOLDEN=1 npx ava test/unit/render/bootkube/render.test.ts');
   for (const f of stable) t.is(a.get(f), await fs.readFile(path.join(goldenDir, f), 'utf8'), f);
 });
 
@@ -100,26 +100,4 @@ test('certificates and keys parse, and the kubeconfigs carry the right identitie
     Object.keys(apiserverSecret).sort(),
   );
   t.deepEqual(Object.keys(secretData('manifests/20-kube-controller-manager-secret.yaml')).sort(), ['ca.crt', 'ca.key', 'service-account.key']);
-});
-
-test('writeAssetDir: keys, kubeconfigs and Secret manifests 0600, tls/ and auth/ 0700, the rest 0644; refuses a non-empty dir', async (t) => {
-  const { a } = await renders;
-  const dir = path.join(await tempDir(), 'assets');
-  await writeAssetDir(dir, a);
-  const mode = async (rel: string) => (await fs.stat(path.join(dir, rel))).mode & 0o777;
-  t.is(await mode('tls'), 0o700);
-  t.is(await mode('auth'), 0o700);
-  t.is(await mode('auth/kubelet'), 0o700);
-  t.is(await mode('checkpoints/secrets'), 0o700);
-  t.is(await mode('manifests'), 0o755);
-  t.is(await mode('tls/ca.key'), 0o600);
-  t.is(await mode('tls/ca.crt'), 0o644);
-  t.is(await mode('auth/kubeconfig'), 0o600);
-  t.is(await mode('auth/kubelet/c1.kubeconfig'), 0o600);
-  t.is(await mode('auth/bootstrap-kubeconfig'), 0o600);
-  t.is(await mode('manifests/20-kube-apiserver-secret.yaml'), 0o600);
-  t.is(await mode('manifests/30-kube-apiserver-daemonset.yaml'), 0o644);
-  t.is(await mode('checkpoints/secrets/apiserver.key'), 0o600);
-  for (const [rel, text] of a) t.is(await fs.readFile(path.join(dir, rel), 'utf8'), text, rel);
-  await t.throwsAsync(writeAssetDir(dir, a), { message: /is not empty/ });
 });

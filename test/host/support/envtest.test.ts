@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { loadKubeconfig } from '../../src/kube/client.js';
 import { VersionApi } from '@kubernetes/client-node';
-import { envtestTest, startEnvtest } from '../support/envtest.js';
+import { loadKubeconfig } from '../../../src/kube/client.js';
+import { ENVTEST_NEEDS, startEnvtest } from '../../support/envtest.js';
+import { needs, program } from '../../support/needs.js';
 
-envtestTest('kube-envtest')('envtest runs a real etcd and kube-apiserver v1.20.2 on loopback, and stop() leaves nothing behind', async (t) => {
+needs(...ENVTEST_NEEDS, program('pgrep', 'procps'))('envtest runs a real etcd and kube-apiserver v1.20.2 on loopback, and stop() leaves nothing behind', async (t) => {
   const env = await startEnvtest();
   const dir = path.dirname(env.kubeconfig);
   t.log(`envtest ready in ${env.startupMs} ms at ${env.url}`);

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
-import { tempDir } from './bootkube-fixture.js';
+import { tempDir } from '../../support/bootkube-fixture.js';
 
 const main = path.resolve('src/cli/main.ts');
 const cli = (home: string, args: string[]) =>

@@ -4,49 +4,28 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { LabError } from '../../src/errors.js';
-import {
-  bootkubeStart,
-  bootstrapFiles,
-  checkpointFiles,
-  manifestObjects,
-  waitForSelfHosted,
-  type NodeShell,
-} from '../../src/kube/bootkube-start.js';
-import { loadKubeconfig, listPods } from '../../src/kube/client.js';
-import { DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../src/ground/cluster.js';
-import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
-import { WaitTimeoutError } from '../../src/toolkit/wait-for.js';
-import { envtestTest, envtestUnavailable, forceDeletePod, ownerOf, podWithPhase, setPodPhase, startEnvtest, type Envtest } from '../support/envtest.js';
-import { freshPki, goldenLab, tempDir } from './bootkube-fixture.js';
+import { LabError } from '../../../src/errors.js';
+import { bootkubeStart, manifestObjects, waitForSelfHosted, type NodeShell } from '../../../src/kube/bootkube-start.js';
+import { loadKubeconfig, listPods } from '../../../src/kube/client.js';
+import { DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../../src/ground/cluster.js';
+import { renderBootkubeAssets } from '../../../src/render/bootkube/index.js';
+import { WaitTimeoutError } from '../../../src/toolkit/wait-for.js';
+import { freshPki, goldenLab, tempDir } from '../../support/bootkube-fixture.js';
+import { ENVTEST_NEEDS, forceDeletePod, ownerOf, podWithPhase, setPodPhase, startEnvtest, type Envtest } from '../../support/envtest.js';
+import { needs } from '../../support/needs.js';
 
-const apiTest = envtestTest('kube-bootkube-start');
+const apiTest = needs(...ENVTEST_NEEDS);
 let env: Envtest;
 let assets: Map<string, string>;
 test.before(async () => {
   const lab = goldenLab();
   assets = renderBootkubeAssets(lab, await freshPki(lab), { kubeVersion: DEFAULT_KUBE_VERSION, timeoutScale: 1 });
-  if (!envtestUnavailable()) env = await startEnvtest();
 });
-test.after.always(async () => {
+apiTest.before(async () => {
+  env = await startEnvtest();
+});
+apiTest.after.always(async () => {
   await env?.stop();
-});
-
-test('the asset dir maps onto the node as bootkube laid it out', (t) => {
-  const boot = new Map(bootstrapFiles(assets).map((f) => [f.asset, f]));
-  t.is(boot.get('tls/ca.crt')?.path, `${NODE_PATHS.bootstrapSecrets}/ca.crt`);
-  t.is(boot.get('auth/bootstrap-kubeconfig')?.path, `${NODE_PATHS.bootstrapSecrets}/kubeconfig`);
-  t.is(boot.get('bootstrap-manifests/bootstrap-apiserver.yaml')?.path, `${NODE_PATHS.staticPods}/bootstrap-apiserver.yaml`);
-  t.is(boot.get('tls/apiserver.key')?.mode, 0o600);
-  t.is(boot.get('tls/ca.crt')?.mode, 0o644);
-  t.false([...boot.keys()].some((a) => a.startsWith('manifests/') || a.startsWith('checkpoints/') || a === 'auth/kubeconfig'));
-  const cp = new Map(checkpointFiles(assets).map((f) => [f.asset, f]));
-  t.is(cp.get('checkpoints/kube-apiserver.yaml')?.path, `${NODE_PATHS.checkpoints}/kube-apiserver.yaml`);
-  t.is(cp.get('checkpoints/secrets/apiserver.key')?.path, `${NODE_PATHS.checkpointSecrets}/apiserver.key`);
-  t.is(cp.get('checkpoints/secrets/apiserver.key')?.mode, 0o600);
-  const objects = manifestObjects(assets);
-  t.is(objects.length, [...assets.keys()].filter((k) => k.startsWith('manifests/')).length);
-  t.truthy(objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'kube-apiserver'));
 });
 
 /** A node whose / is a temp dir: files and commands land under it (absolute node paths rewritten). */
@@ -130,7 +109,7 @@ async function resetKubeSystem(kc: KubeConfig) {
 
 const fast = { healthzIntervalMs: 100, pollIntervalMs: 200 };
 
-apiTest('bootkubeStart pivots: bootstrap files copied, manifests created, self-hosted pods Running, teardown, checkpoints, handover', async (t) => {
+apiTest.serial('bootkubeStart pivots: bootstrap files copied, manifests created, self-hosted pods Running, teardown, checkpoints, handover', async (t) => {
   const kc = loadKubeconfig(env.kubeconfig);
   const [first, second] = [await localNode('c1'), await localNode('c2')];
   const stop = simulateCluster(kc, first);
@@ -190,7 +169,7 @@ test('one deadline bounds the whole pivot: an API that never answers uses it up,
   t.deepEqual(await fs.readdir(path.join(first.root, NODE_PATHS.staticPods)), []);
 });
 
-apiTest('a pivot whose scheduler never runs times out naming the pods, and still tears down the temporary plane', async (t) => {
+apiTest.serial('a pivot whose scheduler never runs times out naming the pods, and still tears down the temporary plane', async (t) => {
   const kc = loadKubeconfig(env.kubeconfig);
   const first = await localNode('c1');
   const stop = simulateCluster(kc, first, ['kube-scheduler']);
@@ -213,7 +192,7 @@ apiTest('a pivot whose scheduler never runs times out naming the pods, and still
   }
 });
 
-apiTest('waitForSelfHosted ignores bootstrap mirror pods and checkpoints: only workload-owned pods count', async (t) => {
+apiTest.serial('waitForSelfHosted ignores bootstrap mirror pods and checkpoints: only workload-owned pods count', async (t) => {
   const kc = loadKubeconfig(env.kubeconfig);
   const ns = 'kube-system';
   try {

@@ -1,10 +1,10 @@
-import test from 'ava';
 import { parse } from 'yaml';
-import { createObjects, loadKubeconfig, type ApiObject } from '../../src/kube/client.js';
-import { DEFAULT_KUBE_VERSION } from '../../src/ground/cluster.js';
-import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
-import { startEnvtest } from '../support/envtest.js';
-import { freshPki, goldenLab } from './bootkube-fixture.js';
+import { createObjects, loadKubeconfig, type ApiObject } from '../../../../src/kube/client.js';
+import { DEFAULT_KUBE_VERSION } from '../../../../src/ground/cluster.js';
+import { renderBootkubeAssets } from '../../../../src/render/bootkube/index.js';
+import { ENVTEST_NEEDS, startEnvtest } from '../../../support/envtest.js';
+import { needs } from '../../../support/needs.js';
+import { freshPki, goldenLab } from '../../../support/bootkube-fixture.js';
 
 /** Objects of a set of rendered files, in file order (the order the pivot creates them in). */
 function objectsUnder(assets: Map<string, string>, prefix: string): ApiObject[] {
@@ -16,7 +16,7 @@ function objectsUnder(assets: Map<string, string>, prefix: string): ApiObject[] 
 
 // A real kube-apiserver of the version the render targets judges every object: schema,
 // defaulting, validation and admission, with dryRun=All so nothing is stored.
-test('a real kube-apiserver admits every manifest, bootstrap pod and checkpoint with dryRun=All', async (t) => {
+needs(...ENVTEST_NEEDS)('a real kube-apiserver admits every manifest, bootstrap pod and checkpoint with dryRun=All', async (t) => {
   const lab = goldenLab();
   const assets = renderBootkubeAssets(lab, await freshPki(lab), { kubeVersion: DEFAULT_KUBE_VERSION, timeoutScale: 6 });
   const env = await startEnvtest();

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { parse } from 'yaml';
-import { CONTROLLER_LABEL, DEFAULT_KUBE_VERSION, IMAGE_NAMES, imageRef, NODE_PATHS, type ImageName } from '../../src/ground/cluster.js';
-import { LabError } from '../../src/errors.js';
-import { loadLab } from '../../src/spec/lab.js';
-import { renderBootkubeAssets, STAGE_LABEL, type KubeObject } from '../../src/render/bootkube/index.js';
-import { container, freshPki, goldenLab, manifestObjects } from './bootkube-fixture.js';
+import { CONTROLLER_LABEL, DEFAULT_KUBE_VERSION, IMAGE_NAMES, imageRef, NODE_PATHS, type ImageName } from '../../../../src/ground/cluster.js';
+import { LabError } from '../../../../src/errors.js';
+import { loadLab } from '../../../../src/spec/lab.js';
+import { renderBootkubeAssets, STAGE_LABEL, type KubeObject } from '../../../../src/render/bootkube/index.js';
+import { container, freshPki, goldenLab, manifestObjects } from '../../../support/bootkube-fixture.js';
 
 const lab = goldenLab();
 const pki = freshPki(lab);
