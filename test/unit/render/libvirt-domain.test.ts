@@ -1,17 +1,9 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import test from 'ava';
-import { create } from 'xmlbuilder2';
 import { labIdFromXml } from '../../../src/libvirt/metadata.js';
-import { virsh } from '../../../src/libvirt/virsh.js';
 import { renderDomainXml } from '../../../src/render/libvirt-domain.js';
 import { LAB_XMLNS, labObjectNames, type Accel, type NodeSpec } from '../../../src/ground/lab-spec.js';
-import { miniLab, miniPaths } from './fixtures.js';
-import { libvirtTest } from '../../support/libvirt.js';
-import { all, one, parseXml, type El } from './xml-query.js';
-
-const withLibvirt = await libvirtTest('libvirt-domain');
+import { miniLab, miniPaths } from '../../support/mini-lab.js';
+import { all, one, parseXml, type El } from '../../support/xml-query.js';
 
 const lab = miniLab();
 const [bios, uefi] = lab.nodes as [NodeSpec, NodeSpec];
@@ -114,41 +106,4 @@ test('virtio RNG from /dev/urandom, lifecycle actions, lean device list', (t) =>
   );
   t.is(one(dom, 'memballoon').getAttribute('model'), 'none');
   t.is(all(dom, 'graphics').length, 0);
-});
-
-/**
- * The emulator command line libvirt would run, without defining or starting anything. Its
- * converter needs a real disk file and no libvirt network, so only those two devices are
- * swapped for stand-ins; <os>, <cpu> and the other devices go through exactly as rendered.
- */
-async function qemuArgv(xml: string, dir: string): Promise<string> {
-  const doc = create(xml);
-  const swap = (name: string, replacement: string) => {
-    const el = doc.root().find((n) => n.node.nodeName === name, false, true);
-    if (!el) throw new Error(`no <${name}>`);
-    const parent = el.up();
-    el.remove();
-    parent.import(create(replacement).root());
-  };
-  swap('disk', `<disk type="file" device="disk"><driver name="qemu" type="qcow2"/><source file="${dir}/vda.qcow2"/><target dev="vda" bus="virtio"/><boot order="1"/></disk>`);
-  swap('interface', '<interface type="user"><model type="virtio"/></interface>');
-  const file = path.join(dir, 'domain.xml');
-  await fs.writeFile(file, doc.end());
-  // Generous: when libvirt finds KVM state changed since its last probe it re-probes QEMU first.
-  return (await virsh(['domxml-to-native', 'qemu-argv', file], { timeoutMs: 300_000 })).stdout;
-}
-
-withLibvirt('libvirt turns a UEFI TCG node into OVMF without secure boot, -cpu max, disk boot first', async (t) => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ml-render-'));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  const argv = await qemuArgv(renderXml(uefi, 'tcg'), dir);
-  // Debian's ovmf descriptors: the plain build is OVMF_CODE_4M.fd, secure ones are *.secboot.fd / *.ms.fd.
-  t.regex(argv, /"filename":"\/usr\/share\/OVMF\/OVMF_CODE_4M\.fd"/);
-  t.notRegex(argv, /secboot|\.ms\.fd|smm=on/);
-  t.regex(argv, /-machine pc-q35-/);
-  t.regex(argv, /-accel tcg/);
-  t.regex(argv, /-cpu max\b/);
-  t.regex(argv, /"drive":"libvirt-\d+-format"[^}]*"bootindex":1/);
-  t.regex(argv, /logfile=\/var\/lib\/metal-lab\/labs\/mini\/console\/node2\.log,logappend=off/);
-  t.regex(argv, /"driver":"virtio-rng-pci"/);
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { renderCases } from './cases.js';
+import { renderCases } from '../../support/render-cases.js';
 
 const goldenDir = fileURLToPath(new URL('../../golden/libvirt/', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';

@@ -1,11 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import test from 'ava';
 import { labIdFromXml } from '../../../src/libvirt/metadata.js';
-import { virsh } from '../../../src/libvirt/virsh.js';
 import {
   DNSMASQ_XMLNS,
   ipxeChainOptions,
@@ -13,11 +7,8 @@ import {
   tftpFiles,
 } from '../../../src/render/libvirt-network.js';
 import { LAB_XMLNS, labObjectNames, type LabSpec } from '../../../src/ground/lab-spec.js';
-import { miniLab, miniPaths } from './fixtures.js';
-import { libvirtTest } from '../../support/libvirt.js';
-import { all, one, parseXml } from './xml-query.js';
-
-const withLibvirt = await libvirtTest('libvirt-network');
+import { miniLab, miniPaths } from '../../support/mini-lab.js';
+import { all, one, parseXml } from '../../support/xml-query.js';
 
 const render = (lab: LabSpec) => parseXml(renderNetworkXml(lab, { tftpRoot: miniPaths.tftpRoot }));
 const optionValues = (xml: string) => all(parseXml(xml), 'dnsmasq:option').map((o) => o.getAttribute('value'));
@@ -108,37 +99,4 @@ test('the iPXE chain rides in the dnsmasq namespace, pointing at the lab boot se
   // Each firmware PXE ROM is offered the iPXE build TFTP actually serves.
   const bootFiles = values.filter((v) => v?.startsWith('dhcp-boot=tag:!ipxe')).map((v) => v!.split(',').at(-1));
   t.deepEqual(bootFiles.sort(), tftpFiles().map((f) => f.name).sort());
-});
-
-test('tftpFiles lists Debian ipxe binaries that exist on this host', (t) => {
-  const files = tftpFiles();
-  t.deepEqual(files.map((f) => f.name), ['undionly.kpxe', 'ipxe.efi']);
-  for (const f of files) {
-    t.true(fs.statSync(f.src).size > 0, `${f.src} is missing: apt-get install ipxe`);
-  }
-});
-
-withLibvirt('libvirt accepts the rendered network (net-define, then undefine)', async (t) => {
-  const suffix = randomBytes(3).toString('hex').slice(0, 5);
-  const base = miniLab();
-  // A throwaway name and bridge, so a real lab's network on this host is never touched.
-  const lab = { ...base, id: `rendertest-${suffix}`, network: { ...base.network, bridge: `mlrt${suffix}` } };
-  const name = labObjectNames(lab).network;
-  t.is(name, `ml-rendertest-${suffix}`);
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'ml-render-'));
-  t.teardown(async () => {
-    await virsh(['net-undefine', name], { check: false });
-    await fsp.rm(dir, { recursive: true, force: true });
-  });
-  const file = path.join(dir, 'network.xml');
-  await fsp.writeFile(file, renderNetworkXml(lab, { tftpRoot: miniPaths.tftpRoot }));
-  await virsh(['net-define', file]);
-  const state = await virsh(['net-info', name]);
-  t.regex(state.stdout, /Active:\s+no/, 'net-define must not start the network');
-  // libvirt parsed, kept and will hand our options to dnsmasq.
-  const dumped = (await virsh(['net-dumpxml', name])).stdout;
-  t.deepEqual(optionValues(dumped), ipxeChainOptions(lab));
-  t.is(labIdFromXml(dumped), lab.id, 'the lab tag must survive libvirt');
-  t.is(all(parseXml(dumped), 'forward').length, 0);
-  t.is(all(one(parseXml(dumped), 'dhcp'), 'lease').length, lab.nodes.length);
 });

@@ -6,7 +6,7 @@ import { hostLayout } from '../../../src/ground/host-layout.js';
 import { renderBootkubeAssets } from '../../../src/render/bootkube/index.js';
 import { renderLabPlan, type KubeFiles, type LabPlan, type PlanInputs } from '../../../src/render/plan.js';
 import { freshPki, goldenLab } from '../../support/bootkube-fixture.js';
-import { miniLab } from './fixtures.js';
+import { miniLab } from '../../support/mini-lab.js';
 
 const goldenDir = fileURLToPath(new URL('../../golden/', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';

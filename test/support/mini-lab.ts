@@ -1,4 +1,4 @@
-import type { LabSpec } from '../../../src/ground/lab-spec.js';
+import type { LabSpec } from '../../src/ground/lab-spec.js';
 
 /** A two-node lab built directly as a LabSpec: one BIOS controller, one UEFI worker. */
 export function miniLab(overrides: { nat?: boolean } = {}): LabSpec {

@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { all, one, parseXml } from './xml-query.js';
+import { dnsmasq, ip as ipTool, program, root } from '../../support/needs.js';
+import { all, one, parseXml } from '../../support/xml-query.js';
 
 /**
  * A real DHCP exchange against a rendered network's DHCP settings, entirely inside two private
@@ -30,14 +31,8 @@ export interface DhcpClient {
 
 const ip = (...args: string[]) => execa('ip', args);
 
-/** Why the bench cannot run here, or undefined. */
-export async function dhcpBenchUnavailable(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'network namespaces need root';
-  for (const tool of ['/usr/sbin/dnsmasq', '/usr/sbin/ip', '/usr/bin/busybox']) {
-    if (!(await fs.stat(tool).catch(() => undefined))) return `${tool} is missing`;
-  }
-  return undefined;
-}
+/** Network namespaces need root; busybox-static is the DHCP client. */
+export const DHCP_BENCH_NEEDS = [root, dnsmasq, ipTool, program('busybox', 'busybox-static')];
 
 /** dnsmasq arguments equivalent to what libvirt 9.0 writes for the rendered <ip><dhcp> block. */
 function dnsmasqArgs(networkXml: string, iface: string, confFile: string): string[] {

@@ -1,7 +1,5 @@
 import test from 'ava';
 import { parseLeases } from '../../../src/libvirt/network.js';
-import { labIdFromXml } from '../../../src/libvirt/metadata.js';
-import { tableRows } from '../../../src/libvirt/table.js';
 
 // Captured from `virsh net-dhcp-leases` of libvirt 9.0 on a lab network.
 const LEASES = ` Expiry Time           MAC address         Protocol   IP address       Hostname   Client ID or DUID
@@ -19,16 +17,4 @@ test('leases: MAC lower-cased, prefix stripped, missing hostname dropped', (t) =
 
 test('leases: an empty table has no leases', (t) => {
   t.deepEqual(parseLeases(LEASES.split('\n').slice(0, 2).join('\n')), []);
-});
-
-test('table rows: a two-word state stays in its cells', (t) => {
-  const out = ' Id   Name            State\n--------------------------------\n 3    ml-mini-node1   running\n -    ml-mini-node2   shut off\n\n';
-  t.deepEqual(tableRows(out), [['3', 'ml-mini-node1', 'running'], ['-', 'ml-mini-node2', 'shut', 'off']]);
-});
-
-test('lab id from metadata, whatever the prefix, quotes or attribute order', (t) => {
-  t.is(labIdFromXml('<metadata>\n  <ml:lab xmlns:ml="https://metal-lab.dev/xmlns/lab/1" id="mini" node="node1"/>\n</metadata>'), 'mini');
-  t.is(labIdFromXml("<metadata><x:lab id='side' xmlns:x='https://metal-lab.dev/xmlns/lab/1'/></metadata>"), 'side');
-  t.is(labIdFromXml('<metadata><other:lab xmlns:other="https://example.org/x" id="mini"/></metadata>'), undefined);
-  t.is(labIdFromXml('<network><name>default</name></network>'), undefined);
 });

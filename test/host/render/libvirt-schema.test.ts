@@ -1,9 +1,12 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import test from 'ava';
 import { execa } from 'execa';
-import { renderCases, type SchemaKind } from './cases.js';
+import { needs, program } from '../../support/needs.js';
+import { renderCases, type SchemaKind } from '../../support/render-cases.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+// virt-xml-validate runs xmllint over the RelaxNG schemas libvirt installs.
+const test = needs(program('virt-xml-validate', 'libvirt-clients'), program('xmllint', 'libxml2-utils'));
 
 /** Runs libvirt's own validator (virt-xml-validate over the installed RelaxNG schemas). */
 async function validate(dir: string, name: string, xml: string, schema: SchemaKind) {
@@ -11,22 +14,12 @@ async function validate(dir: string, name: string, xml: string, schema: SchemaKi
   await fs.writeFile(file, xml);
   // virt-xml-validate names the pool schema "storagepool".
   const r = await execa('virt-xml-validate', [file, schema === 'pool' ? 'storagepool' : schema], { reject: false });
-  const out = `${r.stdout}\n${r.stderr}`;
-  if (/xmllint: not found/.test(out)) {
-    throw new Error('virt-xml-validate needs xmllint: apt-get install libxml2-utils');
-  }
-  return { ok: r.exitCode === 0, out };
-}
-
-async function tempDir(t: { teardown(fn: () => Promise<void>): void }) {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ml-render-'));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
+  return { ok: r.exitCode === 0, out: `${r.stdout}\n${r.stderr}` };
 }
 
 for (const c of renderCases()) {
   test(`${c.golden} validates against libvirt's ${c.schema} schema`, async (t) => {
-    const r = await validate(await tempDir(t), c.golden, c.xml, c.schema);
+    const r = await validate(await tempDir(t, 'ml-render-'), c.golden, c.xml, c.schema);
     t.true(r.ok, r.out);
   });
 }
@@ -37,6 +30,6 @@ test('the validator rejects what libvirt would reject', async (t) => {
   if (!domain) throw new Error('no domain case');
   const broken = domain.xml.replace(/<name>[^<]*<\/name>/, '');
   t.not(broken, domain.xml);
-  const r = await validate(await tempDir(t), 'broken.xml', broken, 'domain');
+  const r = await validate(await tempDir(t, 'ml-render-'), 'broken.xml', broken, 'domain');
   t.false(r.ok, r.out);
 });

@@ -1,7 +1,7 @@
-import { renderDomainXml } from '../../../src/render/libvirt-domain.js';
-import { renderNetworkXml } from '../../../src/render/libvirt-network.js';
-import { renderPoolXml, renderVolumeXml } from '../../../src/render/libvirt-pool.js';
-import { miniLab, miniPaths } from './fixtures.js';
+import { renderDomainXml } from '../../src/render/libvirt-domain.js';
+import { renderNetworkXml } from '../../src/render/libvirt-network.js';
+import { renderPoolXml, renderVolumeXml } from '../../src/render/libvirt-pool.js';
+import { miniLab, miniPaths } from './mini-lab.js';
 
 /** virt-xml-validate's schema names. */
 export type SchemaKind = 'network' | 'domain' | 'pool' | 'storagevol';
