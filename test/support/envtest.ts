@@ -54,7 +54,7 @@ const ETCD = '/usr/bin/etcd';
 /** The lab's own Kubernetes build: `./metal-lab build` makes it (npm test builds before the host tier). */
 export const kubeBuild: Need = {
   what: `the lab's Kubernetes build (kube-apiserver in ${path.join(hostLayout().cacheRoot, 'kubernetes')}/*/bin)`,
-  fix: './metal-lab build kubernetes (or set KUBE_BIN_DIR to a dir holding kube-apiserver)',
+  fix: './metal-lab build kubernetes (or set KUBE_BIN_DIR to a dir of its binaries)',
   present: () => findKubeBinDir() !== undefined,
 };
 
