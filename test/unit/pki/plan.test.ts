@@ -1,7 +1,7 @@
 import test from 'ava';
 import { kubeServiceIp } from '../../../src/ground/cluster.js';
 import { planCerts, type CertPlan } from '../../../src/pki/plan.js';
-import { talkLab } from './fixture.js';
+import { talkLab } from '../../support/pki-fixture.js';
 
 const byName = (plans: CertPlan[]) => new Map(plans.map((plan) => [plan.name, plan]));
 

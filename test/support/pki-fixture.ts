@@ -3,8 +3,9 @@ import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadLab } from '../../../src/spec/lab.js';
-import type { LabSpec } from '../../../src/ground/lab-spec.js';
+import { loadLab } from '../../src/spec/lab.js';
+import type { LabPki } from '../../src/pki/ensure.js';
+import type { LabSpec } from '../../src/ground/lab-spec.js';
 
 const roots: string[] = [];
 process.once('exit', () => {
@@ -47,3 +48,11 @@ export async function snapshot(dir: string): Promise<Map<string, FileState>> {
   }
   return files;
 }
+
+export const fingerprints = (pki: LabPki) => Object.fromEntries(Object.entries(pki.certs).map(([name, c]) => [name, c.fingerprint]));
+
+/** Files whose content was replaced between two snapshots. */
+export const rewritten = (before: Map<string, FileState>, after: Map<string, FileState>) =>
+  [...after].filter(([file, st]) => before.get(file)?.ino !== st.ino || before.get(file)?.mtimeMs !== st.mtimeMs).map(([file]) => file).sort();
+
+export const sorted = (names: string[]) => [...names].sort();

@@ -2,23 +2,16 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { execa } from 'execa';
-import { ensureLabPki, type LabPki } from '../../../src/pki/ensure.js';
+import { ensureLabPki } from '../../../src/pki/ensure.js';
 import { hostLayout } from '../../../src/ground/host-layout.js';
 import { planCerts } from '../../../src/pki/plan.js';
-import { copyPki, snapshot, talkLab, tempPkiDir, type FileState } from './fixture.js';
+import { copyPki, fingerprints, rewritten, snapshot, sorted, talkLab, tempPkiDir } from '../../support/pki-fixture.js';
 
 // One issued PKI; each test that changes things works on its own copy of it.
 const lab = await talkLab();
 const plans = planCerts(lab);
 const dir = await tempPkiDir();
 const first = await ensureLabPki(lab, { dir });
-
-const fingerprints = (pki: LabPki) => Object.fromEntries(Object.entries(pki.certs).map(([name, c]) => [name, c.fingerprint]));
-/** Files whose content was replaced between two snapshots. */
-const rewritten = (before: Map<string, FileState>, after: Map<string, FileState>) =>
-  [...after].filter(([file, st]) => before.get(file)?.ino !== st.ino || before.get(file)?.mtimeMs !== st.mtimeMs).map(([file]) => file).sort();
-const sorted = (names: string[]) => [...names].sort();
 
 test('a second run writes nothing and returns the same material', async (t) => {
   const copy = await copyPki(dir);
@@ -44,46 +37,6 @@ test('the PKI lives in the lab state dir: <METAL_LAB_HOME>/labs/<id>/pki', (t) =
     if (saved === undefined) delete process.env.METAL_LAB_HOME;
     else process.env.METAL_LAB_HOME = saved;
   }
-});
-
-test('a node whose IP changes gets new etcd and apiserver certificates over the same keys; nothing else changes', async (t) => {
-  const copy = await copyPki(dir);
-  const moved = structuredClone(lab);
-  moved.nodes.find((node) => node.name === 'node1')!.ip = '172.18.0.31';
-  const before = await snapshot(copy);
-  const after = await ensureLabPki(moved, { dir: copy });
-
-  const changed = ['etcd/node1-server', 'etcd/node1-peer', 'apiserver'];
-  t.deepEqual(sorted(after.written.map((w) => w.name)), sorted(changed));
-  t.true(after.written.every((w) => w.reason === 'SANs changed'));
-  t.deepEqual(rewritten(before, await snapshot(copy)), sorted(changed.map((name) => `${name}.crt`)));
-  for (const [name, fp] of Object.entries(fingerprints(after))) {
-    if (changed.includes(name)) t.not(fp, first.certs[name]!.fingerprint, name);
-    else t.is(fp, first.certs[name]!.fingerprint, name);
-  }
-  t.is(
-    new X509Certificate(after.certs['etcd/node1-peer']!.certPem).subjectAltName,
-    'DNS:node1, DNS:node1.example.com, DNS:localhost, IP Address:172.18.0.31, IP Address:127.0.0.1',
-  );
-  t.regex(new X509Certificate(after.certs['apiserver']!.certPem).subjectAltName ?? '', /IP Address:172\.18\.0\.31,/);
-  const verified = await execa('openssl', ['verify', '-CAfile', `${copy}/etcd-ca.crt`, `${copy}/etcd/node1-peer.crt`]);
-  t.regex(verified.stdout, /: OK$/);
-});
-
-test('a lost CA key makes a new CA, and everything it signed is re-issued; the other CA tree stays', async (t) => {
-  const copy = await copyPki(dir);
-  await fs.rm(path.join(copy, 'etcd-ca.key'));
-  const after = await ensureLabPki(lab, { dir: copy });
-
-  const etcdLeaves = plans.filter((p) => p.ca === 'etcd-ca').map((p) => p.name);
-  t.deepEqual(sorted(after.written.map((w) => w.name)), sorted(['etcd-ca', ...etcdLeaves]));
-  t.is(after.written.find((w) => w.name === 'etcd-ca')?.reason, 'new key');
-  t.true(after.written.filter((w) => w.name !== 'etcd-ca').every((w) => w.reason === 'not signed by the current etcd-ca'));
-  for (const plan of plans.filter((p) => p.name !== 'etcd-ca' && p.ca !== 'etcd-ca')) {
-    t.is(after.certs[plan.name]!.fingerprint, first.certs[plan.name]!.fingerprint, plan.name);
-  }
-  const verified = await execa('openssl', ['verify', '-CAfile', `${copy}/etcd-ca.crt`, ...etcdLeaves.map((n) => `${copy}/${n}.crt`)]);
-  t.is(verified.stdout.split('\n').length, etcdLeaves.length);
 });
 
 test('leaves about to expire are re-issued; the ten-year CAs are kept', async (t) => {
