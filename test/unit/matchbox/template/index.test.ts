@@ -1,7 +1,7 @@
 import test from 'ava';
-import { formatFloat } from '../../../src/matchbox/gofmt.js';
-import { parseGoMac } from '../../../src/matchbox/mac.js';
-import { compileTemplate, stringMaps } from '../../../src/matchbox/template/index.js';
+import { formatFloat } from '../../../../src/matchbox/gofmt.js';
+import { parseGoMac } from '../../../../src/matchbox/mac.js';
+import { compileTemplate, stringMaps } from '../../../../src/matchbox/template/index.js';
 
 const data = {
   name: 'node1',

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { parseAddress } from '../../../src/cli/matchbox.js';
 import { LabError } from '../../../src/errors.js';
 import { writeGroup, writeProfile } from '../../../src/matchbox/writer.js';
-import { tempFixture } from './fixture.js';
+import { tempFixture } from '../matchbox/fixture.js';
 
 const main = path.resolve('src/cli/main.ts');
 const cli = (args: string[]) => execa('node', ['--import=tsx', main, 'matchbox', 'serve', ...args], { reject: false, timeout: 30_000 });
