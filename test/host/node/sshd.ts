@@ -64,7 +64,8 @@ export async function startSshd(t: { teardown(fn: () => Promise<void>): void }, 
     : execa(SSHD, args, { reject: false });
   let log = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sshd did not start within 10s: ${log}`)), 10_000);
+    // Generous: under load sshd takes seconds to start; on an idle machine, milliseconds.
+    const timer = setTimeout(() => reject(new Error(`sshd did not start within 30s: ${log}`)), 30_000);
     proc.stderr?.on('data', (b: Buffer) => {
       log += b.toString();
       if (/Server listening on 127\.0\.0\.1 port/.test(log)) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { LabError } from '../../../src/errors.js';
 import { buildLiveImage, type LiveImage } from '../../../src/images/labos-live.js';
 import { bootDirect, type DirectBootOptions } from '../../../src/qemu/direct-boot.js';
+import { pending, waitFor } from '../../../src/toolkit/wait-for.js';
 import { needs, program, qemu } from '../../support/needs.js';
 
 // Real boots of the labos live image under TCG. Serial, because each guest uses both host cores.
@@ -141,8 +142,12 @@ test.serial("the caller's abort kills qemu", async (t) => {
   const token = `metal.test=${randomUUID()}`;
   const controller = new AbortController();
   const booting = boot({ append: `console=ttyS0 ${token}`, signal: controller.signal });
-  await new Promise((r) => setTimeout(r, 1500));
-  t.is((await qemuWith(token)).length, 1, 'qemu was running');
+  // However long qemu takes to start on a loaded machine, up to 30 s.
+  const started = async () => {
+    const pids = await qemuWith(token);
+    return pids.length > 0 ? pids : pending('no qemu yet');
+  };
+  t.is((await waitFor('qemu to start', started, { deadline: Date.now() + 30_000, intervalMs: 100 })).length, 1, 'qemu was running');
   controller.abort(new Error('stop now'));
   await t.throwsAsync(booting, { message: 'stop now' });
   t.deepEqual(await qemuWith(token), []);

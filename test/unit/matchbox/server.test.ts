@@ -5,6 +5,7 @@ import { readRequestLog } from '../../../src/matchbox/request-log.js';
 import { startMatchboxServer } from '../../../src/matchbox/server.js';
 import { writeGroup, writeProfile } from '../../../src/matchbox/writer.js';
 import { type DataSet, get, serve, tempFixture } from './fixture.js';
+import { pending, waitFor } from '../../../src/toolkit/wait-for.js';
 
 const MAC = '52:54:00:a1:9c:ae';
 
@@ -183,12 +184,12 @@ test('changed files are picked up without a restart; a bad change keeps the last
 
   // An in-place edit (no rename) is seen through inotify.
   await fs.writeFile(path.join(f.dataDir, 'profiles', 'b.json'), JSON.stringify({ id: 'b', boot: { kernel: '/b2' } }));
-  let body = '';
-  for (let i = 0; i < 50 && body !== '#!ipxe\nkernel /b2\nboot\n'; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    body = (await get(`${server.url}/ipxe?mac=${MAC}`)).body;
-  }
-  t.is(body, '#!ipxe\nkernel /b2\nboot\n');
+  const edited = '#!ipxe\nkernel /b2\nboot\n';
+  const served = async () => {
+    const { body } = await get(`${server.url}/ipxe?mac=${MAC}`);
+    return body === edited ? body : pending(body);
+  };
+  t.is(await waitFor('the edited profile to be served', served, { deadline: Date.now() + 10_000, intervalMs: 20 }), edited);
 
   await writeGroup(f.dataDir, { id: 'g', profile: 'missing', selector: { mac: MAC } });
   t.is((await get(`${server.url}/ipxe?mac=${MAC}`)).body, '#!ipxe\nkernel /b2\nboot\n', 'last good data keeps serving');
