@@ -2,9 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { assertNothingLeft, cli } from './helpers.js';
-import { libvirtTest, takingTurns } from '../support/libvirt.js';
+import { libvirtd, needs, virsh } from '../support/needs.js';
+import { takingTurns } from '../support/taking-turns.js';
 
-const e2e = await libvirtTest('e2e etcd-cluster');
+const e2e = needs(virsh, libvirtd);
 
 interface Timeline {
   ok: boolean;

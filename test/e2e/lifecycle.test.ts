@@ -1,13 +1,13 @@
 import test from 'ava';
 import { assertNothingLeft, cli } from './helpers.js';
-import { libvirtTest } from '../support/libvirt.js';
+import { libvirtd, needs, virsh } from '../support/needs.js';
 import fs from 'node:fs';
 import { findLabObjects } from '../../src/lab/down.js';
 import { hostLayout } from '../../src/ground/host-layout.js';
 import { waitFor } from '../../src/toolkit/wait-for.js';
 
 const LAB = 'test/e2e/labs/life.yaml';
-const e2e = await libvirtTest('e2e lifecycle', { serial: true });
+const e2e = needs(virsh, libvirtd).serial;
 
 test.before(async () => {
   await cli(['down', 'life']);

@@ -2,9 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { assertNothingLeft, cli } from './helpers.js';
-import { libvirtTest } from '../support/libvirt.js';
+import { libvirtd, needs, virsh } from '../support/needs.js';
 
-const e2e = await libvirtTest('e2e pxe-boot');
+const e2e = needs(virsh, libvirtd);
 
 interface Timeline {
   ok: boolean;
