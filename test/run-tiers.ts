@@ -1,0 +1,88 @@
+/**
+ * npm test: the test tiers one after another, so that nothing heavy ever runs beside a VM lab.
+ * unit (node only; as root in a namespace with the host tools hidden), then `metal-lab setup`
+ * and `metal-lab build` (what the host tests and the labs boot: images, Kubernetes), then host
+ * (real tools, one file at a time), then e2e (the VM labs, one file at a time).
+ *
+ * Every tier runs even after an earlier one failed, but a failed setup or build ends the run:
+ * host and e2e need what they make. Exits non-zero if anything failed, after a summary with each
+ * tier's ava counts. `npm test -- unit host` runs only those tiers (and the build for host).
+ */
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { stripVTControlCharacters } from 'node:util';
+import { formatDuration } from '../src/report/progress.js';
+
+const TIERS = ['unit', 'host', 'e2e'] as const;
+type Tier = (typeof TIERS)[number];
+
+interface Step {
+  name: string;
+  command: string;
+  args: string[];
+}
+
+const npmScript = (name: string, script: string): Step => ({ name, command: 'npm', args: ['run', '--silent', script] });
+
+function steps(tiers: Tier[]): Step[] {
+  const bare = process.getuid?.() === 0;
+  return [
+    ...(tiers.includes('unit') ? [npmScript('unit', bare ? 'test:unit:bare' : 'test:unit')] : []),
+    ...(tiers.includes('host') || tiers.includes('e2e')
+      ? [
+          { name: 'setup', command: './metal-lab', args: ['setup', '--quiet'] },
+          { name: 'build', command: './metal-lab', args: ['build', '--quiet'] },
+        ]
+      : []),
+    ...(tiers.includes('host') ? [npmScript('host', 'test:host')] : []),
+    ...(tiers.includes('e2e') ? [npmScript('e2e', 'test:e2e')] : []),
+  ];
+}
+
+/** ava's closing counts: "332 tests passed", "2 tests skipped", "1 hook failed", ... */
+const SUMMARY = /^\s*(\d+ (tests? (passed|failed|skipped|todo|remained pending after a timeout)|hooks? failed|known failures?|unhandled rejections?|uncaught exceptions?))\s*$/;
+
+/** Runs a step with its output passed through, keeping ava's summary lines. */
+function run(step: Step): Promise<{ ok: boolean; summary: string[] }> {
+  return new Promise((resolve) => {
+    // Piped, ava would drop its colours.
+    const env = process.stdout.isTTY ? { ...process.env, FORCE_COLOR: '1' } : process.env;
+    const child = spawn(step.command, step.args, { stdio: ['inherit', 'pipe', 'inherit'], env });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      out += chunk.toString();
+    });
+    child.on('error', (err) => {
+      console.error(`${step.name}: ${err.message}`);
+      resolve({ ok: false, summary: [] });
+    });
+    child.on('close', (code) => {
+      const summary = stripVTControlCharacters(out).split('\n').flatMap((line) => SUMMARY.exec(line)?.[1] ?? []);
+      resolve({ ok: code === 0, summary });
+    });
+  });
+}
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((t) => !(TIERS as readonly string[]).includes(t));
+if (unknown.length > 0) {
+  console.error(`unknown tier ${unknown.join(', ')}: use ${TIERS.join(', ')}`);
+  process.exit(2);
+}
+
+const results: string[] = [];
+let failed = false;
+for (const step of steps(wanted.length > 0 ? (wanted as Tier[]) : [...TIERS])) {
+  console.log(`\n── ${step.name}: ${[step.command, ...step.args].join(' ')}`);
+  const started = performance.now();
+  const { ok, summary } = await run(step);
+  results.push(`${step.name.padEnd(6)} ${ok ? 'ok    ' : 'FAILED'} ${formatDuration(performance.now() - started).padStart(6)}  ${summary.join(', ')}`);
+  failed ||= !ok;
+  if (!ok && (step.name === 'setup' || step.name === 'build')) {
+    results.push(`the rest not run: host and e2e need what ${step.name} makes`);
+    break;
+  }
+}
+console.log(`\n── npm test\n${results.join('\n')}`);
+process.exit(failed ? 1 : 0);
