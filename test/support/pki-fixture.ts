@@ -4,7 +4,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadLab } from '../../src/spec/lab.js';
-import type { LabPki } from '../../src/pki/ensure.js';
+import { ensureLabPki, type LabPki } from '../../src/pki/ensure.js';
+import { planCerts } from '../../src/pki/plan.js';
 import type { LabSpec } from '../../src/ground/lab-spec.js';
 
 const roots: string[] = [];
@@ -21,6 +22,13 @@ export async function tempPkiDir(): Promise<string> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'pki-'));
   roots.push(root);
   return path.join(root, 'pki');
+}
+
+/** The talk lab's PKI, issued once in a temp dir: the reuse tests each work on a copy of it. */
+export async function issuedTalkPki() {
+  const lab = await talkLab();
+  const dir = await tempPkiDir();
+  return { lab, plans: planCerts(lab), dir, first: await ensureLabPki(lab, { dir }) };
 }
 
 /** A copy of an issued PKI, so a test can change it without disturbing the others. */

@@ -3,18 +3,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ensureLabPki } from '../../../src/pki/ensure.js';
-import { planCerts } from '../../../src/pki/plan.js';
 import { needs, program } from '../../support/needs.js';
-import { copyPki, fingerprints, rewritten, snapshot, sorted, talkLab, tempPkiDir } from '../../support/pki-fixture.js';
+import { copyPki, fingerprints, issuedTalkPki, rewritten, snapshot, sorted } from '../../support/pki-fixture.js';
 
 // openssl verifies the re-issued chains, independently of node-forge and node:crypto.
 const test = needs(program('openssl', 'openssl'));
 
-// One issued PKI; each test works on its own copy of it.
-const lab = await talkLab();
-const plans = planCerts(lab);
-const dir = await tempPkiDir();
-const first = await ensureLabPki(lab, { dir });
+const { lab, plans, dir, first } = await issuedTalkPki();
 
 test('a node whose IP changes gets new etcd and apiserver certificates over the same keys; nothing else changes', async (t) => {
   const copy = await copyPki(dir);

@@ -4,14 +4,9 @@ import path from 'node:path';
 import test from 'ava';
 import { ensureLabPki } from '../../../src/pki/ensure.js';
 import { hostLayout } from '../../../src/ground/host-layout.js';
-import { planCerts } from '../../../src/pki/plan.js';
-import { copyPki, fingerprints, rewritten, snapshot, sorted, talkLab, tempPkiDir } from '../../support/pki-fixture.js';
+import { copyPki, fingerprints, issuedTalkPki, rewritten, snapshot, sorted } from '../../support/pki-fixture.js';
 
-// One issued PKI; each test that changes things works on its own copy of it.
-const lab = await talkLab();
-const plans = planCerts(lab);
-const dir = await tempPkiDir();
-const first = await ensureLabPki(lab, { dir });
+const { lab, plans, dir, first } = await issuedTalkPki();
 
 test('a second run writes nothing and returns the same material', async (t) => {
   const copy = await copyPki(dir);

@@ -1,23 +1,17 @@
 import test from 'ava';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../../../src/errors.js';
 import { collectArtifacts } from '../../../src/report/artifacts.js';
 import { RunReport } from '../../../src/report/run-report.js';
 import type { TimelineDoc } from '../../../src/report/timeline.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { CaptureStream } from './capture.js';
 
-async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'run-report-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test('a run with concurrent node steps, a failure and a skip ends in timeline.json, junit.xml and a summary', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'run-report-');
   const lab = path.join(dir, 'lab');
   await mkdir(path.join(lab, 'console'), { recursive: true });
   await writeFile(path.join(lab, 'console', 'node2.log'), 'iPXE 1.21.1\nNo configuration methods succeeded\n');
@@ -92,7 +86,7 @@ test('a run with concurrent node steps, a failure and a skip ends in timeline.js
 });
 
 test('a passing run is ok; steps still open at finish fail; a finished report refuses new events', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'run-report-');
   const out = new CaptureStream();
   const report = new RunReport({ artifactsDir: dir, lab: 'mini', scenario: 'reinstall', plain: true, stream: out });
   report.start('boot server up').ok();
@@ -112,7 +106,7 @@ test('a passing run is ok; steps still open at finish fail; a finished report re
 });
 
 test('quiet mode prints nothing and still writes both files', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'run-report-');
   const out = new CaptureStream(true);
   const report = new RunReport({ artifactsDir: dir, lab: 'mini', scenario: 'pxe-boot', quiet: true, stream: out });
   await report.step('boot server up', undefined, () => undefined);
@@ -124,7 +118,7 @@ test('quiet mode prints nothing and still writes both files', async (t) => {
 });
 
 test('collectArtifacts copies files and directories, notes missing sources, keeps names inside the dir', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'run-report-');
   const src = path.join(dir, 'src');
   await mkdir(path.join(src, 'matchbox', 'groups'), { recursive: true });
   await writeFile(path.join(src, 'requests.jsonl'), '{"path":"/boot.ipxe"}\n');
