@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { FLOORS, roomOf, srcImports, upwardImports } from '../support/rooms.js';
+import { FLOORS, roomOf, srcImports, upwardImports } from '../../support/rooms.js';
 
-const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
 
 test('no import in src/ runs up to a higher room or sideways to another room on its floor', (t) => {
   const imports = srcImports(SRC);
