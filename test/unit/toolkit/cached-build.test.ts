@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { cacheEntry, cacheKey, cachedBuild, readRecord, type CachedBuildOptions } from '../../../src/toolkit/cached-build.js';
+import { waitFor } from '../../../src/toolkit/wait-for.js';
 
 async function tempRoot(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cached-build-'));
@@ -119,7 +120,8 @@ test('a slow build gets a heartbeat, also when only onHeartbeat listens (--quiet
     onHeartbeat: (m) => beats.push(m),
     build: async (tmp, ctx) => {
       ctx.note('compiling cmd/kubelet');
-      await sleep(120);
+      // Slow enough for two beats, however late a loaded machine fires the heartbeat's timer.
+      await waitFor('two heartbeats', async () => beats.length >= 2 || undefined, { deadline: Date.now() + 10_000, intervalMs: 10 });
       await writeFile(path.join(tmp, 'record'), 'ok');
     },
   });
