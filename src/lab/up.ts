@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { LabError } from '../errors.js';
 import { hostLayout, type HostLayout, type LabLayout } from '../ground/host-layout.js';
 import type { BootMode } from '../ground/lab-model.js';
@@ -14,7 +13,6 @@ import { ensureNetwork, networkInfo } from '../libvirt/network.js';
 import { ensurePool, ensureVolume } from '../libvirt/pool.js';
 import { ensureLabPki } from '../pki/ensure.js';
 import { preflightLab } from '../preflight/preflight.js';
-import { guestVcpus } from '../render/guest-cpus.js';
 import { renderLabPlan } from '../render/plan.js';
 import { checkBootMode } from '../spec/boot-mode.js';
 import { runActions, type Action, type Actions } from './action.js';
@@ -120,11 +118,7 @@ const labFiles: UpAction = {
     const probe = need(ctx.probe, 'the accelerator');
     const kube = ctx.bins && (await describeKubeAssets(lab, ctx.bins, need(ctx.images, 'the container images')));
     const install = ctx.disk && { rootfs: ctx.disk.rootfs, pki: await ensureLabPki(lab, { dir: paths.pki }), kube };
-    const hostCpus = os.availableParallelism();
-    const plan = renderLabPlan(lab, { accel: probe.accel, timeoutScale: probe.timeoutScale, hostCpus, paths, live: need(ctx.live, 'the live image'), install });
-    const vcpus = guestVcpus(lab, probe.accel, hostCpus);
-    const fewer = lab.nodes.filter((n) => vcpus.get(n.name)! < n.vcpus).map((n) => n.name);
-    if (fewer.length) ctx.steps.info(`one vCPU per guest (${fewer.join(', ')} asked more): under TCG the lab asks more vCPUs than the host's ${hostCpus} cores`);
+    const plan = renderLabPlan(lab, { accel: probe.accel, timeoutScale: probe.timeoutScale, paths, live: need(ctx.live, 'the live image'), install });
     await writePlan(paths.root, plan);
     await writeLabState(paths, { id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString() });
   },

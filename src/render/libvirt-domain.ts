@@ -3,8 +3,6 @@ import { addLabMetadata, serialize, xmlRoot, type XmlElement } from './libvirt-x
 
 export interface DomainContext {
   accel: Accel;
-  /** What the guest gets, which under TCG may be fewer than the node asks (guest-cpus.ts). */
-  vcpus: number;
   /** Absolute path of the node's serial console log (libvirt requires an absolute path). */
   consoleLog: string;
 }
@@ -37,7 +35,7 @@ export function renderDomainXml(lab: LabSpec, node: NodeSpec, ctx: DomainContext
   dom.ele('description').txt(`metal-lab lab ${lab.id} (${lab.file}): ${node.role} ${node.name}`);
   addLabMetadata(dom, lab, { node: node.name, role: node.role });
   dom.ele('memory', { unit: 'MiB' }).txt(String(node.memoryMiB));
-  dom.ele('vcpu').txt(String(ctx.vcpus));
+  dom.ele('vcpu').txt(String(node.vcpus));
   addOs(dom, node);
   // ACPI so `virsh shutdown` reaches the guest as a power-button press.
   dom.ele('features').ele('acpi').up().ele('apic');

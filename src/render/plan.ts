@@ -8,7 +8,6 @@ import { renderBootkubeAssets } from './bootkube/render.js';
 import { assetDirs } from './bootkube/writer.js';
 import { KUBE_ASSET_DIR, type KubeNodeAssets } from './ignition-kube.js';
 import { renderDomainXml } from './libvirt-domain.js';
-import { guestVcpus } from './guest-cpus.js';
 import { renderNetworkXml, tftpFiles } from './libvirt-network.js';
 import { renderPoolXml, renderVolumeXml } from './libvirt-pool.js';
 import { DISK_ASSET_DIR, renderInstallMatchboxData } from './matchbox-install.js';
@@ -32,8 +31,6 @@ export interface KubeFiles {
 export interface PlanInputs {
   accel: Accel;
   timeoutScale: number;
-  /** The host's cores: under TCG a lab that asks for more vCPUs gets one per guest (guest-cpus.ts). */
-  hostCpus: number;
   /** The absolute paths the libvirt XML names: TFTP root, disk pool, console logs. */
   paths: Pick<LabLayout, 'tftp' | 'disks' | 'console'>;
   /** The live image the boot server hands out. */
@@ -60,10 +57,9 @@ export function renderLabPlan(lab: LabSpec, inputs: PlanInputs): LabPlan {
   for (const d of [F.render, F.tftp, F.matchboxData, F.matchboxAssets, F.disks, F.consoleDir]) dir(d);
   text(F.networkXml, renderNetworkXml(lab, { tftpRoot: inputs.paths.tftp }));
   text(F.poolXml, renderPoolXml(lab, inputs.paths.disks));
-  const vcpus = guestVcpus(lab, inputs.accel, inputs.hostCpus);
   for (const node of lab.nodes) {
     text(F.volumeXml(node.name), renderVolumeXml(lab, node));
-    text(F.domainXml(node.name), renderDomainXml(lab, node, { accel: inputs.accel, vcpus: vcpus.get(node.name)!, consoleLog: inputs.paths.console(node.name) }));
+    text(F.domainXml(node.name), renderDomainXml(lab, node, { accel: inputs.accel, consoleLog: inputs.paths.console(node.name) }));
   }
   for (const f of tftpFiles()) copy(path.join(F.tftp, f.name), f.src);
 

@@ -19,7 +19,7 @@ export function renderCases(): RenderCase[] {
   const [node1, node2] = lab.nodes;
   if (!node1 || !node2) throw new Error('fixture lab needs two nodes');
   const domain = (node: typeof node1, accel: 'kvm' | 'tcg') =>
-    renderDomainXml(lab, node, { accel, vcpus: node.vcpus, consoleLog: miniPaths.console(node.name) });
+    renderDomainXml(lab, node, { accel, consoleLog: miniPaths.console(node.name) });
   return [
     { golden: 'network.xml', schema: 'network', xml: renderNetworkXml(lab, { tftpRoot: miniPaths.tftpRoot }) },
     {

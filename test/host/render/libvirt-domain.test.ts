@@ -36,7 +36,7 @@ async function qemuArgv(xml: string, dir: string): Promise<string> {
 const withLibvirt = needs(virshTool, libvirtd, qemu, packageFile('/usr/share/OVMF/OVMF_CODE_4M.fd', 'ovmf'));
 
 withLibvirt('libvirt turns a UEFI TCG node into OVMF without secure boot, -cpu max, disk boot first', async (t) => {
-  const xml = renderDomainXml(lab, uefi, { accel: 'tcg', vcpus: uefi.vcpus, consoleLog: miniPaths.console(uefi.name) });
+  const xml = renderDomainXml(lab, uefi, { accel: 'tcg', consoleLog: miniPaths.console(uefi.name) });
   const argv = await qemuArgv(xml, await tempDir(t, 'ml-render-'));
   // Debian's ovmf descriptors: the plain build is OVMF_CODE_4M.fd, secure ones are *.secboot.fd / *.ms.fd.
   t.regex(argv, /"filename":"\/usr\/share\/OVMF\/OVMF_CODE_4M\.fd"/);

@@ -8,7 +8,7 @@ import { all, one, parseXml, type El } from '../../support/xml-query.js';
 const lab = miniLab();
 const [bios, uefi] = lab.nodes as [NodeSpec, NodeSpec];
 const renderXml = (node: NodeSpec, accel: Accel) =>
-  renderDomainXml(lab, node, { accel, vcpus: node.vcpus, consoleLog: miniPaths.console(node.name) });
+  renderDomainXml(lab, node, { accel, consoleLog: miniPaths.console(node.name) });
 const render = (node: NodeSpec, accel: Accel) => parseXml(renderXml(node, accel));
 const attrs = (el: El, ...names: string[]) => names.map((n) => el.getAttribute(n));
 

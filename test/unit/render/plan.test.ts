@@ -15,7 +15,7 @@ const host = hostLayout({ METAL_LAB_HOME: '/var/lib/metal-lab' });
 const live = { kernel: '/cache/labos-live/k/vmlinuz', initrd: '/cache/labos-live/k/initrd.img' };
 
 const mini = miniLab();
-const livePlan = (): LabPlan => renderLabPlan(mini, { accel: 'tcg', timeoutScale: 6, hostCpus: 8, paths: host.lab(mini.id), live });
+const livePlan = (): LabPlan => renderLabPlan(mini, { accel: 'tcg', timeoutScale: 6, paths: host.lab(mini.id), live });
 
 const kubeLab = { ...goldenLab(), kubernetes: { version: 'v1.20.2' } };
 const kube: KubeFiles = {
@@ -32,7 +32,6 @@ const kube: KubeFiles = {
 const kubeInputs = freshPki(kubeLab).then((pki): PlanInputs => ({
   accel: 'tcg',
   timeoutScale: 6,
-  hostCpus: 8,
   paths: host.lab(kubeLab.id),
   live,
   install: { rootfs: '/cache/labos-disk/k/root.ext4', pki, kube },
