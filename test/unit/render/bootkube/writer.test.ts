@@ -11,19 +11,13 @@ test('writeAssetDir: keys, kubeconfigs and Secret manifests 0600, tls/ and auth/
   const dir = path.join(await tempDir(), 'assets');
   await writeAssetDir(dir, a);
   const mode = async (rel: string) => (await fs.stat(path.join(dir, rel))).mode & 0o777;
-  t.is(await mode('tls'), 0o700);
-  t.is(await mode('auth'), 0o700);
-  t.is(await mode('auth/kubelet'), 0o700);
-  t.is(await mode('checkpoints/secrets'), 0o700);
-  t.is(await mode('manifests'), 0o755);
-  t.is(await mode('tls/ca.key'), 0o600);
-  t.is(await mode('tls/ca.crt'), 0o644);
-  t.is(await mode('auth/kubeconfig'), 0o600);
-  t.is(await mode('auth/kubelet/c1.kubeconfig'), 0o600);
-  t.is(await mode('auth/bootstrap-kubeconfig'), 0o600);
-  t.is(await mode('manifests/20-kube-apiserver-secret.yaml'), 0o600);
-  t.is(await mode('manifests/30-kube-apiserver-daemonset.yaml'), 0o644);
-  t.is(await mode('checkpoints/secrets/apiserver.key'), 0o600);
+  const modes: Array<[string, number]> = [
+    ['tls', 0o700], ['auth', 0o700], ['auth/kubelet', 0o700], ['checkpoints/secrets', 0o700], ['manifests', 0o755],
+    ['tls/ca.key', 0o600], ['tls/ca.crt', 0o644], ['auth/kubeconfig', 0o600], ['auth/kubelet/c1.kubeconfig', 0o600],
+    ['auth/bootstrap-kubeconfig', 0o600], ['manifests/20-kube-apiserver-secret.yaml', 0o600],
+    ['manifests/30-kube-apiserver-daemonset.yaml', 0o644], ['checkpoints/secrets/apiserver.key', 0o600],
+  ];
+  for (const [rel, want] of modes) t.is(await mode(rel), want, rel);
   for (const [rel, text] of a) t.is(await fs.readFile(path.join(dir, rel), 'utf8'), text, rel);
   await t.throwsAsync(writeAssetDir(dir, a), { message: /is not empty/ });
 });
