@@ -8,11 +8,18 @@ import { SSH_PORT, type SshTarget } from './ssh.js';
 /** Container Linux's login user; Ignition gives it the lab's SSH key. */
 export const NODE_USER = 'core';
 
-/** How to reach one node of a lab over SSH: its reserved address, the lab key, the lab's known_hosts. */
-export async function nodeSshTarget(lab: LabSpec, node: NodeSpec, paths: Pick<LabLayout, 'sshKey' | 'knownHosts'>): Promise<SshTarget> {
+/** The silence a KVM guest may keep before its SSH connection counts as lost. */
+const SILENCE_MS = 30_000;
+
+/**
+ * How to reach one node of a lab over SSH: its reserved address, the lab key, the lab's
+ * known_hosts. `timeoutScale` (the accelerator's, x6 under TCG) stretches the silence a
+ * connection tolerates, as it stretches every other wait.
+ */
+export async function nodeSshTarget(lab: LabSpec, node: NodeSpec, paths: Pick<LabLayout, 'sshKey' | 'knownHosts'>, timeoutScale = 1): Promise<SshTarget> {
   const privateKey = await fs.readFile(paths.sshKey).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') throw new LabError(`lab ${lab.id} has no SSH key (${paths.sshKey})`, `bring the lab up first: metal-lab up ${path.relative(process.cwd(), lab.file)}`);
     throw err;
   });
-  return { host: node.ip, port: SSH_PORT, user: NODE_USER, privateKey, knownHostsFile: paths.knownHosts, hostAlias: node.name };
+  return { host: node.ip, port: SSH_PORT, user: NODE_USER, privateKey, knownHostsFile: paths.knownHosts, hostAlias: node.name, silenceMs: SILENCE_MS * timeoutScale };
 }

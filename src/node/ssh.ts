@@ -17,6 +17,12 @@ export interface SshTarget {
   hostAlias: string;
   /** TCP connect + SSH handshake + authentication. */
   timeoutMs?: number;
+  /**
+   * How long the node may go silent before the connection counts as lost (default 30 s).
+   * Under TCG a guest's vCPUs can stall for minutes without anything being wrong (soft
+   * lockups of 26-175 s were logged in a bootstrap run), while TCP would wait them out.
+   */
+  silenceMs?: number;
 }
 
 export interface RunOptions {
@@ -64,6 +70,8 @@ export interface NodeSession {
 export const SSH_PORT = 22;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_COPY_TIMEOUT_MS = 120_000;
+const DEFAULT_SILENCE_MS = 30_000;
+const KEEPALIVE_INTERVAL_MS = 10_000;
 
 const seconds = (ms: number) => `${+(ms / 1000).toFixed(1)}s`;
 const quoteCommand = (cmd: string) => `\`${cmd.length > 80 ? `${cmd.slice(0, 77)}...` : cmd}\``;
@@ -138,9 +146,9 @@ export async function connectNode(t: SshTarget): Promise<NodeSession> {
         username: t.user,
         privateKey: t.privateKey,
         readyTimeout: timeoutMs,
-        // A node that vanishes mid-command (reboot, crash) is noticed within ~30 s.
-        keepaliveInterval: 10_000,
-        keepaliveCountMax: 3,
+        // A node that vanishes mid-command (reboot, crash) is noticed after silenceMs.
+        keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+        keepaliveCountMax: Math.max(1, Math.ceil((t.silenceMs ?? DEFAULT_SILENCE_MS) / KEEPALIVE_INTERVAL_MS)),
         // Not async: ssh2 treats any returned value, a Promise included, as the verdict.
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           verifyHostKey(t.knownHostsFile, t.hostAlias, key, where).then(

@@ -7,7 +7,7 @@ import { ETCD_TLS_DIR } from '../render/ignition.js';
 import type { ScenarioContext } from './context.js';
 
 /** What reaching a node takes: the lab, and where it keeps its SSH key and PKI. */
-type LabAccess = Pick<ScenarioContext, 'lab' | 'paths'>;
+type LabAccess = Pick<ScenarioContext, 'lab' | 'paths' | 'timeoutScale'>;
 
 /** etcdctl on a node, as `core`, with the client cert Ignition put in its home. */
 function etcdctl(args: string, endpoints = 'https://127.0.0.1:2379'): string {
@@ -16,7 +16,7 @@ function etcdctl(args: string, endpoints = 'https://127.0.0.1:2379'): string {
 
 /** Runs a command on a node over SSH; resolves with stdout, throws with the node, command and output. */
 export async function onNode(at: LabAccess, node: NodeSpec, command: string, timeoutMs = 60_000): Promise<string> {
-  const session = await connectNode(await nodeSshTarget(at.lab, node, at.paths));
+  const session = await connectNode(await nodeSshTarget(at.lab, node, at.paths, at.timeoutScale));
   try {
     const r = await session.run(command, { timeoutMs });
     if (r.code !== 0) throw new Error(`${node.name}: \`${command.split(' ')[0]}\` exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);

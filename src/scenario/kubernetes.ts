@@ -28,7 +28,7 @@ export function kubeOf(ctx: ScenarioContext): KubeState {
 }
 
 async function withSessions<T>(ctx: ScenarioContext, nodes: NodeSpec[], fn: (sessions: NodeSession[]) => Promise<T>): Promise<T> {
-  const sessions = await Promise.all(nodes.map(async (n) => connectNode(await nodeSshTarget(ctx.lab, n, ctx.paths))));
+  const sessions = await Promise.all(nodes.map(async (n) => connectNode(await nodeSshTarget(ctx.lab, n, ctx.paths, ctx.timeoutScale))));
   try {
     return await fn(sessions);
   } finally {

@@ -65,7 +65,7 @@ const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Pro
   installed: async (ctx, node) =>
     (await requestsOf(ctx, node)).some((e) => e.path === '/lab/event' && e.labels?.stage === 'installed') ? 'first boot reported' : undefined,
   ssh: async (ctx, node) => {
-    const target = await nodeSshTarget(ctx.lab, node, ctx.paths);
+    const target = await nodeSshTarget(ctx.lab, node, ctx.paths, ctx.timeoutScale);
     // One short attempt per poll: the outer wait owns the deadline and the evidence.
     return waitForSsh(target, { timeoutMs: 5_000 }).then((r) => `login after ${r.attempts} attempts`, () => undefined);
   },
@@ -131,7 +131,7 @@ async function gatherJournals(ctx: ScenarioContext, dir: string): Promise<void> 
     ctx.lab.nodes.map(async (node) => {
       const file = path.join(dir, 'journal', `${node.name}.log`);
       try {
-        const target = await nodeSshTarget(ctx.lab, node, p);
+        const target = await nodeSshTarget(ctx.lab, node, p, ctx.timeoutScale);
         await fs.writeFile(file, await nodeJournal(target, path.join(p.disks, names.volume(node.name)), 120_000));
         return `journal/${node.name}.log`;
       } catch (err) {

@@ -1,10 +1,10 @@
 // The e2e tier (npm run test:e2e): VM labs, one file at a time, cheapest first. Everything
-// else is package.json's configuration, whose `files` leave test/e2e out, so that no other
-// ava run starts a VM lab beside anything heavy.
+// else is package.json's configuration, whose `files` leave test/e2e and test/nightly out, so
+// that no other ava run starts a VM lab beside anything heavy.
 import { readFileSync } from 'node:fs';
 
 const { ava } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-const ORDER = ['pxe-boot', 'lifecycle', 'etcd-cluster', 'bootstrap'];
+const ORDER = ['pxe-boot', 'lifecycle', 'etcd-cluster'];
 const rank = (file) => {
   const i = ORDER.findIndex((name) => file.endsWith(`/${name}.test.ts`));
   return i === -1 ? ORDER.length : i;

@@ -74,6 +74,20 @@ sshTest('a command over its timeout is killed, with node, command and time in th
   t.is((await s.run('echo still usable', { timeoutMs: SLOW_MS })).stdout, 'still usable\n');
 });
 
+sshTest('a node silent for less than silenceMs keeps its connection; silent for longer, the connection is lost', async (t) => {
+  const f = await fixture(t);
+  const brief = await connectNode({ ...f.target, silenceMs: 10_000 });
+  const patient = await connectNode({ ...f.target, silenceMs: 120_000 });
+  t.teardown(() => Promise.all([brief.close(), patient.close()]));
+  // Both commands are sent while sshd is stopped: they wait for it, as on a stalled guest.
+  const frozen = f.sshd.freeze(35_000);
+  const [lost, kept] = await Promise.allSettled([brief.run('echo brief', { timeoutMs: 120_000 }), patient.run('echo patient', { timeoutMs: 120_000 })]);
+  await frozen;
+  t.is(lost.status, 'rejected');
+  t.regex(String((lost as PromiseRejectedResult).reason), /node1: connection lost while running `echo brief`/);
+  t.deepEqual(kept.status === 'fulfilled' && kept.value.stdout, 'patient\n');
+});
+
 sshTest('copyTo and copyFrom move bytes and modes over SFTP', async (t) => {
   const { s, dir } = await open(t);
   const remote = path.join(dir, 'remote');

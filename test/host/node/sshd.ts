@@ -87,5 +87,32 @@ export async function startSshd(t: { teardown(fn: () => Promise<void>): void }, 
     await proc;
   };
   t.teardown(stop);
-  return { port: opts.port, hostKey, stop };
+  return { port: opts.port, hostKey, stop, freeze: (ms: number) => freeze(proc.pid!, ms) };
+}
+
+/** The processes below pid, its per-connection sshd children and their sessions. */
+async function descendants(pid: number): Promise<number[]> {
+  const children = (await execa('pgrep', ['-P', String(pid)], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
+  return [...children, ...(await Promise.all(children.map(descendants))).flat()];
+}
+
+/**
+ * Stops every connection's sshd for `ms`, as a guest whose vCPUs are descheduled stops
+ * answering: the TCP connections stay open, nothing is read or sent.
+ */
+async function freeze(pid: number, ms: number): Promise<void> {
+  const pids = await descendants(pid);
+  const signal = (sig: NodeJS.Signals) => {
+    for (const p of pids) {
+      try {
+        process.kill(p, sig);
+      } catch (err) {
+        // pgrep lists processes that may be gone by now, e.g. sshd's short-lived helpers.
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+  };
+  signal('SIGSTOP');
+  await new Promise((r) => setTimeout(r, ms));
+  signal('SIGCONT');
 }

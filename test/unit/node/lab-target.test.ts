@@ -21,7 +21,9 @@ test('nodeSshTarget: the node address, the lab key and known_hosts, user core', 
   await fs.writeFile(paths.sshKey, newSshKeyPair(lab.id).privateKey, { mode: 0o600 });
   const target = await nodeSshTarget(lab, node, paths);
   t.deepEqual({ ...target, privateKey: undefined }, {
-    host: node.ip, port: 22, user: 'core', privateKey: undefined, knownHostsFile: paths.knownHosts, hostAlias: node.name,
+    host: node.ip, port: 22, user: 'core', privateKey: undefined, knownHostsFile: paths.knownHosts, hostAlias: node.name, silenceMs: 30_000,
   });
+  // Under TCG (timeouts x6) a node may stay silent for 3 minutes before its connection counts as lost.
+  t.is((await nodeSshTarget(lab, node, paths, 6)).silenceMs, 180_000);
   t.deepEqual(target.privateKey, await fs.readFile(paths.sshKey));
 });

@@ -1,0 +1,8 @@
+// The nightly tier (npm run test:nightly): the VM labs too slow for npm test's 45 minutes on a
+// 2-core TCG machine (bootstrap alone takes 15-25 of them), one file at a time.
+import e2e from '../e2e/ava.config.mjs';
+
+export default {
+  ...e2e,
+  files: ['test/nightly/**/*.test.ts'],
+};
