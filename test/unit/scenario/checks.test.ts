@@ -11,6 +11,7 @@ import type { ScenarioContext } from '../../../src/scenario/context.js';
 import type { RequestLogEntry } from '../../../src/matchbox/types.js';
 
 process.env.METAL_LAB_HOME = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-checks-'));
+test.after.always(() => fs.rm(process.env.METAL_LAB_HOME!, { recursive: true, force: true }));
 
 const lab = parseLab(
   `id: chk
