@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { assertNothingLeft, cli } from './helpers.js';
+import { artifactsDir, assertNothingLeft, cli } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import { takingTurns } from '../support/taking-turns.js';
 
@@ -14,7 +13,7 @@ interface Timeline {
 
 e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a controller lost and back', async (t) => {
   t.timeout(40 * 60_000);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-e2e-etcd-'));
+  const dir = await artifactsDir(t, 'metal-lab-e2e-etcd-');
   await cli(['down', 'etcd']);
   t.teardown(async () => {
     await cli(['down', 'etcd']);

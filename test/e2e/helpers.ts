@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { ExecutionContext } from 'ava';
 import { selfCommand } from '../../src/lab/self.js';
@@ -12,4 +15,14 @@ export function cli(args: string[], opts: { reject?: boolean } = {}): ResultProm
 export async function assertNothingLeft(t: ExecutionContext, id: string): Promise<void> {
   const left = await findLabObjects(id);
   t.true(isEmpty(left), `lab ${id} left behind: ${JSON.stringify(left)}`);
+}
+
+/** A dir for a run's artifacts: removed when the test passes, kept (and its path logged) when it fails. */
+export async function artifactsDir(t: ExecutionContext, prefix: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  t.teardown(async () => {
+    if (t.passed) await fs.rm(dir, { recursive: true, force: true });
+    else console.error(`${t.title}: artifacts kept in ${dir}`);
+  });
+  return dir;
 }

@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { assertNothingLeft, cli } from './helpers.js';
+import { artifactsDir, assertNothingLeft, cli } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 
 const e2e = needs(virsh, libvirtd);
@@ -19,7 +18,7 @@ async function runPxeBoot(lab: string, dir: string): Promise<{ exitCode?: number
 }
 
 e2e('pxe-boot on lab/mini.yaml (BIOS), with a second lab (UEFI) side by side; down leaves nothing', async (t) => {
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-e2e-'));
+  const tmp = await artifactsDir(t, 'metal-lab-e2e-');
   await Promise.all([cli(['down', 'mini']), cli(['down', 'side'])]);
   const [mini, side] = await Promise.all([runPxeBoot('mini', path.join(tmp, 'mini')), runPxeBoot('test/e2e/labs/side.yaml', path.join(tmp, 'side'))]);
   t.log(mini.output);

@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { assertNothingLeft, cli } from '../e2e/helpers.js';
+import { artifactsDir, assertNothingLeft, cli } from '../e2e/helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import { takingTurns } from '../support/taking-turns.js';
 
@@ -14,7 +13,7 @@ interface Timeline {
 
 e2e('bootstrap on lab/bootstrap.yaml: kubelets, bootkube pivot to a self-hosted plane, pod traffic, apiserver and reboot-all faults', async (t) => {
   t.timeout(75 * 60_000);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-e2e-bootstrap-'));
+  const dir = await artifactsDir(t, 'metal-lab-e2e-bootstrap-');
   await cli(['down', 'bootstrap']);
   t.teardown(async () => {
     await cli(['down', 'bootstrap']);
