@@ -97,5 +97,5 @@ for (const step of steps(wanted.length > 0 ? (wanted as Tier[]) : CI_SET)) {
     break;
   }
 }
-console.log(`\n── npm test\n${results.join('\n')}`);
+console.log(`\n── summary\n${results.join('\n')}`);
 process.exit(failed ? 1 : 0);

@@ -93,7 +93,9 @@ test('very long URLs are refused with 431 and logged; the server keeps serving',
   t.true(log.some((e) => e.status === 431));
 });
 
-test('10,000 concurrent requests all get correct answers and are all logged', async (t) => {
+// Four times the agent's 500 sockets, so requests queue on every one of them; throughput is
+// bench:matchbox's to measure, not this test's.
+test('2,000 concurrent requests all get correct answers and are all logged', async (t) => {
   const { f, server } = await started(t);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 500 });
   t.teardown(() => agent.destroy());
@@ -108,11 +110,11 @@ test('10,000 concurrent requests all get correct answers and are all logged', as
         .on('error', reject);
     });
   const t0 = Date.now();
-  const statuses = await Promise.all(Array.from({ length: 10_000 }, (_, i) => one(i)));
-  t.log(`10,000 requests in ${Date.now() - t0} ms`);
-  t.is(statuses.filter((s) => s === 200).length, 5000);
-  t.is(statuses.filter((s) => s === 404).length, 5000);
+  const statuses = await Promise.all(Array.from({ length: 2000 }, (_, i) => one(i)));
+  t.log(`2,000 requests in ${Date.now() - t0} ms`);
+  t.is(statuses.filter((s) => s === 200).length, 1000);
+  t.is(statuses.filter((s) => s === 404).length, 1000);
   await server.close();
   const log = await readRequestLog(f.requestLog);
-  t.is(log.filter((e) => e.path === '/ipxe').length, 10_000);
+  t.is(log.filter((e) => e.path === '/ipxe').length, 2000);
 });
