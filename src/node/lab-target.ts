@@ -3,13 +3,10 @@ import path from 'node:path';
 import { LabError } from '../errors.js';
 import type { LabLayout } from '../ground/host-layout.js';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
-import { SSH_PORT, type SshTarget } from './ssh.js';
+import { DEFAULT_SILENCE_MS, SSH_PORT, type SshTarget } from './ssh.js';
 
 /** Container Linux's login user; Ignition gives it the lab's SSH key. */
 export const NODE_USER = 'core';
-
-/** The silence a KVM guest may keep before its SSH connection counts as lost. */
-const SILENCE_MS = 30_000;
 
 /**
  * How to reach one node of a lab over SSH: its reserved address, the lab key, the lab's
@@ -21,5 +18,5 @@ export async function nodeSshTarget(lab: LabSpec, node: NodeSpec, paths: Pick<La
     if (err.code === 'ENOENT') throw new LabError(`lab ${lab.id} has no SSH key (${paths.sshKey})`, `bring the lab up first: metal-lab up ${path.relative(process.cwd(), lab.file)}`);
     throw err;
   });
-  return { host: node.ip, port: SSH_PORT, user: NODE_USER, privateKey, knownHostsFile: paths.knownHosts, hostAlias: node.name, silenceMs: SILENCE_MS * timeoutScale };
+  return { host: node.ip, port: SSH_PORT, user: NODE_USER, privateKey, knownHostsFile: paths.knownHosts, hostAlias: node.name, silenceMs: DEFAULT_SILENCE_MS * timeoutScale };
 }

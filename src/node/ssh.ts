@@ -70,7 +70,8 @@ export interface NodeSession {
 export const SSH_PORT = 22;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_COPY_TIMEOUT_MS = 120_000;
-const DEFAULT_SILENCE_MS = 30_000;
+/** The silence a KVM guest may keep before its connection counts as lost. */
+export const DEFAULT_SILENCE_MS = 30_000;
 const KEEPALIVE_INTERVAL_MS = 10_000;
 
 const seconds = (ms: number) => `${+(ms / 1000).toFixed(1)}s`;
