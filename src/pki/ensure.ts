@@ -38,10 +38,18 @@ export interface LabPki {
   written: { name: string; reason: string }[];
 }
 
-/** `dir`: the lab's `pki` in its host layout, or any dir (tests, `metal-lab render`). */
-export async function ensureLabPki(lab: LabSpec, options: { dir: string; now?: Date }): Promise<LabPki> {
+export interface PkiOptions {
+  /** The lab's `pki` in its host layout, or any dir (tests, `metal-lab render`). */
+  dir: string;
+  now?: Date;
+  /** Where new RSA keys (PKCS#8 PEM) come from: fresh from OpenSSL unless a test hands out its own. */
+  newKey?: () => Promise<string>;
+}
+
+export async function ensureLabPki(lab: LabSpec, options: PkiOptions): Promise<LabPki> {
   const layout = pkiLayout(options.dir);
   const now = options.now ?? new Date();
+  const newKey = options.newKey ?? newRsaKey;
   const plans = planCerts(lab);
   await ensurePrivateDirs(layout.dir, new Set([...plans.map((plan) => path.dirname(plan.name)), 'ssh']));
 
@@ -51,7 +59,7 @@ export async function ensureLabPki(lab: LabSpec, options: { dir: string; now?: D
   const ensure = async (plan: CertPlan) => {
     const issuer = plan.ca ? issuers.get(plan.ca) : undefined;
     if (plan.ca && !issuer) throw new Error(`PKI plan orders ${plan.name} before its CA ${plan.ca}`);
-    const result = await ensureCert(layout, plan, issuer, now);
+    const result = await ensureCert(layout, plan, issuer, now, newKey);
     certs[plan.name] = result.material;
     if (result.reason) written.push({ name: plan.name, reason: result.reason });
     return result;
@@ -60,11 +68,11 @@ export async function ensureLabPki(lab: LabSpec, options: { dir: string; now?: D
   for (const plan of plans.filter((p) => !p.ca)) {
     const { material } = await ensure(plan);
     const cert = forge.pki.certificateFromPem(material.certPem);
-    issuers.set(plan.name as CaName, { cert, key: forge.pki.privateKeyFromPem(material.key.reveal()) });
+    issuers.set(plan.name as CaName, { cert, keyPem: material.key.reveal() });
   }
   await Promise.all(plans.filter((p) => p.ca).map(ensure));
 
-  const serviceAccount = await ensureServiceAccountKey(layout, written);
+  const serviceAccount = await ensureServiceAccountKey(layout, written, newKey);
   const ssh = await ensureSshKey(layout, lab.id, written);
   return { dir: layout.dir, certs, serviceAccount, ssh, written };
 }
@@ -74,6 +82,7 @@ async function ensureCert(
   plan: CertPlan,
   issuer: Issuer | undefined,
   now: Date,
+  newKey: () => Promise<string>,
 ): Promise<{ material: CertMaterial; reason?: string }> {
   const certFile = layout.cert(plan.name);
   const keyFile = layout.key(plan.name);
@@ -92,7 +101,7 @@ async function ensureCert(
   }
 
   // A changed SAN or expiry re-signs over the same key; only a missing or broken key makes a new one.
-  const privatePem = keyPem ?? (await newRsaKey()).privatePem;
+  const privatePem = keyPem ?? (await newKey());
   if (!keyPem) await writeAtomic(keyFile, privatePem, SECRET_MODE);
   const certPem = issueCert(plan, privatePem, issuer, now);
   await writeAtomic(certFile, certPem, PUBLIC_MODE);
@@ -113,13 +122,17 @@ function material(
   return { name, certFile, keyFile, certPem, key: new Secret(keyPem), fingerprint: fingerprint(cert) };
 }
 
-async function ensureServiceAccountKey(layout: PkiLayout, written: LabPki['written']): Promise<LabPki['serviceAccount']> {
+async function ensureServiceAccountKey(
+  layout: PkiLayout,
+  written: LabPki['written'],
+  newKey: () => Promise<string>,
+): Promise<LabPki['serviceAccount']> {
   const keyFile = layout.serviceAccountKey;
   const publicFile = layout.serviceAccountPublic;
   let keyPem = await readIfExists(keyFile);
   let publicPem = keyPem === undefined ? undefined : rsaPublicPem(keyPem);
   if (keyPem === undefined || publicPem === undefined) {
-    keyPem = (await newRsaKey()).privatePem;
+    keyPem = await newKey();
     publicPem = rsaPublicPem(keyPem)!;
     await writeAtomic(keyFile, keyPem, SECRET_MODE);
     written.push({ name: 'service-account.key', reason: 'new key' });

@@ -8,6 +8,7 @@ import { ensureLabPki, type LabPki } from '../../src/pki/ensure.js';
 import { parseLab } from '../../src/spec/lab.js';
 import type { LabSpec } from '../../src/ground/lab-spec.js';
 import type { KubeObject } from '../../src/render/bootkube/index.js';
+import { testKey } from './test-keys.js';
 
 const roots: string[] = [];
 process.once('exit', () => {
@@ -44,7 +45,7 @@ export function goldenLab(): LabSpec {
 
 /** A fresh PKI for the lab in its own temp dir. */
 export async function freshPki(lab: LabSpec): Promise<LabPki> {
-  return ensureLabPki(lab, { dir: path.join(await tempDir('bootkube-pki-'), 'pki') });
+  return ensureLabPki(lab, { dir: path.join(await tempDir('bootkube-pki-'), 'pki'), newKey: testKey });
 }
 
 export function manifestObjects(assets: Map<string, string>, prefix = 'manifests/'): { file: string; obj: KubeObject }[] {

@@ -16,6 +16,7 @@ import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { parseLab } from '../../src/spec/lab.js';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
 import { packageFile, type Need } from './needs.js';
+import { testKey } from './test-keys.js';
 
 /**
  * A real etcd and a real kube-apiserver on loopback, like controller-runtime's envtest: the
@@ -155,7 +156,7 @@ export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> 
 
   try {
     const lab = parseLab(LAB_YAML, path.join(dir, 'envtest.yaml'));
-    const pki = await ensureLabPki(lab, { dir: path.join(dir, 'pki') });
+    const pki = await ensureLabPki(lab, { dir: path.join(dir, 'pki'), newKey: testKey });
     const cert = (name: string) => {
       const c = pki.certs[name];
       if (!c) throw new Error(`lab PKI has no ${name} certificate`);

@@ -7,6 +7,7 @@ import type { KubeNodeAssets } from '../../src/render/ignition-kube.js';
 import { loadLab } from '../../src/spec/lab.js';
 import { tempDir } from './bootkube-fixture.js';
 import { program } from './needs.js';
+import { testKey } from './test-keys.js';
 
 /** The parts of a rendered Ignition config the render tests read. */
 export interface Ign {
@@ -35,7 +36,7 @@ export const KUBE_ASSETS: KubeNodeAssets = {
 export async function nodeIgnition(labName: string, kube?: KubeNodeAssets) {
   const lab = await loadLab(labName);
   const dir = await tempDir('metal-lab-ign-');
-  const pki = await ensureLabPki(lab, { dir: path.join(dir, 'pki') });
+  const pki = await ensureLabPki(lab, { dir: path.join(dir, 'pki'), newKey: testKey });
   const node = (name: string) => lab.nodes.find((n) => n.name === name)!;
   const render = (name: string) => renderNodeIgnition(lab, node(name), pki, { timeoutScale: 6, kube }) as Ign;
   return { lab, dir, pki, node, render };

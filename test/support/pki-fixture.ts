@@ -7,6 +7,7 @@ import { loadLab } from '../../src/spec/lab.js';
 import { ensureLabPki, type LabPki } from '../../src/pki/ensure.js';
 import { planCerts } from '../../src/pki/plan.js';
 import type { LabSpec } from '../../src/ground/lab-spec.js';
+import { testKey } from './test-keys.js';
 
 const roots: string[] = [];
 process.once('exit', () => {
@@ -28,7 +29,7 @@ export async function tempPkiDir(): Promise<string> {
 export async function issuedTalkPki() {
   const lab = await talkLab();
   const dir = await tempPkiDir();
-  return { lab, plans: planCerts(lab), dir, first: await ensureLabPki(lab, { dir }) };
+  return { lab, plans: planCerts(lab), dir, first: await ensureLabPki(lab, { dir, newKey: testKey }) };
 }
 
 /** A copy of an issued PKI, so a test can change it without disturbing the others. */

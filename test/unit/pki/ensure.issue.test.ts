@@ -10,8 +10,9 @@ import ssh2 from 'ssh2';
 import { ensureLabPki, type CertMaterial } from '../../../src/pki/ensure.js';
 import { planCerts } from '../../../src/pki/plan.js';
 import { snapshot, talkLab, tempPkiDir } from '../../support/pki-fixture.js';
+import { testKey } from '../../support/test-keys.js';
 
-// One PKI for the whole file: every test reads it, none changes it.
+// One PKI for the whole file, with keys fresh from OpenSSL: every test reads it, none changes it.
 const lab = await talkLab();
 const plans = planCerts(lab);
 const dir = await tempPkiDir();
@@ -60,7 +61,7 @@ test('private keys are 0600, certificates and public keys 0644, dirs 0700', asyn
 
 test('a lab dir the PKI creates first stays traversable (libvirt\'s dnsmasq and qemu enter it)', async (t) => {
   const labDir = path.join(path.dirname(await tempPkiDir()), 'labs', 'fresh');
-  await ensureLabPki(lab, { dir: path.join(labDir, 'pki') });
+  await ensureLabPki(lab, { dir: path.join(labDir, 'pki'), newKey: testKey });
   t.is((await fs.stat(labDir)).mode & 0o777, 0o755);
   t.is((await fs.stat(path.join(labDir, 'pki'))).mode & 0o777, 0o700);
 });
