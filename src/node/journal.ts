@@ -6,7 +6,9 @@ import { connectNode, type SshTarget } from './ssh.js';
 
 /**
  * A node's systemd journal, for the artifacts of a failed run: every boot the disk kept
- * (labos keeps a persistent journal), oldest first, with monotonic and wall-clock times.
+ * (labos keeps a persistent journal), oldest first, with monotonic and wall-clock times, then
+ * the tail of every container log the kubelet keeps (a pod's own words, such as why an
+ * apiserver exited, are not in the journal).
  * Read over SSH while the node answers; from its disk image when it does not (hung, its
  * network gone, powered off), which is when the journal matters most.
  */
@@ -15,6 +17,14 @@ import { connectNode, type SshTarget } from './ssh.js';
 export const KEY_UNITS = ['ignition-fetch.service', 'ignition-files.service', 'systemd-networkd.service', 'ssh.service', 'etcd.service', 'containerd.service', 'kubelet.service', 'kube-apiserver-checkpoint.service'];
 
 const JOURNAL_ARGS = ['--no-pager', '--no-hostname', '-o', 'short-precise'];
+/** Where the kubelet keeps container logs: <namespace>_<pod>_<uid>/<container>/<restart>.log. */
+const POD_LOGS = '/var/log/pods';
+const POD_LOG_LINES = 200;
+
+/** Each container log under `dir` (a node's POD_LOGS, or a copy of it), its last lines headed by its path. */
+function podLogTails(dir: string): string {
+  return `for f in ${dir}/*/*/*.log; do [ -f "$f" ] && echo "== pod log $f (last ${POD_LOG_LINES} lines)" && tail -n ${POD_LOG_LINES} "$f"; done; true`;
+}
 
 /** The unit summary and the whole journal, as one command for the node's shell. */
 function journalScript(): string {
@@ -23,6 +33,7 @@ function journalScript(): string {
     `echo "== key units"; systemctl status --no-pager --lines=0 ${KEY_UNITS.join(' ')} 2>&1`,
     'echo "== boots"; journalctl --list-boots --no-pager',
     `echo "== journal"; journalctl ${JOURNAL_ARGS.join(' ')}`,
+    podLogTails(POD_LOGS),
   ].join('; ');
 }
 
@@ -53,12 +64,15 @@ export async function journalFromDisk(diskImage: string, timeoutMs: number): Pro
     const source = `driver=raw,offset=${ROOT_PARTITION_OFFSET},file.driver=qcow2,file.file.filename=${diskImage},file.file.locking=off`;
     await runCommand(['qemu-img', 'convert', '--image-opts', source, '-O', 'raw', part], { timeoutMs });
     await runCommand(['debugfs', '-R', `rdump /var/log/journal ${tmp}`, part], { timeoutMs });
+    // A node without Kubernetes has no pod logs: debugfs says so and exits 0 all the same.
+    await runCommand(['debugfs', '-R', `rdump ${POD_LOGS} ${tmp}`, part], { timeoutMs, allowExit: 'any' });
     await fs.rm(part);
     // journalctl may exit non-zero over a torn journal file and still print the rest: what it printed counts.
     const r = await runCommand(['journalctl', '-D', path.join(tmp, 'journal'), ...JOURNAL_ARGS], { timeoutMs, allowExit: 'any' });
     if (!r.stdout) throw new CommandError(r, { what: `journalctl read nothing from ${diskImage}` });
     const boots = await runCommand(['journalctl', '-D', path.join(tmp, 'journal'), '--list-boots', '--no-pager'], { timeoutMs, allowExit: 'any' });
-    return `== boots\n${boots.stdout}\n== journal\n${r.stdout}\n`;
+    const pods = await runCommand(['sh', '-c', podLogTails(path.join(tmp, 'pods'))], { timeoutMs });
+    return `== boots\n${boots.stdout}\n== journal\n${r.stdout}\n${pods.stdout}`;
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
