@@ -27,6 +27,7 @@ export const DEBIAN_PACKAGES = [
   'debootstrap', // the labos disk image's Debian root (dracut and Ignition run inside its chroot)
   'e2fsprogs', // mkfs.ext4 -d writes that root into an ext4 image without mounting; debugfs reads it back
   'openssh-server', // a real sshd for the SSH tests
+  'systemd-journal-remote', // writes real journal files for the test that reads a node's journal from its disk
   'ca-certificates',
   'etcd-server', // a real etcd for the envtest-style Kubernetes API tests (kube-apiserver from the lab's own build)
   'golang-go', // builds Kubernetes from Debian's source package (GOPATH mode, vendored)

@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { journalFromDisk } from '../../../src/node/journal.js';
+import { needs, packageFile, program } from '../../support/needs.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+// A node's disk as the lab leaves it: a qcow2 whose partition 1 (at 1 MiB) is an ext4 root with a
+// persistent journal and, on a Kubernetes node, the kubelet's container logs. The journal file is
+// a real one, written by systemd-journal-remote from journal export records.
+const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
+const test = needs(
+  program('qemu-img', 'qemu-utils'),
+  program('mkfs.ext4', 'e2fsprogs'),
+  program('debugfs', 'e2fsprogs'),
+  program('journalctl', 'systemd'),
+  packageFile(JOURNAL_REMOTE, 'systemd-journal-remote'),
+);
+
+const run = promisify(execFile);
+const MACHINE_ID = '0123456789abcdef0123456789abcdef';
+const APISERVER_LOG = 'var/log/pods/kube-system_kube-apiserver-checkpoint-node1_99d9cd4e/kube-apiserver/1.log';
+
+/** Export-format records (one per message, a blank line after each) for systemd-journal-remote. */
+function exportRecords(messages: { unit: string; text: string }[]): string {
+  return messages
+    .map(({ unit, text }, i) =>
+      [
+        `__REALTIME_TIMESTAMP=${1_764_342_000_000_000 + i * 1_000_000}`,
+        `__MONOTONIC_TIMESTAMP=${1_000_000 + i * 1_000_000}`,
+        `_BOOT_ID=${MACHINE_ID}`,
+        `_MACHINE_ID=${MACHINE_ID}`,
+        `SYSLOG_IDENTIFIER=${unit}`,
+        `MESSAGE=${text}`,
+        '',
+        '',
+      ].join('\n'),
+    )
+    .join('');
+}
+
+/** A qcow2 disk holding `root` in an ext4 partition at 1 MiB, as install.sh lays it out. */
+async function nodeDisk(dir: string, root: string): Promise<string> {
+  const fsImage = path.join(dir, 'root.ext4');
+  await run('mkfs.ext4', ['-q', '-F', '-d', root, fsImage, '64M']);
+  const raw = path.join(dir, 'disk.raw');
+  const handle = await fs.open(raw, 'w');
+  await handle.write(await fs.readFile(fsImage), 0, undefined, 1024 * 1024);
+  await handle.close();
+  const disk = path.join(dir, 'node1.qcow2');
+  await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, disk]);
+  return disk;
+}
+
+async function rootWithJournal(dir: string): Promise<string> {
+  const root = path.join(dir, 'root');
+  const journalDir = path.join(root, 'var/log/journal', MACHINE_ID);
+  await fs.mkdir(journalDir, { recursive: true });
+  const records = exportRecords([
+    { unit: 'kubelet', text: 'Failed creating a mirror pod for "kube-apiserver-checkpoint-node1"' },
+    { unit: 'kube-apiserver-checkpoint', text: 'no kube-apiserver answers on node1: checkpoint activated' },
+  ]);
+  const remote = execFile(JOURNAL_REMOTE, ['-o', path.join(journalDir, 'system.journal'), '-']);
+  remote.stdin!.end(records);
+  await new Promise((resolve, reject) => remote.on('exit', resolve).on('error', reject));
+  return root;
+}
+
+test('a node journal read from its disk: every journal entry, then the last 200 lines of each container log', async (t) => {
+  const dir = await tempDir(t);
+  const root = await rootWithJournal(dir);
+  const apiserverLog = path.join(root, APISERVER_LOG);
+  await fs.mkdir(path.dirname(apiserverLog), { recursive: true });
+  const lines = Array.from({ length: 250 }, (_, i) => `2026-11-28T15:37:3${i % 10}Z stderr F line ${i + 1}`);
+  await fs.writeFile(apiserverLog, [...lines, '2026-11-28T15:37:33Z stderr F Error: context deadline exceeded'].join('\n') + '\n');
+
+  const text = await journalFromDisk(await nodeDisk(dir, root), 60_000);
+  t.regex(text, /kube-apiserver-checkpoint: no kube-apiserver answers on node1: checkpoint activated/);
+  t.regex(text, /kubelet: Failed creating a mirror pod/);
+  const podSection = text.slice(text.indexOf('== pod log '));
+  t.regex(podSection, /^== pod log \S+\/kube-system_kube-apiserver-checkpoint-node1_99d9cd4e\/kube-apiserver\/1\.log \(last 200 lines\)\n/);
+  t.regex(podSection, /Error: context deadline exceeded$/);
+  t.true(podSection.includes('F line 250\n') && podSection.includes('F line 52\n'));
+  t.false(podSection.includes('F line 51\n'), 'only the last 200 lines of a log');
+});
+
+test('a node without Kubernetes has no pod logs: its journal alone, no pod section', async (t) => {
+  const dir = await tempDir(t);
+  const text = await journalFromDisk(await nodeDisk(dir, await rootWithJournal(dir)), 60_000);
+  t.regex(text, /checkpoint activated/);
+  t.false(text.includes('== pod log'));
+});
