@@ -36,7 +36,8 @@ export function registerBuild(program: Command, host: HostLayout): void {
         await timed('labos disk image', () => buildDiskImage(shared), (i) => `${i.built ? 'built' : 'cached'}, ${describeSizes(i.sizes)}`);
       }
       if (want.has('kubernetes') || want.has('images')) {
-        const { kubeBinaries, describeBinaries } = await import('../images/kubernetes-binaries.js');
+        const { kubeBinaries } = await import('../images/kubernetes-binaries.js');
+        const { describeBinaries } = await import('../images/go-build.js');
         const bins = await timed('kubernetes binaries', () => kubeBinaries(shared), (b) =>
           `${b.built ? `built in ${b.buildSeconds}s` : 'cached'}: Kubernetes ${b.version} from Debian's ${b.sourceVersion}; ${describeBinaries(b)}`,
         );
