@@ -50,15 +50,17 @@ export function registerBuild(program: Command, host: HostLayout): void {
         }
       }
       if (want.has('fluo')) {
-        const [{ fluoBinaries }, { chooseSource }, { describeBinaries }] = await Promise.all([
+        const [{ fluoBinaries }, { chooseSource }, { describeBinaries }, { buildFluoImage }] = await Promise.all([
           import('../images/fluo-binaries.js'),
           import('../images/fluo-source.js'),
           import('../images/go-build.js'),
+          import('../images/oci/fluo-image.js'),
         ]);
         const source = chooseSource(opts.fluoSource, process.env);
-        await timed('update operator binaries', () => fluoBinaries({ ...shared, source }), (b) =>
+        const bins = await timed('update operator binaries', () => fluoBinaries({ ...shared, source }), (b) =>
           `${b.built ? `built in ${b.buildSeconds}s` : 'cached'}: FLUO v${b.version} built from ${b.source.origin}; ${describeBinaries(b)}`,
         );
+        await timed('update operator image', () => buildFluoImage({ bins, ...shared }), (i) => `${i.ref} ${(i.bytes / 1e6).toFixed(1)} MB`);
       }
     });
 }
