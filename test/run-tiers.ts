@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { stripVTControlCharacters } from 'node:util';
 import { formatDuration } from '../src/report/progress.js';
+import { fluoSource, SHARED_FLUO_SOURCE } from './support/fluo.js';
 
 const TIERS = ['unit', 'host', 'e2e', 'nightly'] as const;
 type Tier = (typeof TIERS)[number];
@@ -27,6 +28,11 @@ interface Step {
 }
 
 const npmScript = (name: string, script: string): Step => ({ name, command: 'npm', args: ['run', '--silent', script] });
+
+/** The update operator's source, offline: the tests' copy, unless METAL_LAB_FLUO_SOURCE names one (without either the build downloads it). */
+function fluoSourceArgs(): string[] {
+  return process.env.METAL_LAB_FLUO_SOURCE || !fluoSource.present() ? [] : ['--fluo-source', SHARED_FLUO_SOURCE.file];
+}
 
 /** Whether test/unit-bare.sh can hide the host tools here: root, and mount namespaces allowed. */
 function canRunBare(): boolean {
@@ -43,7 +49,7 @@ function steps(tiers: Tier[]): Step[] {
     ...(tiers.some((t) => t !== 'unit')
       ? [
           { name: 'setup', command: './metal-lab', args: ['setup', '--quiet'] },
-          { name: 'build', command: './metal-lab', args: ['build', '--quiet'] },
+          { name: 'build', command: './metal-lab', args: ['build', '--quiet', ...fluoSourceArgs()] },
         ]
       : []),
     ...(tiers.includes('host') ? [npmScript('host', 'test:host')] : []),

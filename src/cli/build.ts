@@ -1,7 +1,7 @@
 import { Argument, type Command } from 'commander';
 import type { HostLayout } from '../ground/host-layout.js';
 
-const TARGETS = ['live', 'disk', 'kubernetes', 'images'] as const;
+const TARGETS = ['live', 'disk', 'kubernetes', 'images', 'fluo'] as const;
 type Target = (typeof TARGETS)[number];
 
 /**
@@ -12,10 +12,11 @@ type Target = (typeof TARGETS)[number];
 export function registerBuild(program: Command, host: HostLayout): void {
   program
     .command('build')
-    .description('build the node images, Kubernetes from Debian\'s source, and the container images (cached)')
+    .description('build the node images, Kubernetes from Debian\'s source, the container images and the update operator (cached)')
     .addArgument(new Argument('[targets...]', 'what to build (default: all)').choices(TARGETS))
     .option('--quiet', 'print only the result lines, and a line a minute while something builds')
-    .action(async (targets: Target[], opts: { quiet?: boolean }) => {
+    .option('--fluo-source <file>', 'the update operator\'s source tarball (FLUO v0.9.0), instead of downloading it (or METAL_LAB_FLUO_SOURCE)')
+    .action(async (targets: Target[], opts: { quiet?: boolean; fluoSource?: string }) => {
       const want = new Set<Target>(targets.length ? targets : TARGETS);
       const say = (line: string) => console.error(`metal-lab: ${line}`);
       const note = (m: string) => say(`  ${m}`);
@@ -36,7 +37,8 @@ export function registerBuild(program: Command, host: HostLayout): void {
         await timed('labos disk image', () => buildDiskImage(shared), (i) => `${i.built ? 'built' : 'cached'}, ${describeSizes(i.sizes)}`);
       }
       if (want.has('kubernetes') || want.has('images')) {
-        const { kubeBinaries, describeBinaries } = await import('../images/kubernetes-binaries.js');
+        const { kubeBinaries } = await import('../images/kubernetes-binaries.js');
+        const { describeBinaries } = await import('../images/go-build.js');
         const bins = await timed('kubernetes binaries', () => kubeBinaries(shared), (b) =>
           `${b.built ? `built in ${b.buildSeconds}s` : 'cached'}: Kubernetes ${b.version} from Debian's ${b.sourceVersion}; ${describeBinaries(b)}`,
         );
@@ -46,6 +48,19 @@ export function registerBuild(program: Command, host: HostLayout): void {
             r.images.map((i) => `${i.ref} ${(i.bytes / 1e6).toFixed(1)} MB`).join(', '),
           );
         }
+      }
+      if (want.has('fluo')) {
+        const [{ fluoBinaries }, { chooseSource }, { describeBinaries }, { buildFluoImage }] = await Promise.all([
+          import('../images/fluo-binaries.js'),
+          import('../images/fluo-source.js'),
+          import('../images/go-build.js'),
+          import('../images/oci/fluo-image.js'),
+        ]);
+        const source = chooseSource(opts.fluoSource, process.env);
+        const bins = await timed('update operator binaries', () => fluoBinaries({ ...shared, source }), (b) =>
+          `${b.built ? `built in ${b.buildSeconds}s` : 'cached'}: FLUO v${b.version} built from ${b.source.origin}; ${describeBinaries(b)}`,
+        );
+        await timed('update operator image', () => buildFluoImage({ bins, ...shared }), (i) => `${i.ref} ${(i.bytes / 1e6).toFixed(1)} MB`);
       }
     });
 }

@@ -1,33 +1,28 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { HostError } from '../errors.js';
 import { hostLayout } from '../ground/host-layout.js';
-import { CommandError, runCommand } from '../toolkit/command-error.js';
+import { CommandError } from '../toolkit/command-error.js';
 import { runLogged } from '../toolkit/logged-command.js';
 import { cachedBuild, readRecord, type BuildContext, type BuildReporting } from '../toolkit/cached-build.js';
 import { hostAptSites } from './apt.js';
+import { binaryInfos, buildScript, describeBinaries, goVersion, type BinaryInfo } from './go-build.js';
 import { newestSourceVersion, privateApt } from './private-apt.js';
-import { fileDigest } from './file-digest.js';
 
 /** Bump when build.sh or this module changes what ends up in bin/. */
 const BUILDER_VERSION = 1;
 const SOURCE_PACKAGE = 'kubernetes';
 /** Replaces the tree's vendored reflect2 v1.0.1, which faults under Go 1.18+ (see build.sh). */
 const REFLECT2_PACKAGE = 'golang-github-modern-go-reflect2';
+/** src/images/kubernetes/build.sh */
+const SCRIPT_DIR = 'kubernetes';
 
 /** What the lab runs: the control plane and node binaries, kubectl for the nodes and the host. */
 export const KUBE_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'kubelet', 'kubectl'] as const;
 /** Compiled from build/pause/linux/pause.c of the same tree. */
 export const PAUSE = 'pause';
-
-export interface BinaryInfo {
-  bytes: number;
-  sha256: string;
-}
 
 interface Manifest {
   key: string;
@@ -57,17 +52,6 @@ export function upstreamVersion(debianVersion: string): string {
   return `v${upstream}`;
 }
 
-function buildScript(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const beside = path.join(here, 'kubernetes', 'build.sh');
-  return existsSync(beside) ? beside : path.resolve(here, '../../src/images/kubernetes/build.sh');
-}
-
-async function goVersion(): Promise<string> {
-  const r = await runCommand(['go', 'version'], { install: 'run `./metal-lab setup` as root (it installs golang-go): building Kubernetes needs it' });
-  return r.stdout.trim();
-}
-
 interface Inputs {
   sourceVersion: string;
   reflect2Version: string;
@@ -89,8 +73,8 @@ async function resolveInputs(cacheDir?: string): Promise<Inputs> {
   const [sourceVersion, reflect2Version, go, script] = await Promise.all([
     newestSourceVersion(apt, SOURCE_PACKAGE),
     newestSourceVersion(apt, REFLECT2_PACKAGE),
-    goVersion(),
-    readFile(buildScript()),
+    goVersion('Kubernetes'),
+    readFile(buildScript(SCRIPT_DIR)),
   ]);
   const cacheInputs = {
     builder: BUILDER_VERSION,
@@ -122,7 +106,7 @@ async function newestCached(cacheDir?: string): Promise<{ dir: string; manifest:
 async function runBuild(inp: Inputs, out: string, ctx: BuildContext, { cacheDir, signal }: BuildOptions): Promise<void> {
   const started = performance.now();
   ctx.progress(`from Debian's source ${inp.sourceVersion}: about 15 min cold on 2 cores`);
-  await runLogged(['bash', buildScript(), out], {
+  await runLogged(['bash', buildScript(SCRIPT_DIR), out], {
     logFile: ctx.logFile,
     what: "building Kubernetes from Debian's source",
     // Stopping the build (Ctrl-C) must stop make and go too, not just bash.
@@ -141,11 +125,7 @@ async function runBuild(inp: Inputs, out: string, ctx: BuildContext, { cacheDir,
       K8S_WORK: workDir(cacheDir),
     },
   });
-  const binaries: Record<string, BinaryInfo> = {};
-  for (const name of [...KUBE_COMMANDS, PAUSE]) {
-    const file = path.join(out, 'bin', name);
-    binaries[name] = { bytes: (await stat(file)).size, sha256: await fileDigest(file) };
-  }
+  const binaries = await binaryInfos(path.join(out, 'bin'), [...KUBE_COMMANDS, PAUSE]);
   const manifest: Manifest = {
     key: ctx.key,
     sourceVersion: inp.sourceVersion,
@@ -158,10 +138,6 @@ async function runBuild(inp: Inputs, out: string, ctx: BuildContext, { cacheDir,
 }
 
 const elapsed = (since: number) => `${Math.round((performance.now() - since) / 1000)}s`;
-
-export function describeBinaries(b: Pick<Manifest, 'binaries'>): string {
-  return Object.entries(b.binaries).map(([name, info]) => `${name} ${(info.bytes / 1e6).toFixed(1)} MB`).join(', ');
-}
 
 const describe = (dir: string, manifest: Manifest, built: boolean): KubeBinaries => ({ ...manifest, dir, binDir: path.join(dir, 'bin'), built });
 

@@ -30,7 +30,7 @@ export const DEBIAN_PACKAGES = [
   'systemd-journal-remote', // writes real journal files for the test that reads a node's journal from its disk
   'ca-certificates',
   'etcd-server', // a real etcd for the envtest-style Kubernetes API tests (kube-apiserver from the lab's own build)
-  'golang-go', // builds Kubernetes from Debian's source package (GOPATH mode, vendored)
+  'golang-go', // builds Kubernetes from Debian's source package (GOPATH mode, vendored), and the update operator (FLUO)
   'rsync', // Kubernetes' build scripts copy the tree with it
   'dpkg-dev', // dpkg-source, which `apt-get source` unpacks Debian's kubernetes source with
   'gcc', // the pause container's binary, compiled statically from Kubernetes' pause.c

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
@@ -15,6 +15,7 @@ import { apiserverFlags } from '../../src/render/bootkube/apiserver.js';
 import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { parseLab } from '../../src/spec/lab.js';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
+import { exited, guard, launch, stopProcess, tail } from './child-processes.js';
 import { packageFile, type Need } from './needs.js';
 import { testKey } from './test-keys.js';
 
@@ -82,44 +83,6 @@ async function freePort(): Promise<number> {
   const { port } = srv.address() as net.AddressInfo;
   await new Promise((resolve) => srv.close(resolve));
   return port;
-}
-
-const tail = (file: string) => {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n');
-  } catch {
-    return '';
-  }
-};
-
-function launch(cmd: string, args: string[], logFile: string): ChildProcess {
-  const fd = openSync(logFile, 'a');
-  return spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-}
-
-/**
- * Kills the servers and removes the dir if this process dies without stop(), even by SIGKILL
- * (an ava timeout): it waits for EOF on the pipe only this process holds open.
- */
-function guard(pids: number[], dir: string): ChildProcess {
-  const script = 'cat >/dev/null; kill -TERM "$@" 2>/dev/null; sleep 3; kill -KILL "$@" 2>/dev/null; rm -rf -- "$DIR"';
-  const g = spawn('bash', ['-c', script, 'envtest-guard', ...pids.map(String)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-    env: { ...process.env, DIR: dir },
-  });
-  g.unref();
-  (g.stdin as unknown as { unref?: () => void })?.unref?.();
-  return g;
-}
-
-async function stopProcess(p: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((resolve) => p.once('exit', resolve));
-  p.kill('SIGTERM');
-  const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 function get(url: string, tls: { ca: string; cert: string; key: string }): Promise<{ status: number; body: string }> {
@@ -213,7 +176,7 @@ export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> 
     }), { mode: 0o600 });
 
     await waitFor('envtest\'s kube-apiserver /readyz', async () => {
-      const dead = procs.find((p) => p.exitCode !== null || p.signalCode !== null);
+      const dead = procs.find(exited);
       if (dead) {
         const log = dead === procs[0] ? etcdLog : apiLog;
         throw new Error(`envtest: ${path.basename(log, '.log')} exited (${dead.exitCode ?? dead.signalCode}):\n${tail(log)}`);

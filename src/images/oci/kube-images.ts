@@ -7,7 +7,7 @@ import { hostLayout } from '../../ground/host-layout.js';
 import { type DebPackage, downloadDeb, showPackage, unpackDeb } from '../apt.js';
 import { cachedBuild, readRecord, type BuildReporting } from '../../toolkit/cached-build.js';
 import { runCommand } from '../../toolkit/command-error.js';
-import { type LayerSpec, type OciImageSpec, writeOciArchive } from './layout.js';
+import { type LayerSpec, type OciImageSpec, PATH_ENV, TMP_DIR, writeOciArchive } from './layout.js';
 import { fileDigest } from '../file-digest.js';
 
 /** Bump when this module changes what ends up in an image. */
@@ -28,10 +28,6 @@ const REQUIRED_APPLETS = ['sh', 'httpd', 'wget', 'nc', 'ip', 'sleep', 'cat', 'ec
 const IPTABLES_ALTERNATIVES = ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore'];
 /** Nothing in the image reads docs or translations, and iptables never calls iconv (gconv is half of libc6). */
 const PRUNED = ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'usr/share/lintian', 'usr/share/bug', 'usr/lib/x86_64-linux-gnu/gconv'];
-
-const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-/** Go and busybox programs expect a writable /tmp; scratch has none. */
-const TMP_DIR = { path: 'tmp', dir: true, mode: 0o1777 } as const;
 
 export interface KubeImage {
   name: ImageName;

@@ -26,6 +26,11 @@ export type LayerSpec = ({ dir: string } | { entries: LayerEntry[] }) & {
   createdBy: string;
 };
 
+/** The PATH of an image's config, as Debian's images have it. */
+export const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Go and busybox programs expect a writable /tmp; scratch has none. */
+export const TMP_DIR = { path: 'tmp', dir: true, mode: 0o1777 } as const;
+
 export interface ImageConfigSpec {
   entrypoint?: string[];
   cmd?: string[];

@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+
+/** Servers a test starts (etcd, kube-apiserver, update-operator), each writing into its own log file. */
+
+export function launch(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  return spawn(cmd, args, { stdio: ['ignore', fd, fd], env });
+}
+
+/** The last lines of a log, for an error message. */
+export const tail = (file: string, lines = 15) => {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * Kills `pids` (and removes `dir`, if given) when this process dies without stopping them, even by
+ * SIGKILL (an ava timeout): it waits for EOF on the pipe only this process holds open. Kill it
+ * once they are stopped.
+ */
+export function guard(pids: number[], dir?: string): ChildProcess {
+  const script = 'cat >/dev/null; kill -TERM "$@" 2>/dev/null; sleep 3; kill -KILL "$@" 2>/dev/null; [ -z "$DIR" ] || rm -rf -- "$DIR"';
+  const g = spawn('bash', ['-c', script, 'test-guard', ...pids.map(String)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+    env: { ...process.env, DIR: dir ?? '' },
+  });
+  g.unref();
+  (g.stdin as unknown as { unref?: () => void })?.unref?.();
+  return g;
+}
+
+export const exited = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null;
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+export async function stopProcess(p: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (exited(p)) return;
+  const gone = new Promise((resolve) => p.once('exit', resolve));
+  p.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
+}
