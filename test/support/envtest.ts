@@ -16,6 +16,7 @@ import { renderBootkubeAssets } from '../../src/render/bootkube/index.js';
 import { parseLab } from '../../src/spec/lab.js';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
 import { packageFile, type Need } from './needs.js';
+import { stopProcess } from './child-processes.js';
 import { testKey } from './test-keys.js';
 
 /**
@@ -111,15 +112,6 @@ function guard(pids: number[], dir: string): ChildProcess {
   g.unref();
   (g.stdin as unknown as { unref?: () => void })?.unref?.();
   return g;
-}
-
-async function stopProcess(p: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((resolve) => p.once('exit', resolve));
-  p.kill('SIGTERM');
-  const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 function get(url: string, tls: { ca: string; cert: string; key: string }): Promise<{ status: number; body: string }> {
