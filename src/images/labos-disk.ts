@@ -28,6 +28,10 @@ export const DISK_PACKAGES = [
   'extlinux', 'syslinux-common', 'policycoreutils',
   // Kubernetes nodes: the CRI runtime, CNI plugins, what the kubelet and its checkpoint unit run.
   'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'conntrack', 'jq', 'sudo', 'socat',
+  // The update engine (rootfs/usr/lib/labos/update-engine): a system bus for Flatcar's update
+  // agent, Python with D-Bus and a GLib main loop, grub-editenv for the boot selection, openssl
+  // for the release signature.
+  'dbus', 'python3-dbus', 'python3-gi', 'grub-common', 'openssl',
 ] as const;
 
 export interface DiskImage {

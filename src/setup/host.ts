@@ -36,6 +36,12 @@ export const DEBIAN_PACKAGES = [
   'gcc', // the pause container's binary, compiled statically from Kubernetes' pause.c
   'libc6-dev', // ... against glibc's static libc
   'umoci', // an independent OCI image-layout reader: the image tests unpack the lab's container images with it
+  // The labos update engine's host test runs the engine (Python, D-Bus, GLib) on a private dbus-daemon,
+  // with grub-editenv on a stand-in grubenv.
+  'dbus',
+  'python3-dbus',
+  'python3-gi',
+  'grub-common',
 ] as const;
 
 async function missingPackages(): Promise<string[]> {

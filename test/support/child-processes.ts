@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 
 /** Servers a test starts (etcd, kube-apiserver, update-operator), each writing into its own log file. */
@@ -32,6 +32,14 @@ export function guard(pids: number[], dir?: string): ChildProcess {
   g.unref();
   (g.stdin as unknown as { unref?: () => void })?.unref?.();
   return g;
+}
+
+/**
+ * A long-running helper (a daemon, a monitor) that the kernel stops when this test process
+ * dies (setpriv --pdeathsig), so a test that times out or crashes leaves none behind.
+ */
+export function spawnTied(command: string, args: readonly string[], opts: SpawnOptions): ChildProcess {
+  return spawn('setpriv', ['--pdeathsig', 'SIGTERM', '--', command, ...args], opts);
 }
 
 export const exited = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null;

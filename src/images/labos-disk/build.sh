@@ -38,6 +38,9 @@ stage "debootstrap --variant=minbase bookworm from $LABOS_MIRROR"
 debootstrap --variant=minbase bookworm "$root" "$LABOS_MIRROR"
 
 stage "installing $(echo "$LABOS_PACKAGES" | wc -w) packages with apt in the chroot"
+# labos's os-release replaces Debian's (its ID and VERSION label the node for Flatcar's update
+# agent, and VERSION is what the update engine compares): diverted, so base-files never restores it.
+in_chroot dpkg-divert --local --no-rename --divert /usr/lib/os-release.debian --add /usr/lib/os-release
 # Our files go in first: dpkg then skips docs, and the dracut config is in place.
 cp -r --preserve=mode "$LABOS_FILES/." "$root/"
 printf '%s\n' "$LABOS_SOURCES" > "$root/etc/apt/sources.list"
@@ -49,9 +52,10 @@ in_chroot apt-get update -q
 # shellcheck disable=SC2086 # the package list is meant to split
 in_chroot apt-get install -y -q --no-install-recommends $LABOS_PACKAGES
 
-stage "configuring: networkd DHCP, sshd, serial console, first-boot state"
+stage "configuring: networkd DHCP, sshd, serial console, update engine, first-boot state"
 in_chroot systemctl enable systemd-networkd.service systemd-resolved.service ssh.service \
-  labos-ssh-host-keys.service labos-firstboot-done.service serial-getty@ttyS0.service
+  labos-ssh-host-keys.service labos-firstboot-done.service serial-getty@ttyS0.service \
+  labos-update-engine.service labos-mark-good.service
 # Locked, not deleted: Ignition gives access through the users it creates.
 in_chroot usermod --lock root
 printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"

@@ -44,7 +44,9 @@ test.serial('a second build with the same inputs builds nothing and returns the 
   t.deepEqual((await readdir(path.dirname(image.rootfs))).sort(), ['initrd.img', 'manifest.json', 'root.ext4', 'vmlinuz']);
 
   const names = new Set(image.packages.map((p) => p.split('=')[0]));
-  for (const p of ['systemd', 'openssh-server', 'etcd-server', 'etcd-client', 'ignition', 'dracut-core', 'extlinux']) t.true(names.has(p), p);
+  for (const p of ['systemd', 'openssh-server', 'etcd-server', 'etcd-client', 'ignition', 'dracut-core', 'extlinux', 'dbus', 'python3-dbus', 'python3-gi', 'grub-common']) {
+    t.true(names.has(p), p);
+  }
   const status = await diskImageCached();
   t.true(status.cached);
   t.is(status.dir, path.dirname(image.rootfs));
@@ -62,6 +64,19 @@ test.serial('the root filesystem is labelled root, stripped, and waits for its f
   t.notRegex(docs, /changelog/);
   const keys = (await execa('debugfs', ['-R', 'ls -p /etc/ssh', image.rootfs])).stdout;
   t.notRegex(keys, /ssh_host_/, 'no host keys shared between nodes');
+});
+
+test.serial('the update engine is in place: labos os-release, Flatcar channel file, D-Bus policy, units enabled', async (t) => {
+  const debugfs = async (command: string) => (await execa('debugfs', ['-R', command, image.rootfs])).stdout;
+  t.regex(await debugfs('stat /etc/os-release'), /Fast link dest: "\.\.\/usr\/lib\/os-release"/);
+  const osRelease = await debugfs('cat /usr/lib/os-release');
+  t.regex(osRelease, /^ID=labos$/m);
+  t.regex(osRelease, /^VERSION=\d+\.\d+\.\d+$/m, 'unquoted and a valid label value: the update agent labels the node with it');
+  t.regex(await debugfs('cat /usr/share/flatcar/update.conf'), /^GROUP=stable$/m);
+  t.regex(await debugfs('cat /usr/share/dbus-1/system.d/com.coreos.update1.conf'), /<allow own="com\.coreos\.update1"\/>/);
+  const wants = await debugfs('ls -p /etc/systemd/system/multi-user.target.wants');
+  for (const unit of ['labos-update-engine.service', 'labos-mark-good.service']) t.true(wants.includes(`/${unit}/`), unit);
+  t.true((await debugfs('ls -p /etc/systemd/system')).includes('/update-engine.service/'), 'the Flatcar name is an alias');
 });
 
 /** The node's config: a user with a key, a file, and a unit that reports both on the console. */
