@@ -9,7 +9,7 @@ import { DEFAULT_KUBE_VERSION, IMAGE_NAMES, IMAGE_REGISTRY, type ImageName } fro
 import { hostLayout } from '../../../../src/ground/host-layout.js';
 import { findKubeBinDir, kubeBuild } from '../../../support/envtest.js';
 import { needs, program, type Need } from '../../../support/needs.js';
-import { sha256Of, umociUnpack } from './umoci.js';
+import { sha256Of, umociUnpack } from '../../../support/umoci.js';
 
 const NEEDED = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'pause'];
 

@@ -5,7 +5,7 @@ import { writeOciArchive } from '../../../../src/images/oci/layout.js';
 import { needs, packageFile, program } from '../../../support/needs.js';
 import { imageSpec as spec, makeTree, REF } from '../../../support/oci-image.js';
 import { tempDir } from '../../../support/temp-dir.js';
-import { sha256Of, umociUnpack } from './umoci.js';
+import { sha256Of, umociUnpack } from '../../../support/umoci.js';
 
 // The images carry the host's busybox; umoci reads them independently of our writer. tar,
 // gzip, sha256sum and chroot are Debian essentials.

@@ -8,7 +8,7 @@ import { buildFluoImage } from '../../../../src/images/oci/fluo-image.js';
 import { fluoSource, SHARED_FLUO_SOURCE } from '../../../support/fluo.js';
 import { needs, program } from '../../../support/needs.js';
 import { tempDir } from '../../../support/temp-dir.js';
-import { sha256Of, umociUnpack } from './umoci.js';
+import { sha256Of, umociUnpack } from '../../../support/umoci.js';
 
 // The binaries come from the host's cache (built there by fluo-binaries.test.ts or `metal-lab
 // build`, else here); umoci reads the image independently of our writer; chroot runs it.

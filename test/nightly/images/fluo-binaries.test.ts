@@ -8,10 +8,10 @@ import { fluoSource, SHARED_FLUO_SOURCE } from '../../support/fluo.js';
 import { needs, program } from '../../support/needs.js';
 import { repackTarball } from '../../support/tarball.js';
 import { tempDir } from '../../support/temp-dir.js';
-import { sha256Of } from './oci/umoci.js';
+import { sha256Of } from '../../support/umoci.js';
 
 // The real build, from the shared tarball into the host's cache: 3-6 minutes the first time on
-// 2 cores, found cached after that (npm test's build step makes it before this tier).
+// 2 cores, found cached after that (the nightly tier's build step makes it first).
 const test = needs(program('go', 'golang-go'), fluoSource);
 
 let first: FluoBinaries;
