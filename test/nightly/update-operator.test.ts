@@ -186,6 +186,12 @@ test.serial('one node at a time: the paused one is passed over, hooks hold a nod
   t.is(node(ns, 'node-b').annotations[BEFORE_HOOK], undefined, 'the operator removes the hook it has read');
 
   await patchNode('node-b', rebootStarted);
+  // The agent reports back right after a pass, so the next pass marks node-b after-reboot
+  // (its step 3) before it picks nodes (step 5). FLUO has a race here, which a run of this test
+  // found: a report landing between those steps of one pass leaves node-b in none of the
+  // "rebooting" sets at step 5, and a second node is selected (before-reboot) while node-b's
+  // after-reboot checks have yet to pass. The lab's rollout guard must hold that second node.
+  await leader.passAfter(leader.mark());
   // A stale after-reboot hook from an earlier reboot: marking node-b after-reboot must clear it.
   await patchNode('node-b', { ...backUp, annotations: { ...backUp.annotations, [AFTER_HOOK]: 'true' } });
   ns = await waitNodes('node-b, back up, to be checked (after-reboot)', (s) => node(s, 'node-b').labels[K.afterReboot] === 'true');
