@@ -216,7 +216,10 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
         // The login shell reports its pid first: sshd made it a process group leader, so on
         // timeout the whole group can be killed. (ssh2 1.17 cannot send a signal request once
         // stdin is closed, mscdex/ssh2#1510, and sshd refuses them for root logins anyway.)
-        ch = await exec(`echo $$ >&2\n${command}`);
+        ch = await exec(`echo $$ >&2\n${command}`).catch((err: unknown) => {
+          pidReported(); // no channel, so no command and no pid to wait for
+          throw err;
+        });
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let head = Buffer.alloc(0);
@@ -259,8 +262,10 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
           return result;
         });
       } catch (err) {
-        // Closing our channel would leave the command running: sshd does not kill it.
-        if (ch && !closed) await withTimeout(pidKnown, 10_000, () => new Error('no pid')).catch(() => {});
+        // Closing our channel would leave the command running: sshd does not kill it. Under load
+        // the timeout can fire before the channel is even open: the command starts later all the
+        // same, so wait for its pid then too.
+        if (!closed) await withTimeout(pidKnown, 10_000, () => new Error('no pid')).catch(() => {});
         if (pid && Number.isInteger(pid)) await killGroup(pid);
         ch?.close();
         if (err instanceof LabError) throw err;

@@ -74,17 +74,32 @@ sshTest('a command over its timeout is killed, with node, command and time in th
   t.is((await s.run('echo still usable', { timeoutMs: SLOW_MS })).stdout, 'still usable\n');
 });
 
+sshTest('a command whose timeout fires before its channel opens is killed once it starts', async (t) => {
+  const { s, sshd } = await open(t);
+  // sshd stopped for 3 s, as a loaded node: the 1 s timeout fires while the channel is still
+  // being opened; then the command starts all the same and must not be left running.
+  const { thawed } = await sshd.freeze(3000);
+  await t.throwsAsync(s.run('sleep 917.5; echo never', { timeoutMs: 1000 }), { message: /did not finish within 1s; killed it/ });
+  await thawed;
+  const gone = async () => {
+    const pids = (await execa('pgrep', ['-f', 'sleep 917.5'], { reject: false })).stdout;
+    return pids === '' || pending(`left running: ${pids}`);
+  };
+  await t.notThrowsAsync(waitFor('the late command to be gone', gone, { deadline: Date.now() + 10_000, intervalMs: 100 }));
+});
+
 sshTest('a node silent for less than silenceMs keeps its connection; silent for longer, the connection is lost', async (t) => {
   const f = await fixture(t);
   const brief = await connectNode({ ...f.target, silenceMs: 10_000 });
   const patient = await connectNode({ ...f.target, silenceMs: 120_000 });
   t.teardown(() => Promise.all([brief.close(), patient.close()]));
   // Both commands are sent while sshd is stopped: they wait for it, as on a stalled guest.
-  const frozen = f.sshd.freeze(35_000);
+  const { thawed } = await f.sshd.freeze(35_000);
   const [lost, kept] = await Promise.allSettled([brief.run('echo brief', { timeoutMs: 120_000 }), patient.run('echo patient', { timeoutMs: 120_000 })]);
-  await frozen;
+  await thawed;
   t.is(lost.status, 'rejected');
-  t.regex(String((lost as PromiseRejectedResult).reason), /node1: connection lost while running `echo brief`/);
+  // Lost while its channel was being opened or once the command was under way: either says so.
+  t.regex(String((lost as PromiseRejectedResult).reason), /node1: (connection lost while running `echo brief`|cannot run `echo brief`: No response from server)/);
   t.deepEqual(kept.status === 'fulfilled' && kept.value.stdout, 'patient\n');
 });
 

@@ -98,9 +98,10 @@ async function descendants(pid: number): Promise<number[]> {
 
 /**
  * Stops every connection's sshd for `ms`, as a guest whose vCPUs are descheduled stops
- * answering: the TCP connections stay open, nothing is read or sent.
+ * answering: the TCP connections stay open, nothing is read or sent. Resolves once they are
+ * stopped, so what the test sends next meets a stopped sshd; `thawed` resolves when they resume.
  */
-async function freeze(pid: number, ms: number): Promise<void> {
+async function freeze(pid: number, ms: number): Promise<{ thawed: Promise<void> }> {
   const pids = await descendants(pid);
   const signal = (sig: NodeJS.Signals) => {
     for (const p of pids) {
@@ -113,6 +114,6 @@ async function freeze(pid: number, ms: number): Promise<void> {
     }
   };
   signal('SIGSTOP');
-  await new Promise((r) => setTimeout(r, ms));
-  signal('SIGCONT');
+  const thawed = new Promise<void>((resolve) => setTimeout(resolve, ms)).then(() => signal('SIGCONT'));
+  return { thawed };
 }
