@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { LabLayout } from './host-layout.js';
 import { waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
+import { labNow } from '../toolkit/lab-clock.js';
 
 /** Pids of live processes whose command line mentions `needle` (a lab's own state path). */
 export async function processesMentioning(needle: string): Promise<number[]> {
@@ -18,6 +20,18 @@ export function bootServerPids(paths: Pick<LabLayout, 'matchboxData'>): Promise<
   return processesMentioning(paths.matchboxData);
 }
 
+/** The pid a pid file names, or undefined when it is missing or holds none. */
+export function pidFromFile(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number.parseInt(text.trim(), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** Whether a process exists (EPERM: it does, owned by someone else). */
 export function alive(pid: number): boolean {
   try {
@@ -31,7 +45,7 @@ export function alive(pid: number): boolean {
 /** SIGTERM, then SIGKILL whatever is still there after `graceMs`. */
 export async function terminate(pids: number[], graceMs = 3000): Promise<void> {
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
-  await waitFor('the processes to exit', async () => !pids.some(alive) || undefined, { deadline: Date.now() + graceMs, intervalMs: 50 }).catch((err: unknown) => {
+  await waitFor('the processes to exit', async () => !pids.some(alive) || undefined, { deadline: labNow() + graceMs, intervalMs: 50 }).catch((err: unknown) => {
     // Out of grace: what is left gets SIGKILL.
     if (!(err instanceof WaitTimeoutError)) throw err;
   });

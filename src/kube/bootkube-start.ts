@@ -7,6 +7,7 @@ import type { NodeSession } from '../node/ssh.js';
 import { ASSET_NODE_PATHS, assetMode } from '../ground/bootkube-layout.js';
 import { NODE_PATHS } from '../ground/cluster.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
+import { labNow } from '../toolkit/lab-clock.js';
 import { API_WAIT, apiHealthz, createObjects, describeError, listNodes, listPods, type CreateResult, type ApiObject, type Log } from './client.js';
 import { bootstrapPods, CONTROL_PLANE_NAMESPACE, podName, selfHostedStatus } from './pods.js';
 
@@ -133,7 +134,7 @@ export interface BootkubeStartOptions {
   controllers: readonly NodeShell[];
   log?: Log;
   /**
-   * When the whole pivot must be done (Date.now() milliseconds): the API wait, the self-hosted
+   * When the whole pivot must be done (labNow() milliseconds): the API wait, the self-hosted
    * wait and the handover share it. Default: DEFAULT_PIVOT_MS from the start.
    */
   deadline?: number;
@@ -196,7 +197,7 @@ export async function waitForHandover(kc: KubeConfig, w: PivotWait): Promise<str
 
 export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResult> {
   const { healthzIntervalMs, pollIntervalMs } = { ...DEFAULT_PIVOT_INTERVALS, ...o.intervals };
-  const deadline = o.deadline ?? Date.now() + DEFAULT_PIVOT_MS;
+  const deadline = o.deadline ?? labNow() + DEFAULT_PIVOT_MS;
   const log: Log = (line) => o.log?.(`${new Date().toISOString()} ${line}`);
   const start = performance.now();
   let mark = start;

@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { LabError } from '../errors.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
+import { labNow } from '../toolkit/lab-clock.js';
 
 /** Typed, lab-sized wrappers over @kubernetes/client-node: every API call of the lab goes through here. */
 
@@ -91,7 +92,7 @@ export async function createObjects(
   for (const obj of creationOrder(objects)) {
     const name = objectName(obj);
     if (obj.kind !== 'CustomResourceDefinition' && obj.kind !== 'Namespace' && crds.length > 0 && !opts.dryRun) {
-      await crdsEstablished(kc, crds.splice(0), opts.deadline ?? Date.now() + 60_000);
+      await crdsEstablished(kc, crds.splice(0), opts.deadline ?? labNow() + 60_000);
     }
     try {
       await client.create(obj, undefined, opts.dryRun ? 'All' : undefined);

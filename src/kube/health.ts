@@ -2,6 +2,7 @@ import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Node, 
 import { LabError } from '../errors.js';
 import { imageRef } from '../ground/cluster.js';
 import { pending, waitFor, type Pending } from '../toolkit/wait-for.js';
+import { labNow } from '../toolkit/lab-clock.js';
 import { API_WAIT, apiHealthz, createObjects, execInPod, isStatus, listNodes, listPods } from './client.js';
 import {
   bootstrapPods,
@@ -29,7 +30,7 @@ export interface Patience {
 
 /** Polls a check until it passes, or throws its last finding; timeoutMs 0 checks once. */
 async function check<T>(what: string, fn: () => Promise<T | Pending>, p: Patience = {}): Promise<T> {
-  return waitFor(what, fn, { deadline: Date.now() + (p.timeoutMs ?? 0), intervalMs: p.intervalMs ?? 5000, ...API_WAIT });
+  return waitFor(what, fn, { deadline: labNow() + (p.timeoutMs ?? 0), intervalMs: p.intervalMs ?? 5000, ...API_WAIT });
 }
 
 export function nodeReady(n: V1Node): string {

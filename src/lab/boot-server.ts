@@ -8,6 +8,7 @@ import { selfCommand } from './self.js';
 import { LabError } from '../errors.js';
 import { lastLines } from '../toolkit/command-error.js';
 import { waitFor } from '../toolkit/wait-for.js';
+import { labNow } from '../toolkit/lab-clock.js';
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -39,6 +40,6 @@ export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'cre
     if (await answers(url)) return true;
     if (child.exitCode !== null) throw new LabError(`the boot server exited (code ${child.exitCode}) instead of serving ${url}: ${logTail()}`, fix);
     return undefined;
-  }, { deadline: Date.now() + 15_000, intervalMs: 100, fatal: () => true, evidence: () => [p.serverLog, logTail()], fix });
+  }, { deadline: labNow() + 15_000, intervalMs: 100, fatal: () => true, evidence: () => [p.serverLog, logTail()], fix });
   return 'created';
 }

@@ -4,6 +4,9 @@ import { labIdFromXml } from './metadata.js';
 
 export type DomainState = 'running' | 'shut off' | 'paused' | 'crashed' | 'other';
 
+/** Where the system libvirtd keeps a running domain's QEMU pid. */
+export const domainPidFile = (name: string): string => `/run/libvirt/qemu/${name}.pid`;
+
 export interface DomainEntry {
   name: string;
   state: DomainState;

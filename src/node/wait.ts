@@ -1,5 +1,6 @@
 import { LabError } from '../errors.js';
 import { pending, waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
+import { labNow } from '../toolkit/lab-clock.js';
 import { HostKeyChangedError } from './known-hosts.js';
 import { connectNode, SshConnectError, SSH_PORT, type SshTarget } from './ssh.js';
 
@@ -34,13 +35,13 @@ export async function waitForSsh(t: SshTarget, opts: WaitForSshOptions): Promise
   const reason = (err: LabError) => (err instanceof SshConnectError ? err.summary : err.message);
   const login = async () => {
     attempts++;
-    const left = deadline - Date.now();
+    const left = deadline - labNow();
     try {
       // An attempt ends with the wait, but gets enough time for a handshake: an attempt cut
       // to nothing would report "timeout" and hide the real last error.
       const s = await connectNode({ ...t, timeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(left, t.timeoutMs ?? left)) });
       try {
-        const r = await s.run('true', { timeoutMs: Math.max(MIN_ATTEMPT_MS, deadline - Date.now()) });
+        const r = await s.run('true', { timeoutMs: Math.max(MIN_ATTEMPT_MS, deadline - labNow()) });
         if (r.code === 0) return true;
         last = new LabError(`\`true\` exited ${r.code ?? r.signal}`, 'see the node console log');
       } finally {

@@ -7,6 +7,7 @@ import { readRequestLog } from '../matchbox/request-log.js';
 import { nodeRequests } from '../lab/node-progress.js';
 import type { RequestLogEntry } from '../matchbox/types.js';
 import type { KubeState } from './kubernetes.js';
+import { labNow } from '../toolkit/lab-clock.js';
 
 /** What every scenario step sees. */
 export interface ScenarioContext {
@@ -32,7 +33,7 @@ export interface ScenarioContext {
  * A step's deadline: its timeout, a KVM baseline, scaled for the accelerator once, from now.
  * Everything the step waits for shares it.
  */
-export function stepDeadline(ctx: Pick<ScenarioContext, 'timeoutScale'>, timeoutS: number, now = Date.now()): number {
+export function stepDeadline(ctx: Pick<ScenarioContext, 'timeoutScale'>, timeoutS: number, now = labNow()): number {
   return now + timeoutS * 1000 * ctx.timeoutScale;
 }
 

@@ -4,6 +4,7 @@ import { HostError } from '../errors.js';
 import { virsh } from '../libvirt/virsh.js';
 import { lastLines, runCommand } from '../toolkit/command-error.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
+import { labNow } from '../toolkit/lab-clock.js';
 
 /**
  * Debian packages the lab needs on the host. The guest kernel and busybox are NOT installed:
@@ -121,5 +122,5 @@ async function waitForLibvirt(): Promise<void> {
   await waitFor('libvirtd to answer `virsh uri` after starting', async () => {
     const r = await virsh(['uri'], { check: false });
     return r.exitCode === 0 || pending(lastLines(r.stderr, 1));
-  }, { deadline: Date.now() + 10_000, intervalMs: 200, fix: 'see /var/log/libvirt/libvirtd.log' });
+  }, { deadline: labNow() + 10_000, intervalMs: 200, fix: 'see /var/log/libvirt/libvirtd.log' });
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../errors.js';
+import { labNow } from './lab-clock.js';
 
 /** A probe's "not yet", with what it saw: the last one seen is in the timeout error. */
 export class Pending {
@@ -20,8 +21,8 @@ export interface Retry {
 
 export interface WaitOptions {
   /**
-   * When to give up, as an absolute time (Date.now() milliseconds): waits that share a deadline
-   * share one limit, whatever each of them takes.
+   * When to give up, as an absolute time on the lab's clock (labNow() milliseconds): waits that
+   * share a deadline share one limit, whatever each of them takes.
    */
   deadline: number;
   /** Pause between probes: fixed, or by attempt (backoff). Default 1 s. */
@@ -80,7 +81,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | Pending 
     }
     const changed = state !== last;
     last = state;
-    const left = opts.deadline - Date.now();
+    const left = opts.deadline - labNow();
     if (left <= 0) {
       const evidence = typeof opts.evidence === 'function' ? await opts.evidence() : (opts.evidence ?? []);
       throw new WaitTimeoutError(what, Date.now() - started, last, attempt, evidence, opts.fix ?? DEFAULT_FIX);

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { LabError } from '../../../src/errors.js';
 import { pending, waitFor, WaitTimeoutError, type Retry } from '../../../src/toolkit/wait-for.js';
+import { labNow, withClock } from '../../../src/toolkit/lab-clock.js';
 
 const soon = (ms: number) => Date.now() + ms;
 
@@ -118,4 +119,19 @@ test('an abort ends the wait at once with the reason, also during a pause', asyn
   setTimeout(() => during.abort(new Error('stop')), 50);
   await t.throwsAsync(waitFor('x', async () => undefined, { deadline: soon(10_000), intervalMs: 5000, signal: during.signal }), { message: 'stop' });
   t.true(Date.now() - start < 5000, 'ended during the 5 s pause, not after it');
+});
+
+test("inside withClock a deadline is on the lab's clock: a stopped clock outlasts wall time, a running one ends it", async (t) => {
+  const stopped = { now: () => 5_000 };
+  let calls = 0;
+  const v = await withClock(stopped, () => waitFor('x', async () => (++calls < 5 ? pending('no') : 'yes'), { deadline: labNow() + 10, intervalMs: 20 }));
+  t.is(v, 'yes', 'five probes 20 ms apart, past a 10 ms deadline in wall time');
+
+  let lab = 0;
+  const running = { now: () => lab };
+  const err = await withClock(running, () =>
+    t.throwsAsync(waitFor('y', async () => ((lab += 300), pending('no')), { deadline: labNow() + 1000, intervalMs: 1 }), { instanceOf: WaitTimeoutError }),
+  );
+  t.is(err.attempts, 4, 'the clock passed the deadline on the fourth probe');
+  t.is(labNow() > 1_000_000_000_000, true, 'outside withClock, labNow is wall time again');
 });
