@@ -73,7 +73,9 @@ export function planCerts(lab: LabSpec): CertPlan[] {
     // Local clients (etcdctl on the node, health checks) reach etcd on localhost.
     const sans = { dns: [...nodeSans(node).dns, 'localhost'], ips: [node.ip, '127.0.0.1'] };
     return [
-      leaf(`etcd/${node.name}-server`, 'etcd-ca', { cn: node.name }, ['serverAuth'], sans),
+      // clientAuth too: etcd's gRPC gateway dials its own server with this certificate (etcd#9785);
+      // without it etcd logs "rejected connection ... incompatible key usage" all the time.
+      leaf(`etcd/${node.name}-server`, 'etcd-ca', { cn: node.name }, ['serverAuth', 'clientAuth'], sans),
       leaf(`etcd/${node.name}-peer`, 'etcd-ca', { cn: node.name }, ['serverAuth', 'clientAuth'], sans),
     ];
   });

@@ -46,7 +46,7 @@ test('etcd certificates name their own node only: name, FQDN, IP, localhost', as
       t.deepEqual(plan.subject, { cn: node });
       t.deepEqual(plan.sans, { dns: [node, `${node}.example.com`, 'localhost'], ips: [ip, '127.0.0.1'] });
     }
-    t.deepEqual(plans.get(`etcd/${node}-server`)!.extKeyUsage, ['serverAuth']);
+    t.deepEqual(plans.get(`etcd/${node}-server`)!.extKeyUsage, ['serverAuth', 'clientAuth']);
     // Peers dial each other, so a peer certificate is both a server and a client.
     t.deepEqual(plans.get(`etcd/${node}-peer`)!.extKeyUsage, ['serverAuth', 'clientAuth']);
   }
