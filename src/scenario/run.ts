@@ -165,8 +165,13 @@ async function gatherEvidence(lab: LabSpec, p: LabLayout, report: RunReport, dir
 }
 
 /** Says when a step's deadline ran longer because the host's CPU went to work outside the lab. */
-function noteStretch(report: RunReport, step: string, ms: number): void {
-  if (ms >= 5000) report.info(`${step}: the host's CPU went to work outside the lab; deadlines allowed ${Math.round(ms / 1000)}s more`, { stretchMs: Math.round(ms) });
+function noteStretch(report: RunReport, step: string, stretchMs: number, wallMs: number): void {
+  if (stretchMs < 5000) return;
+  const share = Math.round((100 * (wallMs - stretchMs)) / wallMs);
+  report.info(`${step}: the host's CPU went to work outside the lab, which had about ${share}% of what it could use; deadlines allowed ${Math.round(stretchMs / 1000)}s more`, {
+    stretchMs: Math.round(stretchMs),
+    wallMs,
+  });
 }
 
 /**
@@ -188,11 +193,11 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   try {
     await withClock(clock, async () => {
       for (const step of opts.scenario.steps) {
-        const stretched = clock.stretchMs();
+        const before = { stretch: clock.stretchMs(), wall: Date.now() };
         try {
           await (STEPS[step.kind] as (c: ScenarioContext, s: ScenarioStep) => Promise<unknown>)(ctx, step);
         } finally {
-          noteStretch(report, step.kind, clock.stretchMs() - stretched);
+          noteStretch(report, step.kind, clock.stretchMs() - before.stretch, Date.now() - before.wall);
         }
       }
     });
