@@ -62,6 +62,9 @@ export function keysAt(schema: z.core.$ZodType, path: FieldPath): string[] {
   return [];
 }
 
+/** zod's type names in the words a YAML file is described in (as describeValue does). */
+const EXPECTED_WORDS: Record<string, string> = { int: 'a whole number', array: 'a list', object: 'a mapping' };
+
 function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object' && v !== null) return 'a mapping';
@@ -104,7 +107,7 @@ export function describeIssue(
       }
       if (input === undefined) return { path, problem: 'is missing', fix: `add ${formatPath(path)}: ${expected}` };
       if (input === null) return { path, problem: 'is empty', fix: `set it to ${expected}` };
-      const want = issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`;
+      const want = EXPECTED_WORDS[issue.expected] ?? `a ${issue.expected}`;
       return { path, problem: `expected ${want}, got ${describeValue(input)}`, fix: `use ${expected}` };
     }
     case 'invalid_value': {
