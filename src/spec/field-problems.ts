@@ -62,6 +62,17 @@ export function keysAt(schema: z.core.$ZodType, path: FieldPath): string[] {
   return [];
 }
 
+/** The form of the deepest field that has one, `rebootWindow.start` before a plain `start`. */
+function formAt(path: FieldPath, forms: Readonly<Record<string, string>>): string | undefined {
+  const keys = path.filter((k): k is string => typeof k === 'string');
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const names = i > 0 ? [`${keys[i - 1]}.${keys[i]}`, keys[i]!] : [keys[i]!];
+    const name = names.find((n) => Object.hasOwn(forms, n));
+    if (name) return forms[name];
+  }
+  return undefined;
+}
+
 /** zod's type names in the words a YAML file is described in (as describeValue does). */
 const EXPECTED_WORDS: Record<string, string> = { int: 'a whole number', array: 'a list', object: 'a mapping' };
 
@@ -77,8 +88,7 @@ export function describeIssue(
   forms: Readonly<Record<string, string>>,
 ): FieldProblem {
   const path = issue.path as FieldPath;
-  const form = [...path].reverse().find((k): k is string => typeof k === 'string' && k in forms);
-  const expected = form ? forms[form]! : 'a value of the right type';
+  const expected = formAt(path, forms) ?? 'a value of the right type';
   const input = issue.input;
 
   switch (issue.code) {
