@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
-import type { HostLayout } from '../ground/host-layout.js';
+import { LAB_FILES, type HostLayout } from '../ground/host-layout.js';
 import { controlPlane } from '../ground/lab-model.js';
 import { kubeMinor } from '../render/bootkube/objects.js';
 import { DEFAULT_LAB } from './defaults.js';
@@ -15,13 +15,14 @@ function checkedVersion(value: string): string {
 export function registerRender(program: Command, host: HostLayout): void {
   program
     .command('render')
-    .description("write a lab's bootkube-style assets: kubeconfigs, TLS, bootstrap and self-hosted manifests")
+    .description("write a lab's bootkube-style assets: kubeconfigs, TLS, bootstrap and self-hosted manifests; with updates:, the update operator's")
     .argument('[lab]', 'lab file or name in lab/', DEFAULT_LAB)
     .requiredOption('--out <dir>', 'a new or empty dir to write the assets to')
     .option('--kube-version <version>', 'Kubernetes version: image tags and version-specific flags', checkedVersion, DEFAULT_KUBE_VERSION)
     .action(async (labArg: string, opts: { out: string; kubeVersion: string }) => {
-      const [{ labFromArg }, { ensureLabPki }, { probeAccel }, bootkube] = await Promise.all([
+      const [{ labFromArg }, { ensureLabPki }, { probeAccel }, bootkube, { renderUpdateOperator }] = await Promise.all([
         import('./resolve.js'), import('../pki/ensure.js'), import('../libvirt/accel.js'), import('../render/bootkube/index.js'),
+        import('../render/update-operator/index.js'),
       ]);
       const out = path.resolve(opts.out);
       const lab = await labFromArg(labArg);
@@ -31,6 +32,8 @@ export function registerRender(program: Command, host: HostLayout): void {
       // Timeouts as `up` will scale them on this host.
       const { timeoutScale } = await probeAccel(lab.accelerator);
       const assets = bootkube.renderBootkubeAssets(lab, await ensureLabPki(lab, { dir: host.lab(lab.id).pki }), { kubeVersion: opts.kubeVersion, timeoutScale });
+      // Beside bootkube's files, named as in the lab's state dir.
+      if (lab.updates) for (const [rel, text] of renderUpdateOperator(lab.updates, LAB_FILES.updateOperator)) assets.set(rel, text);
       await bootkube.writeAssetDir(out, assets);
       console.error(`metal-lab: wrote ${assets.size} files for lab ${lab.id} (Kubernetes ${opts.kubeVersion}) to ${out}`);
     });

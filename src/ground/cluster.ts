@@ -33,6 +33,15 @@ export function imageRef(name: ImageName, tag: string): string {
   return `${IMAGE_REGISTRY}/${name}:${tag}`;
 }
 
+/** The update operator (FLUO) release the lab builds from source (src/images/fluo-source.ts pins it). */
+export const FLUO_VERSION = '0.9.0';
+export const FLUO_IMAGE = 'flatcar-linux-update-operator';
+
+/** The one image holding FLUO's operator and agent, as `metal-lab build fluo` packages it. */
+export function fluoImageRef(version = FLUO_VERSION): string {
+  return `${IMAGE_REGISTRY}/${FLUO_IMAGE}:v${version}`;
+}
+
 /** Where things live on a node, as the talk's Container Linux had them. */
 export const NODE_PATHS = {
   /** The kubelet's kubeconfig: kubelet.path starts the kubelet once the lab has copied it here. */

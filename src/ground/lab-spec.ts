@@ -22,6 +22,21 @@ export interface DnsHost {
   ip: string;
 }
 
+/** What the update operator (FLUO) does with nodes that installed an update. */
+export interface UpdatesSpec {
+  /** The release channel the nodes follow: Flatcar's GROUP, e.g. stable. */
+  channel: string;
+  /**
+   * When the operator may pick nodes to reboot, as its --reboot-window-start/-length take it:
+   * "[day] HH:MM" (UTC: the operator's image has no time zone) and a Go duration. Absent: any time.
+   */
+  rebootWindow?: { start: string; length: string };
+  /** Node annotations that must all be "true" before a selected node may reboot (hooks set them). */
+  beforeRebootAnnotations: string[];
+  /** Node annotations that must all be "true" after its reboot before the next node's turn. */
+  afterRebootAnnotations: string[];
+}
+
 /** A lab id: short enough to prefix libvirt object names and fit bridge-name limits. */
 export const LAB_ID = /^[a-z][a-z0-9-]{0,15}$/;
 
@@ -52,6 +67,8 @@ export interface LabSpec {
   nodes: NodeSpec[];
   /** Present when the lab runs Kubernetes on its installed nodes (bootkube-style self-hosted). */
   kubernetes?: { version: string };
+  /** Present when the update operator coordinates the nodes' reboots into new releases (needs kubernetes). */
+  updates?: UpdatesSpec;
 }
 
 /** Names of everything the lab creates, all derived from the lab id. */

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { FLUO_VERSION } from '../ground/cluster.js';
 import { hostLayout } from '../ground/host-layout.js';
 import { cachedBuild, readRecord, type BuildContext, type BuildReporting } from '../toolkit/cached-build.js';
 import { runLogged } from '../toolkit/logged-command.js';
-import { FLUO_COMMIT, FLUO_PIN, FLUO_VERSION, SOURCE_ENV, SOURCE_FLAG, downloadSource, verifySource, type SourceFile, type VerifiedSource } from './fluo-source.js';
+import { FLUO_COMMIT, FLUO_PIN, SOURCE_ENV, SOURCE_FLAG, downloadSource, verifySource, type SourceFile, type VerifiedSource } from './fluo-source.js';
 import { binaryInfos, buildScript, describeBinaries, goVersion, type BinaryInfo } from './go-build.js';
 
 /** Bump when build.sh or this module changes what ends up in bin/. */

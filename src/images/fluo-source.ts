@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { HostError, LabError } from '../errors.js';
+import { FLUO_VERSION } from '../ground/cluster.js';
 
 /**
  * The update operator's source (FLUO, github.com/flatcar/flatcar-linux-update-operator) and the
@@ -16,7 +17,6 @@ import { HostError, LabError } from '../errors.js';
  * anything is built from it.
  */
 
-export const FLUO_VERSION = '0.9.0';
 /** What tag v0.9.0 points at: the binaries report it (the tag's Makefile reads it from git). */
 export const FLUO_COMMIT = '98905b3296b563258128ce7e00c95bbdaf498017';
 export const FLUO_TAG_URL = `https://github.com/flatcar/flatcar-linux-update-operator/archive/refs/tags/v${FLUO_VERSION}.tar.gz`;

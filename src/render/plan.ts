@@ -12,6 +12,7 @@ import { renderNetworkXml, tftpFiles } from './libvirt-network.js';
 import { renderPoolXml, renderVolumeXml } from './libvirt-pool.js';
 import { DISK_ASSET_DIR, renderInstallMatchboxData } from './matchbox-install.js';
 import { LIVE_ASSET_DIR, renderLiveMatchboxData, type MatchboxData } from './matchbox-live.js';
+import { renderUpdateOperator } from './update-operator/index.js';
 
 /** One entry of a plan: a directory, a file's text, or a built file (an image) placed as it is. */
 export type PlanEntry =
@@ -42,7 +43,8 @@ export interface PlanInputs {
 /**
  * The whole lab as files: libvirt XML, the TFTP root, the Matchbox data dir (profiles and their
  * Ignition before the groups naming them: the server never sees a dangling group), the boot
- * assets, and in a Kubernetes lab bootkube's asset dir. Pure: the same inputs give the same plan.
+ * assets, in a Kubernetes lab bootkube's asset dir, and with updates: the update operator's
+ * manifests. Pure: the same inputs give the same plan.
  */
 export function renderLabPlan(lab: LabSpec, inputs: PlanInputs): LabPlan {
   const plan: LabPlan = new Map();
@@ -90,6 +92,10 @@ export function renderLabPlan(lab: LabSpec, inputs: PlanInputs): LabPlan {
     plan.set(F.bootkube, { kind: 'dir', mode: 0o755, fresh: true });
     for (const rel of assetDirs(bootkube)) dir(path.join(F.bootkube, rel), assetDirMode(rel));
     for (const [rel, body] of bootkube) text(path.join(F.bootkube, rel), body, assetMode(rel));
+  }
+  if (lab.updates) {
+    plan.set(F.updateOperator, { kind: 'dir', mode: 0o755, fresh: true });
+    for (const [rel, body] of renderUpdateOperator(lab.updates, F.updateOperator)) text(rel, body);
   }
   return plan;
 }

@@ -62,6 +62,20 @@ export function keysAt(schema: z.core.$ZodType, path: FieldPath): string[] {
   return [];
 }
 
+/** The form of the deepest field that has one, `rebootWindow.start` before a plain `start`. */
+function formAt(path: FieldPath, forms: Readonly<Record<string, string>>): string | undefined {
+  const keys = path.filter((k): k is string => typeof k === 'string');
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const names = i > 0 ? [`${keys[i - 1]}.${keys[i]}`, keys[i]!] : [keys[i]!];
+    const name = names.find((n) => Object.hasOwn(forms, n));
+    if (name) return forms[name];
+  }
+  return undefined;
+}
+
+/** zod's type names in the words a YAML file is described in (as describeValue does). */
+const EXPECTED_WORDS: Record<string, string> = { int: 'a whole number', array: 'a list', object: 'a mapping' };
+
 function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object' && v !== null) return 'a mapping';
@@ -74,8 +88,7 @@ export function describeIssue(
   forms: Readonly<Record<string, string>>,
 ): FieldProblem {
   const path = issue.path as FieldPath;
-  const form = [...path].reverse().find((k): k is string => typeof k === 'string' && k in forms);
-  const expected = form ? forms[form]! : 'a value of the right type';
+  const expected = formAt(path, forms) ?? 'a value of the right type';
   const input = issue.input;
 
   switch (issue.code) {
@@ -104,7 +117,7 @@ export function describeIssue(
       }
       if (input === undefined) return { path, problem: 'is missing', fix: `add ${formatPath(path)}: ${expected}` };
       if (input === null) return { path, problem: 'is empty', fix: `set it to ${expected}` };
-      const want = issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`;
+      const want = EXPECTED_WORDS[issue.expected] ?? `a ${issue.expected}`;
       return { path, problem: `expected ${want}, got ${describeValue(input)}`, fix: `use ${expected}` };
     }
     case 'invalid_value': {

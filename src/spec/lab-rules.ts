@@ -3,6 +3,7 @@ import { DEFAULT_KUBE_VERSION, POD_CIDR } from '../ground/cluster.js';
 import { labModel, MAX_KUBE_NODES, NO_CONTROLLER } from '../ground/lab-model.js';
 import { inRange, ipToInt, Subnet } from '../ground/ipv4.js';
 import type { LabFile } from './lab-schema.js';
+import { durationNs, HOUR_NS, windowPeriodHours } from './reboot-window.js';
 import type { Fail } from './validate.js';
 import type { FieldPath } from './yaml-source.js';
 
@@ -81,9 +82,28 @@ export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
     accelerator: raw.accelerator,
     nodes,
     ...(raw.kubernetes ? { kubernetes: { version: raw.kubernetes.version ?? DEFAULT_KUBE_VERSION } } : {}),
+    ...(raw.updates ? { updates: raw.updates } : {}),
   };
   if (lab.kubernetes) checkKubernetesNodes(raw, lab, fail);
+  if (lab.updates) checkUpdates(lab, fail);
   return lab;
+}
+
+/**
+ * The update operator and its agents run on the lab's Kubernetes, which runs only on installed
+ * nodes (boot-mode.ts). FLUO refuses a window as long as the day or week it repeats in.
+ */
+function checkUpdates(lab: LabSpec, fail: Fail): void {
+  if (!lab.kubernetes) {
+    fail(['updates'], `the update operator runs on Kubernetes, and lab ${lab.id} has no kubernetes: block`, 'add kubernetes: {} (its nodes are then installed to disk), or remove updates');
+  }
+  const window = lab.updates?.rebootWindow;
+  if (!window) return;
+  const period = windowPeriodHours(window.start);
+  if (durationNs(window.length)! >= period * HOUR_NS) {
+    const fix = period === 24 ? 'use less than 24h, or start it on a day ("Mon 14:00") to repeat weekly' : 'use less than 168h, e.g. 1h30m';
+    fail(['updates', 'rebootWindow', 'length'], `${window.length} is not shorter than the ${period === 24 ? 'day' : 'week'} the window repeats in`, fix);
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isIPv4, Subnet } from '../ground/ipv4.js';
 import { parseMac } from './mac.js';
 import { LAB_ID } from '../ground/lab-spec.js';
+import { windowLengthProblem, windowStartProblem } from './reboot-window.js';
 
 /**
  * The shape of a lab file: types, formats, ranges, defaults, no unknown keys. Rules that relate
@@ -34,11 +35,17 @@ const BRIDGE_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
 const NODE_RE = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
 const HOST_RE = new RegExp(`^(?=.{1,253}$)${LABEL}(\\.${LABEL})*$`);
+// Flatcar's channel names (stable, beta, alpha, lts-2023...): a path segment of the release server.
+const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]*$/;
+/** A Kubernetes annotation key, [DNS subdomain/]name: FLUO joins hook keys with commas into one flag. */
+const ANNOTATION_RE = new RegExp(`^(${LABEL}(\\.${LABEL})*/)?(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$`);
 
 const labId = named(LAB_ID, 'lab id', 'a lower-case letter then up to 15 of a-z, 0-9 and "-", e.g. mini');
 const bridgeName = named(BRIDGE_RE, 'bridge name', '1-15 characters of a-z, A-Z, 0-9, "_", "." and "-", e.g. ml-mini0');
 const nodeName = named(NODE_RE, 'node name', 'a DNS label: lower-case letters, digits and "-", e.g. node1');
 const hostName = named(HOST_RE, 'DNS name', 'lower-case DNS labels joined by dots, e.g. cluster.example.com');
+const channel = named(CHANNEL_RE, 'update channel', 'lower-case letters, digits, ".", "_" and "-", e.g. stable');
+const annotationKey = named(ANNOTATION_RE, 'node annotation key', '[DNS subdomain/]name, e.g. example.com/drained');
 
 const ipv4 = checked((v) =>
   isIPv4(v) ? undefined : { problem: `"${v}" is not an IPv4 address`, fix: 'write four decimal octets, e.g. 172.19.0.21' },
@@ -74,6 +81,17 @@ const subnet = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
+/**
+ * What the update operator does with nodes that installed an update: FLUO's operator flags, and
+ * the channel the nodes follow (Flatcar's GROUP).
+ */
+const updates = z.strictObject({
+  channel: channel.default('stable'),
+  rebootWindow: z.strictObject({ start: checked(windowStartProblem), length: checked(windowLengthProblem) }).optional(),
+  beforeRebootAnnotations: z.array(annotationKey).default([]),
+  afterRebootAnnotations: z.array(annotationKey).default([]),
+});
+
 const memory = z.number().int().min(128).max(1_048_576);
 const vcpus = z.number().int().min(1).max(64);
 const disk = z.number().int().min(1).max(16_384);
@@ -97,6 +115,7 @@ export const LabFileSchema = z.strictObject({
     .prefault({}),
   dns: z.record(hostName, ipv4).default({}),
   kubernetes: z.strictObject({ version: named(KUBE_VERSION_RE, 'Kubernetes version', 'v1.<minor>.<patch>, e.g. v1.20.2').optional() }).optional(),
+  updates: updates.optional(),
   defaults: z
     .strictObject({
       memory: memory.default(512),
@@ -112,7 +131,10 @@ export const LabFileSchema = z.strictObject({
 
 export type LabFile = z.output<typeof LabFileSchema>;
 
-/** What each field holds, by its key: the fix for a missing or mistyped value names it. */
+/**
+ * What each field holds, by its key (or `parent.key` where a key means two things): the fix for a
+ * missing or mistyped value names it.
+ */
 export const FIELD_FORMS: Record<string, string> = {
   id: 'a short name such as mini',
   accelerator: 'auto, kvm or tcg',
@@ -140,4 +162,11 @@ export const FIELD_FORMS: Record<string, string> = {
   vcpus: 'a vCPU count such as 1',
   disk: 'disk size in GiB, such as 10',
   firmware: 'bios or uefi',
+  updates: 'a mapping such as { channel: stable } (or {} for the defaults)',
+  channel: 'an update channel such as stable',
+  rebootWindow: 'a mapping such as { start: "Mon 14:00", length: 1h30m }',
+  'rebootWindow.start': 'a day and time such as "Mon 14:00", or a time such as "14:00"',
+  length: 'a duration such as 1h30m',
+  beforeRebootAnnotations: 'a list of node annotation keys such as [example.com/drained]',
+  afterRebootAnnotations: 'a list of node annotation keys such as [example.com/healthy]',
 };

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { IMAGE_REGISTRY } from '../../ground/cluster.js';
+import { FLUO_IMAGE, fluoImageRef } from '../../ground/cluster.js';
 import { hostLayout } from '../../ground/host-layout.js';
 import { cachedBuild, readRecord, type BuildReporting } from '../../toolkit/cached-build.js';
 import { FLUO_COMMANDS, type FluoBinaries } from '../fluo-binaries.js';
@@ -8,7 +8,6 @@ import { type OciImageSpec, PATH_ENV, TMP_DIR, writeOciArchive } from './layout.
 
 /** Bump when this module changes what ends up in the image. */
 const BUILDER_VERSION = 1;
-export const FLUO_IMAGE = 'flatcar-linux-update-operator';
 
 export interface FluoImage {
   ref: string;
@@ -24,7 +23,7 @@ export interface FluoImage {
  */
 export function fluoImageSpec(bins: Pick<FluoBinaries, 'binDir' | 'version'>): OciImageSpec {
   return {
-    ref: `${IMAGE_REGISTRY}/${FLUO_IMAGE}:v${bins.version}`,
+    ref: fluoImageRef(bins.version),
     layers: [
       {
         entries: [...FLUO_COMMANDS.map((name) => ({ path: `bin/${name}`, file: path.join(bins.binDir, name), mode: 0o755 })), TMP_DIR],

@@ -28,8 +28,8 @@ export function podLabels(component: string, stage: Stage): Record<string, strin
   return { tier: 'control-plane', 'k8s-app': component, [STAGE_LABEL]: stage };
 }
 
-export function meta(name: string, extra: Omit<KubeObject['metadata'], 'name' | 'namespace'> = {}): KubeObject['metadata'] {
-  return { name, namespace: NAMESPACE, ...extra };
+export function meta(name: string, extra: Omit<KubeObject['metadata'], 'name' | 'namespace'> = {}, namespace = NAMESPACE): KubeObject['metadata'] {
+  return { name, namespace, ...extra };
 }
 
 /**
@@ -50,11 +50,22 @@ const CREATE_ORDER: Record<string, string> = {
   PodDisruptionBudget: '40',
 };
 
-/** manifests/<rank>-<name>-<kind>.yaml: unique per object, ordered for creation. */
-export function manifestPath(obj: KubeObject): string {
+/** <rank>-<name>-<kind>.yaml: unique per object, ordered for creation. */
+function manifestName(obj: KubeObject): string {
   const rank = CREATE_ORDER[obj.kind];
   if (!rank) throw new Error(`no creation rank for kind ${obj.kind}`);
-  return `manifests/${rank}-${obj.metadata.name}-${obj.kind.toLowerCase()}.yaml`;
+  return `${rank}-${obj.metadata.name}-${obj.kind.toLowerCase()}.yaml`;
+}
+
+/** Each object as YAML in `<dir>/<rank>-<name>-<kind>.yaml`, one object a file. */
+export function manifestFiles(objects: readonly KubeObject[], dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const obj of objects) {
+    const file = `${dir}/${manifestName(obj)}`;
+    if (files.has(file)) throw new Error(`two manifests would be written to ${file}`);
+    files.set(file, toYaml(obj));
+  }
+  return files;
 }
 
 export function toYaml(obj: object): string {
@@ -71,18 +82,18 @@ export function configMap(name: string, data: Record<string, string>): KubeObjec
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(name), data };
 }
 
-export function serviceAccount(name: string): KubeObject {
-  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name) };
+export function serviceAccount(name: string, namespace = NAMESPACE): KubeObject {
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name, {}, namespace) };
 }
 
-/** Binds a kube-system ServiceAccount (or several) to a ClusterRole, cluster-wide. */
-export function clusterRoleBinding(name: string, clusterRole: string, serviceAccounts: string[]): KubeObject {
+/** Binds ServiceAccounts of one namespace (kube-system unless named) to a ClusterRole, cluster-wide. */
+export function clusterRoleBinding(name: string, clusterRole: string, serviceAccounts: string[], namespace = NAMESPACE): KubeObject {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
     metadata: { name },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-    subjects: serviceAccounts.map((sa) => ({ kind: 'ServiceAccount', name: sa, namespace: NAMESPACE })),
+    subjects: serviceAccounts.map((sa) => ({ kind: 'ServiceAccount', name: sa, namespace })),
   };
 }
 

@@ -17,7 +17,7 @@ import {
 } from './control-plane.js';
 import { kubeProxyObjects } from './kube-proxy.js';
 import { embeddedKubeconfig, fileKubeconfig, serviceAccountKubeconfig } from './kubeconfig.js';
-import { kubeMinor, manifestPath, meta, secret, toYaml, type KubeObject } from './objects.js';
+import { kubeMinor, manifestFiles, meta, secret, toYaml, type KubeObject } from './objects.js';
 import { staticPod, staticPodName } from './pod.js';
 import { pick, tlsFiles } from './tls.js';
 
@@ -70,11 +70,7 @@ export function renderBootkubeAssets(lab: LabSpec, pki: LabPki, opts: BootkubeOp
     // Every node reaches the API at the first controller; the Service IP would need kube-proxy itself.
     ...kubeProxyObjects(t.kubeVersion, serviceAccountKubeconfig(lab.id, server)),
   ];
-  for (const obj of objects) {
-    const file = manifestPath(obj);
-    if (assets.has(file)) throw new Error(`two manifests would be written to ${file}`);
-    assets.set(file, toYaml(obj));
-  }
+  for (const [file, text] of manifestFiles(objects, 'manifests')) assets.set(file, text);
 
   assets.set('checkpoints/kube-apiserver.yaml', toYaml(staticPod(staticPodName(APISERVER, 'checkpoint'), apiserverPod(lab, t.kubeVersion, 'checkpoint'))));
   for (const [name, text] of Object.entries(apiserverSecretFiles)) assets.set(`checkpoints/secrets/${name}`, text);

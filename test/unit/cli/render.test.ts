@@ -16,6 +16,7 @@ test('render mini writes the asset dir and prints its file count; a non-empty --
   const files = (await fs.readdir(out, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
   t.is(r.stderr, `metal-lab: wrote ${files.length} files for lab mini (Kubernetes v1.20.2) to ${out}`);
   t.true(files.length > 40);
+  t.false(files.some((f) => f.parentPath.includes('update-operator')), 'mini has no updates: block');
   t.regex(await fs.readFile(path.join(out, 'bootstrap-manifests/bootstrap-apiserver.yaml'), 'utf8'), /--advertise-address=172\.19\.0\.21/);
   // The lab's PKI was made where `up` keeps it, and the render used it.
   t.is(await fs.readFile(path.join(out, 'tls/ca.crt'), 'utf8'), await fs.readFile(path.join(home, 'labs/mini/pki/ca.crt'), 'utf8'));
@@ -35,4 +36,16 @@ test('render --kube-version tags the images; a malformed version fails before an
   const r = await cli(home, ['mini', '--out', out, '--kube-version', 'v1.20.15']);
   t.is(r.exitCode, 0, r.stderr);
   t.regex(await fs.readFile(path.join(out, 'manifests/30-kube-proxy-daemonset.yaml'), 'utf8'), /image: metal-lab\.local\/kube-proxy:v1\.20\.15\n/);
+});
+
+test("render of a lab with updates: writes the update operator's manifests beside bootkube's, in the dir the lab's state uses", async (t) => {
+  const home = await tempDir();
+  const out = path.join(home, 'assets');
+  const r = await cli(home, ['update', '--out', out]);
+  t.is(r.exitCode, 0, r.stderr);
+  const manifests = await fs.readdir(path.join(out, 'update-operator'));
+  t.is(manifests.length, 11);
+  t.true(manifests.includes('30-flatcar-linux-update-agent-daemonset.yaml'));
+  t.regex(await fs.readFile(path.join(out, 'update-operator/30-flatcar-linux-update-operator-deployment.yaml'), 'utf8'), /image: metal-lab\.local\/flatcar-linux-update-operator:v0\.9\.0\n/);
+  t.true((await fs.readdir(path.join(out, 'manifests'))).length > 10);
 });

@@ -5,6 +5,7 @@ import test from 'ava';
 import { hostLayout } from '../../../src/ground/host-layout.js';
 import { renderBootkubeAssets } from '../../../src/render/bootkube/index.js';
 import { renderLabPlan, type KubeFiles, type LabPlan, type PlanInputs } from '../../../src/render/plan.js';
+import { renderUpdateOperator } from '../../../src/render/update-operator/index.js';
 import { freshPki, goldenLab } from '../../support/bootkube-fixture.js';
 import { miniLab } from '../../support/mini-lab.js';
 
@@ -90,6 +91,20 @@ test("a Kubernetes lab's plan holds bootkube's asset dir as the render writes it
   t.like(plan.get('bootkube/tls'), { kind: 'dir', mode: 0o700 });
   t.like(plan.get('kubernetes.json'), { kind: 'text' });
   t.deepEqual(JSON.parse(textOf(plan, 'kubernetes.json')), kube.assets);
+});
+
+test("with updates:, the plan holds the update operator's manifests as the render writes them, after bootkube's; without, none", async (t) => {
+  const inputs = await kubeInputs;
+  const updates = { channel: 'stable', rebootWindow: { start: '02:00', length: '1h' }, beforeRebootAnnotations: [], afterRebootAnnotations: ['example.com/ok'] };
+  const plan = renderLabPlan({ ...kubeLab, updates }, inputs);
+  const keys = [...plan.keys()];
+  const at = keys.indexOf('update-operator');
+  t.like(plan.get('update-operator'), { kind: 'dir', mode: 0o755, fresh: true });
+  t.true(at > keys.findLastIndex((k) => k.startsWith('bootkube/')));
+  const manifests = renderUpdateOperator(updates, 'update-operator');
+  t.deepEqual(keys.slice(at + 1), [...manifests.keys()]);
+  for (const [rel, text] of manifests) t.like(plan.get(rel), { kind: 'text', text, mode: 0o644 });
+  t.false([...renderLabPlan(kubeLab, inputs).keys()].some((k) => k.startsWith('update-operator')));
 });
 
 test('Matchbox profiles and their Ignition come before the groups that name them', async (t) => {

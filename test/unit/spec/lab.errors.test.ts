@@ -42,6 +42,8 @@ const cases: [title: string, text: string, field: string, message: RegExp, fix?:
   ['no nodes', `${GOOD.split('nodes:')[0]}nodes: []\n`, 'nodes', /is empty/],
   ['wrong type', `${GOOD}defaults: { memory: 512M }\n`, 'defaults.memory', /expected a number, got string "512M"/, /MiB/],
   ['not an integer', `${GOOD}defaults: { vcpus: 1.5 }\n`, 'defaults.vcpus', /expected a whole number/],
+  ['a number for a mapping', `${GOOD}defaults: 5\n`, 'defaults', /expected a mapping, got number 5/, /use a mapping such as \{ memory: 512/],
+  ['a mapping for a list', `${GOOD.split('nodes:')[0]}nodes: { n1: {} }\n`, 'nodes', /expected a list, got a mapping/],
   ['out of range', edit('ip: 10.5.0.11 }', 'ip: 10.5.0.11, memory: 64 }'), 'nodes[1].memory', /64 is out of range/, /at least 128/],
   ['duplicate node name', edit('name: n2', 'name: n1'), 'nodes[1].name', /n1 is already used by nodes\[0\] \(n1\)/],
   ['duplicate MAC, written in another form', edit('"52:54:00:00:00:02"', '"52-54-00-00-00-01"'), 'nodes[1].mac', /52:54:00:00:00:01 is already used by nodes\[0\]/],

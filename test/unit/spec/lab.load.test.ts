@@ -68,6 +68,32 @@ test('lab/talk.yaml: the talk cluster on the Matchbox MAC plan', async (t) => {
   t.is(lab.dns.length, 2 + 6);
 });
 
+test('lab/update.yaml: one controller and two workers on ml-upd0, whose reboots the update operator coordinates', async (t) => {
+  const lab = await loadLab('update');
+  t.is(lab.id, 'update');
+  t.is(lab.network.bridge, 'ml-upd0');
+  t.is(lab.network.subnet, '172.25.0.0/24');
+  t.deepEqual(
+    lab.nodes.map((n) => `${n.name} ${n.role} ${n.mac} ${n.ip} ${n.memoryMiB} ${n.vcpus}`),
+    [
+      'node1 controller 52:54:00:5c:25:21 172.25.0.21 3072 2',
+      'node2 worker 52:54:00:6d:25:22 172.25.0.22 1536 1',
+      'node3 worker 52:54:00:7e:25:23 172.25.0.23 1536 1',
+    ],
+  );
+  t.deepEqual(lab.kubernetes, { version: 'v1.20.2' });
+  t.deepEqual(lab.updates, { channel: 'stable', beforeRebootAnnotations: [], afterRebootAnnotations: [] });
+});
+
+test('every shipped lab loads, each with its own id, bridge and subnet (two can be up at once)', async (t) => {
+  const labs = await Promise.all((await knownLabs()).map((name) => loadLab(name)));
+  t.true(labs.length >= 5);
+  for (const key of ['id', 'bridge', 'subnet'] as const) {
+    const values = labs.map((l) => (key === 'id' ? l.id : l.network[key]));
+    t.is(new Set(values).size, values.length, `${key}: ${values.join(', ')}`);
+  }
+});
+
 const MINIMAL = `id: small
 network: { bridge: ml-small0, subnet: 192.168.77.0/26, domain: lab.test }
 nodes:

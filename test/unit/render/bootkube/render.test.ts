@@ -1,15 +1,12 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parse } from 'yaml';
 import { DEFAULT_KUBE_VERSION } from '../../../../src/ground/cluster.js';
 import { renderBootkubeAssets, type KubeObject } from '../../../../src/render/bootkube/index.js';
 import { freshPki, goldenLab } from '../../../support/bootkube-fixture.js';
+import { matchesGoldenDir } from '../../../support/golden-dir.js';
 
-const goldenDir = fileURLToPath(new URL('../../../golden/bootkube/', import.meta.url));
-const update = process.env.UPDATE_GOLDEN === '1';
 const lab = goldenLab();
 const opts = { kubeVersion: DEFAULT_KUBE_VERSION, timeoutScale: 6 };
 
@@ -39,21 +36,8 @@ test('exactly the key-carrying files depend on the PKI', async (t) => {
 
 test('the PKI-independent files match test/golden/bootkube byte for byte', async (t) => {
   const { a, b } = await renders;
-  const stable = [...a.keys()].filter((f) => a.get(f) === b.get(f)).sort();
-  if (update) {
-    await fs.rm(goldenDir, { recursive: true, force: true });
-    for (const f of stable) {
-      await fs.mkdir(path.dirname(path.join(goldenDir, f)), { recursive: true });
-      await fs.writeFile(path.join(goldenDir, f), a.get(f)!);
-    }
-    t.log(`rewrote ${stable.length} files in ${goldenDir}`);
-  }
-  const onDisk = (await fs.readdir(goldenDir, { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(goldenDir, path.join(e.parentPath, e.name)))
-    .sort();
-  t.deepEqual(onDisk, stable, 'golden files and rendered files differ in name: UPDATE_GOLDEN=1 npx ava test/unit/render/bootkube/render.test.ts');
-  for (const f of stable) t.is(a.get(f), await fs.readFile(path.join(goldenDir, f), 'utf8'), f);
+  const stable = new Map([...a].filter(([f, text]) => text === b.get(f)));
+  await matchesGoldenDir(t, 'bootkube', stable, import.meta.url);
 });
 
 test('rendering is deterministic for one PKI', async (t) => {

@@ -1,0 +1,1 @@
+export { renderUpdateOperator, updateOperatorObjects } from './render.js';
