@@ -3,7 +3,6 @@ import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs
 import path from 'node:path';
 import { HostError } from '../errors.js';
 import { PKI_SSH_KEY } from '../ground/host-layout.js';
-import { SERVICE_ACCOUNT_KEY } from './plan.js';
 
 /** File names under the PKI dir (a lab's is inside its state dir, so `down` removes it with the lab). */
 export function pkiLayout(dir: string) {
@@ -11,8 +10,8 @@ export function pkiLayout(dir: string) {
     dir,
     cert: (name: string) => path.join(dir, `${name}.crt`),
     key: (name: string) => path.join(dir, `${name}.key`),
-    serviceAccountKey: path.join(dir, `${SERVICE_ACCOUNT_KEY}.key`),
-    serviceAccountPublic: path.join(dir, `${SERVICE_ACCOUNT_KEY}.pub`),
+    /** The public half of a key pair that has no certificate (SPKI PEM). */
+    publicKey: (name: string) => path.join(dir, `${name}.pub`),
     sshPrivate: path.join(dir, PKI_SSH_KEY),
     sshPublic: path.join(dir, `${PKI_SSH_KEY}.pub`),
   };
