@@ -52,12 +52,13 @@ export async function readIfExists(file: string): Promise<string | undefined> {
 
 /**
  * Writes through a temp file in the same dir and renames it over the target, so a reader (or a
- * crash) never sees half a key; the temp file is created with the final mode, never wider.
+ * crash) never sees half a key or half a release payload; the temp file is created with the
+ * final mode, never wider. `data` is anything writeFile takes, a stream of chunks included.
  */
-export async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
+export async function writeAtomic(file: string, data: Parameters<typeof writeFile>[1], mode: number): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(tmp, text, { mode, flag: 'wx' });
+    await writeFile(tmp, data, { mode, flag: 'wx' });
     await setMode(tmp, mode); // the umask may have narrowed a public file's mode
     await rename(tmp, file);
   } catch (error) {
