@@ -5,6 +5,7 @@ import { hostLayout } from '../ground/host-layout.js';
 import { registerBuild } from './build.js';
 import { registerLabCommands } from './lab-commands.js';
 import { registerMatchbox } from './matchbox.js';
+import { registerRelease } from './release.js';
 import { registerRender } from './render.js';
 import { registerSsh } from './ssh.js';
 
@@ -18,6 +19,7 @@ const host = hostLayout();
 registerLabCommands(program, host);
 registerBuild(program, host);
 registerMatchbox(program);
+registerRelease(program, host);
 registerRender(program, host);
 registerSsh(program, host);
 

@@ -11,7 +11,7 @@ import {
   writeAtomic,
   type PkiLayout,
 } from './files.js';
-import { planCerts, type CaName, type CertPlan } from './plan.js';
+import { planCerts, RELEASE_KEY, SERVICE_ACCOUNT_KEY, type CaName, type CertPlan } from './plan.js';
 import { Secret } from './secret.js';
 import { newSshKeyPair, parseSshPrivate, sshPublicLine, sshPublicMatches } from './ssh.js';
 import { certMismatch, fingerprint, issueCert, newRsaKey, parseCert, parseKey, rsaPublicPem, type Issuer } from './x509.js';
@@ -28,11 +28,21 @@ export interface CertMaterial {
   fingerprint: string;
 }
 
+/** An RSA key pair without a certificate; `publicPem` is SPKI, as `openssl dgst -verify` reads it. */
+export interface RsaKeyPair {
+  keyFile: string;
+  publicFile: string;
+  key: Secret;
+  publicPem: string;
+}
+
 export interface LabPki {
   dir: string;
   /** By plan name: `ca`, `etcd-ca`, `etcd/node1-server`, `apiserver`, `kubelet/node4`, ... */
   certs: Record<string, CertMaterial>;
-  serviceAccount: { keyFile: string; publicFile: string; key: Secret; publicPem: string };
+  serviceAccount: RsaKeyPair;
+  /** Signs the lab's release channels (src/release). */
+  release: RsaKeyPair;
   ssh: { privateFile: string; publicFile: string; privateKey: Secret; publicKey: string };
   /** What this call created or replaced, and why; names only, so it is safe to print. */
   written: { name: string; reason: string }[];
@@ -72,9 +82,10 @@ export async function ensureLabPki(lab: LabSpec, options: PkiOptions): Promise<L
   }
   await Promise.all(plans.filter((p) => p.ca).map(ensure));
 
-  const serviceAccount = await ensureServiceAccountKey(layout, written, newKey);
+  const serviceAccount = await ensureRsaKeyPair(layout, SERVICE_ACCOUNT_KEY, written, newKey);
+  const release = await ensureRsaKeyPair(layout, RELEASE_KEY, written, newKey);
   const ssh = await ensureSshKey(layout, lab.id, written);
-  return { dir: layout.dir, certs, serviceAccount, ssh, written };
+  return { dir: layout.dir, certs, serviceAccount, release, ssh, written };
 }
 
 async function ensureCert(
@@ -122,24 +133,26 @@ function material(
   return { name, certFile, keyFile, certPem, key: new Secret(keyPem), fingerprint: fingerprint(cert) };
 }
 
-async function ensureServiceAccountKey(
+/** `<name>.key` and `<name>.pub`: a key that is not an RSA private key is replaced by a new pair. */
+async function ensureRsaKeyPair(
   layout: PkiLayout,
+  name: string,
   written: LabPki['written'],
   newKey: () => Promise<string>,
-): Promise<LabPki['serviceAccount']> {
-  const keyFile = layout.serviceAccountKey;
-  const publicFile = layout.serviceAccountPublic;
+): Promise<RsaKeyPair> {
+  const keyFile = layout.key(name);
+  const publicFile = layout.publicKey(name);
   let keyPem = await readIfExists(keyFile);
   let publicPem = keyPem === undefined ? undefined : rsaPublicPem(keyPem);
   if (keyPem === undefined || publicPem === undefined) {
     keyPem = await newKey();
     publicPem = rsaPublicPem(keyPem)!;
     await writeAtomic(keyFile, keyPem, SECRET_MODE);
-    written.push({ name: 'service-account.key', reason: 'new key' });
+    written.push({ name: `${name}.key`, reason: 'new key' });
   } else {
     await setMode(keyFile, SECRET_MODE);
   }
-  await ensurePublicFile(publicFile, publicPem, 'service-account.pub', written);
+  await ensurePublicFile(publicFile, publicPem, `${name}.pub`, written);
   return { keyFile, publicFile, key: new Secret(keyPem), publicPem };
 }
 

@@ -3,7 +3,6 @@ import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs
 import path from 'node:path';
 import { HostError } from '../errors.js';
 import { PKI_SSH_KEY } from '../ground/host-layout.js';
-import { SERVICE_ACCOUNT_KEY } from './plan.js';
 
 /** File names under the PKI dir (a lab's is inside its state dir, so `down` removes it with the lab). */
 export function pkiLayout(dir: string) {
@@ -11,8 +10,8 @@ export function pkiLayout(dir: string) {
     dir,
     cert: (name: string) => path.join(dir, `${name}.crt`),
     key: (name: string) => path.join(dir, `${name}.key`),
-    serviceAccountKey: path.join(dir, `${SERVICE_ACCOUNT_KEY}.key`),
-    serviceAccountPublic: path.join(dir, `${SERVICE_ACCOUNT_KEY}.pub`),
+    /** The public half of a key pair that has no certificate (SPKI PEM). */
+    publicKey: (name: string) => path.join(dir, `${name}.pub`),
     sshPrivate: path.join(dir, PKI_SSH_KEY),
     sshPublic: path.join(dir, `${PKI_SSH_KEY}.pub`),
   };
@@ -53,12 +52,13 @@ export async function readIfExists(file: string): Promise<string | undefined> {
 
 /**
  * Writes through a temp file in the same dir and renames it over the target, so a reader (or a
- * crash) never sees half a key; the temp file is created with the final mode, never wider.
+ * crash) never sees half a key or half a release payload; the temp file is created with the
+ * final mode, never wider. `data` is anything writeFile takes, a stream of chunks included.
  */
-export async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
+export async function writeAtomic(file: string, data: Parameters<typeof writeFile>[1], mode: number): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(tmp, text, { mode, flag: 'wx' });
+    await writeFile(tmp, data, { mode, flag: 'wx' });
     await setMode(tmp, mode); // the umask may have narrowed a public file's mode
     await rename(tmp, file);
   } catch (error) {

@@ -34,6 +34,8 @@ const LEAF_DAYS = 365;
 
 /** The key pair the apiserver signs service-account tokens with (a key pair, no certificate). */
 export const SERVICE_ACCOUNT_KEY = 'service-account';
+/** The key pair that signs the lab's release channels (src/release); nodes verify with its public half. */
+export const RELEASE_KEY = 'release';
 
 /** Every certificate the lab needs, CAs first so a single pass can issue them in order. */
 export function planCerts(lab: LabSpec): CertPlan[] {

@@ -23,11 +23,12 @@ export const FLOORS: Readonly<Record<string, number>> = {
   qemu: 2,
   report: 2,
   // Side by side, so none reaches into another: node image builders, the pure render of every
-  // file a lab needs, the Kubernetes pivot and API checks, host set-up.
+  // file a lab needs, the Kubernetes pivot and API checks, host set-up, release channels.
   images: 3,
   render: 3,
   kube: 3,
   setup: 3,
+  release: 3,
   // Host checks, the image cache among them.
   preflight: 4,
   // Apply: up, down, status.

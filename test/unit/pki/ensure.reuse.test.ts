@@ -5,6 +5,7 @@ import test from 'ava';
 import { ensureLabPki } from '../../../src/pki/ensure.js';
 import { hostLayout } from '../../../src/ground/host-layout.js';
 import { copyPki, fingerprints, issuedTalkPki, rewritten, snapshot, sorted } from '../../support/pki-fixture.js';
+import { testKey } from '../../support/test-keys.js';
 
 const { lab, plans, dir, first } = await issuedTalkPki();
 
@@ -19,6 +20,7 @@ test('a second run writes nothing and returns the same material', async (t) => {
     t.is(cert.key.reveal(), first.certs[name]!.key.reveal(), name);
   }
   t.is(again.serviceAccount.key.reveal(), first.serviceAccount.key.reveal());
+  t.is(again.release.key.reveal(), first.release.key.reveal());
   t.is(again.ssh.privateKey.reveal(), first.ssh.privateKey.reveal());
   t.is(again.ssh.publicKey, first.ssh.publicKey);
 });
@@ -69,21 +71,23 @@ test('damage heals: a corrupt certificate, a widened key mode and a lost SSH pub
   t.is(await fs.readFile(path.join(copy, 'ssh/id_ed25519.pub'), 'utf8'), first.ssh.publicKey);
 });
 
-test('a lost service-account key is replaced with a new pair; a stale public half is rewritten', async (t) => {
-  const copy = await copyPki(dir);
-  await fs.writeFile(path.join(copy, 'service-account.pub'), first.ssh.publicKey);
-  const fixed = await ensureLabPki(lab, { dir: copy });
-  t.deepEqual(fixed.written, [{ name: 'service-account.pub', reason: 'public key missing or stale' }]);
-  t.is(await fs.readFile(path.join(copy, 'service-account.pub'), 'utf8'), first.serviceAccount.publicPem);
+for (const [name, pair] of [['service-account', 'serviceAccount'], ['release', 'release']] as const) {
+  test(`a lost ${name} key is replaced with a new pair; a stale public half is rewritten`, async (t) => {
+    const copy = await copyPki(dir);
+    await fs.writeFile(path.join(copy, `${name}.pub`), first.ssh.publicKey);
+    const fixed = await ensureLabPki(lab, { dir: copy });
+    t.deepEqual(fixed.written, [{ name: `${name}.pub`, reason: 'public key missing or stale' }]);
+    t.is(await fs.readFile(path.join(copy, `${name}.pub`), 'utf8'), first[pair].publicPem);
 
-  await fs.rm(path.join(copy, 'service-account.key'));
-  const renewed = await ensureLabPki(lab, { dir: copy });
-  t.deepEqual(
-    renewed.written.map((w) => w.name),
-    ['service-account.key', 'service-account.pub'],
-  );
-  t.not(renewed.serviceAccount.publicPem, first.serviceAccount.publicPem);
-});
+    await fs.rm(path.join(copy, `${name}.key`));
+    const renewed = await ensureLabPki(lab, { dir: copy, newKey: testKey });
+    t.deepEqual(
+      renewed.written.map((w) => w.name),
+      [`${name}.key`, `${name}.pub`],
+    );
+    t.not(renewed[pair].publicPem, first[pair].publicPem);
+  });
+}
 
 test('no stray temp files are left behind', async (t) => {
   const copy = await copyPki(dir);
@@ -91,5 +95,5 @@ test('no stray temp files are left behind', async (t) => {
   await ensureLabPki(lab, { dir: copy });
   const names = [...(await snapshot(copy)).keys()];
   t.deepEqual(names.filter((name) => name.endsWith('.tmp')), []);
-  t.is(names.length, plans.length * 2 + 4);
+  t.is(names.length, plans.length * 2 + 6);
 });

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import type { HostLayout } from '../ground/host-layout.js';
+
+/** `metal-lab release publish|show`: a lab's update channels, served by its boot server under /assets/releases/. */
+export function registerRelease(program: Command, host: HostLayout): void {
+  const release = program.command('release').description("publish labos releases on a lab's update channels, and show them");
+  const channels = async (labArg: string | undefined) => {
+    const [{ existingLab }, { labChannels }] = await Promise.all([import('./resolve.js'), import('../release/lab-channels.js')]);
+    const lab = await existingLab(host, labArg);
+    return { lab, at: await labChannels(lab, host) };
+  };
+
+  release
+    .command('publish')
+    .description('sign a root filesystem image as a release on a channel: nodes on it install it at their next check')
+    .argument('<payload-file>', 'the root filesystem image nodes write onto their other root partition')
+    .option('--lab <lab>', 'lab id, file or name')
+    .option('--version <version>', 'the release version, e.g. 2.0.0: nodes install it when it differs from their VERSION')
+    .option('--channel <channel>', 'the channel (a node\'s GROUP)', 'stable')
+    .action(async (payloadFile: string, opts: { lab?: string; version?: string; channel: string }) => {
+      const { publishRelease } = await import('../release/publish.js');
+      const { lab, at } = await channels(opts.lab);
+      const r = await publishRelease({ assetsDir: at.assetsDir, channel: opts.channel, version: opts.version ?? '', payloadFile, key: at.key });
+      const m = r.manifest;
+      console.error(`metal-lab: ${lab.id}: ${m.version} on channel ${m.channel}: ${m.payload}, ${m.size} bytes${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}`);
+      console.error(`metal-lab: nodes with SERVER=${at.server} and GROUP=${m.channel} find it at ${at.server}/releases/${m.channel}/release.json`);
+    });
+
+  release
+    .command('show')
+    .description("a lab's releases, checked as a node checks them: version, size, sha512, signature")
+    .option('--lab <lab>', 'lab id, file or name')
+    .option('--channel <channel>', 'only this channel (default: every channel)')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { lab?: string; channel?: string; json?: boolean }) => {
+      const [{ channelRelease, listReleases }, { checkChannel }] = await Promise.all([import('../release/read.js'), import('../release/input.js')]);
+      if (opts.channel !== undefined) checkChannel(opts.channel);
+      const { lab, at } = await channels(opts.lab);
+      const releases = opts.channel
+        ? [await channelRelease(at.assetsDir, opts.channel, at.publicPem)].filter((r) => r !== undefined)
+        : await listReleases(at.assetsDir, at.publicPem);
+      if (releases.some((r) => r.problems.length > 0)) process.exitCode = 1;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(releases, null, 2)}\n`);
+        return;
+      }
+      console.log(`lab ${lab.id}: channels at ${at.server}/releases/`);
+      if (releases.length === 0) console.log(opts.channel ? `  no release on channel ${opts.channel}` : '  no releases');
+      for (const r of releases) {
+        console.log(`${r.channel}: ${r.manifest?.version ?? '(not a release)'}`);
+        if (r.manifest) console.log(`  payload    ${r.manifest.payload}, ${r.manifest.size} bytes\n  sha512     ${r.manifest.sha512}`);
+        console.log(`  signature  ${r.signed ? 'verifies' : 'DOES NOT VERIFY'} with ${at.publicFile}`);
+        for (const problem of r.problems) console.log(`  refused    ${problem}`);
+      }
+    });
+}

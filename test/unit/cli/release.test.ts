@@ -1,0 +1,61 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import test from 'ava';
+import { execa } from 'execa';
+import { hostLayout } from '../../../src/ground/host-layout.js';
+import { writeLabState } from '../../../src/lab/state.js';
+import { ensureLabPki } from '../../../src/pki/ensure.js';
+import { loadLab } from '../../../src/spec/lab.js';
+import { releaseFixture } from '../../support/release-fixture.js';
+import { testKey } from '../../support/test-keys.js';
+
+// A lab "up" as far as `release` looks: its state and its PKI in a temp METAL_LAB_HOME, no VMs.
+const main = path.resolve('src/cli/main.ts');
+const cli = (home: string, args: string[]) =>
+  execa('node', ['--import=tsx', main, 'release', ...args], { reject: false, timeout: 30_000, env: { METAL_LAB_HOME: home } });
+
+test('release publish puts a signed release on the lab channel; release show reads it back as a node checks it', async (t) => {
+  const f = await releaseFixture(t);
+  const home = f.dir;
+  const paths = hostLayout({ METAL_LAB_HOME: home }).lab('mini');
+  const lab = await loadLab('mini');
+  await ensureLabPki(lab, { dir: paths.pki, newKey: testKey });
+  await writeLabState(paths, { id: 'mini', lab, accel: 'tcg', timeoutScale: 1, createdAt: new Date().toISOString() });
+
+  const [published, badVersion, notUp] = await Promise.all([
+    cli(home, ['publish', '--lab', 'mini', '--version', '2.0.0', f.payloadFile]),
+    cli(home, ['publish', '--lab', 'mini', '--version', '2.0', f.payloadFile]),
+    cli(home, ['show', '--lab', 'talk']),
+  ]);
+  t.is(published.exitCode, 0, published.stderr);
+  t.is(
+    published.stderr,
+    [
+      `metal-lab: mini: 2.0.0 on channel stable: labos-2.0.0.img, ${f.payload.length} bytes`,
+      'metal-lab: nodes with SERVER=http://172.19.0.1:8080/assets and GROUP=stable find it at http://172.19.0.1:8080/assets/releases/stable/release.json',
+    ].join('\n'),
+  );
+  t.is(badVersion.exitCode, 2);
+  t.is(badVersion.stderr, 'metal-lab: version "2.0" is not MAJOR.MINOR.PATCH. Fix: pass a version such as 2.0.0 or 2.1.0-rc.1');
+  t.is(notUp.exitCode, 2);
+  t.is(notUp.stderr, `metal-lab: lab talk is not up (no state in ${home}/labs/talk). Fix: bring it up first: metal-lab up lab/talk.yaml --boot install`);
+
+  // A copy of the channel under another name: signed, but for channel stable, which a node on beta refuses.
+  const releases = path.join(paths.matchboxAssets, 'releases');
+  await fs.cp(path.join(releases, 'stable'), path.join(releases, 'beta'), { recursive: true });
+  const manifest = JSON.parse(await fs.readFile(path.join(releases, 'stable/release.json'), 'utf8')) as { sha512: string };
+  const release = [`  payload    labos-2.0.0.img, ${f.payload.length} bytes`, `  sha512     ${manifest.sha512}`, `  signature  verifies with ${paths.pki}/release.pub`];
+  const shown = await cli(home, ['show', '--lab', 'mini']);
+  t.is(shown.exitCode, 1, shown.stderr);
+  t.is(
+    shown.stdout,
+    [
+      'lab mini: channels at http://172.19.0.1:8080/assets/releases/',
+      'beta: (not a release)',
+      `  signature  verifies with ${paths.pki}/release.pub`,
+      '  refused    release.json is for channel "stable", not beta',
+      'stable: 2.0.0',
+      ...release,
+    ].join('\n'),
+  );
+});
