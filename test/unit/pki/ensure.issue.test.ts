@@ -28,11 +28,14 @@ const material = (name: string): CertMaterial => {
 const x509 = (name: string) => new X509Certificate(material(name).certPem);
 const DAY_MS = 86_400_000;
 
-test('a first run issues every planned certificate plus the service-account and SSH key pairs', (t) => {
+test('a first run issues every planned certificate plus the service-account, release and SSH key pairs', (t) => {
   t.deepEqual(Object.keys(pki.certs).sort(), plans.map((plan) => plan.name).sort());
   t.deepEqual(
     pki.written.map((entry) => entry.name).sort(),
-    [...plans.map((plan) => plan.name), 'service-account.key', 'service-account.pub', 'ssh/id_ed25519', 'ssh/id_ed25519.pub'].sort(),
+    [
+      ...plans.map((plan) => plan.name),
+      ...['service-account.key', 'service-account.pub', 'release.key', 'release.pub', 'ssh/id_ed25519', 'ssh/id_ed25519.pub'],
+    ].sort(),
   );
   t.is(pki.dir, dir);
 });
@@ -49,7 +52,7 @@ test('files on disk are the returned PEMs, and each key belongs to its certifica
 
 test('private keys are 0600, certificates and public keys 0644, dirs 0700', async (t) => {
   const files = await snapshot(dir);
-  t.is(files.size, plans.length * 2 + 4);
+  t.is(files.size, plans.length * 2 + 6);
   for (const [file, { mode }] of files) {
     const secret = file.endsWith('.key') || file === 'ssh/id_ed25519';
     t.is(mode, secret ? 0o600 : 0o644, file);
@@ -130,13 +133,18 @@ test('validity starts an hour back (guest clock skew) and lasts 365 days, 3650 f
   t.is(plans.find((plan) => plan.name === 'apiserver')!.validityDays, 365);
 });
 
-test('service-account key pair: RSA 2048, the public file verifies what the private key signs', async (t) => {
-  const sa = pki.serviceAccount;
-  t.is(await fs.readFile(sa.publicFile, 'utf8'), sa.publicPem);
-  const key = createPrivateKey(await fs.readFile(sa.keyFile, 'utf8'));
-  t.is(key.asymmetricKeyDetails?.modulusLength, 2048);
-  const signature = sign('sha256', Buffer.from('token'), key);
-  t.true(verify('sha256', Buffer.from('token'), createPublicKey(sa.publicPem), signature));
+test('service-account and release key pairs: RSA 2048, the public file verifies what the private key signs', async (t) => {
+  t.regex(pki.serviceAccount.keyFile, /\/pki\/service-account\.key$/);
+  t.regex(pki.release.publicFile, /\/pki\/release\.pub$/);
+  for (const pair of [pki.serviceAccount, pki.release]) {
+    t.is(await fs.readFile(pair.publicFile, 'utf8'), pair.publicPem);
+    t.regex(pair.publicPem, /^-----BEGIN PUBLIC KEY-----\n/);
+    const key = createPrivateKey(await fs.readFile(pair.keyFile, 'utf8'));
+    t.is(key.asymmetricKeyDetails?.modulusLength, 2048);
+    const signature = sign('sha256', Buffer.from('token'), key);
+    t.true(verify('sha256', Buffer.from('token'), createPublicKey(pair.publicPem), signature));
+  }
+  t.not(pki.release.publicPem, pki.serviceAccount.publicPem);
 });
 
 test('SSH key pair: OpenSSH ed25519, the public key parses with ssh2 and matches the private key', async (t) => {
@@ -233,10 +241,10 @@ test('real TLS on loopback: etcd mutual auth by name, FQDN and IP; wrong CA or u
     client: 'ok',
     server: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   });
-  // etcd's server certificate logs in as a client too: etcd's gRPC gateway dials etcd with it.
+  // etcd's server certificate is a client one too: its gRPC gateway dials etcd with it.
   t.deepEqual(await handshake({ ...etcd, client: 'etcd/node2-server', servername: 'node1' }), { client: 'ok', server: 'authorized' });
   // A server-only certificate cannot log in as a client.
-  t.deepEqual(await handshake({ server: 'apiserver', serverCa: 'ca', clientCa: 'ca', client: 'apiserver', servername: 'node1.example.com' }), {
+  t.deepEqual(await handshake({ server: 'apiserver', serverCa: 'ca', clientCa: 'ca', client: 'apiserver' }), {
     client: 'ok',
     server: 'INVALID_PURPOSE',
   });
