@@ -22,6 +22,8 @@ export const NO_CONTROLLER = {
 export interface LabModel {
   /** The embedded Matchbox server, on the bridge address: what iPXE, the nodes and Ignition fetch from. */
   bootServerUrl: string;
+  /** Where the boot server serves release channels (`<url>/releases/<channel>/`): its static assets. */
+  releasesUrl: string;
   controllers: NodeSpec[];
   workers: NodeSpec[];
   /** The node's /24 of POD_CIDR: node i of the lab (0-based) gets 10.2.i.0/24. */
@@ -29,8 +31,10 @@ export interface LabModel {
 }
 
 export function labModel(lab: Pick<LabSpec, 'bootServer' | 'nodes'>): LabModel {
+  const bootServerUrl = `http://${lab.bootServer.address}:${lab.bootServer.port}`;
   return {
-    bootServerUrl: `http://${lab.bootServer.address}:${lab.bootServer.port}`,
+    bootServerUrl,
+    releasesUrl: `${bootServerUrl}/assets`,
     controllers: lab.nodes.filter((n) => n.role === 'controller'),
     workers: lab.nodes.filter((n) => n.role === 'worker'),
     podCidr: (node) => {

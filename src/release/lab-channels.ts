@@ -33,5 +33,5 @@ export async function labChannels(lab: LabSpec, host: HostLayout): Promise<LabCh
     // A lab up with --boot live has no PKI; one up before release keys existed has no release key.
     throw new LabError(`lab ${lab.id} has no release key (${keyFile})`, `run ${up}: it adds the key to the lab's PKI and keeps the rest`, 2);
   }
-  return { assetsDir: layout.matchboxAssets, server: `${labModel(lab).bootServerUrl}/assets`, key: new Secret(keyPem), publicPem, publicFile };
+  return { assetsDir: layout.matchboxAssets, server: labModel(lab).releasesUrl, key: new Secret(keyPem), publicPem, publicFile };
 }

@@ -3,6 +3,7 @@ import { labModel } from '../ground/lab-model.js';
 import type { LabPki } from '../pki/ensure.js';
 import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
 import { renderKubeIgnition, type KubeNodeAssets } from './ignition-kube.js';
+import { renderUpdateIgnition } from './ignition-updates.js';
 
 /** Ignition spec version the lab renders: the newest stable one Debian's Ignition 2.14 reads. */
 export const IGNITION_VERSION = '3.3.0';
@@ -87,7 +88,8 @@ WantedBy=multi-user.target
 /**
  * A node's Ignition config (spec 3.3.0) for its installed system: hostname, the `core` user with
  * the lab's SSH key, on controllers etcd with its TLS files and the static initial cluster, and
- * in a Kubernetes lab the node's container runtime, networking and kubelet (ignition-kube.ts).
+ * in a Kubernetes lab the node's container runtime, networking and kubelet (ignition-kube.ts),
+ * with `updates:` the update engine's channel and release key (ignition-updates.ts).
  * Pure: the PKI comes in as an argument, secrets are revealed only into the config itself.
  */
 export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, opts: { timeoutScale: number; kube?: KubeNodeAssets }): object {
@@ -114,6 +116,7 @@ export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, op
   } else {
     units.push({ name: 'etcd.service', mask: true });
   }
+  files.push(...renderUpdateIgnition(lab, pki));
   if (opts.kube) {
     const kube = renderKubeIgnition(lab, node, pki, opts.kube, opts);
     files.push(...kube.files);
