@@ -44,13 +44,16 @@ function hostTicks(stat: string): { total: number; idle: number } {
   return { total: user + nice + system + idle + iowait + irq + softirq + steal, idle: idle + iowait };
 }
 
-/** A process's CPU ticks (utime + stime), keyed by pid and start time so a reused pid is a new process. */
+/**
+ * A process's CPU ticks with those of its children it has waited for (the runner's virsh, apt,
+ * qemu-img are the lab's work too), keyed by pid and start time so a reused pid is a new process.
+ */
 function processTicks(stat: string): { key: string; ticks: number } | undefined {
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
-  return { key: rest[19] ?? '', ticks: utime + stime };
+  // After the command: state is field 3, so utime (14), stime, cutime, cstime are at 11-14.
+  const ticks = rest.slice(11, 15).map(Number);
+  if (ticks.length < 4 || ticks.some((n) => !Number.isFinite(n))) return undefined;
+  return { key: rest[19] ?? '', ticks: ticks.reduce((a, b) => a + b, 0) };
 }
 
 export function hostShareClock(o: HostShareOptions): HostShareClock {

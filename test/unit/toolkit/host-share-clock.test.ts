@@ -9,7 +9,8 @@ function fakeHost() {
   const host = { wall: 1_000_000, user: 0, idle: 0, lab: 0, labStart: '4242' };
   const files = (file: string): string | undefined => {
     if (file === '/proc/stat') return `cpu  ${host.user} 0 0 ${host.idle} 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\n`;
-    if (file === '/proc/7/stat') return `7 (qemu-system-x86) S 1 7 7 0 -1 4194560 0 0 0 0 ${host.lab} 0 0 0 20 0 3 0 ${host.labStart} 1 1`;
+    // utime carries the lab's ticks; cutime those of children it waited for (counted too).
+    if (file === '/proc/7/stat') return `7 (qemu-system-x86) S 1 7 7 0 -1 4194560 0 0 0 0 ${host.lab / 2} 0 ${host.lab / 2} 0 20 0 3 0 ${host.labStart} 1 1`;
     return undefined;
   };
   return {
