@@ -164,6 +164,13 @@ async function gatherEvidence(lab: LabSpec, p: LabLayout, report: RunReport, dir
   ]);
 }
 
+/** The processes whose CPU is the lab's: this runner, the boot server and every node's QEMU. */
+function labProcesses(lab: LabSpec, paths: LabLayout): number[] {
+  const names = labObjectNames(lab);
+  const pidFiles = [paths.serverPid, ...lab.nodes.map((n) => domainPidFile(names.domain(n.name)))];
+  return [process.pid, ...pidFiles.map(pidFromFile).filter((pid) => pid !== undefined)];
+}
+
 /** Says when a step's deadline ran longer because the host's CPU went to work outside the lab. */
 function noteStretch(report: RunReport, step: string, stretchMs: number, wallMs: number): void {
   if (stretchMs < 5000) return;
@@ -186,10 +193,7 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet });
   const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), signal: opts.signal };
   // Deadlines run on the share of the host the lab gets: a loaded host makes a run slower, not failed.
-  const names = labObjectNames(opts.lab);
-  const clock = hostShareClock({
-    pids: () => [process.pid, ...[paths.serverPid, ...opts.lab.nodes.map((n) => domainPidFile(names.domain(n.name)))].map(pidFromFile)].filter((p) => p !== undefined),
-  });
+  const clock = hostShareClock({ pids: () => labProcesses(opts.lab, paths) });
   try {
     await withClock(clock, async () => {
       for (const step of opts.scenario.steps) {
