@@ -15,16 +15,7 @@ import { root, program, type Need } from './needs.js';
 export const OPERATOR_NEEDS: Need[] = [root, program('unshare', 'util-linux')];
 
 /** FLUO's annotation and label keys (update-operator.md §1.1). */
-const key = (suffix: string) => `flatcar-linux-update.v1.flatcar-linux.net/${suffix}`;
-export const FLUO_KEYS = {
-  rebootNeeded: key('reboot-needed'),
-  rebootInProgress: key('reboot-in-progress'),
-  rebootOk: key('reboot-ok'),
-  rebootPaused: key('reboot-paused'),
-  status: key('status'),
-  beforeReboot: key('before-reboot'),
-  afterReboot: key('after-reboot'),
-} as const;
+export { FLUO_KEYS } from '../../src/guard/keys.js';
 
 /** The lock the operators elect their leader by (a ConfigMap and a Lease of this name). */
 export const OPERATOR_LOCK = 'flatcar-linux-update-operator-lock';
