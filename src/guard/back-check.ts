@@ -8,7 +8,7 @@ import { annotation, conditionStatus, label, nameOf } from './node-state.js';
  * version it went to boot. A node back on the version it had when let go, while it was to boot
  * another, failed its update (the A/B fallback booted the old slot): the guard keeps its hook off,
  * so the node keeps the operator's one slot, and marks the failure, which pauses the rollout
- * (halt.ts). An admin resumes by removing the mark; the next pass then releases the node.
+ * (pauses.ts). An admin resumes by removing the mark; the next pass then releases the node.
  */
 export function checkBack(n: V1Node): Action[] {
   const name = nameOf(n);

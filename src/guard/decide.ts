@@ -2,11 +2,11 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { annotate, type Action } from './actions.js';
 import { checkBack } from './back-check.js';
 import type { Budget } from './drain-budget.js';
-import { failedUpdates, pauseOrResume } from './halt.js';
 import { GUARD_KEYS as G } from './keys.js';
 import { letGo } from './let-go.js';
 import { annotation, awaitsCheck, awaitsGuard, nameOf } from './node-state.js';
 import { watchReturn } from './overdue.js';
+import { failedUpdates, liftPauses, pauseRollout } from './pauses.js';
 
 /** What one pass reads: every node (in the API's order, by name), and what drains would touch. */
 export interface GuardState {
@@ -32,7 +32,8 @@ export function decide(state: GuardState, policy: GuardPolicy, now: Date): Actio
   return [
     ...state.nodes.flatMap((n) => watchReturn(n, now, policy.overdueMs)),
     ...state.nodes.filter(awaitsCheck).flatMap(checkBack),
-    ...pauseOrResume(state.nodes, failures),
+    ...pauseRollout(state.nodes, failures),
+    ...liftPauses(state.nodes, failures),
     ...letGo(state, policy, failures),
     ...state.nodes.filter(staleHold).map((n) => annotate(nameOf(n), { [G.held]: null })),
   ];

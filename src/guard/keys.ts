@@ -33,7 +33,7 @@ export const GUARD_KEYS = {
   rebootOkSince: guard('reboot-ok-since'),
   /** The version this node failed to boot: while any node has it, the rollout stays paused. */
   updateFailed: guard('update-failed'),
-  /** The failed node this node's reboot-paused was set for: the guard removes only pauses it set. */
+  /** The node this node's reboot-paused waits for: the guard lifts only the pauses it set. */
   pausedFor: guard('paused-for'),
 } as const;
 

@@ -47,6 +47,8 @@ const lines = (actions: Action[]) =>
   );
 const messages = (actions: Action[], reason: string) => actions.flatMap((a) => (a.kind === 'event' && a.reason === reason ? [a.message] : []));
 
+const WAIT_FOR_A = 'a is still rebooting, and nodes reboot one at a time: reboot-paused until it is done';
+
 const webPod = (namespace = 'shop'): V1Pod => ({ metadata: { namespace, name: 'web-1', labels: { app: 'web' } }, status: { phase: 'Running' } });
 const webBudget = (allowed: number): Budget => ({
   budget: { metadata: { namespace: 'shop', name: 'web' }, spec: { selector: { matchLabels: { app: 'web' } } }, status: { disruptionsAllowed: allowed, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 } },
@@ -78,16 +80,25 @@ test('the guard\'s own namespace and kube-system never hold their node (FLUO#123
   t.deepEqual(lines(actions).at(-1), 'a: Normal RebootAllowed');
 });
 
-test('one at a time: the FLUO race (a second node selected while the first, back, still has reboot-ok) holds the second', (t) => {
+test('one at a time: the FLUO race (a second node selected while the first, back, still has reboot-ok) holds the second and pauses it for the first', (t) => {
   // node a reported back between the operator's after-reboot marking and its selection (update-operator.test.ts).
   const racedBack = node('a', { annotations: { [F.rebootOk]: 'true', [F.rebootNeeded]: 'false', [F.rebootInProgress]: 'false' } });
   const actions = run(state([racedBack, node('b', selected())]));
-  t.deepEqual(lines(actions).slice(-1), ['b: Normal RebootHeld']);
-  t.deepEqual(messages(actions, 'RebootHeld'), ['a is still rebooting, and nodes reboot one at a time']);
+  t.deepEqual(lines(actions).slice(-2), [`b: rollout-guard.held=${WAIT_FOR_A} reboot-paused=true rollout-guard.paused-for=a`, 'b: Normal RebootHeld']);
+  t.deepEqual(messages(actions, 'RebootHeld'), [WAIT_FOR_A]);
 });
 
-test('one at a time: of two selected nodes the first is let go and the second held in the same pass', (t) => {
-  t.deepEqual(lines(run(state([node('a', selected()), node('b', selected())]))).filter((l) => l.includes('Normal')), ['a: Normal RebootAllowed', 'b: Normal RebootHeld']);
+test('one at a time: of two selected nodes the first is let go and the second held and paused in the same pass', (t) => {
+  const actions = lines(run(state([node('a', selected()), node('b', selected())])));
+  t.deepEqual(actions.filter((l) => l.includes('Normal')), ['a: Normal RebootAllowed', 'b: Normal RebootHeld']);
+  t.true(actions.some((l) => l.startsWith('b:') && l.includes('paused-for=a')));
+});
+
+test('one at a time: a node paused for the slot holder is unpaused once that one is released, not before', (t) => {
+  const pausedForA = node('b', { annotations: { ...needing, [F.rebootPaused]: 'true', [G.pausedFor]: 'a' } });
+  t.deepEqual(run(state([node('a', back('2.0.0', { annotations: { [G.afterHook]: 'true' } })), pausedForA])), []);
+  const released = node('a', { annotations: { [F.rebootOk]: 'false' } });
+  t.deepEqual(lines(run(state([released, pausedForA]))), ['b: reboot-paused=null rollout-guard.paused-for=null', 'b: Normal RebootUnpaused']);
 });
 
 test('one at a time: let go, rebooting, or back and checked, each keeps the slot', (t) => {
@@ -96,7 +107,7 @@ test('one at a time: let go, rebooting, or back and checked, each keeps the slot
     node('a', { annotations: { [F.rebootInProgress]: 'true' } }),
     node('a', back('2.0.0', { annotations: { [G.afterHook]: 'true' } })),
   ];
-  for (const holder of holders) t.deepEqual(messages(run(state([holder, node('b', selected())])), 'RebootHeld'), ['a is still rebooting, and nodes reboot one at a time']);
+  for (const holder of holders) t.deepEqual(messages(run(state([holder, node('b', selected())])), 'RebootHeld'), [WAIT_FOR_A]);
 });
 
 test('overdue: the guard notes when it saw reboot-ok, and past the limit sets the condition and a Warning, once', (t) => {
@@ -112,7 +123,7 @@ test('overdue: the guard notes when it saw reboot-ok, and past the limit sets th
 test('overdue: the node keeps the slot, and once back its condition turns False', (t) => {
   const since = new Date(NOW.getTime() - 120_000).toISOString();
   const overdue = node('a', { ...rebooting({ [G.rebootOkSince]: since }), conditions: { [OVERDUE_CONDITION]: 'True' } });
-  t.deepEqual(messages(run(state([overdue, node('b', selected())])), 'RebootHeld'), ['a is still rebooting, and nodes reboot one at a time']);
+  t.deepEqual(messages(run(state([overdue, node('b', selected())])), 'RebootHeld'), [WAIT_FOR_A]);
   const returned = node('a', { ...back('2.0.0', { annotations: { [G.rebootOkSince]: since } }), conditions: { [OVERDUE_CONDITION]: 'True' } });
   t.deepEqual(lines(run(state([returned]))).slice(0, 3), ['a: rollout-guard.reboot-ok-since=null', 'a: RebootOverdue False NotAwaited', 'a: Normal RebootNoLongerOverdue']);
 });
@@ -147,17 +158,19 @@ test('a failed update: back on its old version, the node keeps its hook off and 
   ]);
 });
 
-test('resuming: with the failure mark removed, the guard lifts only its own pauses and releases the failed node', (t) => {
+test('resuming: with the failure mark removed, the guard releases the failed node, then lifts only its own pauses', (t) => {
   const pausedFor = { [F.rebootPaused]: 'true', [G.pausedFor]: 'a' };
-  const resumed = run(state([node('a', back('1.0.0', { annotations: pausedFor }, false)), node('c', { annotations: pausedFor }), node('p', { annotations: { [F.rebootPaused]: 'true' } })]));
-  t.deepEqual(lines(resumed), [
+  const others = [node('c', { annotations: pausedFor }), node('p', { annotations: { [F.rebootPaused]: 'true' } })];
+  t.deepEqual(lines(run(state([node('a', back('1.0.0', { annotations: pausedFor }, false)), ...others]))), [
     'a: rollout-guard.from-version=null rollout-guard.to-version=null rollout-guard.held=null rollout-guard.after-reboot=true',
     'a: Normal RebootChecked',
-    'a: reboot-paused=null rollout-guard.paused-for=null',
-    'a: Normal RolloutResumed',
-    'c: reboot-paused=null rollout-guard.paused-for=null',
-    'c: Normal RolloutResumed',
   ]);
+  t.deepEqual(lines(run(state([node('a', { annotations: { ...pausedFor, [F.rebootOk]: 'false' } }), ...others]))), [
+    'a: reboot-paused=null rollout-guard.paused-for=null',
+    'a: Normal RebootUnpaused',
+    'c: reboot-paused=null rollout-guard.paused-for=null',
+    'c: Normal RebootUnpaused',
+  ], 'released by the operator');
 });
 
 test('a hold whose node is no longer selected (the operator let it go on reboot-paused) is cleared', (t) => {
