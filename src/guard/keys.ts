@@ -33,7 +33,7 @@ export const GUARD_KEYS = {
   rebootOkSince: guard('reboot-ok-since'),
   /** The version this node failed to boot: while any node has it, the rollout stays paused. */
   updateFailed: guard('update-failed'),
-  /** The node this node's reboot-paused waits for: the guard lifts only the pauses it set. */
+  /** The node this node's reboot-paused is for: it marks the pauses the guard set, the only ones it lifts. */
   pausedFor: guard('paused-for'),
 } as const;
 

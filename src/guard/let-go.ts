@@ -13,8 +13,8 @@ import { pauseFor, type FailedUpdate } from './pauses.js';
  * with the reason on the node and in an Event.
  *
  * A node selected while another holds the slot (FLUO's race, update-operator.test.ts) is also
- * paused for that one: the operator then drops it. Left selected, it would count twice against
- * the operator's one slot once the other is marked after-reboot, and FLUO v0.9.0 panics on that
+ * paused, so that the operator drops it. Left selected, it would count twice against the
+ * operator's one slot once the other is marked after-reboot, and FLUO v0.9.0 panics on that
  * (make() with capacity -1 in rebootableNodes), every pass until one of them is released.
  */
 
@@ -30,7 +30,7 @@ function holdOf(n: V1Node, slot: string[], state: GuardState, policy: GuardPolic
   const [failed] = failures;
   if (failed) return { why: `the rollout is paused: the update to ${failed.version} failed on ${failed.node}`, routine: false };
   const other = slot.find((s) => s !== nameOf(n));
-  if (other) return { why: `${other} is still rebooting, and nodes reboot one at a time: reboot-paused until it is done`, routine: true, slot: other };
+  if (other) return { why: `${other} is still rebooting, and nodes reboot one at a time: reboot-paused until the operator drops it`, routine: true, slot: other };
   const broken = brokenBudgets(state.podsOn.get(nameOf(n)) ?? [], state.budgets, policy.exempt);
   if (broken.length > 0) return { why: broken.map(describeBroken).join('; '), routine: false };
   return undefined;

@@ -1,14 +1,15 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { annotate, normal, warning, type Action } from './actions.js';
 import { FLUO_KEYS as F, GUARD_KEYS as G } from './keys.js';
-import { annotation, holdsSlot, label, nameOf } from './node-state.js';
+import { annotation, label, nameOf } from './node-state.js';
 
 /**
  * The guard's reboot-paused, FLUO's own lever: a paused node is not rebootable, so the operator
  * selects none (§1.4) and drops one it had selected (its cleanup, first in every pass). The guard
- * pauses for a node: every node not on the version that failed there, and a second node the
- * operator selected while that one held the slot. It notes which on the node, and lifts only its
- * own pauses, once that node neither carries a failure mark nor holds the slot: an admin's stay.
+ * pauses every node not on a version that failed, and a second node the operator selected while
+ * another held the slot. It notes the node each pause is for, and lifts only its own: once no
+ * node carries a failure mark and the operator no longer has the paused node selected (the
+ * operator's count then sees the slot taken again; it selects it in turn). An admin's pauses stay.
  */
 
 export interface FailedUpdate {
@@ -41,10 +42,12 @@ export function pauseRollout(nodes: readonly V1Node[], failures: FailedUpdate[])
 
 export function liftPauses(nodes: readonly V1Node[], failures: FailedUpdate[]): Action[] {
   if (failures.length > 0) return [];
-  const slot = new Set(nodes.filter(holdsSlot).map(nameOf));
   return nodes.flatMap((n) => {
-    const waitsFor = annotation(n, G.pausedFor);
-    if (!waitsFor || slot.has(waitsFor)) return [];
-    return [annotate(nameOf(n), { [F.rebootPaused]: null, [G.pausedFor]: null }), normal(nameOf(n), 'RebootUnpaused', `reboot-paused removed: ${waitsFor} is done`)];
+    const pausedFor = annotation(n, G.pausedFor);
+    if (!pausedFor || label(n, F.beforeReboot) === 'true') return [];
+    return [
+      annotate(nameOf(n), { [F.rebootPaused]: null, [G.pausedFor]: null }),
+      normal(nameOf(n), 'RebootUnpaused', `reboot-paused removed (it was for ${pausedFor}): no update failed, and the operator selects it again in turn`),
+    ];
   });
 }

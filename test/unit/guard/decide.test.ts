@@ -47,7 +47,7 @@ const lines = (actions: Action[]) =>
   );
 const messages = (actions: Action[], reason: string) => actions.flatMap((a) => (a.kind === 'event' && a.reason === reason ? [a.message] : []));
 
-const WAIT_FOR_A = 'a is still rebooting, and nodes reboot one at a time: reboot-paused until it is done';
+const WAIT_FOR_A = 'a is still rebooting, and nodes reboot one at a time: reboot-paused until the operator drops it';
 
 const webPod = (namespace = 'shop'): V1Pod => ({ metadata: { namespace, name: 'web-1', labels: { app: 'web' } }, status: { phase: 'Running' } });
 const webBudget = (allowed: number): Budget => ({
@@ -94,11 +94,11 @@ test('one at a time: of two selected nodes the first is let go and the second he
   t.true(actions.some((l) => l.startsWith('b:') && l.includes('paused-for=a')));
 });
 
-test('one at a time: a node paused for the slot holder is unpaused once that one is released, not before', (t) => {
-  const pausedForA = node('b', { annotations: { ...needing, [F.rebootPaused]: 'true', [G.pausedFor]: 'a' } });
-  t.deepEqual(run(state([node('a', back('2.0.0', { annotations: { [G.afterHook]: 'true' } })), pausedForA])), []);
-  const released = node('a', { annotations: { [F.rebootOk]: 'false' } });
-  t.deepEqual(lines(run(state([released, pausedForA]))), ['b: reboot-paused=null rollout-guard.paused-for=null', 'b: Normal RebootUnpaused']);
+test('one at a time: a node paused for the slot holder is unpaused once the operator has dropped it, not before', (t) => {
+  const holder = node('a', back('2.0.0', { annotations: { [G.afterHook]: 'true' } }));
+  const paused = { ...needing, [F.rebootPaused]: 'true', [G.pausedFor]: 'a' };
+  t.deepEqual(messages(run(state([holder, node('b', selected({ annotations: paused }))])), 'RebootUnpaused'), []);
+  t.deepEqual(lines(run(state([holder, node('b', { annotations: paused })]))), ['b: reboot-paused=null rollout-guard.paused-for=null', 'b: Normal RebootUnpaused']);
 });
 
 test('one at a time: let go, rebooting, or back and checked, each keeps the slot', (t) => {
@@ -158,19 +158,22 @@ test('a failed update: back on its old version, the node keeps its hook off and 
   ]);
 });
 
-test('resuming: with the failure mark removed, the guard releases the failed node, then lifts only its own pauses', (t) => {
+test('resuming: with the failure mark removed, the guard releases the failed node and lifts only its own pauses', (t) => {
   const pausedFor = { [F.rebootPaused]: 'true', [G.pausedFor]: 'a' };
   const others = [node('c', { annotations: pausedFor }), node('p', { annotations: { [F.rebootPaused]: 'true' } })];
   t.deepEqual(lines(run(state([node('a', back('1.0.0', { annotations: pausedFor }, false)), ...others]))), [
     'a: rollout-guard.from-version=null rollout-guard.to-version=null rollout-guard.held=null rollout-guard.after-reboot=true',
     'a: Normal RebootChecked',
-  ]);
-  t.deepEqual(lines(run(state([node('a', { annotations: { ...pausedFor, [F.rebootOk]: 'false' } }), ...others]))), [
     'a: reboot-paused=null rollout-guard.paused-for=null',
     'a: Normal RebootUnpaused',
     'c: reboot-paused=null rollout-guard.paused-for=null',
     'c: Normal RebootUnpaused',
-  ], 'released by the operator');
+  ]);
+});
+
+test('while an update failure is marked, no pause is lifted', (t) => {
+  const failed = node('a', back('1.0.0', { annotations: { [G.updateFailed]: '2.0.0', [F.rebootPaused]: 'true', [G.pausedFor]: 'a' } }, false));
+  t.deepEqual(run(state([failed, node('c', { annotations: { [F.rebootPaused]: 'true', [G.pausedFor]: 'a' } })])), []);
 });
 
 test('a hold whose node is no longer selected (the operator let it go on reboot-paused) is cleared', (t) => {
