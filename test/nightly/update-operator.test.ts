@@ -144,7 +144,9 @@ test.serial('one node at a time: the paused one is passed over, hooks hold a nod
   // (its step 3) before it picks nodes (step 5). FLUO has a race here, which a run of this test
   // found: a report landing between those steps of one pass leaves node-b in none of the
   // "rebooting" sets at step 5, and a second node is selected (before-reboot) while node-b's
-  // after-reboot checks have yet to pass. The lab's rollout guard must hold that second node.
+  // after-reboot checks have yet to pass, and once node-b is marked after-reboot the operator
+  // counts two in its one slot and panics. The lab's rollout guard (rollout-guard.test.ts) holds
+  // and pauses that second node.
   await leader.passAfter(leader.mark());
   // A stale after-reboot hook from an earlier reboot: marking node-b after-reboot must clear it.
   await patchNode('node-b', { ...backUp, annotations: { ...backUp.annotations, [AFTER_HOOK]: 'true' } });
