@@ -8,8 +8,9 @@ import { annotation, label, nameOf } from './node-state.js';
  * selects none (§1.4) and drops one it had selected (its cleanup, first in every pass). The guard
  * pauses every node not on a version that failed, and a second node the operator selected while
  * another held the slot. It notes the node each pause is for, and lifts only its own: once no
- * node carries a failure mark and the operator no longer has the paused node selected (the
- * operator's count then sees the slot taken again; it selects it in turn). An admin's pauses stay.
+ * node carries a failure mark and the operator no longer has the paused node selected. Unpaused,
+ * a node is selected again only when the operator's count finds the slot free, in turn. An
+ * admin's pauses stay.
  */
 
 export interface FailedUpdate {
