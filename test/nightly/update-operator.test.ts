@@ -1,14 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node } from '@kubernetes/client-node';
-import { fluoBinaries } from '../../src/images/fluo-binaries.js';
-import { loadKubeconfig } from '../../src/kube/client.js';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
-import { ENVTEST_NEEDS, startEnvtest, type Envtest } from '../support/envtest.js';
-import { fluoSource, SHARED_FLUO_SOURCE } from '../support/fluo.js';
+import { ENVTEST_NEEDS } from '../support/envtest.js';
+import { backUp, needsReboot, nodeMeta as node, patchNode as patch, readNodes, rebootStarted, waitNodes as waitNodesOf, type NodeChange, type Nodes } from '../support/fluo-nodes.js';
+import { fluoSource } from '../support/fluo.js';
 import { needs, program } from '../support/needs.js';
-import { FLUO_KEYS as K, OPERATOR_LOCK, OPERATOR_NEEDS, PASS_MS, startOperator, type OperatorRun, type Teardown } from '../support/update-operator.js';
+import { operatorFixture, type OperatorFixture } from '../support/operator-fixture.js';
+import { FLUO_KEYS as K, OPERATOR_LOCK, OPERATOR_NEEDS, PASS_MS, startOperator, type OperatorRun } from '../support/update-operator.js';
 
 /**
  * FLUO's real update-operator (built from source) against a real kube-apiserver (envtest), with
@@ -44,79 +41,43 @@ const RETRY_MS = 30_000;
 const MAX_POLL_MS = RETRY_MS * 2.2;
 const FAILOVER_MS = LEASE_MS + 2 * MAX_POLL_MS + 30_000;
 
-let env: Envtest | undefined;
+/** The operators outlive a step; the file's after.always stops them, whatever failed. */
+let fx: OperatorFixture | undefined;
 let kc: KubeConfig;
-let bin = '';
-let logDir = '';
 let failed = false;
 /** Each step starts where the one before left the nodes. */
 const AFTER_A_FAILURE = 'not run: an earlier step failed, and this one starts where that one left the nodes';
-/** The operators outlive a step; the file's after.always stops them, whatever failed. */
-const cleanups: (() => Promise<void>)[] = [];
-const fileScope: Teardown = { teardown: (fn) => void cleanups.push(fn) };
 let leader: OperatorRun;
 let follower: OperatorRun;
 
 const core = () => kc.makeApiClient(CoreV1Api);
-const annotations = (n: V1Node) => n.metadata?.annotations ?? {};
-const labels = (n: V1Node) => n.metadata?.labels ?? {};
-
-async function nodes(): Promise<Map<string, V1Node>> {
-  return new Map((await core().listNode()).items.map((n) => [n.metadata!.name!, n]));
-}
 
 /** The nodes the operator counts against its one slot: selected, allowed to reboot, or back and being checked. */
-function rebooting(ns: Map<string, V1Node>): string[] {
-  return [...ns.values()]
-    .filter((n) => labels(n)[K.beforeReboot] === 'true' || labels(n)[K.afterReboot] === 'true' || (annotations(n)[K.rebootOk] === 'true' && annotations(n)[K.rebootNeeded] === 'true'))
-    .map((n) => n.metadata!.name!);
-}
-
-const node = (ns: Map<string, V1Node>, name: string) => {
-  const n = ns.get(name);
-  if (!n) throw new Error(`no node ${name}`);
-  return { labels: labels(n), annotations: annotations(n) };
-};
-
-/** Every node's annotations and labels, one line each: what a failed wait shows. */
-function describeNodes(ns: Map<string, V1Node>): string {
-  const short = (k: string) => k.replace(/^.*\//, '');
-  return [...ns.values()]
-    .map((n) => {
-      const keys = Object.entries({ ...annotations(n), ...Object.fromEntries(Object.entries(labels(n)).map(([k, v]) => [`label:${k}`, v])) });
-      return `${n.metadata!.name}: ${keys.map(([k, v]) => `${k.startsWith('label:') ? 'label:' : ''}${short(k)}=${v}`).sort().join(' ')}`;
-    })
-    .join('\n');
+function rebooting(ns: Nodes): string[] {
+  return [...ns.keys()].filter((name) => {
+    const { labels, annotations } = node(ns, name);
+    return labels[K.beforeReboot] === 'true' || labels[K.afterReboot] === 'true' || (annotations[K.rebootOk] === 'true' && annotations[K.rebootNeeded] === 'true');
+  });
 }
 
 /**
  * Waits until the nodes satisfy `done`. Every look also checks what must hold all the while:
  * never more than one node in the slot, and never the paused one.
  */
-async function waitNodes(what: string, done: (ns: Map<string, V1Node>) => boolean, timeoutMs = 2 * PASS_MS + 15_000): Promise<Map<string, V1Node>> {
-  let last = new Map<string, V1Node>();
-  return waitFor(
-    what,
-    async () => {
-      last = await nodes();
-      const slot = rebooting(last);
-      if (slot.length > 1 || slot.includes(PAUSED)) throw new Error(`more than the one slot, or the paused node, taken: ${slot.join(', ')}\n${describeNodes(last)}`);
-      return done(last) ? last : pending(slot.join(', ') || 'no node in the slot');
+async function waitNodes(what: string, done: (ns: Nodes) => boolean, timeoutMs = 2 * PASS_MS + 15_000): Promise<Nodes> {
+  return waitNodesOf(kc, what, done, {
+    invariant: (ns) => {
+      const slot = rebooting(ns);
+      return slot.length > 1 || slot.includes(PAUSED) ? `more than the one slot, or the paused node, taken: ${slot.join(', ')}` : undefined;
     },
-    { deadline: Date.now() + timeoutMs, intervalMs: 500, fatal: (e) => e instanceof Error && e.message.startsWith('more than'), evidence: () => [describeNodes(last), leader?.logFile ?? ''] },
-  );
+    state: (ns) => rebooting(ns).join(', ') || 'no node in the slot',
+    timeoutMs,
+    evidence: () => [leader?.logFile ?? ''],
+  });
 }
 
-async function patchNode(name: string, change: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> }): Promise<void> {
-  await core().patchNode({ name, body: { metadata: change } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-}
-
-/** The agent once update_engine says NEED_REBOOT (update-operator.md §1.2): the annotation and the label. */
-const needsReboot = { labels: { [K.rebootNeeded]: 'true' }, annotations: { [K.rebootNeeded]: 'true', [K.rebootInProgress]: 'false', [K.status]: 'UPDATE_STATUS_UPDATED_NEED_REBOOT' } };
-/** The agent given reboot-ok: it cordons, drains and reboots (§1.3 steps 5-7). */
-const rebootStarted = { annotations: { [K.rebootInProgress]: 'true' } };
-/** The agent started again after the reboot (§1.3 steps 1 and 8). */
-const backUp = { labels: { [K.rebootNeeded]: 'false' }, annotations: { [K.rebootNeeded]: 'false', [K.rebootInProgress]: 'false', [K.status]: 'UPDATE_STATUS_IDLE' } };
+const patchNode = (name: string, change: NodeChange) => patch(kc, name, change);
+const nodes = () => readNodes(kc);
 
 async function lockHolder(): Promise<string | undefined> {
   const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: OPERATOR_LOCK, namespace: NAMESPACE }).catch(() => undefined);
@@ -130,12 +91,8 @@ function windowLaterToday(now: Date): string {
 }
 
 test.before(async () => {
-  const bins = await fluoBinaries({ source: SHARED_FLUO_SOURCE });
-  bin = path.join(bins.binDir, 'update-operator');
-  logDir = await mkdtemp(path.join(os.tmpdir(), 'update-operator-test-'));
-  env = await startEnvtest();
-  kc = loadKubeconfig(env.kubeconfig);
-  for (const name of [NAMESPACE, WINDOW_NAMESPACE]) await core().createNamespace({ body: { metadata: { name } } });
+  fx = await operatorFixture('update-operator', [NAMESPACE, WINDOW_NAMESPACE]);
+  kc = fx.kc;
   for (const name of NODES) {
     const extra = {
       ...(name === PAUSED ? { [K.rebootPaused]: 'true' } : {}),
@@ -151,22 +108,19 @@ test.afterEach.always((t) => {
 });
 
 test.after.always(async () => {
-  for (const stop of cleanups.reverse()) await stop();
-  await env?.stop();
-  if (failed) console.log(`update-operator logs kept in ${logDir}`);
-  else if (logDir) await rm(logDir, { recursive: true, force: true });
+  await fx?.finish(failed);
 });
 
 test.serial('outside its reboot window the operator selects no node', async (t) => {
   const window = windowLaterToday(new Date());
-  const op = startOperator({ bin, kubeconfig: env!.kubeconfig, namespace: WINDOW_NAMESPACE, identity: 'op-window', logDir, args: [...HOOK_ARGS, `--reboot-window-start=${window}`, '--reboot-window-length=1h'] }, t);
+  const op = startOperator({ bin: fx!.bin, kubeconfig: fx!.env.kubeconfig, namespace: WINDOW_NAMESPACE, identity: 'op-window', logDir: fx!.logDir, args: [...HOOK_ARGS, `--reboot-window-start=${window}`, '--reboot-window-length=1h'] }, t);
   const pass = await op.passAfter(0);
   t.regex(pass, /We are outside the reboot window; not labeling rebootable nodes for now/);
   t.deepEqual(rebooting(await nodes()), [], `window ${window} UTC for 1h`);
 });
 
 test.serial('one node at a time: the paused one is passed over, hooks hold a node until set, a rebooted node is checked again', async (t) => {
-  const [a, b] = ['op-1', 'op-2'].map((identity) => startOperator({ bin, kubeconfig: env!.kubeconfig, namespace: NAMESPACE, identity, logDir, args: HOOK_ARGS }, fileScope)) as [OperatorRun, OperatorRun];
+  const [a, b] = ['op-1', 'op-2'].map((identity) => startOperator({ bin: fx!.bin, kubeconfig: fx!.env.kubeconfig, namespace: NAMESPACE, identity, logDir: fx!.logDir, args: HOOK_ARGS }, fx!.scope)) as [OperatorRun, OperatorRun];
   const holder = await waitFor('one of the two operators to lead', async () => (await lockHolder()) ?? pending('no lease yet'), { deadline: Date.now() + 60_000 });
   [leader, follower] = holder === a.identity ? [a, b] : [b, a];
   t.log(`${leader.identity} leads, ${follower.identity} follows`);
@@ -190,7 +144,9 @@ test.serial('one node at a time: the paused one is passed over, hooks hold a nod
   // (its step 3) before it picks nodes (step 5). FLUO has a race here, which a run of this test
   // found: a report landing between those steps of one pass leaves node-b in none of the
   // "rebooting" sets at step 5, and a second node is selected (before-reboot) while node-b's
-  // after-reboot checks have yet to pass. The lab's rollout guard must hold that second node.
+  // after-reboot checks have yet to pass, and once node-b is marked after-reboot the operator
+  // counts two in its one slot and panics. The lab's rollout guard (rollout-guard.test.ts) holds
+  // and pauses that second node.
   await leader.passAfter(leader.mark());
   // A stale after-reboot hook from an earlier reboot: marking node-b after-reboot must clear it.
   await patchNode('node-b', { ...backUp, annotations: { ...backUp.annotations, [AFTER_HOOK]: 'true' } });

@@ -34,6 +34,28 @@ export function guard(pids: number[], dir?: string): ChildProcess {
   return g;
 }
 
+/** Where a server's process is stopped: a test (t) or a file-wide list run by test.after.always. */
+export interface Teardown {
+  teardown(fn: () => Promise<void>): void;
+}
+
+/**
+ * A server a test or a test file runs (launch()), stopped by `scope` and killed when this process
+ * exits or dies without stopping it.
+ */
+export function launchScoped(cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv | undefined, scope: Teardown): ChildProcess {
+  const proc = launch(cmd, args, logFile, env);
+  const watchdog = guard([proc.pid!]);
+  const onExit = () => proc.kill('SIGKILL');
+  process.once('exit', onExit);
+  scope.teardown(async () => {
+    process.off('exit', onExit);
+    await stopProcess(proc, 3000);
+    watchdog.kill('SIGKILL');
+  });
+  return proc;
+}
+
 /**
  * A long-running helper (a daemon, a monitor) that the kernel stops when this test process
  * dies (setpriv --pdeathsig), so a test that times out or crashes leaves none behind.

@@ -29,8 +29,9 @@ export const FLOORS: Readonly<Record<string, number>> = {
   kube: 3,
   setup: 3,
   release: 3,
-  // Host checks, the image cache among them.
+  // Host checks, the image cache among them; the rollout guard beside FLUO's update-operator.
   preflight: 4,
+  guard: 4,
   // Apply: up, down, status.
   lab: 5,
   // Scenario steps, waits and checks.

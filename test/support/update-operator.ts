@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
-import { exited, guard, launch, stopProcess, tail } from './child-processes.js';
+import { exited, launchScoped, stopProcess, tail, type Teardown } from './child-processes.js';
 import { root, program, type Need } from './needs.js';
 
 /**
@@ -15,16 +15,7 @@ import { root, program, type Need } from './needs.js';
 export const OPERATOR_NEEDS: Need[] = [root, program('unshare', 'util-linux')];
 
 /** FLUO's annotation and label keys (update-operator.md §1.1). */
-const key = (suffix: string) => `flatcar-linux-update.v1.flatcar-linux.net/${suffix}`;
-export const FLUO_KEYS = {
-  rebootNeeded: key('reboot-needed'),
-  rebootInProgress: key('reboot-in-progress'),
-  rebootOk: key('reboot-ok'),
-  rebootPaused: key('reboot-paused'),
-  status: key('status'),
-  beforeReboot: key('before-reboot'),
-  afterReboot: key('after-reboot'),
-} as const;
+export { FLUO_KEYS } from '../../src/guard/keys.js';
 
 /** The lock the operators elect their leader by (a ConfigMap and a Lease of this name). */
 export const OPERATOR_LOCK = 'flatcar-linux-update-operator-lock';
@@ -52,14 +43,13 @@ export interface OperatorRun {
   mark(): number;
   /** Waits until a pass that started after `mark` has finished; resolves with its log lines. */
   passAfter(mark: number, timeoutMs?: number): Promise<string>;
+  /** The first line matching `pattern` in a pass that started after `mark`, if one is logged yet. */
+  lineSince(mark: number, pattern: RegExp): string | undefined;
   /** SIGKILL, as a crash: the lease is never given up. */
   kill(): Promise<void>;
 }
 
-/** Where its process is stopped: a test (t) or a file-wide list run by test.after.always. */
-export interface Teardown {
-  teardown(fn: () => Promise<void>): void;
-}
+export type { Teardown };
 
 /** One period of the operator's loop (defaultReconciliationPeriod), hard-coded upstream. */
 export const PASS_MS = 30_000;
@@ -68,15 +58,7 @@ export function startOperator(o: OperatorOptions, scope: Teardown): OperatorRun 
   const logFile = path.join(o.logDir, `update-operator-${o.identity}.log`);
   const args = ['--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', o.identity, o.bin, `--kubeconfig=${o.kubeconfig}`, '-v=4', ...(o.args ?? [])];
   // TZ: reboot windows are read in UTC, as the tests compute them.
-  const proc = launch('unshare', args, logFile, { PATH: process.env.PATH, POD_NAMESPACE: o.namespace, TZ: 'UTC' });
-  const watchdog = guard([proc.pid!]);
-  const onExit = () => proc.kill('SIGKILL');
-  process.once('exit', onExit);
-  scope.teardown(async () => {
-    process.off('exit', onExit);
-    await stopProcess(proc, 3000);
-    watchdog.kill('SIGKILL');
-  });
+  const proc = launchScoped('unshare', args, logFile, { PATH: process.env.PATH, POD_NAMESPACE: o.namespace, TZ: 'UTC' }, scope);
 
   const log = () => readFileSync(logFile, 'utf8');
   /** Pass starts and ends, with the index of their line. */
@@ -100,6 +82,11 @@ export function startOperator(o: OperatorOptions, scope: Teardown): OperatorRun 
         },
         { deadline: Date.now() + timeoutMs, intervalMs: 500, fatal: () => true, evidence: () => [logFile, tail(logFile)] },
       ),
+    lineSince: (mark, pattern) => {
+      const lines = log().split('\n');
+      const start = events(lines).slice(mark).find((e) => e.start);
+      return start && lines.slice(start.i).find((l) => pattern.test(l));
+    },
     kill: async () => {
       proc.kill('SIGKILL');
       await stopProcess(proc);

@@ -1,0 +1,36 @@
+/**
+ * What one pass of the guard decides to do, as data: decide() makes them from what it read, apply()
+ * sends them. Each Event goes with the change it reports, so the next pass, seeing the change, does
+ * not send it again, whichever guard process makes that pass.
+ */
+
+/** Annotations to set, or with null to remove, in one merge patch of the node. */
+export interface Annotate {
+  kind: 'annotate';
+  node: string;
+  set: Record<string, string | null>;
+}
+
+/** A condition of the node's status, as a kubelet or node-problem-detector sets one. */
+export interface SetCondition {
+  kind: 'condition';
+  node: string;
+  type: string;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+export interface NodeEvent {
+  kind: 'event';
+  node: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export type Action = Annotate | SetCondition | NodeEvent;
+
+export const annotate = (node: string, set: Record<string, string | null>): Annotate => ({ kind: 'annotate', node, set });
+export const warning = (node: string, reason: string, message: string): NodeEvent => ({ kind: 'event', node, type: 'Warning', reason, message });
+export const normal = (node: string, reason: string, message: string): NodeEvent => ({ kind: 'event', node, type: 'Normal', reason, message });
