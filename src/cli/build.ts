@@ -16,7 +16,9 @@ export function registerBuild(program: Command, host: HostLayout): void {
     .addArgument(new Argument('[targets...]', 'what to build (default: all)').choices(TARGETS))
     .option('--quiet', 'print only the result lines, and a line a minute while something builds')
     .option('--fluo-source <file>', 'the update operator\'s source tarball (FLUO v0.9.0), instead of downloading it (or METAL_LAB_FLUO_SOURCE)')
-    .action(async (targets: Target[], opts: { quiet?: boolean; fluoSource?: string }) => {
+    .option('--labos-version <version>', 'disk: build this labos release (os-release VERSION) instead of the one labs install, to publish as an update')
+    .option('--labos-kernel <package>', 'disk: the Debian kernel package of that release, e.g. linux-image-amd64')
+    .action(async (targets: Target[], opts: { quiet?: boolean; fluoSource?: string; labosVersion?: string; labosKernel?: string }) => {
       const want = new Set<Target>(targets.length ? targets : TARGETS);
       const say = (line: string) => console.error(`metal-lab: ${line}`);
       const note = (m: string) => say(`  ${m}`);
@@ -33,8 +35,13 @@ export function registerBuild(program: Command, host: HostLayout): void {
         await timed('labos live image', () => buildLiveImage(shared), (i) => (i.built ? 'built' : 'cached'));
       }
       if (want.has('disk')) {
-        const { buildDiskImage, describeSizes } = await import('../images/labos-disk.js');
-        await timed('labos disk image', () => buildDiskImage(shared), (i) => `${i.built ? 'built' : 'cached'}, ${describeSizes(i.sizes)}`);
+        const { BASE_RELEASE, buildDiskImage, describeSizes } = await import('../images/labos-disk.js');
+        const release = { version: opts.labosVersion ?? BASE_RELEASE.version, kernel: opts.labosKernel ?? BASE_RELEASE.kernel };
+        const image = await timed(`labos ${release.version} disk image`, () => buildDiskImage({ ...shared, release }), (i) =>
+          `${i.built ? 'built' : 'cached'}, kernel ${i.kernelVersion}, ${describeSizes(i.sizes)}`,
+        );
+        // The payload `release publish` takes: a slot's /usr, with the release's kernel in it.
+        if (opts.labosVersion || opts.labosKernel) say(`publish it with: metal-lab release publish --lab LAB --version ${release.version} ${image.usr}`);
       }
       if (want.has('kubernetes') || want.has('images')) {
         const { kubeBinaries } = await import('../images/kubernetes-binaries.js');

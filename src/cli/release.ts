@@ -12,8 +12,8 @@ export function registerRelease(program: Command, host: HostLayout): void {
 
   release
     .command('publish')
-    .description('sign a root filesystem image as a release on a channel: nodes on it install it at their next check')
-    .argument('<payload-file>', 'the root filesystem image nodes write onto their other root partition')
+    .description('sign a labos /usr image as a release on a channel: nodes on it install it at their next check')
+    .argument('<payload-file>', 'the /usr image nodes write onto their other slot (usr.ext4, as `metal-lab build disk --labos-version V` prints it)')
     .option('--lab <lab>', 'lab id, file or name')
     .option('--version <version>', 'the release version, e.g. 2.0.0: nodes install it when it differs from their VERSION')
     .option('--channel <channel>', 'the channel (a node\'s GROUP)', 'stable')

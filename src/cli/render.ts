@@ -33,7 +33,7 @@ export function registerRender(program: Command, host: HostLayout): void {
       const { timeoutScale } = await probeAccel(lab.accelerator);
       const assets = bootkube.renderBootkubeAssets(lab, await ensureLabPki(lab, { dir: host.lab(lab.id).pki }), { kubeVersion: opts.kubeVersion, timeoutScale });
       // Beside bootkube's files, named as in the lab's state dir.
-      if (lab.updates) for (const [rel, text] of renderUpdateOperator(lab.updates, LAB_FILES.updateOperator)) assets.set(rel, text);
+      if (lab.updates && lab.kubernetes) for (const [rel, text] of renderUpdateOperator(lab.updates, LAB_FILES.updateOperator)) assets.set(rel, text);
       await bootkube.writeAssetDir(out, assets);
       console.error(`metal-lab: wrote ${assets.size} files for lab ${lab.id} (Kubernetes ${opts.kubeVersion}) to ${out}`);
     });

@@ -11,14 +11,18 @@ export const GUEST_KERNEL_ARGS = ['no_timer_check', 'panic=10'] as const;
 
 /** The root filesystem's label; the kernel command line mounts it with root=LABEL=. */
 export const ROOT_LABEL = 'root';
+/** The label of a release's /usr filesystem (the same in both slots: GRUB names the slot by PARTUUID). */
+export const USR_LABEL = 'usr';
+
+/** What makes the dracut module's generator queue Ignition's stages; GRUB adds it on the first boot only. */
+export const FIRST_BOOT_ARG = 'ignition.firstboot';
 
 /**
- * The kernel command line a disk with this image boots with. `ignition.firstboot` makes the
- * dracut module's generator queue Ignition's stages; labos-firstboot-done.service removes it
- * from /boot/extlinux/extlinux.conf after that boot, so later boots skip Ignition.
+ * The kernel command line a disk with this image boots with; GRUB adds the slot's /usr and,
+ * while /boot/labos/first_boot exists, FIRST_BOOT_ARG (rootfs/usr/lib/labos/grub.cfg).
  * `ignition.platform.id=metal` reads the config from `ignition.config.url`.
  */
-export function diskKernelArgs(configUrl: string, opts: { firstBoot?: boolean } = {}): string[] {
+export function diskKernelArgs(configUrl: string): string[] {
   return [
     `root=LABEL=${ROOT_LABEL}`,
     'console=tty0',
@@ -26,7 +30,6 @@ export function diskKernelArgs(configUrl: string, opts: { firstBoot?: boolean } 
     ...GUEST_KERNEL_ARGS,
     // Kubernetes 1.20's kubelet and containerd 1.6 are proven on cgroup v1; Debian 12 boots v2 by default.
     'systemd.unified_cgroup_hierarchy=0',
-    ...(opts.firstBoot === false ? [] : ['ignition.firstboot']),
     'ignition.platform.id=metal',
     `ignition.config.url=${configUrl}`,
   ];

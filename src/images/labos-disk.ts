@@ -1,31 +1,33 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { HostError } from '../errors.js';
+import { checkVersion } from '../release/input.js';
 import { hostLayout } from '../ground/host-layout.js';
 import { runCommand } from '../toolkit/command-error.js';
 import { runLogged } from '../toolkit/logged-command.js';
-import { ROOT_LABEL } from '../ground/node-image.js';
+import { ROOT_LABEL, USR_LABEL } from '../ground/node-image.js';
 import { cacheEntry, cachedBuild, readRecord, type BuildContext, type BuildReporting } from '../toolkit/cached-build.js';
 import { DEBIAN_SUITE as SUITE, hostAptSites, type AptSite } from './apt.js';
 
 /** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
-const BUILDER_VERSION = 2;
+const BUILDER_VERSION = 3;
 
 /**
- * Installed on top of debootstrap's minbase. dracut + dracut-network + ignition make the
- * first-boot initramfs; systemd-resolved gives networkd's DNS to the node; extlinux and
- * syslinux-common (mbr.bin) are the BIOS boot loader the installer writes. policycoreutils
- * brings setfiles, which Debian's Ignition runs after writing files (built with relabeling on).
+ * Installed on top of debootstrap's minbase, with the release's kernel package. dracut +
+ * dracut-network + ignition make the first-boot initramfs; systemd-resolved gives networkd's DNS
+ * to the node; grub-pc-bin + grub2-common are the BIOS boot loader the installer puts on the disk
+ * (with the slot selection in rootfs/usr/lib/labos/grub.cfg). policycoreutils brings setfiles,
+ * which Debian's Ignition runs after writing files (built with relabeling on).
  */
 export const DISK_PACKAGES = [
   'systemd', 'systemd-sysv', 'systemd-resolved', 'udev', 'openssh-server',
   'etcd-server', 'etcd-client', 'curl', 'iproute2', 'ca-certificates',
-  'linux-image-cloud-amd64', 'dracut', 'dracut-network', 'ignition', 'kmod', 'e2fsprogs',
-  'extlinux', 'syslinux-common', 'policycoreutils',
+  'dracut', 'dracut-network', 'ignition', 'kmod', 'e2fsprogs',
+  'grub-pc-bin', 'grub2-common', 'policycoreutils',
   // Kubernetes nodes: the CRI runtime, CNI plugins, what the kubelet and its checkpoint unit run.
   'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'conntrack', 'jq', 'sudo', 'socat',
   // The update engine (rootfs/usr/lib/labos/update-engine): a system bus for Flatcar's update
@@ -34,9 +36,24 @@ export const DISK_PACKAGES = [
   'dbus', 'python3-dbus', 'python3-gi', 'grub-common', 'openssl',
 ] as const;
 
+/** What makes one labos release differ from another: os-release's VERSION and its kernel. */
+export interface LabosRelease {
+  version: string;
+  /** The Debian kernel package, such as linux-image-cloud-amd64 or linux-image-amd64. */
+  kernel: string;
+}
+
+/** The release every lab installs. An update scenario builds another and publishes it. */
+export const BASE_RELEASE: LabosRelease = { version: '1.0.0', kernel: 'linux-image-cloud-amd64' };
+
+
 export interface DiskImage {
-  /** Raw ext4 filesystem (sparse) labelled `root`: dd it onto a partition, or boot it as a whole disk. */
+  release: LabosRelease;
+  /** Raw ext4 filesystem (sparse) labelled `root`: /etc, /var and an empty /usr to mount a slot on. */
   rootfs: string;
+  /** Raw ext4 filesystem labelled `usr`: the read-only /usr of a slot, and a release's payload. */
+  usr: string;
+  /** The kernel and initramfs also inside `usr`, at lib/labos/boot/. */
   kernel: string;
   /** dracut initramfs with Ignition's module and systemd-networkd. */
   initrd: string;
@@ -49,9 +66,11 @@ export interface DiskImage {
 }
 
 export interface DiskSizes {
-  /** The ext4 image's apparent size and the bytes it occupies on the host. */
+  /** The ext4 images' apparent sizes and the bytes they occupy on the host. */
   rootfs: number;
   rootfsAllocated: number;
+  usr: number;
+  usrAllocated: number;
   /** Bytes of files in the root tree. */
   tree: number;
   kernel: number;
@@ -60,13 +79,14 @@ export interface DiskSizes {
 
 interface Manifest {
   key: string;
+  release: LabosRelease;
   kernelVersion: string;
   packages: string[];
   sizes: DiskSizes;
   buildSeconds: number;
 }
 
-const FILES = { rootfs: 'root.ext4', kernel: 'vmlinuz', initrd: 'initrd.img', manifest: 'manifest.json' };
+const FILES = { rootfs: 'root.ext4', usr: 'usr.ext4', kernel: 'vmlinuz', initrd: 'initrd.img', manifest: 'manifest.json' };
 
 /** The build script and the config tree sit beside this module in src/ (tsc does not copy them). */
 function assetDir(): string {
@@ -80,11 +100,11 @@ function assetDir(): string {
  * plus DISK_PACKAGES, resolved from the host's package lists against an empty dpkg status.
  * Nothing is downloaded; the exact versions make the cache key.
  */
-async function resolvePackages(): Promise<string[]> {
+async function resolvePackages(release: LabosRelease): Promise<string[]> {
   const fix = 'run `apt-get update` as root (or `./metal-lab setup`), then retry';
   const r = await runCommand(
-    ['apt-get', '-s', '-o', 'Dir::State::status=/dev/null', 'install', '--no-install-recommends', '?priority(required)', 'apt', ...DISK_PACKAGES],
-    { env: { LC_ALL: 'C' }, what: "apt cannot resolve the disk image's packages", fix },
+    ['apt-get', '-s', '-o', 'Dir::State::status=/dev/null', 'install', '--no-install-recommends', '?priority(required)', 'apt', release.kernel, ...DISK_PACKAGES],
+    { env: { LC_ALL: 'C' }, what: `apt cannot resolve the disk image's packages (kernel ${release.kernel})`, fix },
   );
   const pkgs = [...r.stdout.matchAll(/^Inst (\S+) \((\S+)/gm)].map((m) => `${m[1]}=${m[2]}`);
   if (pkgs.length === 0) throw new HostError("apt cannot resolve the disk image's packages: it would install none", fix);
@@ -112,18 +132,20 @@ async function treeDigest(dir: string, names: string[]): Promise<string[]> {
 }
 
 interface Inputs {
+  release: LabosRelease;
   sites: AptSite[];
   packages: string[];
   /** What the cache key is made of. */
   cacheInputs: unknown;
 }
 
-async function resolveInputs(): Promise<Inputs> {
-  const [sites, packages, assets] = await Promise.all([hostAptSites(), resolvePackages(), treeDigest(assetDir(), IMAGE_INPUTS)]);
+async function resolveInputs(release: LabosRelease): Promise<Inputs> {
+  checkVersion(release.version);
+  const [sites, packages, assets] = await Promise.all([hostAptSites(), resolvePackages(release), treeDigest(assetDir(), IMAGE_INPUTS)]);
   if (!sites.some((s) => s.suite === SUITE)) {
     throw new HostError(`the host's apt has no ${SUITE} main amd64 source for debootstrap`, 'run metal-lab on Debian 12 with its default apt sources');
   }
-  return { sites, packages, cacheInputs: { builder: BUILDER_VERSION, sites, packages, assets } };
+  return { release, sites, packages, cacheInputs: { builder: BUILDER_VERSION, release, sites, packages, assets } };
 }
 
 const imageRoot = (cacheDir: string | undefined) => path.join(cacheDir ?? hostLayout().cacheRoot, 'labos-disk');
@@ -153,7 +175,8 @@ async function runBuildScript(root: string, inp: Inputs, work: string, ctx: Buil
       LC_ALL: 'C',
       LABOS_MIRROR: mirror,
       LABOS_SOURCES: inp.sites.map((s) => `deb ${s.site} ${s.suite} main`).join('\n'),
-      LABOS_PACKAGES: DISK_PACKAGES.join(' '),
+      LABOS_PACKAGES: [inp.release.kernel, ...DISK_PACKAGES].join(' '),
+      LABOS_VERSION: inp.release.version,
       LABOS_FILES: path.join(assets, 'rootfs'),
       LABOS_KVER_OUT: kverFile,
     },
@@ -166,10 +189,13 @@ async function du(dir: string): Promise<number> {
   return Number(r.stdout.split(/\s/)[0]);
 }
 
-/** The root tree as an ext4 image, made without mounting: room for the tree plus a third. */
-async function makeExt4(root: string, file: string, tree: number): Promise<void> {
-  const mib = Math.ceil((tree * 4) / 3 / 2 ** 20) + 256;
-  await runCommand(['mkfs.ext4', '-q', '-F', '-L', ROOT_LABEL, '-d', root, file, `${mib}M`]);
+/**
+ * A tree as an ext4 image, made without mounting, with room for the tree and `spare` of it
+ * more. The installer grows the root filesystem to its partition; /usr stays as built.
+ */
+async function makeExt4(tree: string, file: string, label: string, bytes: number, spare: number): Promise<void> {
+  const mib = Math.ceil((bytes * (1 + spare)) / 2 ** 20) + 64;
+  await runCommand(['mkfs.ext4', '-q', '-F', '-L', label, '-d', tree, file, `${mib}M`]);
 }
 
 async function assemble(inp: Inputs, out: string, ctx: BuildContext): Promise<void> {
@@ -182,20 +208,29 @@ async function assemble(inp: Inputs, out: string, ctx: BuildContext): Promise<vo
     const listed = await runCommand(['dpkg-query', `--admindir=${root}/var/lib/dpkg`, '-W', '-f', '${Package}=${Version}\\n']);
     const packages = listed.stdout.trim().split('\n').sort();
 
-    await copyFile(path.join(root, 'boot', `vmlinuz-${kver}`), path.join(out, FILES.kernel));
-    await copyFile(path.join(root, 'boot', `initrd.img-${kver}`), path.join(out, FILES.initrd));
+    await copyFile(path.join(root, 'usr/lib/labos/boot/vmlinuz'), path.join(out, FILES.kernel));
+    await copyFile(path.join(root, 'usr/lib/labos/boot/initrd.img'), path.join(out, FILES.initrd));
     const tree = await du(root);
-    ctx.progress(`writing ext4 image labelled ${ROOT_LABEL} (${mb(tree)} of files)`);
-    await makeExt4(root, path.join(out, FILES.rootfs), tree);
+    // /usr becomes its own filesystem; the root keeps an empty /usr for the initramfs to mount it on.
+    const usrTree = path.join(work, 'usr');
+    await rename(path.join(root, 'usr'), usrTree);
+    await mkdir(path.join(root, 'usr'), { mode: 0o755 });
+    const usrBytes = await du(usrTree);
+    ctx.progress(`writing ext4 images: ${USR_LABEL} (${mb(usrBytes)} of files) and ${ROOT_LABEL} (${mb(tree - usrBytes)})`);
+    await makeExt4(usrTree, path.join(out, FILES.usr), USR_LABEL, usrBytes, 0.1);
+    await makeExt4(root, path.join(out, FILES.rootfs), ROOT_LABEL, tree - usrBytes, 1);
 
-    const rootfs = await stat(path.join(out, FILES.rootfs));
+    const [rootfs, usr] = await Promise.all([stat(path.join(out, FILES.rootfs)), stat(path.join(out, FILES.usr))]);
     const manifest: Manifest = {
       key: ctx.key,
+      release: inp.release,
       kernelVersion: kver,
       packages,
       sizes: {
         rootfs: rootfs.size,
         rootfsAllocated: rootfs.blocks * 512,
+        usr: usr.size,
+        usrAllocated: usr.blocks * 512,
         tree,
         kernel: (await stat(path.join(out, FILES.kernel))).size,
         initrd: (await stat(path.join(out, FILES.initrd))).size,
@@ -213,7 +248,9 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 function describe(dir: string, m: Manifest, built: boolean): DiskImage {
   return {
+    release: m.release,
     rootfs: path.join(dir, FILES.rootfs),
+    usr: path.join(dir, FILES.usr),
     kernel: path.join(dir, FILES.kernel),
     initrd: path.join(dir, FILES.initrd),
     key: m.key,
@@ -225,22 +262,23 @@ function describe(dir: string, m: Manifest, built: boolean): DiskImage {
 }
 
 export function describeSizes(s: DiskSizes): string {
-  return `rootfs ${mb(s.rootfsAllocated)} on disk (${mb(s.tree)} of files, ${mb(s.rootfs)} filesystem), kernel ${mb(s.kernel)}, initrd ${mb(s.initrd)}`;
+  return `/usr ${mb(s.usr)} filesystem, root ${mb(s.rootfs)} filesystem (${mb(s.usrAllocated + s.rootfsAllocated)} on disk, ${mb(s.tree)} of files), kernel ${mb(s.kernel)}, initrd ${mb(s.initrd)}`;
 }
 
 /**
- * The labos installed image: a Debian bookworm minbase with systemd, sshd and etcd as an ext4
- * image, plus its kernel and a dracut initramfs in which Debian's Ignition applies the node's
- * config on first boot. Cached under `<cacheDir>/labos-disk/<key>/`, keyed by the exact package
- * versions apt resolves, the build script and config tree, and BUILDER_VERSION: with the same
- * inputs a second call builds nothing. Building needs root, debootstrap and the Debian archive.
+ * A labos release: a Debian bookworm minbase with systemd, sshd and etcd as two ext4 images,
+ * a read-only /usr (the release, with its kernel and a dracut initramfs in which Debian's
+ * Ignition applies the node's config on first boot) and a stateful root. Cached under
+ * `<cacheDir>/labos-disk/<key>/`, keyed by the release, the exact package versions apt
+ * resolves, the build script and config tree, and BUILDER_VERSION: with the same inputs a
+ * second call builds nothing. Building needs root, debootstrap and the Debian archive.
  */
-export async function buildDiskImage({ cacheDir, ...reporting }: { cacheDir?: string } & BuildReporting = {}): Promise<DiskImage> {
+export async function buildDiskImage({ cacheDir, release = BASE_RELEASE, ...reporting }: { cacheDir?: string; release?: LabosRelease } & BuildReporting = {}): Promise<DiskImage> {
   reporting.onProgress?.('resolving package versions with apt');
-  const inputs = await resolveInputs();
+  const inputs = await resolveInputs(release);
   const r = await cachedBuild({
     ...reporting,
-    what: 'the labos disk image',
+    what: `labos ${release.version} (${release.kernel})`,
     root: imageRoot(cacheDir),
     inputs: inputs.cacheInputs,
     read: readManifest,
@@ -253,6 +291,6 @@ export async function buildDiskImage({ cacheDir, ...reporting }: { cacheDir?: st
 
 /** Whether the image for the current package versions is already built (for `doctor`). */
 export async function diskImageCached(cacheDir?: string): Promise<{ cached: boolean; dir: string }> {
-  const { dir } = cacheEntry(imageRoot(cacheDir), (await resolveInputs()).cacheInputs);
+  const { dir } = cacheEntry(imageRoot(cacheDir), (await resolveInputs(BASE_RELEASE)).cacheInputs);
   return { cached: (await readManifest(dir)) !== undefined, dir };
 }

@@ -117,7 +117,7 @@ const labFiles: UpAction = {
     const { lab, paths } = ctx;
     const probe = need(ctx.probe, 'the accelerator');
     const kube = ctx.bins && (await describeKubeAssets(lab, ctx.bins, need(ctx.images, 'the container images')));
-    const install = ctx.disk && { rootfs: ctx.disk.rootfs, pki: await ensureLabPki(lab, { dir: paths.pki }), kube };
+    const install = ctx.disk && { rootfs: ctx.disk.rootfs, usr: ctx.disk.usr, pki: await ensureLabPki(lab, { dir: paths.pki }), kube };
     const plan = renderLabPlan(lab, { accel: probe.accel, timeoutScale: probe.timeoutScale, paths, live: need(ctx.live, 'the live image'), install });
     await writePlan(paths.root, plan);
     await writeLabState(paths, { id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString() });

@@ -29,7 +29,7 @@ export function checkChannel(channel: string): void {
 }
 
 export async function checkPayload(file: string): Promise<void> {
-  const fix = 'pass the root filesystem image to publish (nodes write it onto their other root partition)';
+  const fix = 'pass the labos /usr image to publish (nodes write it onto their other /usr slot)';
   const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
     throw bad(`payload ${file} ${err.code === 'ENOENT' ? 'does not exist' : `cannot be read (${err.code})`}`, fix);
   });

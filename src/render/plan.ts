@@ -37,7 +37,7 @@ export interface PlanInputs {
   /** The live image the boot server hands out. */
   live: { kernel: string; initrd: string };
   /** Install mode: the labos root filesystem, the lab's PKI and, in a Kubernetes lab, the nodes' downloads. */
-  install?: { rootfs: string; pki: LabPki; kube?: KubeFiles };
+  install?: { rootfs: string; usr: string; pki: LabPki; kube?: KubeFiles };
 }
 
 /**
@@ -81,6 +81,7 @@ export function renderLabPlan(lab: LabSpec, inputs: PlanInputs): LabPlan {
   if (install) {
     dir(asset(DISK_ASSET_DIR));
     copy(asset(DISK_ASSET_DIR, 'root.ext4'), install.rootfs);
+    copy(asset(DISK_ASSET_DIR, 'usr.ext4'), install.usr);
   }
   if (install?.kube) {
     const { assets, files } = install.kube;
@@ -93,7 +94,7 @@ export function renderLabPlan(lab: LabSpec, inputs: PlanInputs): LabPlan {
     for (const rel of assetDirs(bootkube)) dir(path.join(F.bootkube, rel), assetDirMode(rel));
     for (const [rel, body] of bootkube) text(path.join(F.bootkube, rel), body, assetMode(rel));
   }
-  if (lab.updates) {
+  if (lab.updates && lab.kubernetes) {
     plan.set(F.updateOperator, { kind: 'dir', mode: 0o755, fresh: true });
     for (const [rel, body] of renderUpdateOperator(lab.updates, F.updateOperator)) text(rel, body);
   }

@@ -90,12 +90,15 @@ export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
 }
 
 /**
- * The update operator and its agents run on the lab's Kubernetes, which runs only on installed
- * nodes (boot-mode.ts). FLUO refuses a window as long as the day or week it repeats in.
+ * Without Kubernetes, nodes install updates and wait for a reboot by hand (Flatcar's
+ * REBOOT_STRATEGY=off); the reboot window and the hooks are the update operator's, which runs
+ * on the lab's Kubernetes. FLUO refuses a window as long as the day or week it repeats in.
  */
 function checkUpdates(lab: LabSpec, fail: Fail): void {
-  if (!lab.kubernetes) {
-    fail(['updates'], `the update operator runs on Kubernetes, and lab ${lab.id} has no kubernetes: block`, 'add kubernetes: {} (its nodes are then installed to disk), or remove updates');
+  const u = lab.updates!;
+  const operatorOnly = ([['rebootWindow', !!u.rebootWindow], ['beforeRebootAnnotations', u.beforeRebootAnnotations.length > 0], ['afterRebootAnnotations', u.afterRebootAnnotations.length > 0]] as const).find(([, set]) => set)?.[0];
+  if (!lab.kubernetes && operatorOnly) {
+    fail(['updates', operatorOnly], `${operatorOnly} tells the update operator when to reboot, and lab ${lab.id} has no kubernetes: block to run it on`, 'add kubernetes: {}, or remove it (nodes then install updates and wait for a reboot by hand)');
   }
   const window = lab.updates?.rebootWindow;
   if (!window) return;

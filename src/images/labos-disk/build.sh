@@ -3,7 +3,8 @@
 # labos-disk.ts, which passes the rest through the environment:
 #   LABOS_MIRROR    the Debian mirror debootstrap uses (the host apt's)
 #   LABOS_SOURCES   the chroot's sources.list (the host's bookworm sites)
-#   LABOS_PACKAGES  what apt installs into the minbase
+#   LABOS_PACKAGES  what apt installs into the minbase (the kernel package among them)
+#   LABOS_VERSION   the release: os-release's VERSION
 #   LABOS_FILES     dir whose tree is copied over the chroot's / (our configuration)
 #   LABOS_KVER_OUT  file the kernel version is written to
 # Lines starting "stage: " are progress for the caller; everything else is the build log.
@@ -43,6 +44,7 @@ stage "installing $(echo "$LABOS_PACKAGES" | wc -w) packages with apt in the chr
 in_chroot dpkg-divert --local --no-rename --divert /usr/lib/os-release.debian --add /usr/lib/os-release
 # Our files go in first: dpkg then skips docs, and the dracut config is in place.
 cp -r --preserve=mode "$LABOS_FILES/." "$root/"
+sed -i "s/@VERSION@/$LABOS_VERSION/g" "$root/usr/lib/os-release"
 printf '%s\n' "$LABOS_SOURCES" > "$root/etc/apt/sources.list"
 # No daemon may start inside the build chroot.
 printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
@@ -52,7 +54,7 @@ in_chroot apt-get update -q
 # shellcheck disable=SC2086 # the package list is meant to split
 in_chroot apt-get install -y -q --no-install-recommends $LABOS_PACKAGES
 
-stage "configuring: networkd DHCP, sshd, serial console, update engine, first-boot state"
+stage "configuring: networkd DHCP, sshd, serial console, update engine, watchdog, first-boot state"
 in_chroot systemctl enable systemd-networkd.service systemd-resolved.service ssh.service \
   labos-ssh-host-keys.service labos-firstboot-done.service serial-getty@ttyS0.service \
   labos-update-engine.service labos-mark-good.service
@@ -79,6 +81,12 @@ kver=$(basename "$(ls -d "$root"/lib/modules/*)")
 stage "dracut: initramfs with ignition and systemd-networkd for $kver"
 in_chroot dracut --force --no-hostonly --kver "$kver" "/boot/initrd.img-$kver"
 echo "$kver" > "$LABOS_KVER_OUT"
+# The kernel travels with its /usr (an update brings its own): the installer and the update
+# engine copy these two to the slot's directory on /boot, as Flatcar's update_engine does.
+mkdir -p "$root/usr/lib/labos/boot"
+cp "$root/boot/vmlinuz-$kver" "$root/usr/lib/labos/boot/vmlinuz"
+cp "$root/boot/initrd.img-$kver" "$root/usr/lib/labos/boot/initrd.img"
+rm -f "$root/boot/vmlinuz-$kver" "$root/boot/initrd.img-$kver" "$root"/vmlinuz* "$root"/initrd.img*
 
 stage "stripping docs, man pages, locales and apt caches"
 rm -f "$root/usr/sbin/policy-rc.d"

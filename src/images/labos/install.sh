@@ -1,60 +1,74 @@
 #!/bin/sh
 # metal-lab installer: run by the live agent when the kernel command line has metal.install=DISK.
-# Partitions the disk (one bootable partition), writes the labos root filesystem (an ext4 image
-# served under /assets) into it and grows it to fill the partition, makes the disk bootable with
-# syslinux's MBR and extlinux, using the kernel command line the boot server gives for the
-# installed system (its Ignition config URL carries os=installed), reports, and reboots. The VM
-# then boots from disk (boot order disk, network), so a node installs exactly once.
+# Lays the disk out as Flatcar does, with two read-only /usr slots and a stateful root:
+#   1 USR-A  the labos /usr image (usr.ext4 under /assets), booted first
+#   2 USR-B  empty until the update engine writes a release into it
+#   3 ROOT   the labos root filesystem (root.ext4: /etc, /var, /boot), grown to fill the disk
+# then installs GRUB (BIOS, MBR) with the slot selection in /usr/lib/labos/grub.cfg, copies slot
+# A's kernel and initramfs to /boot/labos/A, and writes the installed system's kernel command
+# line as the boot server gives it (its Ignition config URL carries os=installed). It reports and
+# reboots; the VM then boots from disk (boot order disk, network), so a node installs once.
 # Usage: install.sh SERVER MAC DISK
 
 SERVER=$1
 MAC=$2
 DISK=$3
 TARGET=/mnt/root
+# Room for a release's /usr: Flatcar's USR slots are 1 GiB; a labos /usr with Debian's generic
+# kernel and its modules is about 0.8 GiB.
+SLOT_MIB=1280
 say() { echo "metal-lab: $*"; }
 fail() {
   say "install failed: $*"
   exit 1
 }
+in_target() { chroot "$TARGET" "$@"; }
 
-PART=${DISK}1
+BYTES=$(blockdev --getsize64 "$DISK") || fail "cannot read the size of $DISK"
+NEED_MIB=$((2 * SLOT_MIB + 1024))
+[ "$((BYTES / 1048576))" -ge "$NEED_MIB" ] || fail "$DISK has $((BYTES / 1048576)) MiB; two /usr slots and a root need $NEED_MIB MiB (give the node disk: $(((NEED_MIB + 1023) / 1024)) or more)"
+
 say "installing to $DISK"
 # Any old boot sector or partition table must not survive a partial write.
 dd if=/dev/zero of="$DISK" bs=1M count=1 2>/dev/null || fail "cannot write $DISK"
-# One primary partition from 1 MiB to the end, marked bootable (busybox fdisk, answered on stdin).
-printf 'o\nn\np\n1\n2048\n\na\n1\nw\n' | fdisk "$DISK" >/dev/null 2>&1
+# An MBR (GRUB's core image goes in the 1 MiB before the first partition) with three primary
+# partitions: busybox fdisk, answered on stdin.
+printf 'o\nn\np\n1\n2048\n+%dM\nn\np\n2\n\n+%dM\nn\np\n3\n\n\nw\n' "$SLOT_MIB" "$SLOT_MIB" | fdisk "$DISK" >/dev/null 2>&1
 for _ in 1 2 3 4 5 6 7 8 9 10; do
-  [ -b "$PART" ] && break
+  [ -b "${DISK}3" ] && break
   sleep 0.5
 done
-[ -b "$PART" ] || fail "no $PART after partitioning"
-wget -q -O - "$SERVER/assets/labos-disk/root.ext4" | dd of="$PART" bs=1M 2>/dev/null || fail "writing the root filesystem"
+[ -b "${DISK}3" ] || fail "no ${DISK}3 after partitioning"
+USR_A=${DISK}1
+ROOT=${DISK}3
+# Slot B must not look like a filesystem until a release is written into it.
+dd if=/dev/zero of="${DISK}2" bs=1M count=1 2>/dev/null
+wget -q -O - "$SERVER/assets/labos-disk/usr.ext4" | dd of="$USR_A" bs=1M 2>/dev/null || fail "writing /usr to slot A"
+wget -q -O - "$SERVER/assets/labos-disk/root.ext4" | dd of="$ROOT" bs=1M 2>/dev/null || fail "writing the root filesystem"
 sync
 mkdir -p "$TARGET"
-mount -t ext4 "$PART" "$TARGET" || fail "cannot mount $PART"
+mount -t ext4 "$ROOT" "$TARGET" || fail "cannot mount $ROOT"
+mount -t ext4 -o ro "$USR_A" "$TARGET/usr" || fail "cannot mount $USR_A on /usr"
 for fs in dev proc sys; do mount --bind "/$fs" "$TARGET/$fs"; done
-chroot "$TARGET" resize2fs "$PART" >/dev/null 2>&1 || say "could not grow the root filesystem"
+in_target resize2fs "$ROOT" >/dev/null 2>&1 || say "could not grow the root filesystem"
 
-KERNEL=$(cd "$TARGET/boot" && ls vmlinuz-* | head -n 1)
-INITRD=$(cd "$TARGET/boot" && ls initrd.img-* | head -n 1)
-[ -n "$KERNEL" ] && [ -n "$INITRD" ] || fail "no kernel or initrd in the image's /boot"
 # The installed system's kernel command line is the installed group's generic template: the
 # boot server says what the node boots with, as it says everything else.
 ARGS=$(wget -q -O - "$SERVER/generic?mac=$MAC&os=installed") || fail "fetching the kernel command line"
-mkdir -p "$TARGET/boot/extlinux"
-cat >"$TARGET/boot/extlinux/extlinux.conf" <<CONF
-DEFAULT labos
-PROMPT 0
-TIMEOUT 0
-SERIAL 0 115200
-LABEL labos
-  KERNEL /boot/$KERNEL
-  INITRD /boot/$INITRD
-  APPEND $ARGS
-CONF
-chroot "$TARGET" extlinux --install /boot/extlinux >/dev/null || fail "extlinux --install"
-dd if="$TARGET/usr/lib/syslinux/mbr/mbr.bin" of="$DISK" bs=440 count=1 conv=notrunc 2>/dev/null || fail "writing the MBR"
-for fs in sys proc dev; do umount "$TARGET/$fs"; done
+mkdir -p "$TARGET/boot/grub" "$TARGET/boot/labos/A" "$TARGET/boot/labos/B"
+cp "$TARGET/usr/lib/labos/boot/vmlinuz" "$TARGET/usr/lib/labos/boot/initrd.img" "$TARGET/boot/labos/A/" || fail "no kernel or initramfs in slot A's /usr/lib/labos/boot"
+cp "$TARGET/usr/lib/labos/grub.cfg" "$TARGET/boot/grub/grub.cfg" || fail "no grub.cfg in slot A's /usr/lib/labos"
+printf 'set kargs="%s"\n' "$ARGS" >"$TARGET/boot/grub/kargs.cfg"
+# GRUB adds ignition.firstboot while this exists; labos-firstboot-done.service removes it.
+: >"$TARGET/boot/labos/first_boot"
+PART_A=$(in_target blkid -s PARTUUID -o value "$USR_A")
+PART_B=$(in_target blkid -s PARTUUID -o value "${DISK}2")
+[ -n "$PART_A" ] && [ -n "$PART_B" ] || fail "blkid gives no PARTUUID for the slots"
+in_target grub-editenv /boot/grub/grubenv create || fail "grub-editenv create"
+in_target grub-editenv /boot/grub/grubenv set "ORDER=A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0 \
+  "A_PARTUUID=$PART_A" "B_PARTUUID=$PART_B" || fail "grub-editenv set"
+OUT=$(in_target grub-install --target=i386-pc "$DISK" 2>&1) || fail "grub-install --target=i386-pc $DISK: $OUT"
+for fs in sys proc dev usr; do umount "$TARGET/$fs"; done
 umount "$TARGET"
 sync
 

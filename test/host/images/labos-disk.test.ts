@@ -5,20 +5,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import ssh2 from 'ssh2';
-import { diskKernelArgs } from '../../../src/ground/node-image.js';
+import { diskKernelArgs, FIRST_BOOT_ARG } from '../../../src/ground/node-image.js';
 import { buildDiskImage, diskImageCached, type DiskImage } from '../../../src/images/labos-disk.js';
 import { bootDirect } from '../../../src/qemu/direct-boot.js';
 import { needs, packageFile, program, qemu, root } from '../../support/needs.js';
 
 // Builds into the lab's real cache (kept across runs: the cold build debootstraps from the
-// Debian archive, about a minute here; npm test builds it before this tier) and boots the
-// image once under TCG. debugfs and e2label read the image back without mounting it.
+// Debian archive, about three minutes here; npm test builds it before this tier) and boots the
+// image once under TCG. debugfs and e2label read the images back without mounting them.
 const test = needs(root, program('debootstrap', 'debootstrap'), packageFile('/usr/sbin/debugfs', 'e2fsprogs'), qemu);
 
 const HELLO = 'hello from ignition, node1';
 // Not anchored: the line can follow getty's login prompt on the console.
 const MARKER = new RegExp(`metal-lab: ignition applied: ${HELLO} .*`);
-const EXTLINUX = '/boot/extlinux/extlinux.conf';
+const FIRST_BOOT_FLAG = '/boot/labos/first_boot';
+
+/** The entries of a debugfs `ls -p` listing, without . and .. */
+const names = (listing: string) =>
+  listing.split('\n').map((l) => l.split('/')[5]).filter((n): n is string => !!n && n !== '.' && n !== '..').sort();
 
 let image: DiskImage;
 let tmp: string;
@@ -38,13 +42,15 @@ test.serial('a second build with the same inputs builds nothing and returns the 
   t.is(again.key, image.key);
   t.regex(image.key, /^[0-9a-f]{20}$/);
   t.regex(image.kernelVersion, /^\d+\.\d+\.\d+-\d+-cloud-amd64$/);
-  for (const f of [image.rootfs, image.kernel, image.initrd]) t.true((await stat(f)).isFile(), f);
+  t.deepEqual(image.release, { version: '1.0.0', kernel: 'linux-image-cloud-amd64' });
+  for (const f of [image.rootfs, image.usr, image.kernel, image.initrd]) t.true((await stat(f)).isFile(), f);
   t.is((await stat(image.rootfs)).size, image.sizes.rootfs);
+  t.is((await stat(image.usr)).size, image.sizes.usr);
   t.is((await stat(image.initrd)).size, image.sizes.initrd);
-  t.deepEqual((await readdir(path.dirname(image.rootfs))).sort(), ['initrd.img', 'manifest.json', 'root.ext4', 'vmlinuz']);
+  t.deepEqual((await readdir(path.dirname(image.rootfs))).sort(), ['initrd.img', 'manifest.json', 'root.ext4', 'usr.ext4', 'vmlinuz']);
 
   const names = new Set(image.packages.map((p) => p.split('=')[0]));
-  for (const p of ['systemd', 'openssh-server', 'etcd-server', 'etcd-client', 'ignition', 'dracut-core', 'extlinux', 'dbus', 'python3-dbus', 'python3-gi', 'grub-common']) {
+  for (const p of ['systemd', 'openssh-server', 'etcd-server', 'etcd-client', 'ignition', 'dracut-core', 'grub-pc-bin', 'grub2-common', 'dbus', 'python3-dbus', 'python3-gi', 'grub-common']) {
     t.true(names.has(p), p);
   }
   const status = await diskImageCached();
@@ -52,28 +58,35 @@ test.serial('a second build with the same inputs builds nothing and returns the 
   t.is(status.dir, path.dirname(image.rootfs));
 });
 
-test.serial('the root filesystem is labelled root, stripped, and waits for its first boot', async (t) => {
-  const label = await execa('e2label', [image.rootfs]);
-  t.is(label.stdout.trim(), 'root');
-  const cat = async (file: string) => (await execa('debugfs', ['-R', `cat ${file}`, image.rootfs])).stdout;
+test.serial('two filesystems: a root labelled root that waits for its first boot, and a stripped /usr labelled usr with its kernel', async (t) => {
+  t.is((await execa('e2label', [image.rootfs])).stdout.trim(), 'root');
+  t.is((await execa('e2label', [image.usr])).stdout.trim(), 'usr');
+  const debugfs = async (fs: string, command: string) => (await execa('debugfs', ['-R', command, fs])).stdout;
+  const cat = (file: string) => debugfs(image.rootfs, `cat ${file}`);
   t.is(await cat('/etc/machine-id'), 'uninitialized');
   t.regex(await cat('/etc/shadow'), /^root:!/m, 'root is locked');
   t.regex(await cat('/etc/hosts'), /^127\.0\.0\.1\s+localhost$/m);
-  const docs = (await execa('debugfs', ['-R', 'ls -p /usr/share/doc/systemd', image.rootfs])).stdout;
+  t.deepEqual(names(await debugfs(image.rootfs, 'ls -p /usr')), [], "the root's /usr is an empty mount point");
+  t.deepEqual(names(await debugfs(image.rootfs, 'ls -p /boot')), [], 'no kernel on the root: each slot boots its own');
+  t.deepEqual(names(await debugfs(image.usr, 'ls -p /lib/labos/boot')), ['initrd.img', 'vmlinuz']);
+  t.regex(await debugfs(image.usr, 'cat /lib/labos/grub.cfg'), /linux \/boot\/labos\/\$slot\/vmlinuz .*mount\.usr=PARTUUID=\$usr/);
+  const docs = await debugfs(image.usr, 'ls -p /share/doc/systemd');
   t.regex(docs, /copyright/);
   t.notRegex(docs, /changelog/);
-  const keys = (await execa('debugfs', ['-R', 'ls -p /etc/ssh', image.rootfs])).stdout;
+  const keys = await debugfs(image.rootfs, 'ls -p /etc/ssh');
   t.notRegex(keys, /ssh_host_/, 'no host keys shared between nodes');
 });
 
-test.serial('the update engine is in place: labos os-release, Flatcar channel file, D-Bus policy, units enabled', async (t) => {
-  const debugfs = async (command: string) => (await execa('debugfs', ['-R', command, image.rootfs])).stdout;
+test.serial('the update engine is in place: labos os-release, Flatcar channel file, D-Bus policy, units enabled, watchdog', async (t) => {
+  const debugfs = async (command: string, fs = image.rootfs) => (await execa('debugfs', ['-R', command, fs])).stdout;
   t.regex(await debugfs('stat /etc/os-release'), /Fast link dest: "\.\.\/usr\/lib\/os-release"/);
-  const osRelease = await debugfs('cat /usr/lib/os-release');
+  const osRelease = await debugfs('cat /lib/os-release', image.usr);
   t.regex(osRelease, /^ID=labos$/m);
-  t.regex(osRelease, /^VERSION=\d+\.\d+\.\d+$/m, 'unquoted and a valid label value: the update agent labels the node with it');
-  t.regex(await debugfs('cat /usr/share/flatcar/update.conf'), /^GROUP=stable$/m);
-  t.regex(await debugfs('cat /usr/share/dbus-1/system.d/com.coreos.update1.conf'), /<allow own="com\.coreos\.update1"\/>/);
+  t.regex(osRelease, /^VERSION=1\.0\.0$/m, 'unquoted and a valid label value: the update agent labels the node with it');
+  t.regex(await debugfs('cat /share/flatcar/update.conf', image.usr), /^GROUP=stable$/m);
+  t.regex(await debugfs('cat /share/dbus-1/system.d/com.coreos.update1.conf', image.usr), /<allow own="com\.coreos\.update1"\/>/);
+  t.regex(await debugfs('cat /lib/systemd/system.conf.d/labos-watchdog.conf', image.usr), /^RuntimeWatchdogSec=/m);
+  t.regex(await debugfs(`ls -p /lib/modules/${image.kernelVersion}/kernel/drivers/watchdog`, image.usr), /\/i6300esb\.ko/);
   const wants = await debugfs('ls -p /etc/systemd/system/multi-user.target.wants');
   for (const unit of ['labos-update-engine.service', 'labos-mark-good.service']) t.true(wants.includes(`/${unit}/`), unit);
   t.true((await debugfs('ls -p /etc/systemd/system')).includes('/update-engine.service/'), 'the Flatcar name is an alias');
@@ -126,14 +139,17 @@ test.serial('on first boot Debian\'s Ignition creates the user, key, file and un
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   const { port } = server.address() as AddressInfo;
 
-  // A copy, so the cached image stays pristine; the boot loader config the installer will
-  // write goes in too, so labos-firstboot-done.service has its flag to remove.
+  // Copies, so the cached images stay pristine: the root as /dev/vda, /usr as /dev/vdb, mounted
+  // as GRUB has the initramfs mount a slot. The first-boot flag the installer writes goes in
+  // too, so labos-firstboot-done.service has it to remove.
   const disk = path.join(tmp, 'disk.img');
+  const usr = path.join(tmp, 'usr.img');
   await execa('cp', ['--sparse=always', image.rootfs, disk]);
-  const args = diskKernelArgs(`http://10.0.2.2:${port}/config.ign`);
-  const conf = path.join(tmp, 'extlinux.conf');
-  await writeFile(conf, `DEFAULT labos\nLABEL labos\n  LINUX /boot/vmlinuz\n  APPEND ${args.join(' ')}\n`);
-  await execa('debugfs', ['-w', '-f', '-', disk], { input: `mkdir /boot/extlinux\nwrite ${conf} ${EXTLINUX}\n` });
+  await execa('cp', ['--sparse=always', image.usr, usr]);
+  const args = [...diskKernelArgs(`http://10.0.2.2:${port}/config.ign`), 'mount.usr=/dev/vdb', 'mount.usrfstype=ext4', 'mount.usrflags=ro', FIRST_BOOT_ARG];
+  const flag = path.join(tmp, 'first_boot');
+  await writeFile(flag, '');
+  await execa('debugfs', ['-w', '-f', '-', disk], { input: `mkdir /boot/labos\nwrite ${flag} ${FIRST_BOOT_FLAG}\n` });
 
   try {
     const boot = await bootDirect({
@@ -144,7 +160,7 @@ test.serial('on first boot Debian\'s Ignition creates the user, key, file and un
       accel: 'tcg',
       consoleLog: path.join(tmp, 'console.log'),
       net: {},
-      disks: [disk],
+      disks: [disk, usr],
       untilMarker: MARKER,
       timeoutMs: 10 * 60_000,
     });
@@ -166,7 +182,5 @@ test.serial('on first boot Debian\'s Ignition creates the user, key, file and un
   t.is((await cat('/home/core/.ssh/authorized_keys.d/ignition')).trim(), key);
   t.regex(await cat('/etc/passwd'), /^core:x:\d+:\d+::\/home\/core:/m);
   t.regex(await cat('/etc/systemd/system-preset/20-ignition.preset'), /^enable metal-lab-report\.service$/m);
-  const after = await cat(EXTLINUX);
-  t.notRegex(after, /ignition\.firstboot/, 'later boots skip Ignition');
-  t.regex(after, /ignition\.platform\.id=metal/);
+  t.deepEqual(names((await execa('debugfs', ['-R', 'ls -p /boot/labos', disk])).stdout), [], 'the first-boot flag is gone: later boots skip Ignition');
 });

@@ -9,7 +9,7 @@ import { pending, waitFor } from '../../../src/toolkit/wait-for.js';
 import { needs, root } from '../../support/needs.js';
 import { busCall, busMonitor, startPrivateSystemBus, type PrivateBus } from '../../support/private-bus.js';
 import { testKey } from '../../support/test-keys.js';
-import { PAYLOAD, PAYLOAD_NAME, sha512, startReleaseChannel, type Release, type ReleaseChannel } from './release-channel.js';
+import { BOOT_FILES, PAYLOAD, PAYLOAD_NAME, sha512, startReleaseChannel, usrImage, type Release, type ReleaseChannel } from './release-channel.js';
 import {
   ENGINE_DIR,
   GOOD_A,
@@ -104,7 +104,7 @@ test.serial('GetStatus answers (x d s s x) as update_engine does: idle, never ch
   t.regex(engine.log(), /com\.coreos\.update1 on the system bus, UPDATE_STATUS_IDLE, checking every 3600 s/);
 });
 
-test.serial('a signed release is installed into the other slot, put first in the boot selection, and reported as NEED_REBOOT, also after a restart', async (t) => {
+test.serial('a signed release is installed into the other slot with its kernel, put first in the boot selection, and reported as NEED_REBOOT, also after a restart', async (t) => {
   channel.publish();
   const node = await newNode(t);
   const engine = await startEngine(t, node);
@@ -123,6 +123,9 @@ test.serial('a signed release is installed into the other slot, put first in the
 
   t.true((await readFile(node.slotB)).equals(PAYLOAD), 'the passive slot holds the payload');
   t.true((await readFile(node.slotA)).equals(OLD_A), 'the booted slot is untouched');
+  for (const [name, content] of Object.entries(BOOT_FILES)) {
+    t.true((await readFile(path.join(node.bootDir, 'B', name))).equals(content), `slot B boots the release's own ${name}`);
+  }
   t.like(await grubenv(node), { ORDER: 'B A', B_OK: '1', B_TRY: '0', A_OK: '1', A_TRY: '0' });
   t.true(existsSync(node.marker));
   t.deepEqual(channel.requests, ['/releases/stable/release.json', '/releases/stable/release.json.sig', `/releases/stable/${PAYLOAD_NAME}`, `/releases/stable/${PAYLOAD_NAME}`]);
@@ -196,6 +199,19 @@ for (const r of REFUSALS) {
   });
 }
 
+test.serial('a signed payload that is not a labos /usr image is written but never booted: the slot stays disabled', async (t) => {
+  const notUsr = await usrImage({ 'lib/os-release': Buffer.from('ID=labos\nVERSION=2.0.0\n') });
+  channel.publish({ payload: notUsr });
+  const node = await newNode(t);
+  const engine = await startEngine(t, node);
+  const statuses = await attemptUpdate(t, engine);
+  t.deepEqual(operations(statuses), [S.checking, S.available, S.downloading, S.verifying, S.finalizing, S.error, S.idle]);
+  t.regex(engine.log(), /update refused: slot B has no \/usr\/lib\/labos\/boot\/vmlinuz .*not a labos \/usr image; slot B stays disabled/);
+  t.like(await grubenv(node), { ORDER: 'A B', A_OK: '1', A_TRY: '0', B_OK: '0' });
+  t.false(existsSync(path.join(node.bootDir, 'B', 'vmlinuz')));
+  t.false(existsSync(node.marker));
+});
+
 test.serial('a channel without a release (404) is no update; /etc/flatcar/update.conf chooses the channel', async (t) => {
   channel.publish(); // on stable, which the override leaves
   const node = await newNode(t, { group: 'beta' });
@@ -254,12 +270,17 @@ test.serial('a booted slot not yet marked good keeps its fallback: the update is
   t.deepEqual(await snapshot(node), before);
 });
 
-test.serial('mark-good confirms the booted slot (TRY=0, OK=1) and leaves the other alone', async (t) => {
+test.serial('mark-good confirms the booted slot (TRY=0, OK=1) and puts it first; a tried, unconfirmed other slot is dropped', async (t) => {
   // GRUB booted B, just installed, and counted the try.
-  const node = await newNode(t, { booted: 'B', grubenv: { ORDER: 'B A', A_OK: '1', A_TRY: '0', B_OK: '1', B_TRY: '1' } });
+  const node = await newNode(t, { booted: 'B', grubenv: { ...GOOD_A, ORDER: 'B A', A_OK: '1', A_TRY: '0', B_OK: '1', B_TRY: '1' } });
   const r = await execa(path.join(ENGINE_DIR, 'mark-good'), [], { env: node.env, extendEnv: false });
   t.is(r.stdout, `mark-good: slot B is good (B_OK=1, B_TRY=0 in ${node.grubenv})`);
-  t.deepEqual(await grubenv(node), { ORDER: 'B A', A_OK: '1', A_TRY: '0', B_OK: '1', B_TRY: '0' });
+  t.deepEqual(await grubenv(node), { ...GOOD_A, ORDER: 'B A', A_OK: '1', A_TRY: '0', B_OK: '1', B_TRY: '0' });
+
+  // Back on B after a failed try of A (GRUB fell back): A is no longer complete, B boots first.
+  await execa('grub-editenv', [node.grubenv, 'set', 'ORDER=A B', 'A_OK=1', 'A_TRY=1', 'B_TRY=1']);
+  await execa(path.join(ENGINE_DIR, 'mark-good'), [], { env: node.env, extendEnv: false });
+  t.like(await grubenv(node), { ORDER: 'B A', A_OK: '0', A_TRY: '0', B_OK: '1', B_TRY: '0' });
 
   await writeFile(node.env.LABOS_CMDLINE!, 'root=/dev/vda console=ttyS0\n');
   const notAB = await execa(path.join(ENGINE_DIR, 'mark-good'), [], { env: node.env, extendEnv: false, reject: false });

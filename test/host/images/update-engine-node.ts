@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
@@ -26,6 +26,8 @@ export const UPDATE_ENGINE_NEEDS = [
   packageFile('/usr/lib/python3/dist-packages/gi/__init__.py', 'python3-gi'),
   program('grub-editenv', 'grub-common'),
   program('openssl', 'openssl'),
+  program('debugfs', 'e2fsprogs'),
+  program('mkfs.ext4', 'e2fsprogs'),
 ];
 
 export const NAME = 'com.coreos.update1';
@@ -34,14 +36,18 @@ export const MANAGER = 'com.coreos.update1.Manager';
 
 export const OLD_A = Buffer.from('slot A: labos 1.0.0, booted\n');
 export const OLD_B = Buffer.from('slot B: never written\n');
+/** The slots' MBR partition UUIDs, as the installer records them in grubenv. */
+export const PARTUUID = { A: '5a1b0c2d-01', B: '5a1b0c2d-02' };
 /** Booted from A, which is confirmed; B was never installed. */
-export const GOOD_A = { ORDER: 'A B', A_OK: '1', A_TRY: '0', B_OK: '0', B_TRY: '0' };
+export const GOOD_A = { ORDER: 'A B', A_OK: '1', A_TRY: '0', B_OK: '0', B_TRY: '0', A_PARTUUID: PARTUUID.A, B_PARTUUID: PARTUUID.B };
 
 export interface Node {
   env: Record<string, string>;
   slotA: string;
   slotB: string;
   grubenv: string;
+  /** /boot/labos: each slot's kernel and initramfs. */
+  bootDir: string;
   marker: string;
 }
 
@@ -66,9 +72,10 @@ export async function makeNode(t: ExecutionContext, o: NodeOptions): Promise<Nod
   const booted = o.booted ?? 'A';
   const node: Node = {
     env: {},
-    slotA: await file('dev/disk/by-partlabel/ROOT-A', OLD_A),
-    slotB: await file('dev/disk/by-partlabel/ROOT-B', OLD_B),
+    slotA: await file(`dev/disk/by-partuuid/${PARTUUID.A}`, OLD_A),
+    slotB: await file(`dev/disk/by-partuuid/${PARTUUID.B}`, OLD_B),
     grubenv: await file('boot/grub/grubenv', ''),
+    bootDir: path.join(dir, 'boot/labos'),
     marker: path.join(dir, 'run/update_engine_autoupdate_completed'),
   };
   await mkdir(path.dirname(node.marker));
@@ -84,12 +91,14 @@ export async function makeNode(t: ExecutionContext, o: NodeOptions): Promise<Nod
     LABOS_GROUP_CONF: await file('usr/share/flatcar/update.conf', await readFile(path.join(ROOTFS, 'usr/share/flatcar/update.conf'))),
     LABOS_GROUP_CONF_OVERRIDE: path.join(dir, 'etc/flatcar/update.conf'),
     LABOS_OS_RELEASE: path.join(dir, 'etc/os-release'),
-    LABOS_CMDLINE: await file('proc/cmdline', `BOOT_IMAGE=/vmlinuz root=PARTLABEL=ROOT-${booted} labos.slot=${booted} console=ttyS0\n`),
+    LABOS_CMDLINE: await file('proc/cmdline', `BOOT_IMAGE=/boot/labos/${booted}/vmlinuz root=LABEL=root mount.usr=PARTUUID=${PARTUUID[booted]} labos.slot=${booted} console=ttyS0\n`),
     LABOS_SLOT_DEVICES: path.dirname(node.slotA),
     LABOS_GRUBENV: node.grubenv,
+    LABOS_BOOT_DIR: node.bootDir,
     LABOS_UPDATE_MARKER: node.marker,
   };
-  await copyFile(path.join(ROOTFS, 'usr/lib/os-release'), node.env.LABOS_OS_RELEASE!);
+  // The image's os-release, as build.sh fills it in for the base release.
+  await file('etc/os-release', (await readFile(path.join(ROOTFS, 'usr/lib/os-release'), 'utf8')).replaceAll('@VERSION@', '1.0.0'));
   if (o.group) await file('etc/flatcar/update.conf', `GROUP=${o.group}\n`);
   return node;
 }
@@ -100,7 +109,13 @@ export async function grubenv(node: Node): Promise<Record<string, string>> {
 }
 
 /** Slot files and grubenv, byte for byte. */
-export const snapshot = async (node: Node) => Promise.all([node.slotA, node.slotB, node.grubenv].map((f) => readFile(f)));
+/** Slot files, grubenv and the slots' boot files (absent ones as null), byte for byte. */
+export const snapshot = async (node: Node) =>
+  Promise.all(
+    [node.slotA, node.slotB, node.grubenv, ...['A', 'B'].flatMap((slot) => ['vmlinuz', 'initrd.img'].map((f) => path.join(node.bootDir, slot, f)))].map((f) =>
+      readFile(f).catch(() => null),
+    ),
+  );
 
 export interface Engine {
   log(): string;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { diskKernelArgs } from '../../../src/ground/node-image.js';
+import { diskKernelArgs, FIRST_BOOT_ARG } from '../../../src/ground/node-image.js';
 
 test('the kernel command line names the root label, the console, the guest robustness args and Ignition\'s metal platform', (t) => {
   t.deepEqual(diskKernelArgs('http://172.18.0.2:8080/ignition?mac=52:54:00:a1:9c:ae&os=installed'), [
@@ -9,9 +9,8 @@ test('the kernel command line names the root label, the console, the guest robus
     'no_timer_check',
     'panic=10',
     'systemd.unified_cgroup_hierarchy=0',
-    'ignition.firstboot',
     'ignition.platform.id=metal',
     'ignition.config.url=http://172.18.0.2:8080/ignition?mac=52:54:00:a1:9c:ae&os=installed',
   ]);
-  t.false(diskKernelArgs('http://x/', { firstBoot: false }).includes('ignition.firstboot'));
+  t.false(diskKernelArgs('http://x/').includes(FIRST_BOOT_ARG), 'GRUB adds it on the first boot only');
 });

@@ -40,7 +40,7 @@ test('a channel name the engine would have to quote, or none', async (t) => {
 });
 
 test('a payload that is missing, not a file, or empty', async (t) => {
-  const fix = 'Fix: pass the root filesystem image to publish (nodes write it onto their other root partition)';
+  const fix = 'Fix: pass the labos /usr image to publish (nodes write it onto their other /usr slot)';
   const missing = await refusedWith(t, (o) => ({ payloadFile: `${o.payloadFile}.gone` }));
   t.is(missing.line, `payload ${missing.payloadFile}.gone does not exist. ${fix}`);
   const dir = await refusedWith(t, (o) => ({ payloadFile: path.dirname(o.payloadFile) }));

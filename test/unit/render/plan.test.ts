@@ -35,7 +35,7 @@ const kubeInputs = freshPki(kubeLab).then((pki): PlanInputs => ({
   timeoutScale: 6,
   paths: host.lab(kubeLab.id),
   live,
-  install: { rootfs: '/cache/labos-disk/k/root.ext4', pki, kube },
+  install: { rootfs: '/cache/labos-disk/k/root.ext4', usr: '/cache/labos-disk/k/usr.ext4', pki, kube },
 }));
 
 /** One line per entry: what it is, its mode, its path, and for a placed file where it comes from. */

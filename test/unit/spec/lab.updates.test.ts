@@ -50,8 +50,8 @@ test('the window takes what FLUO takes: any-case weekday or none, H:MM, Go durat
 
 /** The exact line the CLI prints: file, field, problem (line, col), fix. */
 const cases: [title: string, text: string, line: string][] = [
-  ['updates without kubernetes', edit('kubernetes: {}\n', ''),
-    'lab/u1.yaml: updates: the update operator runs on Kubernetes, and lab u1 has no kubernetes: block (line 4, col 3). Fix: add kubernetes: {} (its nodes are then installed to disk), or remove updates'],
+  ['a reboot window without kubernetes', edit('kubernetes: {}\n', ''),
+    'lab/u1.yaml: updates.rebootWindow: rebootWindow tells the update operator when to reboot, and lab u1 has no kubernetes: block to run it on (line 5, col 17). Fix: add kubernetes: {}, or remove it (nodes then install updates and wait for a reboot by hand)'],
   ['a bad day', window('Mo 14:00', '1h'),
     'lab/u1.yaml: updates.rebootWindow.start: "Mo" is not a day of the week (line 6, col 26). Fix: use Sun, Mon, Tue, Wed, Thu, Fri or Sat, e.g. "Mon 14:00" (weekly) or "14:00" (daily)'],
   ['a day spelt out', window('Monday 14:00', '1h'),
@@ -122,4 +122,11 @@ test('a lab with updates comes up installed only: the boot-mode check refuses li
   const err = t.throws(() => checkBootMode(lab, 'live'), { instanceOf: SpecError });
   t.is(err.line(), "lab/u1.yaml: kubernetes: lab u1 runs Kubernetes, which needs labos installed on the nodes' disks. Fix: bring it up with --boot install (or a scenario step `up: { boot: install }`)");
   t.notThrows(() => checkBootMode(lab, 'install'));
+
+  // Without Kubernetes the nodes still update themselves A/B, from their disks.
+  const alone = parseLab(withUpdates('updates: { channel: beta }\n').replace('kubernetes: {}\n', ''), FILE);
+  t.deepEqual(alone.updates, { channel: 'beta', beforeRebootAnnotations: [], afterRebootAnnotations: [] });
+  t.is(t.throws(() => checkBootMode(alone, 'live'), { instanceOf: SpecError }).line(),
+    "lab/u1.yaml: updates: lab u1 updates its nodes A/B, which needs labos installed on the nodes' disks. Fix: bring it up with --boot install (or a scenario step `up: { boot: install }`)");
+  t.notThrows(() => checkBootMode(alone, 'install'));
 });

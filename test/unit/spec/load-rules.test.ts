@@ -81,6 +81,13 @@ test('install refuses a UEFI node before anything runs; live accepts it', (t) =>
   t.notThrows(() => checkBootMode(lab, 'live'));
 });
 
+test('install refuses a disk too small for two /usr slots and a root before anything runs; live accepts it', (t) => {
+  const lab = parseLab(edit('kubernetes: {}\n', '').replace('10.6.0.11 }', '10.6.0.11, disk: 3 }'), FILE);
+  const err = specError(t, () => checkBootMode(lab, 'install'), FILE, 'nodes[1].disk');
+  t.regex(err.line(), /w1 has a 3 GiB disk, and installed labos needs 4 GiB \(two \/usr slots and a root\)\. Fix: set disk: 4 or more for it in lab\/k1\.yaml/);
+  t.notThrows(() => checkBootMode(lab, 'live'));
+});
+
 test('a Kubernetes lab brought up live is refused before anything runs; install is accepted', (t) => {
   const lab = parseLab(KUBE, FILE);
   const err = specError(t, () => checkBootMode(lab, 'live'), FILE, 'kubernetes');

@@ -87,6 +87,10 @@ def _attempt(publish: Publish) -> bool:
         os.fsync(out.fileno())
     if written != found.sha512:
         raise Refused(f'sha512 mismatch: {found.payload_url} changed between two downloads; slot {target} stays disabled')
+    try:
+        slots.install_boot_files(target)
+    except OSError as e:
+        raise Refused(f'{e}; slot {target} stays disabled') from e
     slots.boot_first(target)
     log.info('slot %s boots next with %s (ORDER=%s %s)', target, found.version, target, slots.other(target))
     done = Status(checked, 1.0, UPDATED_NEED_REBOOT, found.version, found.size)

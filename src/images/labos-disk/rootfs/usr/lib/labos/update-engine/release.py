@@ -1,6 +1,6 @@
 """The channel protocol of the lab's boot server: {server}/releases/{channel}/release.json (a
 JSON manifest), release.json.sig (an RSA PKCS#1 v1.5 SHA-256 signature over exactly those
-bytes, by the lab's release key) and the payload the manifest names (a root filesystem image)."""
+bytes, by the lab's release key) and the payload the manifest names (a labos /usr image)."""
 import hashlib
 import http.client
 import json

@@ -10,8 +10,9 @@ GROUP_CONF = os.environ.get('LABOS_GROUP_CONF', '/usr/share/flatcar/update.conf'
 GROUP_CONF_OVERRIDE = os.environ.get('LABOS_GROUP_CONF_OVERRIDE', '/etc/flatcar/update.conf')
 OS_RELEASE = os.environ.get('LABOS_OS_RELEASE', '/etc/os-release')
 CMDLINE = os.environ.get('LABOS_CMDLINE', '/proc/cmdline')
-SLOT_DEVICES = os.environ.get('LABOS_SLOT_DEVICES', '/dev/disk/by-partlabel')
+SLOT_DEVICES = os.environ.get('LABOS_SLOT_DEVICES', '/dev/disk/by-partuuid')
 GRUBENV = os.environ.get('LABOS_GRUBENV', '/boot/grub/grubenv')
+BOOT_DIR = os.environ.get('LABOS_BOOT_DIR', '/boot/labos')
 # update_engine's marker: an applied update survives an engine restart until the reboot.
 MARKER = os.environ.get('LABOS_UPDATE_MARKER', '/run/update_engine_autoupdate_completed')
 
