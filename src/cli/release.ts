@@ -18,9 +18,10 @@ export function registerRelease(program: Command, host: HostLayout): void {
     .option('--version <version>', 'the release version, e.g. 2.0.0: nodes install it when it differs from their VERSION')
     .option('--channel <channel>', 'the channel (a node\'s GROUP)', 'stable')
     .action(async (payloadFile: string, opts: { lab?: string; version?: string; channel: string }) => {
-      const { publishRelease } = await import('../release/publish.js');
+      const [{ publishRelease }, { checkPayloadRelease }] = await Promise.all([import('../release/publish.js'), import('../release/payload-release.js')]);
+      const version = await checkPayloadRelease(payloadFile, opts.version);
       const { lab, at } = await channels(opts.lab);
-      const r = await publishRelease({ assetsDir: at.assetsDir, channel: opts.channel, version: opts.version ?? '', payloadFile, key: at.key });
+      const r = await publishRelease({ assetsDir: at.assetsDir, channel: opts.channel, version, payloadFile, key: at.key });
       const m = r.manifest;
       console.error(`metal-lab: ${lab.id}: ${m.version} on channel ${m.channel}: ${m.payload}, ${m.size} bytes${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}`);
       console.error(`metal-lab: nodes with SERVER=${at.server} and GROUP=${m.channel} find it at ${at.server}/releases/${m.channel}/release.json`);
