@@ -66,9 +66,6 @@ export function renderDomainXml(lab: LabSpec, node: NodeSpec, ctx: DomainContext
   devices.ele('console', { type: 'pty' }).ele('target', { type: 'serial', port: '0' });
 
   devices.ele('rng', { model: 'virtio' }).ele('backend', { model: 'random' }).txt('/dev/urandom');
-  // A node that updates itself must not hang in a bad release: labos's systemd feeds this
-  // watchdog, and when a boot stops feeding it the VM resets and falls back to its other slot.
-  if (lab.updates) devices.ele('watchdog', { model: 'i6300esb', action: 'reset' });
   // Nothing in the lab uses USB or ballooning; fewer emulated devices is less work under TCG.
   devices.ele('controller', { type: 'usb', model: 'none' });
   devices.ele('memballoon', { model: 'none' });

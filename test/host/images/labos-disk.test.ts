@@ -86,7 +86,8 @@ test.serial('the update engine is in place: labos os-release, Flatcar channel fi
   t.regex(await debugfs('cat /share/flatcar/update.conf', image.usr), /^GROUP=stable$/m);
   t.regex(await debugfs('cat /share/dbus-1/system.d/com.coreos.update1.conf', image.usr), /<allow own="com\.coreos\.update1"\/>/);
   t.regex(await debugfs('cat /lib/systemd/system.conf.d/labos-watchdog.conf', image.usr), /^RuntimeWatchdogSec=/m);
-  t.regex(await debugfs(`ls -p /lib/modules/${image.kernelVersion}/kernel/drivers/watchdog`, image.usr), /\/i6300esb\.ko/);
+  t.regex(await debugfs('cat /etc/dracut.conf.d/labos.conf'), /^force_drivers\+=" softdog "$/m, 'the initramfs loads the watchdog');
+  t.regex(await debugfs(`ls -p /lib/modules/${image.kernelVersion}/kernel/drivers/watchdog`, image.usr), /\/softdog\.ko\//);
   const wants = await debugfs('ls -p /etc/systemd/system/multi-user.target.wants');
   for (const unit of ['labos-update-engine.service', 'labos-mark-good.service']) t.true(wants.includes(`/${unit}/`), unit);
   t.true((await debugfs('ls -p /etc/systemd/system')).includes('/update-engine.service/'), 'the Flatcar name is an alias');
