@@ -32,8 +32,11 @@ say "installing to $DISK"
 # Any old boot sector or partition table must not survive a partial write.
 dd if=/dev/zero of="$DISK" bs=1M count=1 2>/dev/null || fail "cannot write $DISK"
 # An MBR (GRUB's core image goes in the 1 MiB before the first partition) with three primary
-# partitions: busybox fdisk, answered on stdin.
-printf 'o\nn\np\n1\n2048\n+%dM\nn\np\n2\n\n+%dM\nn\np\n3\n\n\nw\n' "$SLOT_MIB" "$SLOT_MIB" | fdisk "$DISK" >/dev/null 2>&1
+# partitions: busybox fdisk, answered on stdin. Each start is given: busybox offers the free
+# sectors before the first partition as the default start of the next.
+SLOT_SECTORS=$((SLOT_MIB * 2048))
+printf 'o\nn\np\n1\n2048\n+%dM\nn\np\n2\n%d\n+%dM\nn\np\n3\n%d\n\nw\n' \
+  "$SLOT_MIB" $((2048 + SLOT_SECTORS)) "$SLOT_MIB" $((2048 + 2 * SLOT_SECTORS)) | fdisk "$DISK" >/dev/null 2>&1
 for _ in 1 2 3 4 5 6 7 8 9 10; do
   [ -b "${DISK}3" ] && break
   sleep 0.5
