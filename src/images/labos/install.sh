@@ -37,6 +37,11 @@ dd if=/dev/zero of="$DISK" bs=1M count=1 2>/dev/null || fail "cannot write $DISK
 SLOT_SECTORS=$((SLOT_MIB * 2048))
 printf 'o\nn\np\n1\n2048\n+%dM\nn\np\n2\n%d\n+%dM\nn\np\n3\n%d\n\nw\n' \
   "$SLOT_MIB" $((2048 + SLOT_SECTORS)) "$SLOT_MIB" $((2048 + 2 * SLOT_SECTORS)) | fdisk "$DISK" >/dev/null 2>&1
+# busybox fdisk leaves the disk signature 0, and a disk without one has no PARTUUIDs (blkid and
+# udev's /dev/disk/by-partuuid name MBR partitions <signature>-<number>): give it a random one.
+dd if=/dev/urandom of="$DISK" bs=1 seek=440 count=4 conv=notrunc 2>/dev/null || fail "writing the disk signature"
+PTUUID=$(dd if="$DISK" bs=1 skip=440 count=4 2>/dev/null | od -An -tx4 | tr -d ' ')
+[ -n "$PTUUID" ] && [ "$PTUUID" != 00000000 ] || fail "no disk signature on $DISK"
 for _ in 1 2 3 4 5 6 7 8 9 10; do
   [ -b "${DISK}3" ] && break
   sleep 0.5
@@ -64,12 +69,9 @@ cp "$TARGET/usr/lib/labos/grub.cfg" "$TARGET/boot/grub/grub.cfg" || fail "no gru
 printf 'set kargs="%s"\n' "$ARGS" >"$TARGET/boot/grub/kargs.cfg"
 # GRUB adds ignition.firstboot while this exists; labos-firstboot-done.service removes it.
 : >"$TARGET/boot/labos/first_boot"
-PART_A=$(in_target blkid -s PARTUUID -o value "$USR_A")
-PART_B=$(in_target blkid -s PARTUUID -o value "${DISK}2")
-[ -n "$PART_A" ] && [ -n "$PART_B" ] || fail "blkid gives no PARTUUID for the slots"
 in_target grub-editenv /boot/grub/grubenv create || fail "grub-editenv create"
 in_target grub-editenv /boot/grub/grubenv set "ORDER=A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0 \
-  "A_PARTUUID=$PART_A" "B_PARTUUID=$PART_B" || fail "grub-editenv set"
+  "A_PARTUUID=$PTUUID-01" "B_PARTUUID=$PTUUID-02" || fail "grub-editenv set"
 OUT=$(in_target grub-install --target=i386-pc "$DISK" 2>&1) || fail "grub-install --target=i386-pc $DISK: $OUT"
 for fs in sys proc dev usr; do umount "$TARGET/$fs"; done
 umount "$TARGET"
