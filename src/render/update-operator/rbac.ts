@@ -15,16 +15,16 @@ export const AGENT_SERVICE_ACCOUNT = AGENT;
 /** The ConfigMap and the Lease (lock type ConfigMapsLeases) the operators elect their leader by. */
 const LOCK = `${OPERATOR}-lock`;
 
-const RBAC = 'rbac.authorization.k8s.io';
-type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
-const rule = (apiGroup: string, resources: string[], verbs: string[], resourceNames?: string[]): Rule => ({
+export const RBAC = 'rbac.authorization.k8s.io';
+export type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+export const rule = (apiGroup: string, resources: string[], verbs: string[], resourceNames?: string[]): Rule => ({
   apiGroups: [apiGroup],
   resources,
   verbs,
   ...(resourceNames ? { resourceNames } : {}),
 });
 
-const clusterRole = (name: string, rules: Rule[]): KubeObject => ({ apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name }, rules });
+export const clusterRole = (name: string, rules: Rule[]): KubeObject => ({ apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name }, rules });
 
 /** Both watch and mark nodes (annotations, labels; the agent cordons its own). */
 const NODES = rule('', ['nodes'], ['get', 'list', 'watch', 'update']);
