@@ -186,11 +186,11 @@ test('the guard: exactly one, never beside another, of its own image, exempting 
   t.like(deployment.spec, { replicas: 1, strategy: { type: 'Recreate' } });
   const pod = podSpec(deployment);
   t.is(pod.serviceAccountName, 'rollout-guard');
-  const [guard] = pod.containers as (Container & { args: string[]; command?: string[]; securityContext: object })[];
+  const [guard] = pod.containers as (Container & { args: string[]; securityContext: object })[];
   t.is(guard!.image, 'metal-lab.local/rollout-guard:v0.1.0');
   t.is(guard!.imagePullPolicy, 'Never');
   // The image's entrypoint runs the guard; in-cluster, so no --kubeconfig.
-  t.is(guard!.command, undefined);
+  t.false('command' in guard!);
   t.deepEqual(guard!.args, ['--namespace', 'reboot-coordinator']);
   t.like(guard!.securityContext, { runAsUser: 65534, runAsNonRoot: true });
   t.deepEqual(pod.tolerations, [
