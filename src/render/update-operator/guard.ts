@@ -2,7 +2,7 @@ import { rolloutGuardImageRef } from '../../ground/cluster.js';
 import { clusterRoleBinding, meta, serviceAccount, type KubeObject } from '../bootkube/objects.js';
 import { EVENT_NAMESPACE } from './guard-contract.js';
 import { CONTROLLER_TOLERATIONS, podTemplate } from './pod.js';
-import { clusterRole, NAMESPACE, RBAC, rule } from './rbac.js';
+import { clusterRole, NAMESPACE, role, roleBinding, rule } from './rbac.js';
 
 /**
  * The rollout guard (src/guard) beside the operator: its identity, exactly the rights its API
@@ -26,15 +26,9 @@ export function guardRbacObjects(): KubeObject[] {
       // every authenticated user's).
       rule('policy', ['poddisruptionbudgets'], ['list']),
     ]),
-    { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: meta(GUARD, {}, EVENT_NAMESPACE), rules: [rule('', ['events'], ['create'])] },
+    role(GUARD, EVENT_NAMESPACE, [rule('', ['events'], ['create'])]),
     clusterRoleBinding(GUARD, GUARD, [GUARD], NAMESPACE),
-    {
-      apiVersion: `${RBAC}/v1`,
-      kind: 'RoleBinding',
-      metadata: meta(GUARD, {}, EVENT_NAMESPACE),
-      roleRef: { apiGroup: RBAC, kind: 'Role', name: GUARD },
-      subjects: [{ kind: 'ServiceAccount', name: GUARD, namespace: NAMESPACE }],
-    },
+    roleBinding(GUARD, EVENT_NAMESPACE, GUARD),
   ];
 }
 
