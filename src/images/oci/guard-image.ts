@@ -31,7 +31,7 @@ export type GuardImage = BuiltImage;
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Debian's nodejs and the packages it depends on. */
-export async function nodeDebs(): Promise<DebPackage[]> {
+async function nodeDebs(): Promise<DebPackage[]> {
   const { pkg: lib } = await showPackage(LIBNODE);
   return debClosure(['nodejs'], { nodejs: lib.version, [LIBNODE]: lib.version });
 }
@@ -54,7 +54,7 @@ async function appPackageJson(root: string): Promise<string> {
   return `${JSON.stringify({ name, version, type, private: true }, null, 2)}\n`;
 }
 
-export async function guardImageSpec(debs: DebPackage[], app: NodeApp, root: string, work: string): Promise<OciImageSpec> {
+async function guardImageSpec(debs: DebPackage[], app: NodeApp, root: string, work: string): Promise<OciImageSpec> {
   return {
     ref: rolloutGuardImageRef(),
     layers: [
