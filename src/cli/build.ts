@@ -1,7 +1,7 @@
 import { Argument, type Command } from 'commander';
 import type { HostLayout } from '../ground/host-layout.js';
 
-const TARGETS = ['live', 'disk', 'kubernetes', 'images', 'fluo'] as const;
+const TARGETS = ['live', 'disk', 'kubernetes', 'images', 'fluo', 'guard'] as const;
 type Target = (typeof TARGETS)[number];
 
 /**
@@ -12,7 +12,7 @@ type Target = (typeof TARGETS)[number];
 export function registerBuild(program: Command, host: HostLayout): void {
   program
     .command('build')
-    .description('build the node images, Kubernetes from Debian\'s source, the container images and the update operator (cached)')
+    .description('build the node images, Kubernetes from Debian\'s source, the container images, the update operator and the rollout guard\'s image (cached)')
     .addArgument(new Argument('[targets...]', 'what to build (default: all)').choices(TARGETS))
     .option('--quiet', 'print only the result lines, and a line a minute while something builds')
     .option('--fluo-source <file>', 'the update operator\'s source tarball (FLUO v0.9.0), instead of downloading it (or METAL_LAB_FLUO_SOURCE)')
@@ -68,6 +68,10 @@ export function registerBuild(program: Command, host: HostLayout): void {
           `${b.built ? `built in ${b.buildSeconds}s` : 'cached'}: FLUO v${b.version} built from ${b.source.origin}; ${describeBinaries(b)}`,
         );
         await timed('update operator image', () => buildFluoImage({ bins, ...shared }), (i) => `${i.ref} ${(i.bytes / 1e6).toFixed(1)} MB`);
+      }
+      if (want.has('guard')) {
+        const { buildGuardImage } = await import('../images/oci/guard-image.js');
+        await timed('rollout guard image', () => buildGuardImage(shared), (i) => `${i.ref} ${(i.bytes / 1e6).toFixed(1)} MB`);
       }
     });
 }

@@ -53,18 +53,19 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
     .argument('[lab]', 'lab file or name in lab/', DEFAULT_LAB)
     .addOption(new Option('--boot <mode>', 'live: PXE into the live image; install: install labos to disk, then Ignition').choices(['live', 'install']).default('live'))
     .option('--json', 'print what changed as JSON')
-    .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install' }) => {
+    .option('--fluo-source <file>', 'a lab with updates: the update operator\'s source tarball (FLUO v0.9.0) if it is not built yet (or METAL_LAB_FLUO_SOURCE)')
+    .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install'; fluoSource?: string }) => {
       const signal = interruptible();
       const [{ labFromArg }, { checkBootMode }] = await Promise.all([import('./resolve.js'), import('../spec/boot-mode.js')]);
       const lab = await labFromArg(labArg);
       checkBootMode(lab, opts.boot);
-      const [{ ensureHost }, { up }, { RunReport }] = await Promise.all([
-        import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'),
+      const [{ ensureHost }, { up }, { RunReport }, { chooseSource }] = await Promise.all([
+        import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'), import('../images/fluo-source.js'),
       ]);
       await ensureHost((line) => console.error(`metal-lab: ${line}`));
       const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
       try {
-        const res = await up(lab, { steps: report, signal, boot: opts.boot, host });
+        const res = await up(lab, { steps: report, signal, boot: opts.boot, host, fluoSource: chooseSource(opts.fluoSource, process.env) });
         await report.finish();
         if (opts.json) printJson(res);
       } catch (err) {

@@ -42,6 +42,17 @@ export function fluoImageRef(version = FLUO_VERSION): string {
   return `${IMAGE_REGISTRY}/${FLUO_IMAGE}:v${version}`;
 }
 
+/**
+ * The rollout guard (src/guard) runs from its own image, built locally like the others; it is
+ * part of metal-lab and carries its version (package.json's).
+ */
+export const ROLLOUT_GUARD_VERSION = '0.1.0';
+export const ROLLOUT_GUARD_IMAGE = 'rollout-guard';
+
+export function rolloutGuardImageRef(version = ROLLOUT_GUARD_VERSION): string {
+  return `${IMAGE_REGISTRY}/${ROLLOUT_GUARD_IMAGE}:v${version}`;
+}
+
 /** Where things live on a node, as the talk's Container Linux had them. */
 export const NODE_PATHS = {
   /** The kubelet's kubeconfig: kubelet.path starts the kubelet once the lab has copied it here. */

@@ -37,7 +37,7 @@ function labFiles(dir: string) {
     /** bootkube's asset dir, rendered by `up`, copied onto the nodes by the `bootstrap` step. */
     bootkube: at('bootkube'),
     bootkubeLog: at('bootkube.log'),
-    /** The update operator's manifests (FLUO), in a lab with updates:, ready for the API in file order. */
+    /** The update operator's manifests (FLUO's and the rollout guard's), in a lab with updates:, ready for the API in file order. */
     updateOperator: at('update-operator'),
   };
 }

@@ -1,13 +1,12 @@
 import os from 'node:os';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { describeError, type Log } from '../kube/client.js';
+import { EVENT_NAMESPACE } from '../render/update-operator/guard-contract.js';
 import type { Action } from './actions.js';
 
 /** Sends a pass's actions in order. After a node's change fails, the rest of its actions wait for the next pass. */
 
 const COMPONENT = 'metal-lab-rollout-guard';
-/** Where a kubelet records a node's Events; kubectl describe node finds them there. */
-const EVENT_NAMESPACE = 'default';
 
 async function send(core: CoreV1Api, a: Action, now: Date): Promise<void> {
   switch (a.kind) {

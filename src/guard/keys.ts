@@ -1,3 +1,5 @@
+import { GUARD_HOOKS } from '../render/update-operator/guard-contract.js';
+
 /** The annotations and labels the guard reads and writes (FLUO's: update-operator.md §1.1). */
 
 const fluo = (suffix: string) => `flatcar-linux-update.v1.flatcar-linux.net/${suffix}`;
@@ -21,9 +23,9 @@ const guard = (name: string) => `metal-lab.dev/rollout-guard.${name}`;
 /** The guard's keys: all it knows lives in these, on the nodes, so a restarted guard carries on. */
 export const GUARD_KEYS = {
   /** Its before-reboot hook: "true" lets the operator give the node reboot-ok. */
-  beforeHook: guard('before-reboot'),
+  beforeHook: GUARD_HOOKS.before,
   /** Its after-reboot hook: "true" lets the operator release the node (reboot-ok=false). */
-  afterHook: guard('after-reboot'),
+  afterHook: GUARD_HOOKS.after,
   /** Why the guard holds this node; an Event is sent whenever it changes. */
   held: guard('held'),
   /** The node's version and the one it was to boot, as they were when the guard let it go. */

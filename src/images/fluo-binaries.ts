@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { LabError } from '../errors.js';
 import { FLUO_VERSION } from '../ground/cluster.js';
 import { hostLayout } from '../ground/host-layout.js';
 import { cachedBuild, readRecord, type BuildContext, type BuildReporting } from '../toolkit/cached-build.js';
 import { runLogged } from '../toolkit/logged-command.js';
-import { FLUO_COMMIT, FLUO_PIN, SOURCE_ENV, SOURCE_FLAG, downloadSource, verifySource, type SourceFile, type VerifiedSource } from './fluo-source.js';
+import { FLUO_COMMIT, FLUO_PIN, FLUO_TAG_URL, SOURCE_ENV, SOURCE_FLAG, downloadSource, verifySource, type SourceFile, type VerifiedSource } from './fluo-source.js';
 import { binaryInfos, buildScript, describeBinaries, goVersion, type BinaryInfo } from './go-build.js';
 
 /** Bump when build.sh or this module changes what ends up in bin/. */
@@ -38,6 +39,8 @@ export interface FluoBuildOptions extends BuildReporting {
   cacheDir?: string;
   /** A local source tarball (chooseSource); without one, a miss downloads the tag's tarball. */
   source?: SourceFile;
+  /** False: a miss without a source fails in one line instead of downloading (`up` never fetches from GitHub). */
+  download?: boolean;
   /** Aborting stops a running build (its whole process group); nothing is published. */
   signal?: AbortSignal;
 }
@@ -98,6 +101,13 @@ export async function fluoBinaries(opts: FluoBuildOptions = {}): Promise<FluoBin
     read: readManifest,
     // Before anything is written: offline with no local source, this is where it ends, in one line.
     preflight: async () => {
+      if (!source && opts.download === false) {
+        throw new LabError(
+          `FLUO v${FLUO_VERSION} (the update operator) is not built in ${root(opts.cacheDir)} and no source was given`,
+          `pass its source tarball with ${SOURCE_FLAG} FILE or ${SOURCE_ENV}=FILE (${FLUO_TAG_URL}), or build it first: metal-lab build fluo`,
+          2,
+        );
+      }
       if (!source) opts.onProgress?.(`no ${SOURCE_FLAG} or ${SOURCE_ENV}: the tag's source tarball goes to ${sources}`);
       source ??= await downloadSource(sources);
     },

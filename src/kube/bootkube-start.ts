@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { LabError } from '../errors.js';
 import type { NodeSession } from '../node/ssh.js';
 import { ASSET_NODE_PATHS, assetMode } from '../ground/bootkube-layout.js';
 import { NODE_PATHS } from '../ground/cluster.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
 import { labNow } from '../toolkit/lab-clock.js';
-import { API_WAIT, apiHealthz, createObjects, describeError, listNodes, listPods, type CreateResult, type ApiObject, type Log } from './client.js';
+import { manifestObjects } from './asset-dir.js';
+import { API_WAIT, apiHealthz, createObjects, describeError, listNodes, listPods, type CreateResult, type Log } from './client.js';
 import { bootstrapPods, CONTROL_PLANE_NAMESPACE, podName, selfHostedStatus } from './pods.js';
 
 /**
@@ -74,20 +74,6 @@ export function bootstrapFiles(assets: ReadonlyMap<string, string>): NodeFile[] 
 /** The apiserver checkpoint every controller keeps aside: its static pod and the Secret's files. */
 export function checkpointFiles(assets: ReadonlyMap<string, string>): NodeFile[] {
   return placeFiles(assets, { 'checkpoints/': `${NODE_PATHS.checkpoints}/`, 'checkpoints/secrets/': ASSET_NODE_PATHS['checkpoints/secrets/'] });
-}
-
-/** manifests/*, in file name order (the render prefixes names with a creation rank), every YAML document. */
-export function manifestObjects(assets: ReadonlyMap<string, string>): ApiObject[] {
-  const files = [...assets.keys()].filter((k) => k.startsWith('manifests/')).sort();
-  return files.flatMap((file) =>
-    parseAllDocuments(assets.get(file)!).flatMap((doc) => {
-      if (doc.errors.length) throw new LabError(`${file}: ${doc.errors[0]!.message}`, 'render the assets again');
-      const obj = doc.toJS() as ApiObject | null;
-      if (!obj) return [];
-      if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) throw new LabError(`${file}: an object lacks apiVersion, kind or metadata.name`, 'render the assets again');
-      return [obj];
-    }),
-  );
 }
 
 async function writeFiles(node: NodeShell, assets: ReadonlyMap<string, string>, files: NodeFile[]): Promise<void> {

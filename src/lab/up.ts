@@ -5,7 +5,12 @@ import { labObjectNames, type Accel, type LabSpec, type NodeSpec } from '../grou
 import { bootServerPids } from '../ground/processes.js';
 import { buildDiskImage, type DiskImage } from '../images/labos-disk.js';
 import { buildLiveImage, type LiveImage } from '../images/labos-live.js';
+import { fluoBinaries } from '../images/fluo-binaries.js';
+import { chooseSource, type SourceFile } from '../images/fluo-source.js';
 import { kubeBinaries, type KubeBinaries } from '../images/kubernetes-binaries.js';
+import type { BuiltImage } from '../images/oci/cached-image.js';
+import { buildFluoImage } from '../images/oci/fluo-image.js';
+import { buildGuardImage } from '../images/oci/guard-image.js';
 import { buildKubeImages, type KubeImages } from '../images/oci/kube-images.js';
 import { probeAccel, type AccelProbe } from '../libvirt/accel.js';
 import { ensureDomain } from '../libvirt/domain.js';
@@ -43,6 +48,10 @@ interface UpContext {
   disk?: DiskImage;
   bins?: KubeBinaries;
   images?: KubeImages;
+  /** FLUO's source for a build `up` has to make: `--fluo-source` or METAL_LAB_FLUO_SOURCE. */
+  fluoSource?: SourceFile;
+  /** What the nodes preload besides the kube images: the update operator's and the rollout guard's. */
+  updateImages: BuiltImage[];
   changes: UpResult['changes'];
 }
 
@@ -109,6 +118,24 @@ const containerImages: UpAction = {
   },
 };
 
+/** FLUO's binaries (cached, or built from the source given; never downloaded here) and their image. */
+const updateOperatorImage: UpAction = {
+  name: 'update operator image',
+  async execute(ctx) {
+    const shared = { cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) };
+    const bins = await fluoBinaries({ ...shared, source: ctx.fluoSource, download: false, signal: ctx.signal });
+    ctx.updateImages.push(await buildFluoImage({ ...shared, bins }));
+  },
+};
+
+/** The rollout guard of this very metal-lab, compiled, beside Debian's node. */
+const rolloutGuardImage: UpAction = {
+  name: 'rollout guard image',
+  async execute(ctx) {
+    ctx.updateImages.push(await buildGuardImage({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) }));
+  },
+};
+
 /** The render plan written into the lab's state dir, then the state that later commands read. */
 const labFiles: UpAction = {
   name: 'lab files',
@@ -116,7 +143,7 @@ const labFiles: UpAction = {
   async execute(ctx) {
     const { lab, paths } = ctx;
     const probe = need(ctx.probe, 'the accelerator');
-    const kube = ctx.bins && (await describeKubeAssets(lab, ctx.bins, need(ctx.images, 'the container images')));
+    const kube = ctx.bins && (await describeKubeAssets(lab, ctx.bins, [...need(ctx.images, 'the container images').images, ...ctx.updateImages]));
     const install = ctx.disk && { rootfs: ctx.disk.rootfs, usr: ctx.disk.usr, pki: await ensureLabPki(lab, { dir: paths.pki }), kube };
     const plan = renderLabPlan(lab, { accel: probe.accel, timeoutScale: probe.timeoutScale, paths, live: need(ctx.live, 'the live image'), install });
     await writePlan(paths.root, plan);
@@ -166,6 +193,8 @@ export function upActions(lab: LabSpec, boot: BootMode): Actions<UpContext> {
   return [
     accelerator,
     preflight,
+    // First of the builds: a missing FLUO source or an uncompiled guard is told in seconds, not after Kubernetes'.
+    ...(lab.kubernetes && lab.updates ? [updateOperatorImage, rolloutGuardImage] : []),
     liveImage,
     ...(boot === 'install' ? [diskImage] : []),
     ...(lab.kubernetes ? [kubernetesBinaries, containerImages] : []),
@@ -184,7 +213,7 @@ export function upActions(lab: LabSpec, boot: BootMode): Actions<UpContext> {
  */
 export async function up(
   lab: LabSpec,
-  opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode; host?: HostLayout } = {},
+  opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode; host?: HostLayout; fluoSource?: SourceFile } = {},
 ): Promise<UpResult> {
   const boot = opts.boot ?? 'live';
   checkBootMode(lab, boot);
@@ -192,7 +221,9 @@ export async function up(
   const paths = host.lab(lab.id);
   const steps = opts.steps ?? silentSteps;
   const existed = (await readLabState(paths)) !== undefined;
-  const ctx: UpContext = { lab, boot, host, paths, steps, signal: opts.signal, changes: {} };
+  // A scenario's `up` step has no flag to pass: the environment names the source there.
+  const fluoSource = opts.fluoSource ?? chooseSource(undefined, process.env);
+  const ctx: UpContext = { lab, boot, host, paths, steps, signal: opts.signal, fluoSource, updateImages: [], changes: {} };
   await runActions(upActions(lab, boot), ctx, {
     steps,
     signal: opts.signal,

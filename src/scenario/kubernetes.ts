@@ -14,6 +14,7 @@ import { readKubeAssets } from '../lab/kube-assets.js';
 import { KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../ground/cluster.js';
 import { waitFor } from '../toolkit/wait-for.js';
 import { nodeEvidence, type ScenarioContext } from './context.js';
+import { startUpdateOperator } from './update-operator.js';
 
 /** The lab's Kubernetes as a scenario sees it after `bootstrap`: the asset dir and the admin client. */
 export interface KubeState {
@@ -39,8 +40,9 @@ async function withSessions<T>(ctx: ScenarioContext, nodes: NodeSpec[], fn: (ses
 /**
  * `bootkube start` on the asset dir `up` rendered: gives every kubelet its kubeconfig (which
  * starts it, as kubelet.path waits for it), runs the temporary control plane on the first
- * controller and pivots to the self-hosted one, all by `deadline`. The log goes to the report
- * and to `bootkube.log` in the lab dir.
+ * controller and pivots to the self-hosted one; in a lab with updates, then starts the update
+ * operator and the rollout guard; all by `deadline`. The log goes to the report and to
+ * `bootkube.log` in the lab dir.
  */
 export async function bootstrap(ctx: ScenarioContext, deadline: number): Promise<PivotResult> {
   const { lab, paths } = ctx;
@@ -50,7 +52,7 @@ export async function bootstrap(ctx: ScenarioContext, deadline: number): Promise
 
   const logFile = paths.bootkubeLog;
   const { controllers } = labModel(lab);
-  return withSessions(ctx, lab.nodes, async (sessions) => {
+  const pivot = await withSessions(ctx, lab.nodes, async (sessions) => {
     const shells = sessions.map((s) => sshNodeShell(s));
     await Promise.all(
       lab.nodes.map((node, i) =>
@@ -71,6 +73,8 @@ export async function bootstrap(ctx: ScenarioContext, deadline: number): Promise
       deadline,
     });
   });
+  if (lab.updates) await startUpdateOperator(ctx, kc, deadline);
+  return pivot;
 }
 
 const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id';

@@ -4,7 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { HostError } from '../../errors.js';
 import { IMAGE_NAMES, imageRef, type ImageName } from '../../ground/cluster.js';
 import { hostLayout } from '../../ground/host-layout.js';
-import { type DebPackage, downloadDeb, showPackage, unpackDeb } from '../apt.js';
+import { type DebPackage, showPackage } from '../apt.js';
+import { debClosure, debTree } from './deb-tree.js';
 import { cachedBuild, readRecord, type BuildReporting } from '../../toolkit/cached-build.js';
 import { runCommand } from '../../toolkit/command-error.js';
 import { type LayerSpec, type OciImageSpec, PATH_ENV, TMP_DIR, writeOciArchive } from './layout.js';
@@ -26,8 +27,6 @@ const BUSYBOX_DEB = 'busybox-static';
 const REQUIRED_APPLETS = ['sh', 'httpd', 'wget', 'nc', 'ip', 'sleep', 'cat', 'echo', 'hostname'];
 /** The names iptables' postinst points at the nft backend through update-alternatives (Debian's default, as on the nodes). */
 const IPTABLES_ALTERNATIVES = ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore'];
-/** Nothing in the image reads docs or translations, and iptables never calls iconv (gconv is half of libc6). */
-const PRUNED = ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'usr/share/lintian', 'usr/share/bug', 'usr/lib/x86_64-linux-gnu/gconv'];
 
 export interface KubeImage {
   name: ImageName;
@@ -40,28 +39,6 @@ export interface KubeImage {
 export interface KubeImages {
   dir: string;
   images: KubeImage[];
-}
-
-/**
- * Depends closure of `roots` by the host's apt lists (first alternative unless one is already
- * in), asked level by level in parallel: each apt-cache call costs seconds.
- */
-export async function debClosure(roots: string[]): Promise<DebPackage[]> {
-  const found = new Map<string, DebPackage>();
-  for (let level = [...new Set(roots)]; level.length > 0; ) {
-    const shown = await Promise.all(level.map((name) => showPackage(name)));
-    for (const { pkg } of shown) found.set(pkg.name, pkg);
-    const next = new Set<string>();
-    for (const { depends } of shown) {
-      for (const clause of depends.split(',').filter((c) => c.trim())) {
-        // "libc6 (>= 2.34)", "libfoo:any | libbar": package names only.
-        const alternatives = clause.split('|').map((a) => a.trim().split(/[\s(:]/)[0] ?? '');
-        if (alternatives[0] && !alternatives.some((a) => found.has(a) || next.has(a))) next.add(alternatives[0]);
-      }
-    }
-    level = [...next];
-  }
-  return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 /** A Debian version as an image tag: no epoch, and what a tag cannot hold becomes '_'. */
@@ -81,13 +58,6 @@ async function requireBinaries(binDir: string): Promise<Record<string, string>> 
     sums[name] = await fileDigest(file);
   }
   return sums;
-}
-
-/** Downloads and unpacks `debs` into `tree`, then removes what the image never reads. */
-async function debTree(debs: DebPackage[], downloads: string, tree: string): Promise<void> {
-  const files = await Promise.all(debs.map((deb) => downloadDeb(deb, path.join(downloads, deb.name))));
-  for (const file of files) await unpackDeb(file, tree);
-  for (const p of PRUNED) await rm(path.join(tree, p), { recursive: true, force: true });
 }
 
 /** kube-proxy: the iptables/conntrack Debian tree (maintainer scripts never run, so their symlinks are made here) plus the binary. */

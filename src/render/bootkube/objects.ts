@@ -50,11 +50,20 @@ const CREATE_ORDER: Record<string, string> = {
   PodDisruptionBudget: '40',
 };
 
-/** <rank>-<name>-<kind>.yaml: unique per object, ordered for creation. */
-function manifestName(obj: KubeObject): string {
+function creationRank(obj: KubeObject): string {
   const rank = CREATE_ORDER[obj.kind];
   if (!rank) throw new Error(`no creation rank for kind ${obj.kind}`);
-  return `${rank}-${obj.metadata.name}-${obj.kind.toLowerCase()}.yaml`;
+  return rank;
+}
+
+/** <rank>-<name>-<kind>.yaml: unique per object, ordered for creation. */
+function manifestName(obj: KubeObject): string {
+  return `${creationRank(obj)}-${obj.metadata.name}-${obj.kind.toLowerCase()}.yaml`;
+}
+
+/** By their kinds' creation ranks, objects of one rank in the order given (the sort is stable). */
+export function byCreationRank(objects: readonly KubeObject[]): KubeObject[] {
+  return [...objects].sort((a, b) => (creationRank(a) < creationRank(b) ? -1 : creationRank(a) > creationRank(b) ? 1 : 0));
 }
 
 /** Each object as YAML in `<dir>/<rank>-<name>-<kind>.yaml`, one object a file. */

@@ -1,6 +1,7 @@
 import { meta, type KubeObject } from '../bootkube/objects.js';
 import type { Mount } from '../bootkube/pod.js';
-import { BIN_DIR, fieldEnv, fluoPodTemplate } from './pod.js';
+import { fluoImageRef } from '../../ground/cluster.js';
+import { BIN_DIR, fieldEnv, podTemplate } from './pod.js';
 import { AGENT, AGENT_SERVICE_ACCOUNT, NAMESPACE } from './rbac.js';
 
 const hostMount = (name: string, path: string, readOnly: boolean, type?: string): Mount => ({
@@ -25,10 +26,11 @@ const AGENT_MOUNTS: Mount[] = [
 
 /** One agent per node, controllers included: every node's reboots go through the operator. */
 export function agentDaemonSet(): KubeObject {
-  const template = fluoPodTemplate({
+  const template = podTemplate({
     app: AGENT,
     container: 'update-agent',
     serviceAccountName: AGENT_SERVICE_ACCOUNT,
+    image: fluoImageRef(),
     command: [`${BIN_DIR}/update-agent`],
     // The node it manages (flag --node, from the environment by FLUO's UPDATE_AGENT_ prefix).
     env: [fieldEnv('UPDATE_AGENT_NODE', 'spec.nodeName')],

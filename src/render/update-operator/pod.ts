@@ -1,18 +1,28 @@
-import { fluoImageRef } from '../../ground/cluster.js';
 import type { EnvVar, Mount } from '../bootkube/pod.js';
 
-/** The pod both FLUO workloads run: one container of the built image, under its ServiceAccount. */
+/** The pod each workload of the update operator runs: one container of a lab-built image, under its ServiceAccount. */
 
 /** Where `metal-lab build fluo` puts the binaries in the image (its entrypoint is the agent). */
 export const BIN_DIR = '/bin';
 
-export interface FluoPod {
+/** Allowed onto controllers, as upstream's operator is: the taints a control plane's nodes may carry. */
+export const CONTROLLER_TOLERATIONS = ['node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane'].map((key) => ({
+  key,
+  operator: 'Exists',
+  effect: 'NoSchedule',
+}));
+
+export interface WorkloadPod {
   /** The workload's name, its pods' `app` label and its selector. */
   app: string;
   container: string;
   serviceAccountName: string;
-  command: string[];
-  env: EnvVar[];
+  image: string;
+  /** Instead of the image's entrypoint. */
+  command?: string[];
+  /** To the entrypoint, or to `command`. */
+  args?: string[];
+  env?: EnvVar[];
   mounts?: Mount[];
   securityContext?: object;
   tolerations: object[];
@@ -20,7 +30,7 @@ export interface FluoPod {
 
 export const fieldEnv = (name: string, fieldPath: string): EnvVar => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
-export function fluoPodTemplate(p: FluoPod) {
+export function podTemplate(p: WorkloadPod) {
   const mounts = p.mounts ?? [];
   return {
     metadata: { labels: { app: p.app } },
@@ -29,11 +39,12 @@ export function fluoPodTemplate(p: FluoPod) {
       containers: [
         {
           name: p.container,
-          image: fluoImageRef(),
+          image: p.image,
           // Preloaded on every node by the lab: there is no registry to pull it from.
           imagePullPolicy: 'Never',
-          command: p.command,
-          env: p.env,
+          ...(p.command ? { command: p.command } : {}),
+          ...(p.args ? { args: p.args } : {}),
+          ...(p.env?.length ? { env: p.env } : {}),
           ...(p.securityContext ? { securityContext: p.securityContext } : {}),
           ...(mounts.length ? { volumeMounts: mounts.map((m) => ({ name: m.name, mountPath: m.mountPath, readOnly: m.readOnly ?? false })) } : {}),
         },

@@ -16,15 +16,25 @@ export const AGENT_SERVICE_ACCOUNT = AGENT;
 const LOCK = `${OPERATOR}-lock`;
 
 const RBAC = 'rbac.authorization.k8s.io';
-type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
-const rule = (apiGroup: string, resources: string[], verbs: string[], resourceNames?: string[]): Rule => ({
+export type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+export const rule = (apiGroup: string, resources: string[], verbs: string[], resourceNames?: string[]): Rule => ({
   apiGroups: [apiGroup],
   resources,
   verbs,
   ...(resourceNames ? { resourceNames } : {}),
 });
 
-const clusterRole = (name: string, rules: Rule[]): KubeObject => ({ apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name }, rules });
+export const clusterRole = (name: string, rules: Rule[]): KubeObject => ({ apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name }, rules });
+export const role = (name: string, namespace: string, rules: Rule[]): KubeObject => ({ apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: meta(name, {}, namespace), rules });
+
+/** Binds the Role `name` of `namespace` to a ServiceAccount of FLUO's namespace. */
+export const roleBinding = (name: string, namespace: string, serviceAccount: string): KubeObject => ({
+  apiVersion: `${RBAC}/v1`,
+  kind: 'RoleBinding',
+  metadata: meta(name, {}, namespace),
+  roleRef: { apiGroup: RBAC, kind: 'Role', name },
+  subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace: NAMESPACE }],
+});
 
 /** Both watch and mark nodes (annotations, labels; the agent cordons its own). */
 const NODES = rule('', ['nodes'], ['get', 'list', 'watch', 'update']);
@@ -43,27 +53,16 @@ export function rbacObjects(): KubeObject[] {
       rule('apps', ['daemonsets'], ['get']),
     ]),
     clusterRole(OPERATOR, [NODES]),
-    {
-      apiVersion: `${RBAC}/v1`,
-      kind: 'Role',
-      metadata: meta(OPERATOR, {}, NAMESPACE),
-      // Leader election: create the lock, then read and renew only it; events tell who leads.
-      rules: [
-        rule('', ['configmaps'], ['create']),
-        rule('', ['configmaps'], ['get', 'update'], [LOCK]),
-        rule('', ['events'], ['create', 'watch']),
-        rule('coordination.k8s.io', ['leases'], ['create']),
-        rule('coordination.k8s.io', ['leases'], ['get', 'update'], [LOCK]),
-      ],
-    },
+    // Leader election: create the lock, then read and renew only it; events tell who leads.
+    role(OPERATOR, NAMESPACE, [
+      rule('', ['configmaps'], ['create']),
+      rule('', ['configmaps'], ['get', 'update'], [LOCK]),
+      rule('', ['events'], ['create', 'watch']),
+      rule('coordination.k8s.io', ['leases'], ['create']),
+      rule('coordination.k8s.io', ['leases'], ['get', 'update'], [LOCK]),
+    ]),
     clusterRoleBinding(AGENT, AGENT, [AGENT_SERVICE_ACCOUNT], NAMESPACE),
     clusterRoleBinding(OPERATOR, OPERATOR, [OPERATOR_SERVICE_ACCOUNT], NAMESPACE),
-    {
-      apiVersion: `${RBAC}/v1`,
-      kind: 'RoleBinding',
-      metadata: meta(OPERATOR, {}, NAMESPACE),
-      roleRef: { apiGroup: RBAC, kind: 'Role', name: OPERATOR },
-      subjects: [{ kind: 'ServiceAccount', name: OPERATOR_SERVICE_ACCOUNT, namespace: NAMESPACE }],
-    },
+    roleBinding(OPERATOR, NAMESPACE, OPERATOR_SERVICE_ACCOUNT),
   ];
 }

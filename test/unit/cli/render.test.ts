@@ -44,8 +44,9 @@ test("render of a lab with updates: writes the update operator's manifests besid
   const r = await cli(home, ['update', '--out', out]);
   t.is(r.exitCode, 0, r.stderr);
   const manifests = await fs.readdir(path.join(out, 'update-operator'));
-  t.is(manifests.length, 11);
+  t.is(manifests.length, 17);
   t.true(manifests.includes('30-flatcar-linux-update-agent-daemonset.yaml'));
+  t.regex(await fs.readFile(path.join(out, 'update-operator/30-rollout-guard-deployment.yaml'), 'utf8'), /image: metal-lab\.local\/rollout-guard:v0\.1\.0\n/);
   t.regex(await fs.readFile(path.join(out, 'update-operator/30-flatcar-linux-update-operator-deployment.yaml'), 'utf8'), /image: metal-lab\.local\/flatcar-linux-update-operator:v0\.9\.0\n/);
   t.true((await fs.readdir(path.join(out, 'manifests'))).length > 10);
 });

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { bootstrapFiles, checkpointFiles, manifestObjects } from '../../../src/kube/bootkube-start.js';
+import { manifestObjects } from '../../../src/kube/asset-dir.js';
+import { bootstrapFiles, checkpointFiles } from '../../../src/kube/bootkube-start.js';
 import { DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../../src/ground/cluster.js';
 import { renderBootkubeAssets } from '../../../src/render/bootkube/index.js';
 import { freshPki, goldenLab } from '../../support/bootkube-fixture.js';

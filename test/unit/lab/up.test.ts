@@ -2,8 +2,8 @@ import test from 'ava';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseLab } from '../../../src/spec/lab.js';
-import { up } from '../../../src/lab/up.js';
+import { loadLab, parseLab } from '../../../src/spec/lab.js';
+import { up, upActions } from '../../../src/lab/up.js';
 import { LabError } from '../../../src/errors.js';
 
 test('installing to disk on a UEFI node is refused before anything is created', async (t) => {
@@ -18,4 +18,22 @@ test('installing to disk on a UEFI node is refused before anything is created', 
   t.regex(err!.line(), /node1 boots UEFI, and installing to disk supports BIOS nodes only so far\. Fix: set firmware: bios/);
   t.deepEqual(await fs.readdir(home), [], 'no lab state was created');
   await fs.rm(home, { recursive: true, force: true });
+});
+
+test('a lab with Kubernetes and updates builds the update operator and the rollout guard images first; other labs neither', async (t) => {
+  const names = (lab: Parameters<typeof upActions>[0]) => upActions(lab, 'install').flat().map((a) => a.name);
+  t.deepEqual(names(await loadLab('update')).slice(0, 8), [
+    'accelerator',
+    'preflight',
+    'update operator image',
+    'rollout guard image',
+    'labos live image',
+    'labos disk image',
+    'kubernetes binaries',
+    'container images',
+  ]);
+  for (const other of ['bootstrap', 'etcd']) {
+    const found = names(await loadLab(other));
+    t.false(found.includes('update operator image') || found.includes('rollout guard image'), other);
+  }
 });

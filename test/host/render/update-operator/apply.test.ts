@@ -1,6 +1,8 @@
 import { AppsV1Api, AuthorizationV1Api } from '@kubernetes/client-node';
 import { createObjects, loadKubeconfig } from '../../../../src/kube/client.js';
 import { updateOperatorObjects } from '../../../../src/render/update-operator/index.js';
+import { GUARD } from '../../../../src/render/update-operator/guard.js';
+import { EVENT_NAMESPACE } from '../../../../src/render/update-operator/guard-contract.js';
 import { AGENT_SERVICE_ACCOUNT, NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from '../../../../src/render/update-operator/rbac.js';
 import { ENVTEST_NEEDS, startEnvtest } from '../../../support/envtest.js';
 import { needs } from '../../../support/needs.js';
@@ -9,8 +11,9 @@ const LOCK = 'flatcar-linux-update-operator-lock';
 
 // A real kube-apiserver 1.20 creates every object of the update operator in order (so each
 // namespaced one finds its namespace), and its RBAC answers what FLUO's agent and operator do
-// (update-operator.md §1.3-1.4): a wrong verb or resource here would stall a rollout on the nodes.
-needs(...ENVTEST_NEEDS)("a real kube-apiserver creates the update operator's objects, and its RBAC allows what FLUO does", async (t) => {
+// (update-operator.md §1.3-1.4) and what the rollout guard calls (src/guard/read-state.ts,
+// apply.ts): a wrong verb or resource here would stall a rollout on the nodes.
+needs(...ENVTEST_NEEDS)("a real kube-apiserver creates the update operator's objects, and its RBAC allows what FLUO and the guard do, no more", async (t) => {
   const env = await startEnvtest();
   t.teardown(() => env.stop());
   const kc = loadKubeconfig(env.kubeconfig);
@@ -21,6 +24,11 @@ needs(...ENVTEST_NEEDS)("a real kube-apiserver creates the update operator's obj
   const apps = kc.makeApiClient(AppsV1Api);
   const agent = await apps.readNamespacedDaemonSet({ name: 'flatcar-linux-update-agent', namespace: NAMESPACE });
   t.deepEqual(agent.spec?.template.spec?.volumes?.map((v) => v.hostPath?.path).sort(), ['/etc/flatcar', '/etc/os-release', '/usr/share/flatcar', '/var/run/dbus']);
+  const guard = await apps.readNamespacedDeployment({ name: GUARD, namespace: NAMESPACE });
+  t.is(guard.spec?.replicas, 1);
+  t.is(guard.spec?.strategy?.type, 'Recreate');
+  const operator = await apps.readNamespacedDeployment({ name: 'flatcar-linux-update-operator', namespace: NAMESPACE });
+  t.true(operator.spec?.template.spec?.containers[0]?.command?.includes('--before-reboot-annotations=metal-lab.dev/rollout-guard.before-reboot,metal-lab.dev/guard-before'));
 
   const authz = kc.makeApiClient(AuthorizationV1Api);
   const may = async (sa: string, attrs: { verb: string; resource: string; subresource?: string; group?: string; namespace?: string; name?: string }) =>
@@ -50,5 +58,30 @@ needs(...ENVTEST_NEEDS)("a real kube-apiserver creates the update operator's obj
   t.false(await may(AGENT_SERVICE_ACCOUNT, { verb: 'delete', resource: 'nodes' }));
   t.false(await may(OPERATOR_SERVICE_ACCOUNT, { verb: 'update', resource: 'leases', group: 'coordination.k8s.io', namespace: NAMESPACE, name: 'kube-scheduler' }));
   t.false(await may(OPERATOR_SERVICE_ACCOUNT, { verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' }));
+
+  // The guard: each call it makes. Pods and budgets are listed across namespaces (no namespace).
+  const guardDoes = [
+    { verb: 'list', resource: 'nodes' },
+    { verb: 'patch', resource: 'nodes', name: 'node1' },
+    { verb: 'patch', resource: 'nodes', subresource: 'status', name: 'node1' },
+    { verb: 'list', resource: 'pods' },
+    { verb: 'list', resource: 'poddisruptionbudgets', group: 'policy' },
+    { verb: 'create', resource: 'events', namespace: EVENT_NAMESPACE },
+  ];
+  for (const attrs of guardDoes) t.true(await may(GUARD, attrs), `guard: ${JSON.stringify(attrs)}`);
+  // Discovery, to pick the budgets' version: every authenticated user's (system:discovery).
+  const discovery = await authz.createSubjectAccessReview({ body: { spec: { user: `system:serviceaccount:${NAMESPACE}:${GUARD}`, groups: ['system:authenticated', 'system:serviceaccounts'], nonResourceAttributes: { verb: 'get', path: '/apis/policy' } } } });
+  t.true(discovery.status?.allowed, JSON.stringify(discovery.status));
+  // And nothing it does not do: FLUO's update of nodes, evictions, deleting pods, Events elsewhere, secrets.
+  const guardDoesNot = [
+    { verb: 'update', resource: 'nodes', name: 'node1' },
+    { verb: 'delete', resource: 'nodes', name: 'node1' },
+    { verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' },
+    { verb: 'delete', resource: 'pods', namespace: 'default' },
+    { verb: 'create', resource: 'events', namespace: NAMESPACE },
+    { verb: 'get', resource: 'secrets', namespace: NAMESPACE },
+    { verb: 'create', resource: 'poddisruptionbudgets', group: 'policy', namespace: 'default' },
+  ];
+  for (const attrs of guardDoesNot) t.false(await may(GUARD, attrs), `guard: ${JSON.stringify(attrs)}`);
   t.log(`${results.length} objects created by ${env.url}`);
 });
