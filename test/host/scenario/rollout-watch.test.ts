@@ -2,17 +2,17 @@ import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1NodeSystemInfo, type V1PodDisruptionBudget } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { FLUO_KEYS as K } from '../../../src/guard/keys.js';
 import { createObjects, loadKubeconfig } from '../../../src/kube/client.js';
-import { budgetName, budgetView, nodeView } from '../../../src/scenario/rollout-record.js';
 import { oneAtATime, budgetKept, rolloutDone, rolloutPaused, type Progress } from '../../../src/scenario/rollout-verdicts.js';
 import { budgetApiVersion, startRolloutWatch, type RolloutWatch } from '../../../src/scenario/rollout-watch.js';
-import { workloadObjects, WORKLOAD } from '../../../src/scenario/rollout-workload.js';
+import { workloadObjects } from '../../../src/scenario/rollout-workload.js';
 import { pending, waitFor } from '../../../src/toolkit/wait-for.js';
 import { ENVTEST_NEEDS, startEnvtest, type Envtest } from '../../support/envtest.js';
 import { needs } from '../../support/needs.js';
 import { BUDGET, bootId, failedUpdate, goodRollout, type RolloutStep } from '../../support/rollout-sequences.js';
+import { caughtUp, createNodes, nodeStatus, writeStep } from '../../support/rollout-writes.js';
 
 /**
  * The rollout watch against a real kube-apiserver (envtest): the test writes, through the API,
@@ -35,19 +35,7 @@ const lines: string[] = [];
 let failed = false;
 
 const core = () => kc.makeApiClient(CoreV1Api);
-const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/** What a kubelet reports; only the boot id matters here. */
-const nodeInfo = (bootID: string): V1NodeSystemInfo => ({
-  architecture: 'amd64', bootID, containerRuntimeVersion: 'containerd://1.6.20', kernelVersion: '6.1.0-28-cloud-amd64', kubeProxyVersion: 'v1.20.2',
-  kubeletVersion: 'v1.20.2', machineID: 'm', operatingSystem: 'linux', osImage: 'labos 1.0.0', systemUUID: 'u',
-});
-
-async function nodeStatus(name: string, ready: string, bootID: string): Promise<void> {
-  const n = await core().readNode({ name });
-  n.status = { ...n.status, conditions: [{ type: 'Ready', status: ready, reason: 'KubeletReady', message: 'kubelet reports' }], nodeInfo: nodeInfo(bootID) };
-  await core().replaceNodeStatus({ name, body: n });
-}
+const write = (step: RolloutStep) => writeStep(kc, step, budgetVersion);
 
 /** A TCP relay to the apiserver that can be cut: its connections reset, new ones refused, until restored. */
 interface Relay {
@@ -85,40 +73,8 @@ async function startRelay(to: URL): Promise<Relay> {
   };
 }
 
-/** One write of the sequence, as its writer makes it. */
-async function write(step: RolloutStep): Promise<void> {
-  if ('budget' in step) {
-    const status = { ...step.budget, expectedPods: 3, observedGeneration: 1 };
-    await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectStatus(
-      { group: 'policy', version: budgetVersion.split('/')[1]!, plural: 'poddisruptionbudgets', ...WORKLOAD, body: { status } },
-      merge,
-    );
-  } else if ('status' in step) {
-    await nodeStatus(step.node, step.status.ready, step.status.bootID);
-  } else {
-    const spec = step.unschedulable === undefined ? {} : { spec: { unschedulable: step.unschedulable } };
-    await core().patchNode({ name: step.node, body: { metadata: { labels: step.labels, annotations: step.annotations }, ...spec } }, merge);
-  }
-}
-
 /** The watch's lines without their times, from `from` on, those about `who` only. */
 const noted = (from: number, who?: string) => lines.slice(from).map((l) => l.slice(l.indexOf(' ') + 1)).filter((l) => !who || l.startsWith(`${who} `));
-
-/** Until the watch's record holds what the API holds: every write before this call has been seen. */
-async function caughtUp(): Promise<void> {
-  const version = budgetVersion.split('/')[1]!;
-  await waitFor(
-    'the watch to catch up with the API',
-    async () => {
-      const nodes = (await core().listNode()).items.map((n) => [n.metadata!.name!, nodeView(n)]);
-      const budgets = (await kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'policy', version, plural: 'poddisruptionbudgets' })) as { items: V1PodDisruptionBudget[] };
-      const api = JSON.stringify({ nodes, budgets: budgets.items.map((b) => [budgetName(b), budgetView(b)]) });
-      const { nodes: n, budgets: b } = watch.record.now;
-      return api === JSON.stringify({ nodes: [...n], budgets: [...b] }) || pending('behind');
-    },
-    { deadline: Date.now() + 30_000, intervalMs: 200 },
-  );
-}
 
 async function until(what: string, judge: () => Progress): Promise<string> {
   return waitFor(
@@ -135,10 +91,7 @@ async function until(what: string, judge: () => Progress): Promise<string> {
 test.before(async () => {
   env = await startEnvtest();
   kc = loadKubeconfig(env.kubeconfig);
-  for (const name of NODES) {
-    await core().createNode({ body: { metadata: { name, labels: { [K.version]: '1.0.0', [K.rebootNeeded]: 'false' }, annotations: { [K.rebootNeeded]: 'false', [K.status]: 'UPDATE_STATUS_IDLE' } } } });
-    await nodeStatus(name, 'True', bootId(name, 1));
-  }
+  await createNodes(kc, NODES, '1.0.0', 1);
   // The workload's objects as the scenario makes them (nothing runs its pods here); the test writes its budget's status.
   budgetVersion = await budgetApiVersion(kc);
   await createObjects(kc, workloadObjects({ replicas: 3, minAvailable: 2, image: 'metal-lab.local/busybox:1', budgetApiVersion: budgetVersion }));
@@ -163,7 +116,8 @@ test.after.always(async () => {
 });
 
 test.serial('the watch starts from what it lists: every node and the budget, one line each', (t) => {
-  t.deepEqual(noted(0), [
+  // Nodes and budgets are listed at once, each in its own order.
+  t.deepEqual(noted(0).sort(), [
     'node1 seen: reboot-needed=false status=UPDATE_STATUS_IDLE label/reboot-needed=false label/version=1.0.0 Ready=True bootID=boot-node1-1',
     'node2 seen: reboot-needed=false status=UPDATE_STATUS_IDLE label/reboot-needed=false label/version=1.0.0 Ready=True bootID=boot-node2-1',
     'node3 seen: reboot-needed=false status=UPDATE_STATUS_IDLE label/reboot-needed=false label/version=1.0.0 Ready=True bootID=boot-node3-1',
@@ -176,7 +130,7 @@ test.serial('a rollout of 2.0.0, one node at a time: every write a line, in orde
   watch.record.publish(Date.now(), '2.0.0', 'stable');
   const started = performance.now();
   for (const step of goodRollout(NODES, '1.0.0', '2.0.0')) await write(step);
-  await caughtUp();
+  await caughtUp(kc, watch.record, budgetVersion);
   t.log(await until('the rollout of 2.0.0 to be done', () => rolloutDone(watch.record, NODES, '2.0.0')));
   t.log(`${goodRollout(NODES, '1.0.0', '2.0.0').length} writes seen in ${Math.round(performance.now() - started)} ms`);
 
@@ -230,7 +184,7 @@ test.serial('3.0.0 cannot boot: the first node comes back on 2.0.0, the guard ma
   const from = lines.length;
   watch.record.publish(Date.now(), '3.0.0', 'stable');
   for (const step of failedUpdate(NODES, '2.0.0', '3.0.0', 2)) await write(step);
-  await caughtUp();
+  await caughtUp(kc, watch.record, budgetVersion);
   const finding = await until('the rollout of 3.0.0 to be paused', () => rolloutPaused(watch.record, NODES, '3.0.0'));
   t.regex(finding, /^node1 failed 3\.0\.0: back on 2\.0\.0 after rebooting at [\d:.]+, marked update-failed at [\d:.]+; paused for it: node2 at [\d:.]+, node3 at [\d:.]+; no other node took 3\.0\.0$/);
   t.deepEqual(noted(from, 'node3'), [
@@ -253,26 +207,26 @@ test.serial('while the API is away the watch lists again every 2 s; what changed
   await waitFor('the watch to lose the API', async () => noted(from).some((l) => l.startsWith('api: following nodes failed')) || pending(noted(from).join('; ')), { deadline: Date.now() + 30_000, intervalMs: 200 });
   // node2's update engine checks again, and its kubelet goes away and comes back with the same boot.
   await write({ node: 'node2', annotations: { [K.status]: 'UPDATE_STATUS_CHECKING_FOR_UPDATE' } });
-  await nodeStatus('node2', 'Unknown', bootId('node2', 2));
-  await nodeStatus('node2', 'True', bootId('node2', 2));
+  await nodeStatus(kc, 'node2', 'Unknown', bootId('node2', 2));
+  await nodeStatus(kc, 'node2', 'True', bootId('node2', 2));
   relay.restore();
-  await caughtUp();
+  await caughtUp(kc, watch.record, budgetVersion);
   const seen = noted(from);
   const lost = seen.findIndex((l) => /^api: following nodes failed \(.+\); listing again every 2s$/.test(l));
   t.true(lost >= 0, seen.join('\n'));
   t.true(seen.some((l) => l.startsWith('api: following pdbs failed')));
   const back = seen.findIndex((l) => /^api: nodes listed again after \d+s$/.test(l));
   t.true(back > lost, seen.join('\n'));
-  t.deepEqual(seen.slice(back + 1), ['node2 status: UPDATE_STATUS_UPDATED_NEED_REBOOT -> UPDATE_STATUS_CHECKING_FOR_UPDATE'], 'Ready=Unknown in between was never seen');
+  t.deepEqual(seen.slice(back + 1).filter((l) => l.startsWith('node')), ['node2 status: UPDATE_STATUS_UPDATED_NEED_REBOOT -> UPDATE_STATUS_CHECKING_FOR_UPDATE'], 'Ready=Unknown in between was never seen');
   await write({ node: 'node2', annotations: { [K.status]: 'UPDATE_STATUS_UPDATED_NEED_REBOOT' } });
-  await caughtUp();
+  await caughtUp(kc, watch.record, budgetVersion);
   t.is(noted(from).at(-1), 'node2 status: UPDATE_STATUS_CHECKING_FOR_UPDATE -> UPDATE_STATUS_UPDATED_NEED_REBOOT', 'and it follows again');
 });
 
 test.serial('a second node allowed to reboot while the failed one holds the slot fails one-at-a-time; a deleted node is gone', async (t) => {
   await write({ node: 'node2', annotations: { [K.rebootOk]: 'true' } });
   await core().deleteNode({ name: 'node3' });
-  await caughtUp();
+  await caughtUp(kc, watch.record, budgetVersion);
   t.is(noted(0).at(-1), 'node3 gone');
   const v = oneAtATime(watch.record);
   t.false(v.ok);
