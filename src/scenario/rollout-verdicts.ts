@@ -66,13 +66,17 @@ const reboots = (record: RolloutRecord, name: string, from: number) =>
 
 const times = (ats: number[]) => ats.map(clock).join(', ');
 
-/** Where a node stands, in a few words: its version, the agent's status, what holds it. */
+/** Where a node stands, in a few words: its version, the agent's status, its reboots, what holds it. */
 function standing(name: string, v: View | undefined, rebootedAt: number[]): string {
   if (!v) return `${name} not seen`;
-  const held = [...outOfService(v), ...[FIELD.beforeReboot, FIELD.afterReboot].filter((f) => v[f] === 'true').map((f) => f.slice('label/'.length))];
-  const ready = v[FIELD.ready] === 'True' ? [] : [`Ready=${v[FIELD.ready] ?? 'unknown'}`];
   const status = v[FIELD.status]?.replace(/^UPDATE_STATUS_/, '');
-  return `${name} on ${v[FIELD.version] ?? '?'}${status ? ` (${status})` : ''}, ${rebootedAt.length ? `rebooted at ${times(rebootedAt)}` : 'not rebooted'}${[...held, ...ready].length ? `, ${[...held, ...ready].join(', ')}` : ''}`;
+  const notes = [
+    rebootedAt.length ? `rebooted at ${times(rebootedAt)}` : 'not rebooted',
+    ...outOfService(v),
+    ...[FIELD.beforeReboot, FIELD.afterReboot].filter((f) => v[f] === 'true').map((f) => f.slice('label/'.length)),
+    ...(v[FIELD.ready] === 'True' ? [] : [`Ready=${v[FIELD.ready] ?? 'unknown'}`]),
+  ];
+  return `${name} on ${v[FIELD.version] ?? '?'}${status ? ` (${status})` : ''}, ${notes.join(', ')}`;
 }
 
 /**
