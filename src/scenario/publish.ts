@@ -4,6 +4,7 @@ import type { ScenarioStep } from '../spec/scenario.js';
 import { BASE_RELEASE, buildDiskImage } from '../images/labos-disk.js';
 import { labChannels, type LabChannels } from '../release/lab-channels.js';
 import { channelDir } from '../release/manifest.js';
+import { checkPayloadRelease } from '../release/payload-release.js';
 import { publishRelease } from '../release/publish.js';
 import { channelRelease } from '../release/read.js';
 import type { ScenarioContext } from './context.js';
@@ -20,7 +21,7 @@ async function servedRelease(ctx: ScenarioContext, { assetsDir, publicPem }: Lab
 
 /**
  * `publish`: a labos release onto the lab's update channel, with the code `release publish`
- * runs. The release is built, or found in the image cache, with its kernel; a broken one is
+ * runs (the payload must carry the version it is published as). The release is built, or found in the image cache, with its kernel; a broken one is
  * derived in the lab's state dir (so `down` removes what a crash leaves) and removed once the
  * channel has its own copy. With a rollout watch running, the timeline notes when it went out:
  * the rollout is judged from then on.
@@ -44,6 +45,7 @@ export async function publishStep(ctx: ScenarioContext, step: PublishStep): Prom
       payloadFile = image.usr;
       what = `kernel ${image.kernelVersion}`;
     }
+    await checkPayloadRelease(payloadFile, step.version);
     const { manifest } = await publishRelease({ assetsDir: channels.assetsDir, channel, version: step.version, payloadFile, key: channels.key });
     const r = ctx.rollout;
     if (r?.watch) r.write(r.watch.record.publish(Date.now(), step.version, channel));
