@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { WorkloadProbe } from '../../../src/scenario/rollout-probe.js';
+import { pending, waitFor } from '../../../src/toolkit/wait-for.js';
 
 /** A node's NodePort as the probe meets it: answering with a pod's name, gone (refused), or hung. */
 class NodePort {
@@ -46,7 +47,7 @@ test('a probe fails only when no node answers; the timeline notes each change of
   const lines: string[] = [];
   const probe = new WorkloadProbe(
     [a!, b!, c!].map((p, i) => ({ node: `node${i + 1}`, url: p.url })),
-    { intervalMs: 10, timeoutMs: 300, write: (l) => lines.push(l) },
+    { intervalMs: 10, timeoutMs: 2000, write: (l) => lines.push(l) },
   );
   await probe.tick();
   await probe.tick();
@@ -64,7 +65,7 @@ test('a probe fails only when no node answers; the timeline notes each change of
   t.deepEqual(withoutTime(lines), [
     'workload: answered via node1 (pod web-a)',
     'workload: answered via node2 (pod web-b)',
-    `workload: no node answered (node2: ECONNREFUSED; node1: ECONNREFUSED; node3: no answer within 300 ms)`,
+    `workload: no node answered (node2: ECONNREFUSED; node1: ECONNREFUSED; node3: no answer within 2000 ms)`,
     'workload: answered via node3 (pod web-c) after 2 failed probes',
   ]);
   t.is(probe.probes, 8);
@@ -75,12 +76,12 @@ test('a probe fails only when no node answers; the timeline notes each change of
 
 test('once started it probes every interval until stopped', async (t) => {
   const ports = await nodePorts(t);
-  const probe = new WorkloadProbe(ports.map((p, i) => ({ node: `node${i + 1}`, url: p.url })), { intervalMs: 20, timeoutMs: 300, write: () => undefined });
+  const probe = new WorkloadProbe(ports.map((p, i) => ({ node: `node${i + 1}`, url: p.url })), { intervalMs: 20, timeoutMs: 2000, write: () => undefined });
   probe.start();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // However busy the machine: three probes come, one after another.
+  await waitFor('three probes', async () => probe.probes >= 3 || pending(`${probe.probes} probes`), { deadline: Date.now() + 30_000, intervalMs: 20 });
   await probe.stop();
   const counted = probe.probes;
-  t.true(counted >= 3, `${counted} probes`);
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.is(probe.probes, counted, 'none after stop');
   t.deepEqual(probe.failures, []);
