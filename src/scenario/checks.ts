@@ -9,6 +9,7 @@ import { etcdGet, etcdHealth, etcdHealthFromHost, etcdMembers, etcdPut } from '.
 import { consoleOf, nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
 import { KUBE_LAB_CHECKS, kubeletHealth, nodeReady } from './kubernetes.js';
+import { ROLLOUT_CHECK_FNS } from './rollout-steps.js';
 
 /** A per-node assertion: resolves to a short finding, or throws an EvidenceError. */
 type NodeCheck = (ctx: ScenarioContext, node: NodeSpec) => Promise<string>;
@@ -142,4 +143,5 @@ export const LAB_CHECK_FNS = {
   },
 
   ...KUBE_LAB_CHECKS,
+  ...ROLLOUT_CHECK_FNS,
 } satisfies Record<LabCheckName, LabCheck>;

@@ -7,6 +7,7 @@ import { readRequestLog } from '../matchbox/request-log.js';
 import { nodeRequests } from '../lab/node-progress.js';
 import type { RequestLogEntry } from '../matchbox/types.js';
 import type { KubeState } from './kubernetes.js';
+import type { Rollout } from './rollout-steps.js';
 import { labNow } from '../toolkit/lab-clock.js';
 
 /** What every scenario step sees. */
@@ -26,6 +27,8 @@ export interface ScenarioContext {
   etcdKeys: Map<string, string>;
   /** Set by `bootstrap`: the asset dir and the admin client of the lab's cluster. */
   kube?: KubeState;
+  /** Set by the first rollout step (`watch: rollout`, `workload`): its timeline, watch and probe. */
+  rollout?: Rollout;
   signal?: AbortSignal;
 }
 

@@ -23,6 +23,8 @@ import { waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
 import { nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
 import { bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
+import { publishStep } from './publish.js';
+import { startWorkload, stopRollout, waitRollout, watchRollout } from './rollout-steps.js';
 
 export interface RunOptions {
   scenario: ScenarioSpec;
@@ -120,6 +122,10 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
   reboot: (ctx, step) =>
     // Back on SSH within the install stage's limit: a reboot is a boot from disk without the install.
     reported(ctx, 'reboot', undefined, () => rebootNodes(ctx, stepNodes(ctx, step.nodes), stepDeadline(ctx, 300))),
+  publish: (ctx, step) => reported(ctx, `publish ${step.version}`, undefined, () => publishStep(ctx, step)),
+  watch: (ctx) => reported(ctx, 'watch rollout', undefined, () => watchRollout(ctx)),
+  rollout: (ctx, step) => reported(ctx, `rollout ${step.until}`, undefined, () => waitRollout(ctx, step)),
+  workload: (ctx, step) => reported(ctx, 'workload', undefined, () => startWorkload(ctx, step)),
 };
 
 /**
@@ -209,6 +215,8 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
     // A failed step has reported itself with its evidence; anything else is reported here.
     if (report.ok) report.start('run', undefined).fail(err);
   } finally {
+    // Before anything else: the watch and the probe would otherwise go on through `down`.
+    await stopRollout(ctx);
     await gatherEvidence(opts.lab, paths, report, opts.artifactsDir).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
     if (!report.ok && ctx.boot === 'install') await gatherJournals(ctx, opts.artifactsDir);
     if (!opts.keep) await report.step('down', undefined, () => down(opts.lab.id, host)).catch(() => {});

@@ -44,7 +44,8 @@ export function keysAt(schema: z.core.$ZodType, path: FieldPath): string[] {
         case 'nullable':
           return def.innerType;
         case 'pipe':
-          return def.in;
+          // A preprocess is a pipe from its function into the schema; a transform, from the schema into its function.
+          return (def.in as z.core.$ZodType)._zod.def.type === 'transform' ? def.out : def.in;
         case 'array':
           steps.shift();
           return def.element;

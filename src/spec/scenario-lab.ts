@@ -2,7 +2,7 @@ import { SpecError } from '../errors.js';
 import type { LabSpec } from '../ground/lab-spec.js';
 import { checkBootMode } from './boot-mode.js';
 import { displayPath } from './lab.js';
-import type { ScenarioSpec, ScenarioStep } from './scenario.js';
+import { ROLLOUT_CHECKS, type ScenarioSpec, type ScenarioStep } from './scenario.js';
 
 /** Waits and checks that read the Kubernetes API: it exists once a `bootstrap` step ran. */
 const READS_API = new Set<string>(['node-ready', 'kubelet-health', 'self-hosted', 'pod-network', 'apiserver-recovers']);
@@ -15,31 +15,83 @@ function namedNodes(step: ScenarioStep, at: string): [field: string, node: strin
   return [];
 }
 
+/** What a step reads of the Kubernetes API, as its YAML names it, with the field that says so. */
+function apiRead(step: ScenarioStep): [field: string, what: string] | undefined {
+  if (step.kind === 'wait' && READS_API.has(step.stage)) return ['wait', step.stage];
+  if (step.kind === 'check' && (READS_API.has(step.check) || (ROLLOUT_CHECKS as readonly string[]).includes(step.check))) return ['check', step.check];
+  if (step.kind === 'watch') return ['watch', 'watch: rollout'];
+  if (step.kind === 'workload') return ['workload', 'workload'];
+  return undefined;
+}
+
+/** A rollout wait's or check's YAML name. */
+const rolloutName = (step: Extract<ScenarioStep, { kind: 'rollout' }>) => `rollout-${step.until}`;
+
 /**
  * Rules between a scenario and the lab it runs on, checked before anything runs: every node a
  * step names is in the lab, each `up` fits the lab, `bootstrap` has a Kubernetes lab to start,
- * and nothing reads the Kubernetes API before `bootstrap`.
+ * nothing reads the Kubernetes API before `bootstrap`, `publish` has an update channel to
+ * publish on, and what judges a rollout comes after what it judges: the watch, the release, the
+ * workload.
  */
 export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
   const file = displayPath(scenario.file);
   const labFile = displayPath(lab.file);
   const names = lab.nodes.map((n) => n.name);
+  let up = false;
   let bootstrapped = false;
+  let watchAt: string | undefined;
+  let workloadAt: string | undefined;
+  /** Versions published while the watch ran: a rollout wait judges from its release's publish. */
+  const watchedReleases = new Set<string>();
   scenario.steps.forEach((step, i) => {
     const at = `steps[${i}]`;
+    const fail = (field: string, problem: string, fix: string): never => {
+      throw new SpecError(file, field ? `${at}.${field}` : at, problem, fix);
+    };
     for (const [field, node] of namedNodes(step, at)) {
       if (!names.includes(node)) throw new SpecError(file, field, `node ${node} is not in lab ${lab.id} (${labFile})`, `use one of: ${names.join(', ')}`);
     }
-    if (step.kind === 'up') checkBootMode(lab, step.boot);
+    if (step.kind === 'up') {
+      checkBootMode(lab, step.boot);
+      up = true;
+    }
     if (step.kind === 'bootstrap') {
       if (!lab.kubernetes) {
-        throw new SpecError(file, at, `bootstrap starts Kubernetes, and lab ${lab.id} has no kubernetes: block`, `run it on a Kubernetes lab (e.g. --lab bootstrap), or add kubernetes: {} to ${labFile}`);
+        fail('', `bootstrap starts Kubernetes, and lab ${lab.id} has no kubernetes: block`, `run it on a Kubernetes lab (e.g. --lab bootstrap), or add kubernetes: {} to ${labFile}`);
       }
       bootstrapped = true;
     }
-    const reads = step.kind === 'wait' ? step.stage : step.kind === 'check' ? step.check : undefined;
-    if (reads && READS_API.has(reads) && !bootstrapped) {
-      throw new SpecError(file, `${at}.${step.kind}`, `${reads} reads the Kubernetes API, which exists only after a bootstrap step`, 'add a bootstrap step before it');
+    const reads = apiRead(step);
+    if (reads && !bootstrapped) fail(reads[0], `${reads[1]} reads the Kubernetes API, which exists only after a bootstrap step`, 'add a bootstrap step before it');
+
+    if (step.kind === 'publish') {
+      if (!lab.updates) {
+        fail('publish', `publish puts a release on the lab's update channel, and lab ${lab.id} has no updates: block`, `run it on a lab with updates (e.g. --lab update), or add updates: { channel: stable } to ${labFile}`);
+      }
+      if (!up) fail('publish', "publish serves the release from the lab's boot server, which runs only after an up step", 'add up: { boot: install } before it');
+      if (watchAt) watchedReleases.add(step.version);
+    }
+    if (step.kind === 'watch') {
+      if (watchAt) fail('watch', `the rollout is watched from ${watchAt} on already`, 'remove this watch step');
+      watchAt = at;
+    }
+    if (step.kind === 'workload') {
+      if (workloadAt) fail('workload', `the workload is created at ${workloadAt} already`, 'remove this workload step');
+      if (step.replicas > names.length) {
+        fail('workload.replicas', `${step.replicas} replicas: the workload runs one pod per node, and lab ${lab.id} has ${names.length} nodes`, `use at most ${names.length}`);
+      }
+      workloadAt = at;
+    }
+    const judge = step.kind === 'rollout' ? rolloutName(step) : step.kind === 'check' && (ROLLOUT_CHECKS as readonly string[]).includes(step.check) ? step.check : undefined;
+    if (judge === 'workload-answered' || judge === 'budget-kept') {
+      if (!workloadAt) fail('check', `${judge} judges the workload, and no workload step comes before it`, 'add - workload: { replicas: 3, pdb: { minAvailable: 2 } } before the rollout');
+    }
+    if (judge && judge !== 'workload-answered' && !watchAt) {
+      fail(step.kind === 'rollout' ? 'wait' : 'check', `${judge} judges what a watch: rollout step recorded, and none comes before it`, 'add - watch: rollout after bootstrap, before the release is published');
+    }
+    if (step.kind === 'rollout' && !watchedReleases.has(step.version)) {
+      fail('version', `${judge} judges the rollout of ${step.version}, and no publish step after the watch publishes it`, `publish ${step.version} after watch: rollout, or wait for a version the scenario publishes`);
     }
   });
 }

@@ -2,8 +2,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SpecError } from '../errors.js';
+import { LabError, SpecError } from '../errors.js';
+import { checkChannel, checkVersion } from '../ground/release-names.js';
 import { validateYaml } from './validate.js';
+
+/** Lab checks judged on what a `watch: rollout` step recorded, and on the workload's probes. */
+export const ROLLOUT_CHECKS = ['one-at-a-time', 'budget-kept', 'workload-answered'] as const;
+export type RolloutCheckName = (typeof ROLLOUT_CHECKS)[number];
 
 /**
  * Assertions a scenario can make; the runner implements every one of them. Node checks run once
@@ -13,6 +18,7 @@ export const NODE_CHECKS = ['dhcp-lease', 'boot-chain', 'userspace', 'installed-
 export const LAB_CHECKS = [
   'etcd-members', 'etcd-replication', 'etcd-caught-up', 'etcd-from-host',
   'self-hosted', 'pod-network', 'apiserver-recovers',
+  ...ROLLOUT_CHECKS,
 ] as const;
 export const CHECK_NAMES = [...NODE_CHECKS, ...LAB_CHECKS] as const;
 export type NodeCheckName = (typeof NODE_CHECKS)[number];
@@ -22,6 +28,8 @@ export type CheckName = (typeof CHECK_NAMES)[number];
 /** What a scenario can wait for, per node: boot stages from the request log, SSH, etcd, Kubernetes. */
 export const WAIT_STAGES = ['userspace', 'installed', 'ssh', 'etcd-health', 'node-ready'] as const;
 export type WaitStage = (typeof WAIT_STAGES)[number];
+/** What a scenario can wait for of a rollout, lab-wide, on what the rollout watch saw. */
+export const ROLLOUT_WAITS = ['rollout-done', 'rollout-paused'] as const;
 
 export const BOOT_MODES = ['live', 'install'] as const;
 
@@ -34,7 +42,22 @@ export type ScenarioStep =
   /** bootkube start: the temporary control plane on the first controller, pivoted to self-hosted. */
   | { kind: 'bootstrap'; timeoutS: number }
   /** Reboots the nodes at once (`systemctl reboot` over SSH), all of them unless named. */
-  | { kind: 'reboot'; nodes?: string[] };
+  | { kind: 'reboot'; nodes?: string[] }
+  /**
+   * Publishes a labos release on the lab's update channel (its own unless named): built with
+   * `kernel` (the base release's unless named), or, `broken`, derived from the release the
+   * channel serves so that it cannot boot.
+   */
+  | { kind: 'publish'; version: string; channel?: string; kernel?: string; broken?: true }
+  /** From here on, records every change of the nodes' update state and of the disruption budgets. */
+  | { kind: 'watch'; what: 'rollout' }
+  /** Until the rollout to `version` is done on every node, or paused with `version` as a failed update. */
+  | { kind: 'rollout'; until: 'done' | 'paused'; version: string; timeoutS: number }
+  /**
+   * One pod per node for `replicas` nodes behind a NodePort, with a PodDisruptionBudget, probed
+   * from the host from then on; `errorBudget` is the share of probes that may fail (0.01 = 1%).
+   */
+  | { kind: 'workload'; replicas: number; minAvailable: number; errorBudget: number };
 
 export interface ScenarioSpec {
   name: string;
@@ -50,24 +73,45 @@ const duration = z
   .regex(/^\d+(s|m)$/, { message: 'not a duration: write seconds or minutes, e.g. 90s or 5m' })
   .transform((d) => Number(d.slice(0, -1)) * (d.endsWith('m') ? 60 : 1));
 
-const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot'] as const;
+const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload'] as const;
 /** Scenario and node names, and the short scenario names resolved in scenarios/. */
 const NAME = /^[a-z][a-z0-9-]*$/;
 const nodeName = z.string().regex(NAME);
 
+/** A string that `check` accepts: what it throws becomes the field's problem and fix. */
+function checkedBy(check: (value: string) => void) {
+  return z.string().superRefine((value, ctx) => {
+    try {
+      check(value);
+    } catch (err) {
+      if (!(err instanceof LabError)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message, params: { fix: err.fix } });
+    }
+  });
+}
+const releaseVersion = checkedBy(checkVersion);
+/** A Debian kernel package: apt-get gets it as an argument, so nothing that reads as an option. */
+const kernelPackage = z.string().regex(/^linux-image-[a-z0-9][a-z0-9+.-]*$/, { message: 'not a Debian kernel package (linux-image-...)' });
+const percent = z
+  .string()
+  .regex(/^(100|\d{1,2}(\.\d+)?)%$/, { message: 'not a percentage: write e.g. 1% or 0.5%' })
+  .transform((p) => Number(p.slice(0, -1)) / 100);
+
 /**
  * A step is `up` (or `{up: {boot: install}}`), `{wait: <stage>, timeout: 90s}`, `{check: <name>}`
  * (both optionally `nodes: [..]`), `{poweroff: <node>}`, `{poweron: <node>}`, `bootstrap`
- * (optionally with a timeout) or `{reboot: all}` (or a list of nodes). Bare words become
- * `{word: true}` so every step is one strict object: a typo then gets "unknown field" or
- * "did you mean", where a union would only say "invalid input".
+ * (optionally with a timeout), `{reboot: all}` (or a list of nodes), `{publish: {version: ..}}`,
+ * `{watch: rollout}`, `{wait: rollout-done, version: ..}` or `{workload: {replicas: .., pdb: ..}}`.
+ * Bare words become `{word: true}` so every step is one strict object: a typo then gets
+ * "unknown field" or "did you mean", where a union would only say "invalid input".
  */
 const Step = z
   .preprocess(
     (v) => (typeof v === 'string' ? { [v]: true } : v),
     z.strictObject({
       up: z.union([z.literal(true), z.strictObject({ boot: z.enum(BOOT_MODES) })]).optional(),
-      wait: z.enum(WAIT_STAGES).optional(),
+      wait: z.enum([...WAIT_STAGES, ...ROLLOUT_WAITS]).optional(),
+      version: releaseVersion.optional(),
       timeout: duration.optional(),
       check: z.enum(CHECK_NAMES).optional(),
       nodes: z.array(nodeName).min(1).optional(),
@@ -75,6 +119,13 @@ const Step = z
       poweron: nodeName.optional(),
       bootstrap: z.literal(true).optional(),
       reboot: z.union([z.literal('all'), z.array(nodeName).min(1)]).optional(),
+      publish: z
+        .strictObject({ version: releaseVersion, kernel: kernelPackage.optional(), channel: checkedBy(checkChannel).optional(), broken: z.literal(true).optional() })
+        .optional(),
+      watch: z.literal('rollout').optional(),
+      workload: z
+        .strictObject({ replicas: z.int().min(1), pdb: z.strictObject({ minAvailable: z.int().min(1) }), errorBudget: percent.optional() })
+        .optional(),
     }),
   )
   .superRefine((s, ctx) => {
@@ -83,11 +134,32 @@ const Step = z
     if (s.timeout !== undefined && !s.wait && !s.bootstrap) ctx.addIssue({ code: 'custom', message: 'timeout belongs to a wait or bootstrap step', path: ['timeout'] });
     if (s.nodes !== undefined && !s.wait && !s.check) ctx.addIssue({ code: 'custom', message: 'nodes belongs to a wait or check step', path: ['nodes'] });
     if (s.nodes && s.check && (LAB_CHECKS as readonly string[]).includes(s.check)) {
-      ctx.addIssue({ code: 'custom', message: `${s.check} checks the whole lab; it takes no nodes`, path: ['nodes'] });
+      ctx.addIssue({ code: 'custom', message: `${s.check} checks the whole lab; it takes no nodes`, path: ['nodes'], params: { fix: 'remove nodes' } });
+    }
+    const rollout = (ROLLOUT_WAITS as readonly string[]).includes(s.wait ?? '');
+    if (rollout && s.nodes) ctx.addIssue({ code: 'custom', message: `${s.wait} waits on the whole lab; it takes no nodes`, path: ['nodes'], params: { fix: 'remove nodes' } });
+    if (rollout && !s.version) ctx.addIssue({ code: 'custom', message: `${s.wait} needs the release it is about`, path: ['version'], params: { fix: 'add version: <the version a publish step published>, e.g. version: 2.0.0' } });
+    if (s.version && !rollout) {
+      ctx.addIssue({ code: 'custom', message: `version belongs to a ${ROLLOUT_WAITS.join(' or ')} wait`, path: ['version'], params: { fix: 'remove version (a publish step takes its own: publish: { version: 2.0.0 })' } });
+    }
+    if (s.publish?.broken && s.publish.kernel) {
+      ctx.addIssue({ code: 'custom', message: "a broken release is derived from the channel's current one and keeps its kernel", path: ['publish', 'kernel'], params: { fix: 'remove kernel, or broken' } });
+    }
+    const w = s.workload;
+    if (w && w.pdb.minAvailable >= w.replicas) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `minAvailable ${w.pdb.minAvailable} of ${w.replicas} replicas leaves no pod to evict, so no node could ever drain`,
+        path: ['workload', 'pdb', 'minAvailable'],
+        params: { fix: `use at most ${w.replicas - 1}, or more replicas` },
+      });
     }
   })
   .transform((s): ScenarioStep => {
     const nodes = s.nodes ? { nodes: s.nodes } : {};
+    if (s.wait === 'rollout-done' || s.wait === 'rollout-paused') {
+      return { kind: 'rollout', until: s.wait === 'rollout-done' ? 'done' : 'paused', version: s.version!, timeoutS: s.timeout ?? 60 };
+    }
     if (s.wait) return { kind: 'wait', stage: s.wait, timeoutS: s.timeout ?? 60, ...nodes };
     if (s.check) return { kind: 'check', check: s.check, ...nodes };
     if (s.poweroff) return { kind: 'power', action: 'off', node: s.poweroff };
@@ -95,6 +167,9 @@ const Step = z
     // bootkube's own limit for the self-hosted pods is 20 minutes.
     if (s.bootstrap) return { kind: 'bootstrap', timeoutS: s.timeout ?? 20 * 60 };
     if (s.reboot) return { kind: 'reboot', ...(s.reboot === 'all' ? {} : { nodes: s.reboot }) };
+    if (s.publish) return { kind: 'publish', ...s.publish };
+    if (s.watch) return { kind: 'watch', what: s.watch };
+    if (s.workload) return { kind: 'workload', replicas: s.workload.replicas, minAvailable: s.workload.pdb.minAvailable, errorBudget: s.workload.errorBudget ?? 0.01 };
     return { kind: 'up', boot: s.up === true || s.up === undefined ? 'live' : s.up.boot };
   });
 
@@ -108,7 +183,20 @@ const ScenarioFile = z.strictObject({
 const FORMS = {
   name: 'a lower-case name such as pxe-boot',
   lab: 'a lab name from lab/ (mini, talk) or a lab file path',
-  steps: `a list of steps: up, {up: {boot: install}}, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}`,
+  steps:
+    `a list of steps: up, {up: {boot: install}}, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {wait: ${ROLLOUT_WAITS.join('|')}, version: 2.0.0}, ` +
+    `{check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}, {publish: {version: 2.0.0}}, {watch: rollout}, ` +
+    '{workload: {replicas: 3, pdb: {minAvailable: 2}}}',
+  publish: 'a release such as {version: 2.0.0, kernel: linux-image-amd64, channel: stable}, or {version: 3.0.0, broken: true}',
+  version: 'a release version such as 2.0.0',
+  kernel: 'a Debian kernel package such as linux-image-amd64',
+  channel: 'an update channel such as stable',
+  watch: 'rollout',
+  workload: 'a workload such as {replicas: 3, pdb: {minAvailable: 2}, errorBudget: 1%}',
+  pdb: 'a PodDisruptionBudget such as {minAvailable: 2}',
+  replicas: 'a whole number of pods, at most one per node',
+  minAvailable: 'a whole number of pods, below replicas',
+  errorBudget: 'the share of probes that may fail, e.g. 1%',
 };
 
 /** The repository's scenarios/ directory, from src/spec or dist/spec alike. */

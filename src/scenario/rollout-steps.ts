@@ -1,0 +1,118 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { RolloutCheckName, ScenarioStep } from '../spec/scenario.js';
+import { readKubeAssets } from '../lab/kube-assets.js';
+import { LabError } from '../errors.js';
+import { pending, waitFor } from '../toolkit/wait-for.js';
+import { stepDeadline, type ScenarioContext } from './context.js';
+import { EvidenceError } from './evidence.js';
+import { kubeOf } from './kubernetes.js';
+import { WorkloadProbe } from './rollout-probe.js';
+import type { RolloutRecord } from './rollout-record.js';
+import { budgetApiVersion, startRolloutWatch, type RolloutWatch } from './rollout-watch.js';
+import { budgetKept, oneAtATime, rolloutDone, rolloutPaused, workloadAnswered, type Verdict } from './rollout-verdicts.js';
+import { createWorkload, WORKLOAD_BUDGET } from './rollout-workload.js';
+
+/** What a scenario's rollout steps share: the timeline file, the watch, the workload's probe. */
+export interface Rollout {
+  /** `rollout-timeline.txt` in the run's artifacts: the watch's changes and the probe's, one line each. */
+  file: string;
+  /** Appends a line to the file at once, so it holds everything up to a crash. */
+  write(line: string): void;
+  watch?: RolloutWatch;
+  workload?: { probe: WorkloadProbe; errorBudget: number };
+}
+
+/** The host probes the workload this often; failed probes this close together are one outage. */
+const PROBE_MS = 2000;
+
+function rolloutOf(ctx: ScenarioContext): Rollout {
+  if (!ctx.rollout) {
+    const dir = ctx.report.artifactsDir ?? ctx.paths.root;
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'rollout-timeline.txt');
+    ctx.rollout = { file, write: (line) => appendFileSync(file, `${line}\n`) };
+  }
+  return ctx.rollout;
+}
+
+/** The record of the watch a `watch: rollout` step started (the scenario's load made sure one did), and its file. */
+function watched(ctx: ScenarioContext): { record: RolloutRecord; file: string } {
+  const r = ctx.rollout;
+  if (!r?.watch) throw new LabError('this step judges the rollout watch, and no watch: rollout step ran before it', 'add - watch: rollout after bootstrap', 2);
+  return { record: r.watch.record, file: r.file };
+}
+
+/** `watch: rollout`: follows the nodes and budgets from now on. */
+export async function watchRollout(ctx: ScenarioContext): Promise<string> {
+  const r = rolloutOf(ctx);
+  r.watch = await startRolloutWatch(kubeOf(ctx).kc, r.write, stepDeadline(ctx, 60), ctx.signal);
+  const { nodes, budgets } = r.watch.record.now;
+  return `following ${nodes.size} nodes and ${budgets.size} PodDisruptionBudgets into ${r.file}`;
+}
+
+/** `wait: rollout-done|rollout-paused`: until the watch says so; a verdict that can no longer change ends the wait at once. */
+export async function waitRollout(ctx: ScenarioContext, step: Extract<ScenarioStep, { kind: 'rollout' }>): Promise<string> {
+  const { record, file } = watched(ctx);
+  const nodes = ctx.lab.nodes.map((n) => n.name);
+  const judge = step.until === 'done' ? rolloutDone : rolloutPaused;
+  return waitFor(
+    `the rollout of ${step.version} to be ${step.until}`,
+    async () => {
+      const p = judge(record, nodes, step.version);
+      if (p.state === 'failed') throw new EvidenceError(p.problem, [file]);
+      return p.state === 'done' ? p.finding : pending(p.now);
+    },
+    { deadline: stepDeadline(ctx, step.timeoutS), intervalMs: 2000, fatal: (e) => e instanceof EvidenceError, evidence: [file], signal: ctx.signal },
+  );
+}
+
+/** `workload`: creates it, waits for it to answer the host, then probes it for the rest of the run. */
+export async function startWorkload(ctx: ScenarioContext, step: Extract<ScenarioStep, { kind: 'workload' }>): Promise<string> {
+  const { kc } = kubeOf(ctx);
+  const busybox = (await readKubeAssets(ctx.paths)).images.find((i) => i.ref.includes('/busybox:'));
+  if (!busybox) throw new LabError('the lab loaded no busybox image', 'bring the lab up again with `up --boot install`');
+  const deadline = stepDeadline(ctx, 120);
+  const workload = { replicas: step.replicas, minAvailable: step.minAvailable, image: busybox.ref, budgetApiVersion: await budgetApiVersion(kc) };
+  const { nodePort, pods } = await createWorkload(kc, workload, deadline);
+  const r = rolloutOf(ctx);
+  const probe = new WorkloadProbe(
+    ctx.lab.nodes.map((n) => ({ node: n.name, url: `http://${n.ip}:${nodePort}/` })),
+    { intervalMs: PROBE_MS, timeoutMs: 5000 * ctx.timeoutScale, write: r.write },
+  );
+  const first = await waitFor(`the workload to answer on node port ${nodePort}`, async () => {
+    const res = await probe.once();
+    return 'node' in res ? res : pending(res.errors.join('; '));
+  }, { deadline, intervalMs: PROBE_MS, signal: ctx.signal });
+  probe.start();
+  r.workload = { probe, errorBudget: step.errorBudget };
+  return `pods ${pods}; node port ${nodePort} answered via ${first.node} (pod ${first.pod}), probed every ${PROBE_MS / 1000}s from now on`;
+}
+
+const verdict = (v: Verdict, file: string): string => {
+  if (!v.ok) throw new EvidenceError(v.problem, [file]);
+  return v.finding;
+};
+
+/** The rollout's lab checks (LAB_CHECK_FNS), judged on what the watch and the probe saw so far. */
+export const ROLLOUT_CHECK_FNS = {
+  'one-at-a-time': async (ctx: ScenarioContext) => {
+    const { record, file } = watched(ctx);
+    return verdict(oneAtATime(record), file);
+  },
+  'budget-kept': async (ctx: ScenarioContext) => {
+    const { record, file } = watched(ctx);
+    return verdict(budgetKept(record, WORKLOAD_BUDGET), file);
+  },
+  'workload-answered': async (ctx: ScenarioContext) => {
+    const r = ctx.rollout;
+    if (!r?.workload) throw new LabError('workload-answered judges the workload, and no workload step ran before it', 'add a workload step before it', 2);
+    const { probe, errorBudget } = r.workload;
+    return verdict(workloadAnswered(probe.probes, probe.failures, errorBudget, 2 * PROBE_MS, r.watch?.record), r.file);
+  },
+} satisfies Record<RolloutCheckName, (ctx: ScenarioContext) => Promise<string>>;
+
+/** Ends the watch and the probe: the run's last act before its evidence is gathered. */
+export async function stopRollout(ctx: ScenarioContext): Promise<void> {
+  await Promise.all([ctx.rollout?.watch?.stop(), ctx.rollout?.workload?.probe.stop()]);
+}
