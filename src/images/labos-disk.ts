@@ -5,7 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { HostError } from '../errors.js';
-import { checkVersion } from '../release/input.js';
+import { checkVersion } from '../ground/release-names.js';
 import { hostLayout } from '../ground/host-layout.js';
 import { runCommand } from '../toolkit/command-error.js';
 import { runLogged } from '../toolkit/logged-command.js';

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { execa } from 'execa';
 import { hostLayout } from '../../src/ground/host-layout.js';
-import { BASE_RELEASE, buildDiskImage, type DiskImage, type LabosRelease } from '../../src/images/labos-disk.js';
+import { BASE_RELEASE, buildDiskImage, type LabosRelease } from '../../src/images/labos-disk.js';
+import { deriveBrokenRelease } from '../../src/scenario/publish-broken.js';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
 import { assertNothingLeft, cli } from '../e2e/helpers.js';
 import { libvirtd, needs, program, root, virsh } from '../support/needs.js';
@@ -98,22 +98,6 @@ async function reboot(t: ExecutionContext, before: Facts, limitMinutes: number):
   return after;
 }
 
-/**
- * A release that cannot boot: 2.0.0's /usr with VERSION 3.0.0 and an init that exits at once,
- * so the kernel panics ("Attempted to kill init") and, with panic=10, reboots.
- */
-async function brokenRelease(t: ExecutionContext, from: DiskImage, dir: string): Promise<string> {
-  const image = path.join(dir, 'labos-3.0.0-usr.ext4');
-  await execa('cp', ['--sparse=always', from.usr, image]);
-  const osRelease = (await execa('debugfs', ['-R', 'cat /lib/os-release', image])).stdout.replaceAll(from.release.version, '3.0.0');
-  await fs.writeFile(path.join(dir, 'os-release'), osRelease);
-  await fs.writeFile(path.join(dir, 'init'), '#!/bin/sh\necho "labos 3.0.0: this release cannot boot"\nexit 1\n');
-  const edits = ['rm /lib/os-release', `write ${dir}/os-release /lib/os-release`, 'rm /lib/systemd/systemd', `write ${dir}/init /lib/systemd/systemd`, 'sif /lib/systemd/systemd mode 0100755'];
-  await execa('debugfs', ['-w', '-f', '-', image], { input: `${edits.join('\n')}\n` });
-  t.regex((await execa('debugfs', ['-R', 'cat /lib/systemd/systemd', image])).stdout, /cannot boot/);
-  return image;
-}
-
 test('A/B on a VM: a truncated download is refused, 2.0.0 boots from slot B, a 3.0.0 that cannot boot falls back to 2.0.0 by itself', async (t) => {
   t.timeout(90 * 60_000);
   // On disk, not in /tmp: the broken release is a copy of a /usr image of about a gigabyte.
@@ -121,7 +105,7 @@ test('A/B on a VM: a truncated download is refused, 2.0.0 boots from slot B, a 3
   t.teardown(() => fs.rm(work, { recursive: true, force: true }));
   const [v1, v2] = [await buildDiskImage({ release: BASE_RELEASE }), await buildDiskImage({ release: V2 })];
   t.log(`releases: ${v1.release.version} (${v1.kernelVersion}), ${v2.release.version} (${v2.kernelVersion}, /usr ${(v2.sizes.usr / 1e6).toFixed(0)} MB)`);
-  const broken = await brokenRelease(t, v2, work);
+  const broken = await deriveBrokenRelease(v2.usr, '3.0.0', work);
 
   await cli(['down', ID]);
   t.teardown(async () => {

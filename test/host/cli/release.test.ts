@@ -1,15 +1,18 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import test from 'ava';
 import { execa } from 'execa';
 import { hostLayout } from '../../../src/ground/host-layout.js';
 import { writeLabState } from '../../../src/lab/state.js';
 import { ensureLabPki } from '../../../src/pki/ensure.js';
 import { loadLab } from '../../../src/spec/lab.js';
+import { needs, packageFile } from '../../support/needs.js';
 import { releaseFixture } from '../../support/release-fixture.js';
 import { testKey } from '../../support/test-keys.js';
+import { usrImage } from '../../support/usr-image.js';
 
-// A lab "up" as far as `release` looks: its state and its PKI in a temp METAL_LAB_HOME, no VMs.
+// A lab "up" as far as `release` looks: its state and its PKI in a temp METAL_LAB_HOME, no VMs;
+// the payload a miniature labos /usr (publish reads its os-release with debugfs).
+const test = needs(packageFile('/usr/sbin/debugfs', 'e2fsprogs'));
 const main = path.resolve('src/cli/main.ts');
 const cli = (home: string, args: string[]) =>
   execa('node', ['--import=tsx', main, 'release', ...args], { reject: false, timeout: 30_000, env: { METAL_LAB_HOME: home } });
@@ -17,21 +20,23 @@ const cli = (home: string, args: string[]) =>
 test('release publish puts a signed release on the lab channel; release show reads it back as a node checks it', async (t) => {
   const f = await releaseFixture(t);
   const home = f.dir;
+  const payloadFile = await usrImage(f.dir, '2.0.0', 4);
+  const size = (await fs.stat(payloadFile)).size;
   const paths = hostLayout({ METAL_LAB_HOME: home }).lab('mini');
   const lab = await loadLab('mini');
   await ensureLabPki(lab, { dir: paths.pki, newKey: testKey });
   await writeLabState(paths, { id: 'mini', lab, accel: 'tcg', timeoutScale: 1, createdAt: new Date().toISOString() });
 
   const [published, badVersion, notUp] = await Promise.all([
-    cli(home, ['publish', '--lab', 'mini', '--version', '2.0.0', f.payloadFile]),
-    cli(home, ['publish', '--lab', 'mini', '--version', '2.0', f.payloadFile]),
+    cli(home, ['publish', '--lab', 'mini', '--version', '2.0.0', payloadFile]),
+    cli(home, ['publish', '--lab', 'mini', '--version', '2.0', payloadFile]),
     cli(home, ['show', '--lab', 'talk']),
   ]);
   t.is(published.exitCode, 0, published.stderr);
   t.is(
     published.stderr,
     [
-      `metal-lab: mini: 2.0.0 on channel stable: labos-2.0.0.img, ${f.payload.length} bytes`,
+      `metal-lab: mini: 2.0.0 on channel stable: labos-2.0.0.img, ${size} bytes`,
       'metal-lab: nodes with SERVER=http://172.19.0.1:8080/assets and GROUP=stable find it at http://172.19.0.1:8080/assets/releases/stable/release.json',
     ].join('\n'),
   );
@@ -44,7 +49,7 @@ test('release publish puts a signed release on the lab channel; release show rea
   const releases = path.join(paths.matchboxAssets, 'releases');
   await fs.cp(path.join(releases, 'stable'), path.join(releases, 'beta'), { recursive: true });
   const manifest = JSON.parse(await fs.readFile(path.join(releases, 'stable/release.json'), 'utf8')) as { sha512: string };
-  const release = [`  payload    labos-2.0.0.img, ${f.payload.length} bytes`, `  sha512     ${manifest.sha512}`, `  signature  verifies with ${paths.pki}/release.pub`];
+  const release = [`  payload    labos-2.0.0.img, ${size} bytes`, `  sha512     ${manifest.sha512}`, `  signature  verifies with ${paths.pki}/release.pub`];
   const shown = await cli(home, ['show', '--lab', 'mini']);
   t.is(shown.exitCode, 1, shown.stderr);
   t.is(
