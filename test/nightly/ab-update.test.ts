@@ -40,7 +40,8 @@ const FACTS = [
   '. /etc/os-release && echo "$VERSION"',
   'uname -r',
   'findmnt -no SOURCE,OPTIONS /usr',
-  'sudo grub-editenv /boot/grub/grubenv list | tr "\\n" " "',
+  // One line, its entries split by ';': a value may hold spaces (ORDER=A B).
+  'sudo grub-editenv /boot/grub/grubenv list | tr "\\n" ";"',
   `busctl call ${ENGINE} GetStatus`,
 ].join('; ');
 
@@ -52,7 +53,7 @@ async function facts(): Promise<Facts | Pending> {
   const r = await ssh(FACTS);
   if (r.exitCode !== 0) return pending(`ssh: ${String(r.all).trim().split('\n').at(-1)}`);
   const [bootId, slot, version, kernel, usr, env, status] = String(r.stdout).trim().split('\n');
-  const grubenv = Object.fromEntries((env ?? '').trim().split(' ').map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+  const grubenv = Object.fromEntries((env ?? '').split(';').filter(Boolean).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
   return { bootId: bootId!, slot: slot!, version: version!, kernel: kernel!, usr: usr!, grubenv, status: status ?? '' };
 }
 type Pending = ReturnType<typeof pending>;
