@@ -1,5 +1,5 @@
 import { Argument, type Command } from 'commander';
-import type { HostLayout } from '../ground/host-layout.js';
+import type { CliContext } from './program.js';
 
 const TARGETS = ['live', 'disk', 'kubernetes', 'images', 'fluo', 'guard'] as const;
 type Target = (typeof TARGETS)[number];
@@ -9,7 +9,7 @@ type Target = (typeof TARGETS)[number];
  * prints each build's time and sizes. `up` builds the same on demand; this lets CI and
  * workshops prepare a machine ahead of time.
  */
-export function registerBuild(program: Command, host: HostLayout): void {
+export function registerBuild(program: Command, { host, env, say }: CliContext): void {
   program
     .command('build')
     .description('build the node images, Kubernetes from Debian\'s source, the container images, the update operator and the rollout guard\'s image (cached)')
@@ -20,7 +20,6 @@ export function registerBuild(program: Command, host: HostLayout): void {
     .option('--labos-kernel <package>', 'disk: the Debian kernel package of that release, e.g. linux-image-amd64')
     .action(async (targets: Target[], opts: { quiet?: boolean; fluoSource?: string; labosVersion?: string; labosKernel?: string }) => {
       const want = new Set<Target>(targets.length ? targets : TARGETS);
-      const say = (line: string) => console.error(`metal-lab: ${line}`);
       const note = (m: string) => say(`  ${m}`);
       // --quiet drops the step lines, not the heartbeat: a build silent for half an hour looks hung.
       const shared = { cacheDir: host.cacheRoot, onProgress: opts.quiet ? undefined : note, onHeartbeat: note };
@@ -63,7 +62,7 @@ export function registerBuild(program: Command, host: HostLayout): void {
           import('../images/go-build.js'),
           import('../images/oci/fluo-image.js'),
         ]);
-        const source = chooseSource(opts.fluoSource, process.env);
+        const source = chooseSource(opts.fluoSource, env);
         const bins = await timed('update operator binaries', () => fluoBinaries({ ...shared, source }), (b) =>
           `${b.built ? `built in ${b.buildSeconds}s` : 'cached'}: FLUO v${b.version} built from ${b.source.origin}; ${describeBinaries(b)}`,
         );

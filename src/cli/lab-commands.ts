@@ -1,36 +1,38 @@
 import path from 'node:path';
 import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { LabError } from '../errors.js';
-import type { HostLayout } from '../ground/host-layout.js';
 import { DEFAULT_LAB } from './defaults.js';
-
-const printJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+import type { CliContext } from './program.js';
 
 /**
  * Ctrl-C aborts the running operation, which then removes what it created; a second Ctrl-C
  * leaves at once (`down` still cleans up later).
  */
-function interruptible(): AbortSignal {
+function interruptible({ stderr, say }: CliContext): AbortSignal {
   const ctl = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (ctl.signal.aborted) process.exit(130);
-    console.error(`\nmetal-lab: ${sig}: stopping and cleaning up (again to quit now)`);
+    stderr.write('\n');
+    say(`${sig}: stopping and cleaning up (again to quit now)`);
     ctl.abort(new LabError(`interrupted by ${sig}`, 'run `metal-lab down` if anything is left', 130));
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   return ctl.signal;
 }
 
-export function registerLabCommands(program: Command, host: HostLayout): void {
+export function registerLabCommands(program: Command, cli: CliContext): void {
+  const { host, env, say, print } = cli;
+  const printJson = (value: unknown) => print(JSON.stringify(value, null, 2));
   program
     .command('setup')
     .description('install missing Debian packages and start virtlogd/libvirtd')
     .option('--quiet', 'print only what changes')
     .action(async (opts: { quiet?: boolean }) => {
       const { ensureHost, DEBIAN_PACKAGES } = await import('../setup/host.js');
-      const r = await ensureHost((line) => console.error(`metal-lab: ${line}`));
-      if (!opts.quiet) console.error(`metal-lab: host ready (${DEBIAN_PACKAGES.length} packages checked, ${r.installed.length} installed, ${r.started.length} daemons started)`);
+      const r = await ensureHost(say);
+      if (!opts.quiet) say(`host ready (${DEBIAN_PACKAGES.length} packages checked, ${r.installed.length} installed, ${r.started.length} daemons started)`);
     });
 
   program
@@ -43,8 +45,8 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
       const { labFromArg } = await import('./resolve.js');
       const checks = await runDoctor({ lab: labArg ? await labFromArg(labArg) : undefined, host });
       if (opts.json) printJson(checks);
-      else for (const c of checks) console.log(`${c.ok ? 'OK  ' : 'FAIL'}  ${c.name.padEnd(12)} ${c.detail}${!c.ok && c.fix ? `  -> fix: ${c.fix}` : ''}`);
-      if (checks.some((c) => !c.ok)) process.exitCode = 1;
+      else for (const c of checks) print(`${c.ok ? 'OK  ' : 'FAIL'}  ${c.name.padEnd(12)} ${c.detail}${!c.ok && c.fix ? `  -> fix: ${c.fix}` : ''}`);
+      if (checks.some((c) => !c.ok)) cli.exitCode = 1;
     });
 
   program
@@ -55,17 +57,17 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
     .option('--json', 'print what changed as JSON')
     .option('--fluo-source <file>', 'a lab with updates: the update operator\'s source tarball (FLUO v0.9.0) if it is not built yet (or METAL_LAB_FLUO_SOURCE)')
     .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install'; fluoSource?: string }) => {
-      const signal = interruptible();
+      const signal = interruptible(cli);
       const [{ labFromArg }, { checkBootMode }] = await Promise.all([import('./resolve.js'), import('../spec/boot-mode.js')]);
       const lab = await labFromArg(labArg);
       checkBootMode(lab, opts.boot);
       const [{ ensureHost }, { up }, { RunReport }, { chooseSource }] = await Promise.all([
         import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'), import('../images/fluo-source.js'),
       ]);
-      await ensureHost((line) => console.error(`metal-lab: ${line}`));
+      await ensureHost(say);
       const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
       try {
-        const res = await up(lab, { steps: report, signal, boot: opts.boot, host, fluoSource: chooseSource(opts.fluoSource, process.env) });
+        const res = await up(lab, { steps: report, signal, boot: opts.boot, host, fluoSource: chooseSource(opts.fluoSource, env) });
         await report.finish();
         if (opts.json) printJson(res);
       } catch (err) {
@@ -84,7 +86,7 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
       const id = await labIdFromArg(host, labArg);
       const r = await down(id, host);
       if (opts.json) printJson({ lab: id, ...r });
-      else console.error(`metal-lab: ${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.pids.length} processes${r.stateDir ? ', state dir' : ''}`);
+      else say(`${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.pids.length} processes${r.stateDir ? ', state dir' : ''}`);
     });
 
   program
@@ -105,8 +107,8 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
         const last = n.lastRequest ? `${n.lastRequest.path} ${n.lastRequest.status} ${n.lastRequest.time.slice(11, 19)}` : '-';
         table.push([n.node, n.role, n.state, n.mac, n.ip, n.lease ?? '-', last, n.stage]);
       }
-      console.log(`lab ${s.lab}: network ${s.network}, boot server ${s.bootServer}`);
-      console.log(table.toString());
+      print(`lab ${s.lab}: network ${s.network}, boot server ${s.bootServer}`);
+      print(table.toString());
     });
 
   program
@@ -119,7 +121,7 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
       const lab = await existingLab(host, opts.lab);
       const file = host.lab(lab.id).console(nodeOf(lab, nodeName).name);
       if (!fs.existsSync(file)) throw new LabError(`no console log for ${nodeName} in lab ${lab.id}`, 'bring the lab up first: metal-lab up', 2);
-      fs.createReadStream(file).pipe(process.stdout);
+      await pipeline(fs.createReadStream(file), cli.stdout, { end: false });
     });
 
   program
@@ -132,7 +134,7 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
         import('../libvirt/domain.js'), import('../ground/lab-spec.js'), import('./resolve.js'),
       ]);
       const lab = await existingLab(host, opts.lab);
-      process.exitCode = await attachConsole(labObjectNames(lab).domain(nodeOf(lab, nodeName).name));
+      cli.exitCode = await attachConsole(labObjectNames(lab).domain(nodeOf(lab, nodeName).name));
     });
 
   program
@@ -144,18 +146,18 @@ export function registerLabCommands(program: Command, host: HostLayout): void {
     .option('--artifacts <dir>', 'where to write the artifacts')
     .option('--json', 'plain progress on stderr, the result as JSON on stdout')
     .action(async (scenarioArg: string, opts: { lab?: string; keep?: boolean; artifacts?: string; json?: boolean }) => {
-      const signal = interruptible();
+      const signal = interruptible(cli);
       const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab }, { runScenario }, { ensureHost }, { labFromArg }] = await Promise.all([
         import('../spec/scenario.js'), import('../spec/scenario-lab.js'), import('../scenario/run.js'), import('../setup/host.js'), import('./resolve.js'),
       ]);
       const scenario = await loadScenario(resolveScenarioFile(scenarioArg));
       const lab = await labFromArg(opts.lab ?? scenario.lab);
       checkScenarioLab(scenario, lab);
-      await ensureHost((line) => console.error(`metal-lab: ${line}`));
+      await ensureHost(say);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const artifactsDir = path.resolve(opts.artifacts ?? path.join('artifacts', `${scenario.name}-${lab.id}-${stamp}`));
       const res = await runScenario({ scenario, lab, artifactsDir, keep: opts.keep, plain: opts.json, signal, host });
       if (opts.json) printJson(res);
-      if (!res.ok) process.exitCode = 1;
+      if (!res.ok) cli.exitCode = 1;
     });
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import ipaddr from 'ipaddr.js';
 import { LabError } from '../errors.js';
+import type { CliContext } from './program.js';
 
 /** Parses `IP:PORT` or `[IPv6]:PORT`; the host must be a literal address so we bind exactly it. */
 export function parseAddress(address: string): { host: string; port: number } {
@@ -16,7 +17,7 @@ export function parseAddress(address: string): { host: string; port: number } {
   return { host: ip, port };
 }
 
-export function registerMatchbox(program: Command): void {
+export function registerMatchbox(program: Command, { print }: CliContext): void {
   const matchbox = program.command('matchbox').description('The embedded Matchbox-compatible boot server');
   matchbox
     .command('serve')
@@ -30,7 +31,7 @@ export function registerMatchbox(program: Command): void {
       // Loaded here, not at the top: every other command would pay for the server's modules.
       const { startMatchboxServer } = await import('../matchbox/server.js');
       const server = await startMatchboxServer({ dataDir: opts.data, assetsDir: opts.assets, host, port, requestLog: opts.requestLog });
-      console.log(`matchbox: serving ${opts.data} at ${server.url}`);
+      print(`matchbox: serving ${opts.data} at ${server.url}`);
       await new Promise<void>((resolve) => {
         const stop = () => void server.close().then(resolve);
         process.once('SIGINT', stop);

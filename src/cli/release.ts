@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import type { HostLayout } from '../ground/host-layout.js';
+import type { CliContext } from './program.js';
 
 /** `metal-lab release publish|show`: a lab's update channels, served by its boot server under /assets/releases/. */
-export function registerRelease(program: Command, host: HostLayout): void {
+export function registerRelease(program: Command, cli: CliContext): void {
+  const { host, say, print } = cli;
   const release = program.command('release').description("publish labos releases on a lab's update channels, and show them");
   const channels = async (labArg: string | undefined) => {
     const [{ existingLab }, { labChannels }] = await Promise.all([import('./resolve.js'), import('../release/lab-channels.js')]);
@@ -23,8 +24,8 @@ export function registerRelease(program: Command, host: HostLayout): void {
       const { lab, at } = await channels(opts.lab);
       const r = await publishRelease({ assetsDir: at.assetsDir, channel: opts.channel, version, payloadFile, key: at.key });
       const m = r.manifest;
-      console.error(`metal-lab: ${lab.id}: ${m.version} on channel ${m.channel}: ${m.payload}, ${m.size} bytes${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}`);
-      console.error(`metal-lab: nodes with SERVER=${at.server} and GROUP=${m.channel} find it at ${at.server}/releases/${m.channel}/release.json`);
+      say(`${lab.id}: ${m.version} on channel ${m.channel}: ${m.payload}, ${m.size} bytes${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}`);
+      say(`nodes with SERVER=${at.server} and GROUP=${m.channel} find it at ${at.server}/releases/${m.channel}/release.json`);
     });
 
   release
@@ -40,18 +41,18 @@ export function registerRelease(program: Command, host: HostLayout): void {
       const releases = opts.channel
         ? [await channelRelease(at.assetsDir, opts.channel, at.publicPem)].filter((r) => r !== undefined)
         : await listReleases(at.assetsDir, at.publicPem);
-      if (releases.some((r) => r.problems.length > 0)) process.exitCode = 1;
+      if (releases.some((r) => r.problems.length > 0)) cli.exitCode = 1;
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(releases, null, 2)}\n`);
+        print(JSON.stringify(releases, null, 2));
         return;
       }
-      console.log(`lab ${lab.id}: channels at ${at.server}/releases/`);
-      if (releases.length === 0) console.log(opts.channel ? `  no release on channel ${opts.channel}` : '  no releases');
+      print(`lab ${lab.id}: channels at ${at.server}/releases/`);
+      if (releases.length === 0) print(opts.channel ? `  no release on channel ${opts.channel}` : '  no releases');
       for (const r of releases) {
-        console.log(`${r.channel}: ${r.manifest?.version ?? '(not a release)'}`);
-        if (r.manifest) console.log(`  payload    ${r.manifest.payload}, ${r.manifest.size} bytes\n  sha512     ${r.manifest.sha512}`);
-        console.log(`  signature  ${r.signed ? 'verifies' : 'DOES NOT VERIFY'} with ${at.publicFile}`);
-        for (const problem of r.problems) console.log(`  refused    ${problem}`);
+        print(`${r.channel}: ${r.manifest?.version ?? '(not a release)'}`);
+        if (r.manifest) print(`  payload    ${r.manifest.payload}, ${r.manifest.size} bytes\n  sha512     ${r.manifest.sha512}`);
+        print(`  signature  ${r.signed ? 'verifies' : 'DOES NOT VERIFY'} with ${at.publicFile}`);
+        for (const problem of r.problems) print(`  refused    ${problem}`);
       }
     });
 }

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
-import { LAB_FILES, type HostLayout } from '../ground/host-layout.js';
+import { LAB_FILES } from '../ground/host-layout.js';
 import { controlPlane } from '../ground/lab-model.js';
 import { kubeMinor } from '../render/bootkube/objects.js';
 import { DEFAULT_LAB } from './defaults.js';
+import type { CliContext } from './program.js';
 
 /** A malformed version is a usage error before anything is written. */
 function checkedVersion(value: string): string {
@@ -12,7 +13,7 @@ function checkedVersion(value: string): string {
   return value;
 }
 
-export function registerRender(program: Command, host: HostLayout): void {
+export function registerRender(program: Command, { host, say }: CliContext): void {
   program
     .command('render')
     .description("write a lab's bootkube-style assets: kubeconfigs, TLS, bootstrap and self-hosted manifests; with updates:, the update operator's")
@@ -35,6 +36,6 @@ export function registerRender(program: Command, host: HostLayout): void {
       // Beside bootkube's files, named as in the lab's state dir.
       if (lab.updates && lab.kubernetes) for (const [rel, text] of renderUpdateOperator(lab.updates, LAB_FILES.updateOperator)) assets.set(rel, text);
       await bootkube.writeAssetDir(out, assets);
-      console.error(`metal-lab: wrote ${assets.size} files for lab ${lab.id} (Kubernetes ${opts.kubeVersion}) to ${out}`);
+      say(`wrote ${assets.size} files for lab ${lab.id} (Kubernetes ${opts.kubeVersion}) to ${out}`);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LabError } from '../errors.js';
-import type { HostLayout } from '../ground/host-layout.js';
+import type { CliContext } from './program.js';
 
 /** Seconds as the CLI takes them; 0 or garbage is a usage error, not a zero timeout. */
 function parseSeconds(value: string): number {
@@ -9,7 +9,8 @@ function parseSeconds(value: string): number {
   return s;
 }
 
-export function registerSsh(program: Command, host: HostLayout): void {
+export function registerSsh(program: Command, cli: CliContext): void {
+  const { host, say } = cli;
   program
     .command('ssh')
     .description('run a command on a node over SSH (a login shell without one); host keys are pinned per lab')
@@ -27,16 +28,16 @@ export function registerSsh(program: Command, host: HostLayout): void {
       const target = await nodeSshTarget(lab, nodeOf(lab, nodeName), host.lab(lab.id));
       if (opts.forgetHostKey) {
         const gone = await forgetHostKey(target.knownHostsFile, target.hostAlias);
-        console.error(`metal-lab: ${gone.length ? `forgot ${nodeName}'s host key ${gone.map((k) => k.fingerprint).join(', ')}` : `no host key was pinned for ${nodeName}`}`);
+        say(`${gone.length ? `forgot ${nodeName}'s host key ${gone.map((k) => k.fingerprint).join(', ')}` : `no host key was pinned for ${nodeName}`}`);
       }
       const session = await connectNode(target);
-      if (session.hostKey.firstContact) console.error(`metal-lab: first contact with ${nodeName}: pinned its host key ${session.hostKey.fingerprint}`);
+      if (session.hostKey.firstContact) say(`first contact with ${nodeName}: pinned its host key ${session.hostKey.fingerprint}`);
       try {
         const r = command.length
-          ? await session.run(command.join(' '), { timeoutMs: opts.timeout * 1000, output: { stdout: process.stdout, stderr: process.stderr } })
-          : await session.shell({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+          ? await session.run(command.join(' '), { timeoutMs: opts.timeout * 1000, output: { stdout: cli.stdout, stderr: cli.stderr } })
+          : await session.shell({ stdin: cli.stdin, stdout: cli.stdout, stderr: cli.stderr });
         // Like ssh: the remote exit code, 255 when there is none (killed by a signal).
-        process.exitCode = r.code ?? 255;
+        cli.exitCode = r.code ?? 255;
       } finally {
         await session.close();
       }

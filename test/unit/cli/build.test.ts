@@ -1,14 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { execa } from 'execa';
+import { metalLab } from '../../support/run-cli.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { writeTarball } from '../../support/tarball.js';
 
 // Only what fails before anything builds: a wrong update operator source is refused before Go is even asked.
-const main = path.resolve('src/cli/main.ts');
-const cli = (cache: string, args: string[], env: Record<string, string> = {}) =>
-  execa('node', ['--import=tsx', main, 'build', ...args], { reject: false, timeout: 60_000, env: { METAL_LAB_CACHE: cache, ...env } });
+const cli = (cache: string, args: string[], env: Record<string, string> = {}) => metalLab(['build', ...args], { METAL_LAB_CACHE: cache, ...env });
 
 const FIX = "Fix: pass FLUO v0.9.0's source tarball (the tag's archive, https://github.com/flatcar/flatcar-linux-update-operator/archive/refs/tags/v0.9.0.tar.gz) with --fluo-source FILE or METAL_LAB_FLUO_SOURCE=FILE";
 

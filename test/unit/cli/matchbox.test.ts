@@ -5,10 +5,11 @@ import { execa } from 'execa';
 import { parseAddress } from '../../../src/cli/matchbox.js';
 import { LabError } from '../../../src/errors.js';
 import { writeGroup, writeProfile } from '../../../src/matchbox/writer.js';
+import { metalLab } from '../../support/run-cli.js';
 import { tempFixture } from '../matchbox/fixture.js';
 
 const main = path.resolve('src/cli/main.ts');
-const cli = (args: string[]) => execa('node', ['--import=tsx', main, 'matchbox', 'serve', ...args], { reject: false, timeout: 30_000 });
+const cli = (args: string[]) => metalLab(['matchbox', 'serve', ...args]);
 
 test('parseAddress accepts IPv4 and bracketed IPv6, refuses names and bad ports', (t) => {
   t.deepEqual(parseAddress('172.18.0.2:8080'), { host: '172.18.0.2', port: 8080 });

@@ -1,13 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { execa } from 'execa';
 import { tempDir } from '../../support/bootkube-fixture.js';
+import { metalLab } from '../../support/run-cli.js';
 
-const main = path.resolve('src/cli/main.ts');
-// The timeout only guards against a hang: a render took 54 s on a host loaded to 17.
-const cli = (home: string, args: string[]) =>
-  execa('node', ['--import=tsx', main, 'render', ...args], { reject: false, timeout: 180_000, env: { METAL_LAB_HOME: home } });
+const cli = (home: string, args: string[]) => metalLab(['render', ...args], { METAL_LAB_HOME: home });
 
 test('render mini writes the asset dir and prints its file count; a non-empty --out is one line, exit 2', async (t) => {
   const home = await tempDir();

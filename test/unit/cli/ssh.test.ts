@@ -1,12 +1,10 @@
 import path from 'node:path';
 import test from 'ava';
-import { execa } from 'execa';
+import { metalLab } from '../../support/run-cli.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 // Nothing here connects anywhere: these cover how `metal-lab ssh` turns a lab and a node into a target.
-const main = path.resolve('src/cli/main.ts');
-const cli = (home: string, args: string[]) =>
-  execa('node', ['--import=tsx', main, 'ssh', ...args], { reject: false, timeout: 30_000, env: { METAL_LAB_HOME: home } });
+const cli = (home: string, args: string[]) => metalLab(['ssh', ...args], { METAL_LAB_HOME: home });
 
 test('ssh: a lab without its SSH key is one line pointing at metal-lab up, exit 1', async (t) => {
   const home = await tempDir(t);
