@@ -32,4 +32,5 @@ done
 mount --rbind "$scratch/bin" /usr/bin
 
 export PATH=/usr/bin METAL_LAB_HOME=$scratch/state METAL_LAB_CACHE=$scratch/cache
+node test/compile.mjs
 exec node node_modules/ava/entrypoints/cli.mjs --config test/unit/ava.config.mjs "$@"
