@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { LabError } from '../errors.js';
 import type { CliContext } from './program.js';
 
 /** `metal-lab release publish|show`: a lab's update channels, served by its boot server under /assets/releases/. */
@@ -35,19 +36,22 @@ export function registerRelease(program: Command, cli: CliContext): void {
     .option('--channel <channel>', 'only this channel (default: every channel)')
     .option('--json', 'print as JSON')
     .action(async (opts: { lab?: string; channel?: string; json?: boolean }) => {
-      const [{ channelRelease, listReleases }, { checkChannel }] = await Promise.all([import('../release/read.js'), import('../release/input.js')]);
+      const [{ listReleases }, { checkChannel }] = await Promise.all([import('../release/read.js'), import('../release/input.js')]);
       if (opts.channel !== undefined) checkChannel(opts.channel);
       const { lab, at } = await channels(opts.lab);
-      const releases = opts.channel
-        ? [await channelRelease(at.assetsDir, opts.channel, at.publicPem)].filter((r) => r !== undefined)
-        : await listReleases(at.assetsDir, at.publicPem);
+      const all = await listReleases(at.assetsDir, at.publicPem);
+      const releases = opts.channel ? all.filter((r) => r.channel === opts.channel) : all;
+      if (opts.channel && releases.length === 0) {
+        const others = all.length ? `, or show one that has: ${all.map((r) => r.channel).join(', ')}` : '';
+        throw new LabError(`lab ${lab.id} has no release on channel ${opts.channel}`, `publish one: metal-lab release publish --lab ${lab.id} --channel ${opts.channel} --version VERSION FILE${others}`, 2);
+      }
       if (releases.some((r) => r.problems.length > 0)) cli.exitCode = 1;
       if (opts.json) {
         print(JSON.stringify(releases, null, 2));
         return;
       }
       print(`lab ${lab.id}: channels at ${at.server}/releases/`);
-      if (releases.length === 0) print(opts.channel ? `  no release on channel ${opts.channel}` : '  no releases');
+      if (releases.length === 0) print('  no releases');
       for (const r of releases) {
         print(`${r.channel}: ${r.manifest?.version ?? '(not a release)'}`);
         if (r.manifest) print(`  payload    ${r.manifest.payload}, ${r.manifest.size} bytes\n  sha512     ${r.manifest.sha512}`);

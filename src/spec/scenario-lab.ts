@@ -42,8 +42,8 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
   let bootstrapped = false;
   let watchAt: string | undefined;
   let workloadAt: string | undefined;
-  /** Versions published while the watch ran: a rollout wait judges from its release's publish. */
-  const watchedReleases = new Set<string>();
+  /** Versions published while the watch ran, with their channel: a rollout wait judges from its release's publish. */
+  const watchedReleases = new Map<string, string>();
   scenario.steps.forEach((step, i) => {
     const at = `steps[${i}]`;
     const fail = (field: string, problem: string, fix: string): never => {
@@ -70,7 +70,7 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
         fail('publish', `publish puts a release on the lab's update channel, and lab ${lab.id} has no updates: block`, `run it on a lab with updates (e.g. --lab update), or add updates: { channel: stable } to ${labFile}`);
       }
       if (!up) fail('publish', "publish serves the release from the lab's boot server, which runs only after an up step", 'add up: { boot: install } before it');
-      if (watchAt) watchedReleases.add(step.version);
+      if (watchAt) watchedReleases.set(step.version, step.channel ?? lab.updates!.channel);
     }
     if (step.kind === 'watch') {
       if (watchAt) fail('watch', `the rollout is watched from ${watchAt} on already`, 'remove this watch step');
@@ -92,6 +92,10 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
     }
     if (step.kind === 'rollout' && !watchedReleases.has(step.version)) {
       fail('version', `${judge} judges the rollout of ${step.version}, and no publish step after the watch publishes it`, `publish ${step.version} after watch: rollout, or wait for a version the scenario publishes`);
+    }
+    const channel = step.kind === 'rollout' ? watchedReleases.get(step.version) : undefined;
+    if (step.kind === 'rollout' && channel && channel !== lab.updates?.channel) {
+      fail('version', `${judge} judges the rollout of ${step.version}, published on channel ${channel}, and lab ${lab.id}'s nodes follow channel ${lab.updates?.channel}`, `publish it on ${lab.updates?.channel} (remove channel: ${channel}), or set updates: { channel: ${channel} } in ${labFile}`);
     }
   });
 }

@@ -1,21 +1,19 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { hostLayout } from '../../../src/ground/host-layout.js';
 import { writeLabState } from '../../../src/lab/state.js';
 import { ensureLabPki } from '../../../src/pki/ensure.js';
 import { loadLab } from '../../../src/spec/lab.js';
 import { needs, packageFile } from '../../support/needs.js';
 import { releaseFixture } from '../../support/release-fixture.js';
+import { metalLab } from '../../support/run-cli.js';
 import { testKey } from '../../support/test-keys.js';
 import { usrImage } from '../../support/usr-image.js';
 
 // A lab "up" as far as `release` looks: its state and its PKI in a temp METAL_LAB_HOME, no VMs;
 // the payload a miniature labos /usr (publish reads its os-release with debugfs).
 const test = needs(packageFile('/usr/sbin/debugfs', 'e2fsprogs'));
-const main = path.resolve('src/cli/main.ts');
-const cli = (home: string, args: string[]) =>
-  execa('node', ['--import=tsx', main, 'release', ...args], { reject: false, timeout: 30_000, env: { METAL_LAB_HOME: home } });
+const cli = (home: string, args: string[]) => metalLab(['release', ...args], { METAL_LAB_HOME: home });
 
 test('release publish puts a signed release on the lab channel; release show reads it back as a node checks it', async (t) => {
   const f = await releaseFixture(t);
@@ -44,6 +42,10 @@ test('release publish puts a signed release on the lab channel; release show rea
   t.is(badVersion.stderr, 'metal-lab: version "2.0" is not MAJOR.MINOR.PATCH. Fix: pass a version such as 2.0.0 or 2.1.0-rc.1');
   t.is(notUp.exitCode, 2);
   t.is(notUp.stderr, `metal-lab: lab talk is not up (no state in ${home}/labs/talk). Fix: bring it up first: metal-lab up lab/talk.yaml --boot install`);
+
+  const none = await cli(home, ['show', '--lab', 'mini', '--channel', 'edge']);
+  t.is(none.exitCode, 2);
+  t.is(none.stderr, 'metal-lab: lab mini has no release on channel edge. Fix: publish one: metal-lab release publish --lab mini --channel edge --version VERSION FILE, or show one that has: stable');
 
   // A copy of the channel under another name: signed, but for channel stable, which a node on beta refuses.
   const releases = path.join(paths.matchboxAssets, 'releases');

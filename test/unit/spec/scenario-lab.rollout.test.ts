@@ -44,6 +44,8 @@ const CASES: [title: string, steps: string, line: string, lab?: typeof update][]
     's.yaml: steps[4].version: rollout-done judges the rollout of 2.0.0, and no publish step after the watch publishes it. Fix: publish 2.0.0 after watch: rollout, or wait for a version the scenario publishes'],
   ['rollout-paused for another version than the one published', `${UP}  - watch: rollout\n  - publish: { version: 2.0.0 }\n  - { wait: rollout-paused, version: 3.0.0 }\n`,
     's.yaml: steps[4].version: rollout-paused judges the rollout of 3.0.0, and no publish step after the watch publishes it. Fix: publish 3.0.0 after watch: rollout, or wait for a version the scenario publishes'],
+  ['rollout-done for a release on a channel the nodes do not follow', `${UP}  - watch: rollout\n  - publish: { version: 2.0.0, channel: beta }\n  - { wait: rollout-done, version: 2.0.0 }\n`,
+    "s.yaml: steps[4].version: rollout-done judges the rollout of 2.0.0, published on channel beta, and lab update's nodes follow channel stable. Fix: publish it on stable (remove channel: beta), or set updates: { channel: beta } in lab/update.yaml"],
   ['a second watch', `${UP}  - watch: rollout\n  - watch: rollout\n`,
     's.yaml: steps[3].watch: the rollout is watched from steps[2] on already. Fix: remove this watch step'],
   ['a second workload', `${UP}  - workload: { replicas: 2, pdb: { minAvailable: 1 } }\n  - workload: { replicas: 2, pdb: { minAvailable: 1 } }\n`,
