@@ -25,6 +25,8 @@ export interface ScenarioContext {
   poweredOff: Set<string>;
   /** etcd keys the scenario wrote, with their values, for later catch-up checks. */
   etcdKeys: Map<string, string>;
+  /** Bootable releases a `publish` step put on the channel, by version: the kernel (uname -r) a node that booted one runs. */
+  published: Map<string, { kernel: string }>;
   /** Set by `bootstrap`: the asset dir and the admin client of the lab's cluster. */
   kube?: KubeState;
   /** Set by the first rollout step (`watch: rollout`, `workload`): its timeline, watch and probe. */

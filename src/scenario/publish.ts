@@ -44,6 +44,8 @@ export async function publishStep(ctx: ScenarioContext, step: PublishStep): Prom
       const image = await buildDiskImage({ cacheDir: ctx.host.cacheRoot, release: { version: step.version, kernel: step.kernel ?? BASE_RELEASE.kernel }, onProgress });
       payloadFile = image.usr;
       what = `kernel ${image.kernelVersion}`;
+      // What a node that boots it must run; a broken release is never booted.
+      ctx.published.set(step.version, { kernel: image.kernelVersion });
     }
     await checkPayloadRelease(payloadFile, step.version);
     const { manifest } = await publishRelease({ assetsDir: channels.assetsDir, channel, version: step.version, payloadFile, key: channels.key });

@@ -6,6 +6,7 @@ import { LabError } from '../errors.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
 import { stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
+import { onNode } from './etcd.js';
 import { kubeOf } from './kubernetes.js';
 import { WorkloadProbe } from './rollout-probe.js';
 import type { RolloutRecord } from './rollout-record.js';
@@ -51,12 +52,47 @@ export async function watchRollout(ctx: ScenarioContext): Promise<string> {
   return `following ${nodes.size} nodes and ${budgets.size} PodDisruptionBudgets into ${r.file}`;
 }
 
-/** `wait: rollout-done|rollout-paused`: until the watch says so; a verdict that can no longer change ends the wait at once. */
+/** What a node says it booted: its release, kernel and slot, and its boot selection (grubenv). */
+const BOOTED = [
+  '. /etc/os-release && echo "$VERSION"',
+  'uname -r',
+  "tr ' ' '\\n' </proc/cmdline | sed -n 's/^labos.slot=//p'",
+  // One line, its entries split by ';': a value may hold spaces (ORDER=B A).
+  'sudo -n grub-editenv /boot/grub/grubenv list | tr "\\n" ";"',
+].join('; ');
+
+/**
+ * Every node runs `version` as the nodes themselves tell it over SSH, beyond the label FLUO's
+ * agent copies from os-release: its VERSION, the release's kernel, and a slot GRUB boots first
+ * and has confirmed good.
+ */
+async function nodesOnRelease(ctx: ScenarioContext, version: string, file: string): Promise<string> {
+  const kernel = ctx.published.get(version)?.kernel;
+  const seen = await Promise.all(ctx.lab.nodes.map(async (node) => {
+    const [release = '', running = '', slot = '', env = ''] = (await onNode(ctx, node, BOOTED)).trim().split('\n');
+    const grub = Object.fromEntries(env.split(';').filter(Boolean).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+    const problems = [
+      release !== version && `VERSION ${release || 'unset'}`,
+      kernel && running !== kernel && `kernel ${running}, not ${kernel}`,
+      !/^[AB]$/.test(slot) && `no labos.slot on its command line`,
+      /^[AB]$/.test(slot) && !(grub.ORDER?.startsWith(slot) && grub[`${slot}_OK`] === '1' && grub[`${slot}_TRY`] === '0') && `slot ${slot} not first and confirmed (${env.replaceAll(';', ' ')})`,
+    ].filter(Boolean);
+    return { node: node.name, line: `${node.name} ${release}, kernel ${running}, slot ${slot}`, problems };
+  }));
+  const wrong = seen.filter((s) => s.problems.length);
+  if (wrong.length) throw new EvidenceError(`the watch saw ${version} everywhere, but ${wrong.map((s) => `${s.node} says ${s.problems.join(', ')}`).join('; ')}`, [file]);
+  return seen.map((s) => s.line).join('; ');
+}
+
+/**
+ * `wait: rollout-done|rollout-paused`: until the watch says so; a verdict that can no longer
+ * change ends the wait at once. A finished rollout is then confirmed on the nodes themselves.
+ */
 export async function waitRollout(ctx: ScenarioContext, step: Extract<ScenarioStep, { kind: 'rollout' }>): Promise<string> {
   const { record, file } = watched(ctx);
   const nodes = ctx.lab.nodes.map((n) => n.name);
   const judge = step.until === 'done' ? rolloutDone : rolloutPaused;
-  return waitFor(
+  const finding = await waitFor(
     `the rollout of ${step.version} to be ${step.until}`,
     async () => {
       const p = judge(record, nodes, step.version);
@@ -65,6 +101,7 @@ export async function waitRollout(ctx: ScenarioContext, step: Extract<ScenarioSt
     },
     { deadline: stepDeadline(ctx, step.timeoutS), intervalMs: 2000, fatal: (e) => e instanceof EvidenceError, evidence: [file], signal: ctx.signal },
   );
+  return step.until === 'done' ? `${finding}; the nodes say: ${await nodesOnRelease(ctx, step.version, file)}` : finding;
 }
 
 /** `workload`: creates it, waits for it to answer the host, then probes it for the rest of the run. */

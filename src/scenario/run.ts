@@ -197,7 +197,7 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   const host = opts.host ?? hostLayout();
   const paths = host.lab(opts.lab.id);
   const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet });
-  const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), signal: opts.signal };
+  const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), published: new Map(), signal: opts.signal };
   // Deadlines run on the share of the host the lab gets: a loaded host makes a run slower, not failed.
   const clock = hostShareClock({ pids: () => labProcesses(opts.lab, paths) });
   try {
