@@ -1,23 +1,13 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { artifactsDir, assertNothingLeft, cli } from './helpers.js';
+import { artifactsDir, assertNothingLeft, cli, ownLab, readTimeline } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import { takingTurns } from '../support/taking-turns.js';
 
 const e2e = needs(virsh, libvirtd);
 
-interface Timeline {
-  ok: boolean;
-  events: Array<{ kind: string; step: string; node?: string; message?: string }>;
-}
-
 e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a controller lost and back', async (t) => {
   t.timeout(40 * 60_000);
   const dir = await artifactsDir(t, 'metal-lab-e2e-etcd-');
-  await cli(['down', 'etcd']);
-  t.teardown(async () => {
-    await cli(['down', 'etcd']);
-  });
+  await ownLab(t, 'etcd');
   await takingTurns(async () => {
     // --keep, so that `metal-lab ssh` can be tried on a live node before the lab goes.
     const r = await cli(['run', 'etcd-cluster', '--artifacts', dir, '--json', '--keep']);
@@ -30,7 +20,7 @@ e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a con
     t.is(failing.exitCode, 7, 'the remote exit code is ours');
     t.is((await cli(['down', 'etcd'])).exitCode, 0);
   });
-  const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
+  const timeline = await readTimeline(dir);
   t.true(timeline.ok);
   const passed = (step: string, node?: string) =>
     timeline.events.some((e) => e.kind === 'step-ok' && e.step === step && e.node === node);

@@ -26,3 +26,21 @@ export async function artifactsDir(t: ExecutionContext, prefix: string): Promise
   });
   return dir;
 }
+
+/** A lab the test owns: whatever a previous run left of it is removed first, and it is removed again at the end, pass or fail. */
+export async function ownLab(t: ExecutionContext, id: string): Promise<void> {
+  await cli(['down', id]);
+  t.teardown(async () => {
+    await cli(['down', id]);
+  });
+}
+
+/** A run's timeline.json, as far as the tests read it. */
+export interface Timeline {
+  ok: boolean;
+  events: Array<{ kind: string; step: string; node?: string; message?: string }>;
+}
+
+export async function readTimeline(artifacts: string): Promise<Timeline> {
+  return JSON.parse(await fs.readFile(path.join(artifacts, 'timeline.json'), 'utf8')) as Timeline;
+}

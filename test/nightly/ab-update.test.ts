@@ -5,7 +5,7 @@ import { hostLayout } from '../../src/ground/host-layout.js';
 import { BASE_RELEASE, buildDiskImage, type LabosRelease } from '../../src/images/labos-disk.js';
 import { deriveBrokenRelease } from '../../src/scenario/publish-broken.js';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
-import { assertNothingLeft, cli } from '../e2e/helpers.js';
+import { assertNothingLeft, cli, ownLab } from '../e2e/helpers.js';
 import { libvirtd, needs, program, root, virsh } from '../support/needs.js';
 import { takingTurns } from '../support/taking-turns.js';
 
@@ -108,10 +108,10 @@ test('A/B on a VM: a truncated download is refused, 2.0.0 boots from slot B, a 3
   t.log(`releases: ${v1.release.version} (${v1.kernelVersion}), ${v2.release.version} (${v2.kernelVersion}, /usr ${(v2.sizes.usr / 1e6).toFixed(0)} MB)`);
   const broken = await deriveBrokenRelease(v2.usr, '3.0.0', work);
 
-  await cli(['down', ID]);
+  await ownLab(t, ID);
+  // Teardowns run last first: the console is read before the lab goes.
   t.teardown(async () => {
     if (!t.passed) console.error(`${t.title}: console of node1:\n${(await tail())[0]}`);
-    await cli(['down', ID]);
   });
   await takingTurns(async () => {
     const up = await cli(['up', LAB, '--boot', 'install']);

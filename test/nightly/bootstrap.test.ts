@@ -1,27 +1,17 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { artifactsDir, assertNothingLeft, cli } from '../e2e/helpers.js';
+import { artifactsDir, assertNothingLeft, cli, ownLab, readTimeline } from '../e2e/helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import { takingTurns } from '../support/taking-turns.js';
 
 const e2e = needs(virsh, libvirtd);
 
-interface Timeline {
-  ok: boolean;
-  events: Array<{ kind: string; step: string; node?: string; message?: string }>;
-}
-
 e2e('bootstrap on lab/bootstrap.yaml: kubelets, bootkube pivot to a self-hosted plane, pod traffic, apiserver and reboot-all faults', async (t) => {
   t.timeout(75 * 60_000);
   const dir = await artifactsDir(t, 'metal-lab-e2e-bootstrap-');
-  await cli(['down', 'bootstrap']);
-  t.teardown(async () => {
-    await cli(['down', 'bootstrap']);
-  });
+  await ownLab(t, 'bootstrap');
   const r = await takingTurns(() => cli(['run', 'bootstrap', '--artifacts', dir, '--json']));
   t.log(String(r.all));
   t.is(r.exitCode, 0);
-  const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
+  const timeline = await readTimeline(dir);
   t.true(timeline.ok);
   const ok = (step: string, node?: string) => timeline.events.filter((e) => e.kind === 'step-ok' && e.step === step && e.node === node);
   const messages = timeline.events.map((e) => e.message ?? '');

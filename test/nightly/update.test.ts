@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { artifactsDir, assertNothingLeft, cli } from '../e2e/helpers.js';
+import { artifactsDir, assertNothingLeft, cli, ownLab, readTimeline } from '../e2e/helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import { takingTurns } from '../support/taking-turns.js';
 
@@ -12,22 +12,14 @@ import { takingTurns } from '../support/taking-turns.js';
 
 const e2e = needs(virsh, libvirtd);
 
-interface Timeline {
-  ok: boolean;
-  events: Array<{ kind: string; step: string; node?: string; message?: string }>;
-}
-
 e2e('update on lab/update.yaml: 2.0.0 rolled out one node at a time under a PodDisruptionBudget, then a 3.0.0 that cannot boot pauses the rollout', async (t) => {
   t.timeout(120 * 60_000);
   const dir = await artifactsDir(t, 'metal-lab-e2e-update-');
-  await cli(['down', 'update']);
-  t.teardown(async () => {
-    await cli(['down', 'update']);
-  });
+  await ownLab(t, 'update');
   const r = await takingTurns(() => cli(['run', 'update', '--artifacts', dir, '--json']));
   t.log(String(r.all).split('\n').filter((l) => /rollout|published|reached|✔ (one-at-a-time|budget-kept|workload-answered)/.test(l)).join('\n'));
   t.is(r.exitCode, 0);
-  const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
+  const timeline = await readTimeline(dir);
   t.true(timeline.ok);
   const ok = (step: string) => timeline.events.filter((e) => e.kind === 'step-ok' && e.step === step).map((e) => e.message ?? '');
 
