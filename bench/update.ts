@@ -57,6 +57,7 @@ console.log(`lab update: ${lab.nodes.map((n) => `${n.name} (${n.role}, ${n.memor
 console.log(`rollout of ${VERSION}, from its publish at ${new Date(published).toISOString().slice(11, 19)}:`);
 console.log('  node    turn came   drain+reboot   Ready   uncordoned   node total');
 let last = published;
+let through = 0;
 for (const { name } of lab.nodes) {
   const cordon = first(name, 'unschedulable', /-> true$/, published);
   const boot = cordon && first(name, 'bootID', /->/, cordon);
@@ -64,13 +65,18 @@ for (const { name } of lab.nodes) {
     console.log(`  ${name}   did not ${cordon ? 'reboot' : 'get cordoned'} in the record`);
     continue;
   }
-  // A reboot quicker than the node monitor's grace period never shows the node NotReady.
+  // A reboot quicker than the node monitor's grace period, or of the controller that runs it, never shows the node NotReady.
   const ready = first(name, 'Ready', /-> True$/, boot) ?? boot;
-  const uncordon = first(name, 'unschedulable', /-> unset$/, boot) ?? NaN;
-  last = Math.max(last, uncordon);
-  console.log(`  ${name}  ${sec(cordon - published)}     ${sec(boot - cordon)}     ${sec(ready - boot)}   ${sec(uncordon - ready)}      ${sec(uncordon - cordon)}`);
+  const uncordon = first(name, 'unschedulable', /-> unset$/, boot);
+  const tail = uncordon === undefined ? '     not uncordoned in the record' : `   ${sec(uncordon - ready)}      ${sec(uncordon - cordon)}`;
+  console.log(`  ${name}  ${sec(cordon - published)}     ${sec(boot - cordon)}     ${sec(ready - boot)}${tail}`);
+  if (uncordon !== undefined) [last, through] = [Math.max(last, uncordon), through + 1];
 }
-console.log(`  whole rollout (publish to the last uncordon): ${sec(last - published).trim()}`);
+console.log(
+  through === lab.nodes.length
+    ? `  whole rollout (publish to the last uncordon): ${sec(last - published).trim()}`
+    : `  whole rollout: not finished in the record (${through} of ${lab.nodes.length} nodes through)`,
+);
 const outages = during.filter((l) => l.who === 'api:' && l.what.startsWith('nodes listed again after')).map((l) => Number(/after (\d+)s/.exec(l.what)?.[1]) * 1000);
 console.log(`  API gone: ${outages.length} times, ${sec(outages.reduce((a, b) => a + b, 0)).trim()} in all, longest ${sec(Math.max(0, ...outages)).trim()}`);
 console.log(`  workload: ${finding('workload-answered')}`);
