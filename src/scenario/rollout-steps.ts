@@ -110,7 +110,7 @@ export async function startWorkload(ctx: ScenarioContext, step: Extract<Scenario
   const busybox = (await readKubeAssets(ctx.paths)).images.find((i) => i.ref.includes('/busybox:'));
   if (!busybox) throw new LabError('the lab loaded no busybox image', 'bring the lab up again with `up --boot install`');
   const deadline = stepDeadline(ctx, 120);
-  const workload = { replicas: step.replicas, minAvailable: step.minAvailable, image: busybox.ref, budgetApiVersion: await budgetApiVersion(kc) };
+  const workload = { replicas: step.replicas, minAvailable: step.minAvailable, image: busybox.ref, budgetApiVersion: await budgetApiVersion(kc), probeTimeoutS: ctx.timeoutScale };
   const { nodePort, pods } = await createWorkload(kc, workload, deadline);
   const r = rolloutOf(ctx);
   const probe = new WorkloadProbe(

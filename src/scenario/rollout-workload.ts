@@ -24,6 +24,11 @@ export interface WorkloadOptions {
   image: string;
   /** policy/v1beta1 on the lab's Kubernetes 1.20. */
   budgetApiVersion: string;
+  /**
+   * The kubelet's readiness probe timeout: its 1 s default scaled for the accelerator, as every
+   * lab deadline is. Under TCG a busy node answers late, and 1 s made pods unready that served.
+   */
+  probeTimeoutS: number;
 }
 
 /** The namespace, Deployment, NodePort Service and PodDisruptionBudget, in the order to create them. */
@@ -54,7 +59,7 @@ export function workloadObjects(o: WorkloadOptions): ApiObject[] {
               env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
               command: ['sh', '-c', `mkdir -p /www && echo "$POD_NAME" > /www/index.html && exec httpd -f -p ${PORT} -h /www`],
               ports: [{ containerPort: PORT }],
-              readinessProbe: { httpGet: { path: '/', port: PORT }, periodSeconds: 2 },
+              readinessProbe: { httpGet: { path: '/', port: PORT }, periodSeconds: 2, timeoutSeconds: o.probeTimeoutS },
             }],
           },
         },

@@ -94,7 +94,7 @@ test.before(async () => {
   await createNodes(kc, NODES, '1.0.0', 1);
   // The workload's objects as the scenario makes them (nothing runs its pods here); the test writes its budget's status.
   budgetVersion = await budgetApiVersion(kc);
-  await createObjects(kc, workloadObjects({ replicas: 3, minAvailable: 2, image: 'metal-lab.local/busybox:1', budgetApiVersion: budgetVersion }));
+  await createObjects(kc, workloadObjects({ replicas: 3, minAvailable: 2, image: 'metal-lab.local/busybox:1', budgetApiVersion: budgetVersion, probeTimeoutS: 1 }));
   await write({ budget: { currentHealthy: 3, desiredHealthy: 2, disruptionsAllowed: 1 } });
   relay = await startRelay(new URL(env.url));
   const viaRelay = path.join(path.dirname(env.kubeconfig), 'watch.kubeconfig');
