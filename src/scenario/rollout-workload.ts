@@ -26,7 +26,7 @@ export interface WorkloadOptions {
   budgetApiVersion: string;
   /**
    * The kubelet's readiness probe timeout: its 1 s default scaled for the accelerator, as every
-   * lab deadline is. Under TCG a busy node answers late, and 1 s made pods unready that served.
+   * lab deadline is: under TCG a busy node answers late (a run here had pods going unready on Ready nodes).
    */
   probeTimeoutS: number;
 }
