@@ -23,11 +23,11 @@ e2e('update on lab/update.yaml: 2.0.0 rolled out one node at a time under a PodD
   t.true(timeline.ok);
   const ok = (step: string) => timeline.events.filter((e) => e.kind === 'step-ok' && e.step === step).map((e) => e.message ?? '');
 
-  const [done] = ok('reached rollout-done');
+  const [done] = ok('rollout done');
   t.regex(done ?? '', /every node on 2\.0\.0, Ready and in service, each rebooted once/);
   for (const node of ['node1', 'node2', 'node3']) t.regex(done ?? '', new RegExp(`${node} 2\\.0\\.0, kernel \\S+-amd64, slot B`), `${node} says it runs 2.0.0 from slot B`);
   t.notRegex(done ?? '', /cloud-amd64/, "2.0.0 runs Debian's generic kernel");
-  const [paused] = ok('reached rollout-paused');
+  const [paused] = ok('rollout paused');
   t.regex(paused ?? '', /^node\d failed 3\.0\.0: back on 2\.0\.0 .*paused for it: .*; no other node took 3\.0\.0$/);
   for (const check of ['one-at-a-time', 'budget-kept', 'workload-answered']) t.is(ok(check).length, 2, `${check} after each release`);
 
