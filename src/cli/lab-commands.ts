@@ -121,7 +121,10 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
       const lab = await existingLab(host, opts.lab);
       const file = host.lab(lab.id).console(nodeOf(lab, nodeName).name);
       if (!fs.existsSync(file)) throw new LabError(`no console log for ${nodeName} in lab ${lab.id}`, 'bring the lab up first: metal-lab up', 2);
-      await pipeline(fs.createReadStream(file), cli.stdout, { end: false });
+      await pipeline(fs.createReadStream(file), cli.stdout, { end: false }).catch((err: NodeJS.ErrnoException) => {
+        // A reader that stops early (logs node1 | head) is not a failure.
+        if (err.code !== 'EPIPE') throw err;
+      });
     });
 
   program
