@@ -1,29 +1,12 @@
 import https from 'node:https';
 import type { NodeSpec } from '../ground/lab-spec.js';
-import { connectNode } from '../node/ssh.js';
-import { nodeSshTarget } from '../node/lab-target.js';
 import { ensureLabPki } from '../pki/ensure.js';
 import { ETCD_TLS_DIR } from '../render/ignition.js';
-import type { ScenarioContext } from './context.js';
-
-/** What reaching a node takes: the lab, and where it keeps its SSH key and PKI. */
-type LabAccess = Pick<ScenarioContext, 'lab' | 'paths' | 'timeoutScale'>;
+import { onNode, type LabAccess } from './on-node.js';
 
 /** etcdctl on a node, as `core`, with the client cert Ignition put in its home. */
 function etcdctl(args: string, endpoints = 'https://127.0.0.1:2379'): string {
   return `ETCDCTL_API=3 etcdctl --endpoints=${endpoints} --cacert=${ETCD_TLS_DIR}/ca.crt --cert=$HOME/.etcd/client.crt --key=$HOME/.etcd/client.key ${args}`;
-}
-
-/** Runs a command on a node over SSH; resolves with stdout, throws with the node, command and output. */
-export async function onNode(at: LabAccess, node: NodeSpec, command: string, timeoutMs = 60_000): Promise<string> {
-  const session = await connectNode(await nodeSshTarget(at.lab, node, at.paths, at.timeoutScale));
-  try {
-    const r = await session.run(command, { timeoutMs });
-    if (r.code !== 0) throw new Error(`${node.name}: \`${command.split(' ')[0]}\` exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout;
-  } finally {
-    await session.close();
-  }
 }
 
 export async function etcdHealth(at: LabAccess, node: NodeSpec): Promise<string> {

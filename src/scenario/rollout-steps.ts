@@ -6,7 +6,7 @@ import { LabError } from '../errors.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
 import { stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
-import { onNode } from './etcd.js';
+import { onNode } from './on-node.js';
 import { kubeOf } from './kubernetes.js';
 import { WorkloadProbe } from './rollout-probe.js';
 import type { RolloutRecord } from './rollout-record.js';
