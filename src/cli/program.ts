@@ -36,7 +36,7 @@ export interface CliStreams {
   stderr: Writable;
 }
 
-export function cliContext(streams: CliStreams): CliContext {
+function cliContext(streams: CliStreams): CliContext {
   const { env, stdout, stderr } = streams;
   return {
     host: hostLayout(env),
