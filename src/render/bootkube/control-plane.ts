@@ -60,6 +60,9 @@ function componentFlags(component: Component, secretsDir: string, kubeconfig: st
           `--cluster-signing-key-file=${secretsDir}/ca.key`,
           '--configure-cloud-routes=false',
           `--kubeconfig=${kubeconfig}`,
+          // Its 40 s default is kubelet's lease; under TCG a busy controller renews late, and a node
+          // marked Unknown takes its pods out of every Service and PodDisruptionBudget.
+          `--node-monitor-grace-period=${40 * t.timeoutScale}s`,
           `--root-ca-file=${secretsDir}/ca.crt`,
           `--service-account-private-key-file=${secretsDir}/service-account.key`,
           `--service-cluster-ip-range=${KUBE_SERVICE_CIDR}`,
