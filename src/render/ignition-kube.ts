@@ -158,12 +158,6 @@ WantedBy=multi-user.target
 `;
 
 /**
- * bootkube's pod-checkpointer, as a node unit (its Go source is not reachable offline). After the
- * pivot, the lab leaves a static-pod copy of the self-hosted apiserver in NODE_PATHS.checkpoints.
- * While no apiserver answers and this node's DaemonSet pod is not Running (a full reboot, a
- * deleted pod), the copy runs as a static pod; once the DaemonSet's own pod runs, it is removed.
- */
-/**
  * The sed program that turns the saved checkpoint into this node's static pod: the checkpoint is
  * the same for every controller, and without a default route on the lab network the apiserver
  * cannot pick its own advertise address, so the node's IP goes in after the command's first word.
@@ -172,16 +166,29 @@ export function checkpointSed(node: Pick<NodeSpec, 'ip'>): string {
   return `s|^\\( *\\)- kube-apiserver$|&\\n\\1- --advertise-address=${node.ip}|`;
 }
 
-/** jq: does the pod list hold a kube-apiserver pod of the DaemonSet, alive and started since $boot? */
-export const CHECKPOINT_PARENT_FILTER = `[.items[] | select(.metadata.name | startswith("kube-apiserver-"))
+/** jq: the pod list's kube-apiserver pods of the DaemonSet that are not being deleted (an open array). */
+const CHECKPOINT_PARENTS = `[.items[] | select(.metadata.name | startswith("kube-apiserver-"))
   | select(.metadata.deletionTimestamp == null)
-  | select(any(.metadata.ownerReferences[]?; .kind == "DaemonSet"))
+  | select(any(.metadata.ownerReferences[]?; .kind == "DaemonSet"))`;
+
+/** jq: does the pod list hold the DaemonSet's kube-apiserver pod? */
+export const CHECKPOINT_PARENT_KNOWN = `${CHECKPOINT_PARENTS}] | length > 0`;
+
+/** jq: does the pod list hold the DaemonSet's kube-apiserver pod, alive and started since $boot? */
+export const CHECKPOINT_PARENT_RUNNING = `${CHECKPOINT_PARENTS}
   | select(any(.status.containerStatuses[]?; (.state.running.startedAt // "1970-01-01T00:00:00Z") | fromdateiso8601 > $boot))
 ] | length > 0`;
 
+/**
+ * bootkube's pod-checkpointer, as a node unit (its Go source is not reachable offline). After the
+ * pivot, the lab leaves a static-pod copy of the self-hosted apiserver in NODE_PATHS.checkpoints.
+ * While no apiserver answers and this node's kubelet has no DaemonSet pod to run (a full reboot, a
+ * deleted pod), the copy runs as a static pod; once the DaemonSet's own pod runs, it is removed.
+ */
 const checkpointScript = (node: NodeSpec) => `#!/bin/sh
 set -u
-PARENT_FILTER='${CHECKPOINT_PARENT_FILTER}'
+PARENT_KNOWN='${CHECKPOINT_PARENT_KNOWN}'
+PARENT_RUNNING='${CHECKPOINT_PARENT_RUNNING}'
 saved=${NODE_PATHS.checkpoints}/kube-apiserver.yaml
 active=${NODE_PATHS.staticPods}/kube-apiserver-checkpoint.yaml
 kubectl="${NODE_PATHS.bin}/kubectl --kubeconfig=${NODE_PATHS.kubeconfig} --request-timeout=20s"
@@ -192,7 +199,14 @@ node=$(hostname)
 # in its grace period still says Running while its apiserver shuts down.
 parent_running() {
   pods=$($kubectl -n kube-system get pods --field-selector "spec.nodeName=$node,status.phase=Running" -o json 2>/dev/null) || return 1
-  printf '%s' "$pods" | jq -e --argjson boot "$(date -d "$(uptime -s)" +%s)" "$PARENT_FILTER" >/dev/null
+  printf '%s' "$pods" | jq -e --argjson boot "$(date -d "$(uptime -s)" +%s)" "$PARENT_RUNNING" >/dev/null
+}
+# The kubelet restarts a pod it has with no API at all, so only a kubelet that lost the pod (a
+# reboot, a deleted pod) needs the checkpoint. One beside a restarting apiserver takes half its
+# loopback connections (SO_REUSEPORT): under TCG both then failed to start, for 20 minutes.
+kubelet_has_parent() {
+  pods=$(curl -sf --max-time 10 http://127.0.0.1:${KUBELET_READONLY_PORT}/pods) || return 1
+  printf '%s' "$pods" | jq -e "$PARENT_KNOWN" >/dev/null
 }
 api_answers() {
   curl -ksf --max-time 10 https://127.0.0.1:6443/healthz >/dev/null
@@ -206,7 +220,7 @@ while :; do
     if parent_running; then
       down=0
       if [ -f "$active" ]; then rm -f "$active"; echo "kube-apiserver DaemonSet pod Running on $node: checkpoint removed"; fi
-    elif api_answers; then
+    elif api_answers || kubelet_has_parent; then
       down=0
     else
       down=$((down + 1))

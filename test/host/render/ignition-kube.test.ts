@@ -36,8 +36,8 @@ test('an activated checkpoint advertises its node\'s address: the rendered stati
   t.is(command.filter((f) => f.startsWith('--advertise-address')).length, 1);
 });
 
-needs(program('jq', 'jq'))('the checkpoint\'s parent is a DaemonSet kube-apiserver pod started since this boot and not being deleted (real jq)', async (t) => {
-  const { CHECKPOINT_PARENT_FILTER } = await import('../../../src/render/ignition-kube.js');
+needs(program('jq', 'jq'))('the checkpoint\'s parent is a DaemonSet kube-apiserver pod not being deleted, and it runs once started since this boot (real jq)', async (t) => {
+  const { CHECKPOINT_PARENT_KNOWN, CHECKPOINT_PARENT_RUNNING } = await import('../../../src/render/ignition-kube.js');
   const boot = Date.parse('2026-11-27T06:00:00Z') / 1000;
   const pod = (name: string, o: { startedAt?: string; owner?: string; deleting?: boolean } = {}) => ({
     metadata: {
@@ -47,12 +47,20 @@ needs(program('jq', 'jq'))('the checkpoint\'s parent is a DaemonSet kube-apiserv
     },
     status: { phase: 'Running', containerStatuses: o.startedAt ? [{ state: { running: { startedAt: o.startedAt } } }] : [] },
   });
-  const parent = async (...items: object[]) =>
-    (await execa('jq', ['-e', '--argjson', 'boot', String(boot), CHECKPOINT_PARENT_FILTER], { input: JSON.stringify({ items }), reject: false })).exitCode === 0;
+  const holds = (filter: string) => async (...items: object[]) =>
+    (await execa('jq', ['-e', '--argjson', 'boot', String(boot), filter], { input: JSON.stringify({ items }), reject: false })).exitCode === 0;
+  const [parent, known] = [holds(CHECKPOINT_PARENT_RUNNING), holds(CHECKPOINT_PARENT_KNOWN)];
   t.true(await parent(pod('kube-apiserver-abcde', { owner: 'DaemonSet', startedAt: '2026-11-27T06:01:00Z' })));
   t.false(await parent(pod('kube-apiserver-abcde', { owner: 'DaemonSet', startedAt: '2026-11-27T05:59:00Z' })), 'still Running in the API from before the reboot');
   t.false(await parent(pod('kube-apiserver-abcde', { owner: 'DaemonSet', startedAt: '2026-11-27T06:01:00Z', deleting: true })), 'in its grace period');
   t.false(await parent(pod('kube-apiserver-checkpoint-node1', { startedAt: '2026-11-27T06:01:00Z' })), 'the checkpoint\'s own mirror pod');
   t.false(await parent(pod('kube-apiserver-abcde', { owner: 'DaemonSet' })), 'no container running yet');
   t.false(await parent());
+
+  // What the kubelet has keeps the checkpoint off: it restarts its own pod with no API.
+  t.true(await known(pod('kube-apiserver-abcde', { owner: 'DaemonSet' })), 'a pod the kubelet has, not started yet');
+  t.true(await known(pod('kube-apiserver-abcde', { owner: 'DaemonSet', startedAt: '2026-11-27T05:59:00Z' })));
+  t.false(await known(pod('kube-apiserver-abcde', { owner: 'DaemonSet', deleting: true })), 'a deleted pod the kubelet is stopping');
+  t.false(await known(pod('kube-apiserver-checkpoint-node1', { startedAt: '2026-11-27T06:01:00Z' })));
+  t.false(await known());
 });
