@@ -12,6 +12,21 @@ export function cli(args: string[], opts: { reject?: boolean } = {}): ResultProm
   return execa(self.file, [...self.args, ...args], { reject: opts.reject ?? false, all: true, env: { CI: '1' } });
 }
 
+/**
+ * `metal-lab run ARGS...` for a test. A test that times out is torn down while its run goes on:
+ * the run is then interrupted as Ctrl-C would, so it collects its artifacts (journals, consoles)
+ * before ownLab's teardown, registered earlier and so run later, removes the lab under it.
+ */
+export function runScenario(t: ExecutionContext, args: string[]): ResultPromise {
+  const run = cli(['run', ...args]);
+  t.teardown(async () => {
+    if (run.exitCode !== null) return;
+    run.kill('SIGINT');
+    await run;
+  });
+  return run;
+}
+
 export async function assertNothingLeft(t: ExecutionContext, id: string): Promise<void> {
   const left = await findLabObjects(id);
   t.true(isEmpty(left), `lab ${id} left behind: ${JSON.stringify(left)}`);

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { artifactsDir, assertNothingLeft, cli } from './helpers.js';
+import type { ExecutionContext } from 'ava';
+import { artifactsDir, assertNothingLeft, cli, runScenario } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 
 const e2e = needs(virsh, libvirtd);
@@ -11,8 +12,8 @@ interface Timeline {
 }
 
 /** Runs the pxe-boot scenario through the CLI and returns its timeline. */
-async function runPxeBoot(lab: string, dir: string): Promise<{ exitCode?: number; output: string; timeline: Timeline }> {
-  const r = await cli(['run', 'pxe-boot', '--lab', lab, '--artifacts', dir, '--json']);
+async function runPxeBoot(t: ExecutionContext, lab: string, dir: string): Promise<{ exitCode?: number; output: string; timeline: Timeline }> {
+  const r = await runScenario(t, ['pxe-boot', '--lab', lab, '--artifacts', dir, '--json']);
   const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
   return { exitCode: r.exitCode, output: String(r.all), timeline };
 }
@@ -20,7 +21,7 @@ async function runPxeBoot(lab: string, dir: string): Promise<{ exitCode?: number
 e2e('pxe-boot on lab/mini.yaml (BIOS), with a second lab (UEFI) side by side; down leaves nothing', async (t) => {
   const tmp = await artifactsDir(t, 'metal-lab-e2e-');
   await Promise.all([cli(['down', 'mini']), cli(['down', 'side'])]);
-  const [mini, side] = await Promise.all([runPxeBoot('mini', path.join(tmp, 'mini')), runPxeBoot('test/e2e/labs/side.yaml', path.join(tmp, 'side'))]);
+  const [mini, side] = await Promise.all([runPxeBoot(t, 'mini', path.join(tmp, 'mini')), runPxeBoot(t, 'test/e2e/labs/side.yaml', path.join(tmp, 'side'))]);
   t.log(mini.output);
   t.log(side.output);
 
