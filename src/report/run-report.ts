@@ -2,6 +2,7 @@ import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { LabError } from '../errors.js';
 import { collectArtifacts, type ArtifactSource, type CollectResult } from './artifacts.js';
+import { writeHtmlReport } from './html/write-report.js';
 import { toJUnit } from './junit.js';
 import { Progress, formatDuration, stepLabel, type ProgressStream } from './progress.js';
 import { Timeline, stepResults, type EventFields } from './timeline.js';
@@ -26,6 +27,8 @@ export interface FinishedReport {
   /** Written only when the report has an artifacts dir. */
   timeline?: string;
   junit?: string;
+  /** report.html; absent when it could not be written (the run's verdict stands regardless). */
+  html?: string;
 }
 
 /** What a thrown value says in a step-fail event: the one-line message, its kind, and a stack for bugs. */
@@ -161,14 +164,16 @@ export class RunReport {
     if (!dir) throw new Error('this report has no artifacts dir to collect into');
     const result = await collectArtifacts(dir, files);
     for (const m of result.missing) this.warn(`artifact ${m.name} not collected: ${m.src}: ${m.reason}`, { src: m.src });
+    const missing = new Set(result.missing.map((m) => m.name));
     this.timeline.record('info', 'run', {
       message: `collected ${result.copied.length} of ${files.length} artifacts`,
-      data: { copied: result.copied.map((p) => path.relative(dir, p)) },
+      // Each copy with the lab file it came from: the HTML report links a step's evidence (lab paths) to its copy.
+      data: { copied: Object.fromEntries(files.filter((f) => !missing.has(f.name)).map((f) => [f.name, f.src])) },
     });
     return result;
   }
 
-  /** Fails steps still running, writes timeline.json and junit.xml, prints the summary. Once. */
+  /** Fails steps still running, writes timeline.json, junit.xml and report.html, prints the summary. Once. */
   finish(): Promise<FinishedReport> {
     this.#finished ??= this.#finish();
     return this.#finished;
@@ -182,7 +187,11 @@ export class RunReport {
     const files = { timeline: path.join(this.artifactsDir, 'timeline.json'), junit: path.join(this.artifactsDir, 'junit.xml') };
     await this.timeline.write(files.timeline);
     await writeFile(files.junit, toJUnit([doc]));
-    return { ok: doc.ok, ...files };
+    const html = await writeHtmlReport(this.artifactsDir).catch((err: Error) => {
+      this.#progress.note('warn', `report.html not written: ${err.message}; \`metal-lab report ${this.artifactsDir}\` tries again`);
+      return undefined;
+    });
+    return { ok: doc.ok, ...files, ...(html ? { html } : {}) };
   }
 
   #summaryText(ms: number): string {

@@ -10,7 +10,7 @@ import type { TimelineDoc } from '../../../src/report/timeline.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { CaptureStream } from './capture.js';
 
-test('a run with concurrent node steps, a failure and a skip ends in timeline.json, junit.xml and a summary', async (t) => {
+test('a run with concurrent node steps, a failure and a skip ends in timeline.json, junit.xml, report.html and a summary', async (t) => {
   const dir = await tempDir(t, 'run-report-');
   const lab = path.join(dir, 'lab');
   await mkdir(path.join(lab, 'console'), { recursive: true });
@@ -44,7 +44,7 @@ test('a run with concurrent node steps, a failure and a skip ends in timeline.js
   t.deepEqual(collected.missing.map((m) => [m.name, m.reason]), [['leases', 'not found']]);
 
   const result = await report.finish();
-  t.deepEqual(result, { ok: false, timeline: path.join(artifacts, 'timeline.json'), junit: path.join(artifacts, 'junit.xml') });
+  t.deepEqual(result, { ok: false, timeline: path.join(artifacts, 'timeline.json'), junit: path.join(artifacts, 'junit.xml'), html: path.join(artifacts, 'report.html') });
   t.is(await report.finish(), result, 'finish() runs once');
 
   const doc = JSON.parse(await readFile(result.timeline!, 'utf8')) as TimelineDoc;
@@ -74,6 +74,10 @@ test('a run with concurrent node steps, a failure and a skip ends in timeline.js
   t.true(XMLValidator.validate(xml) === true);
   const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites.testsuite;
   t.like(suite, { name: 'pxe-boot', tests: '4', failures: '1', skipped: '1' });
+
+  // The failure's evidence (the lab's console log) links to the copy the run collected.
+  const html = await readFile(result.html!, 'utf8');
+  t.regex(html, /<section class="failure" id="fail-2">[^]*<a href="console\/node2\.log">console\/node2\.log<\/a>[^]*No configuration methods succeeded/);
 
   const lines = out.lines();
   t.true(lines.some((l) => /^✔ node1  dhcp lease 172\.19\.0\.21 \(\d+ms\)$/.test(l)), lines.join('\n'));
