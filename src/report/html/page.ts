@@ -73,7 +73,7 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line
 th { font-size: 12px; color: var(--muted); font-weight: normal; text-transform: uppercase; letter-spacing: .04em; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.msg { word-break: break-word; }
-td.name { white-space: nowrap; }
+td.name, td.result { white-space: nowrap; }
 tr.fail td.result { color: var(--fail); font-weight: bold; } tr.unfinished td.result { color: var(--unfinished); font-weight: bold; }
 tr.ok td.result { color: var(--ok); } tr.skip td.result { color: var(--skip); }
 tr:target { background: #fff3c4; }
@@ -81,6 +81,8 @@ tr:target { background: #fff3c4; }
 .failure:target { box-shadow: 0 0 0 3px #f6d26b; }
 pre { margin: 6px 0; padding: 8px 10px; background: #1d2330; color: #e8ecf1; border-radius: 4px; font: 12px/1.4 "DejaVu Sans Mono", monospace; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
 pre.message { background: #fbeaea; color: #5a1010; }
+/* A console tail scrolls within its box, opened at its last line: column-reverse starts a scroller at its end. */
+pre.tail { max-height: 22em; display: flex; flex-direction: column-reverse; }
 .evidence { margin: 6px 0; padding-left: 20px; }
 details summary { cursor: pointer; color: var(--muted); }
 `;
@@ -149,7 +151,7 @@ function failure(f: Failure): string {
     `<h3>${SYMBOL[r.outcome]} ${esc(stepName(r))} <small>${OUTCOME_WORD[r.outcome]} at ${at(r.endMs)} after ${formatDuration(r.endMs - r.startMs)} · <a href="#check-${f.check}">check #${f.check + 1}</a></small></h3>`,
     `<pre class="message">${esc(message)}</pre>`,
     evidence.length ? `<ul class="evidence">${evidence.join('')}</ul>` : '',
-    f.console ? `<p>Last lines of ${fileLink(f.console.file)}:</p><pre>${esc(f.console.lines.join('\n'))}</pre>` : '',
+    f.console ? `<p>Last lines of ${fileLink(f.console.file)}:</p><pre class="tail"><span>${esc(f.console.lines.join('\n'))}</span></pre>` : '',
     f.requests ? `<p>${esc(r.node ?? '')}'s last requests in ${fileLink(f.requests.file)}:</p>${requestRows(f.requests.entries)}` : '',
     `</section>`,
   ].join('\n');

@@ -15,7 +15,7 @@ test('a failed step is a red bar that links to its evidence: the console log, it
   t.regex(section, /timed out after 720s waiting for node1 to reach installed/);
   t.regex(section, /<a href="console\/node1\.log">console\/node1\.log<\/a> <small>\(\/var\/lib\/metal-lab\/labs\/etcd\/console\/node1\.log\)<\/small>/);
   t.regex(section, /<li>last request \/assets\/labos-live\/initrd\.img -&#62; 200 at 2026-11-28T08:59:16\.000Z<\/li>/);
-  t.regex(section, /Last lines of <a href="console\/node1\.log">console\/node1\.log<\/a>:<\/p><pre>[^]*Next server: 172\.26\.0\.1/);
+  t.regex(section, /Last lines of <a href="console\/node1\.log">console\/node1\.log<\/a>:<\/p><pre class="tail"><span>[^]*Next server: 172\.26\.0\.1/);
   t.regex(section, /node1's last requests in <a href="matchbox-requests\.jsonl">/);
   t.regex(section, /GET \/assets\/labos-live\/initrd\.img<\/td><td class="num">200</);
   const node2 = html.slice(html.indexOf('id="fail-12"'));
