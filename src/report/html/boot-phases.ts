@@ -1,5 +1,5 @@
 import type { Lease } from '../../libvirt/network.js';
-import { nodeRequests } from '../../lab/node-progress.js';
+import { nodeRequests } from '../../matchbox/request-log.js';
 import type { RequestLogEntry } from '../../matchbox/types.js';
 import { formatDuration } from '../progress.js';
 import type { Bar } from './lanes.js';
@@ -78,5 +78,5 @@ export function requestsByNode(entries: readonly RequestLogEntry[], leases: read
     const name = e.labels?.hostname;
     if (name && !ids.has(name)) ids.set(name, { mac: e.labels.mac ?? '', ip: e.client });
   }
-  return new Map([...ids].map(([name, id]) => [name, nodeRequests([...entries], id)]));
+  return new Map([...ids].map(([name, id]) => [name, nodeRequests(entries, id)]));
 }
