@@ -7,7 +7,7 @@ export function registerReport(program: Command, { print }: CliContext): void {
     .description("rebuild a run's report.html (timeline, checks, evidence, artifacts) from its artifacts dir")
     .argument('<dir>', 'the artifacts dir of a run (metal-lab run --artifacts DIR)')
     .action(async (dir: string) => {
-      const { writeHtmlReport } = await import('../report/html/write-report.js');
+      const { writeHtmlReport } = await import('../html-report/write-report.js');
       // The path alone on stdout: `xdg-open "$(metal-lab report DIR)"`.
       print(await writeHtmlReport(dir));
     });

@@ -2,7 +2,6 @@ import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { LabError } from '../errors.js';
 import { collectArtifacts, type ArtifactSource, type CollectResult } from './artifacts.js';
-import { writeHtmlReport } from './html/write-report.js';
 import { toJUnit } from './junit.js';
 import { Progress, formatDuration, stepLabel, type ProgressStream } from './progress.js';
 import { Timeline, stepResults, type EventFields } from './timeline.js';
@@ -20,6 +19,11 @@ export interface RunReportOptions {
   stream?: ProgressStream;
   /** Monotonic milliseconds, for tests that drive time. */
   now?: () => number;
+  /**
+   * Writes report.html into the artifacts dir once timeline.json and junit.xml are there
+   * (src/html-report, a room above this one, so the runner passes it in); returns its path.
+   */
+  htmlReport?: (artifactsDir: string) => Promise<string>;
 }
 
 export interface FinishedReport {
@@ -95,6 +99,7 @@ export class RunReport {
   readonly artifactsDir: string | undefined;
   readonly timeline: Timeline;
   readonly #progress: Progress;
+  readonly #htmlReport: RunReportOptions['htmlReport'];
   readonly #open = new Set<StepHandle>();
   #finished: Promise<FinishedReport> | undefined;
 
@@ -102,6 +107,7 @@ export class RunReport {
     this.artifactsDir = opts.artifactsDir && path.resolve(opts.artifactsDir);
     this.timeline = new Timeline(opts.lab, opts.scenario, { now: opts.now });
     this.#progress = new Progress({ stream: opts.stream, quiet: opts.quiet, plain: opts.plain });
+    this.#htmlReport = opts.htmlReport;
   }
 
   get ok(): boolean {
@@ -173,7 +179,7 @@ export class RunReport {
     return result;
   }
 
-  /** Fails steps still running, writes timeline.json, junit.xml and report.html, prints the summary. Once. */
+  /** Fails steps still running, writes timeline.json, junit.xml (and report.html), prints the summary. Once. */
   finish(): Promise<FinishedReport> {
     this.#finished ??= this.#finish();
     return this.#finished;
@@ -187,7 +193,7 @@ export class RunReport {
     const files = { timeline: path.join(this.artifactsDir, 'timeline.json'), junit: path.join(this.artifactsDir, 'junit.xml') };
     await this.timeline.write(files.timeline);
     await writeFile(files.junit, toJUnit([doc]));
-    const html = await writeHtmlReport(this.artifactsDir).catch((err: Error) => {
+    const html = await this.#htmlReport?.(this.artifactsDir).catch((err: Error) => {
       this.#progress.note('warn', `report.html not written: ${err.message}; \`metal-lab report ${this.artifactsDir}\` tries again`);
       return undefined;
     });

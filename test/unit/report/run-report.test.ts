@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../../../src/errors.js';
 import { collectArtifacts } from '../../../src/report/artifacts.js';
+import { writeHtmlReport } from '../../../src/html-report/write-report.js';
 import { RunReport } from '../../../src/report/run-report.js';
 import type { TimelineDoc } from '../../../src/report/timeline.js';
 import { tempDir } from '../../support/temp-dir.js';
@@ -17,7 +18,7 @@ test('a run with concurrent node steps, a failure and a skip ends in timeline.js
   await writeFile(path.join(lab, 'console', 'node2.log'), 'iPXE 1.21.1\nNo configuration methods succeeded\n');
   const out = new CaptureStream();
   const artifacts = path.join(dir, 'artifacts');
-  const report = new RunReport({ artifactsDir: artifacts, lab: 'mini', scenario: 'pxe-boot', plain: true, stream: out });
+  const report = new RunReport({ artifactsDir: artifacts, lab: 'mini', scenario: 'pxe-boot', plain: true, stream: out, htmlReport: writeHtmlReport });
 
   const port = await report.step('boot server up', undefined, async () => 8080);
   t.is(port, 8080, 'step() returns what the step returned');
@@ -119,6 +120,19 @@ test('quiet mode prints nothing and still writes both files', async (t) => {
   t.is(out.text, '');
   t.true(JSON.parse(await readFile(result.timeline!, 'utf8')).ok);
   t.regex(await readFile(result.junit!, 'utf8'), /<testsuite name="pxe-boot"[^>]* tests="1" failures="0"/);
+});
+
+test('a report.html that cannot be written is a warning: the run keeps its verdict and its other files', async (t) => {
+  const dir = await tempDir(t, 'run-report-');
+  const out = new CaptureStream();
+  const htmlReport = async () => {
+    throw new Error('disk full');
+  };
+  const report = new RunReport({ artifactsDir: dir, lab: 'mini', scenario: 'pxe-boot', plain: true, stream: out, htmlReport });
+  report.start('boot server up').ok();
+  const result = await report.finish();
+  t.deepEqual(result, { ok: true, timeline: path.join(dir, 'timeline.json'), junit: path.join(dir, 'junit.xml') });
+  t.is(out.lines().at(-1), `⚠ report.html not written: disk full; \`metal-lab report ${dir}\` tries again`);
 });
 
 test('collectArtifacts copies files and directories, notes missing sources, keeps names inside the dir', async (t) => {

@@ -1,5 +1,5 @@
-import { formatDuration } from '../progress.js';
-import type { StepOutcome } from '../timeline.js';
+import { formatDuration } from '../report/progress.js';
+import type { StepOutcome } from '../report/timeline.js';
 import { esc } from './escape.js';
 import type { Bar, Lane } from './lanes.js';
 

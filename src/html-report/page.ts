@@ -1,6 +1,6 @@
-import type { RequestLogEntry } from '../../matchbox/types.js';
-import { formatDuration } from '../progress.js';
-import type { StepResult, TimelineDoc } from '../timeline.js';
+import type { RequestLogEntry } from '../matchbox/types.js';
+import { formatDuration } from '../report/progress.js';
+import type { StepResult, TimelineDoc } from '../report/timeline.js';
 import { esc, fileHref } from './escape.js';
 import type { EvidenceItem } from './evidence.js';
 import type { Lane } from './lanes.js';

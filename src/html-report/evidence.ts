@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import type { TimelineEvent } from '../timeline.js';
+import type { TimelineEvent } from '../report/timeline.js';
 
 /** One piece of a failure's evidence: a file of the artifacts dir to link, or a fact to show. */
 export interface EvidenceItem {

@@ -1,10 +1,10 @@
 import test from 'ava';
 import path from 'node:path';
 import fs from 'node:fs/promises';
-import { bootPhases, requestsByNode } from '../../../../src/report/html/boot-phases.js';
-import { readRequestLog } from '../../../../src/matchbox/request-log.js';
-import type { RequestLogEntry } from '../../../../src/matchbox/types.js';
-import { runFixtureDir, runFixtureTimeline, type RunFixture } from '../../../support/run-fixtures.js';
+import { bootPhases, requestsByNode } from '../../../src/html-report/boot-phases.js';
+import { readRequestLog } from '../../../src/matchbox/request-log.js';
+import type { RequestLogEntry } from '../../../src/matchbox/types.js';
+import { runFixtureDir, runFixtureTimeline, type RunFixture } from '../../support/run-fixtures.js';
 
 async function fixture(name: RunFixture) {
   const dir = runFixtureDir(name);

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { writeHtmlReport } from '../../../src/report/html/write-report.js';
+import { writeHtmlReport } from '../../../src/html-report/write-report.js';
 import type { TimelineDoc } from '../../../src/report/timeline.js';
 import { needs, program } from '../../support/needs.js';
 import { runFixtureCopy, type RunFixture } from '../../support/run-fixtures.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { readRunModel } from '../../../../src/report/html/run-model.js';
-import { renderPage } from '../../../../src/report/html/page.js';
-import { runFixtureDir } from '../../../support/run-fixtures.js';
+import { readRunModel } from '../../../src/html-report/run-model.js';
+import { renderPage } from '../../../src/html-report/page.js';
+import { runFixtureDir } from '../../support/run-fixtures.js';
 
 /** The values of one attribute over the page, in order. */
 const attrs = (html: string, name: string) => [...html.matchAll(new RegExp(`\\s${name}="([^"]*)"`, 'g'))].map((m) => m[1]!);

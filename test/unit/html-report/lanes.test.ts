@@ -1,7 +1,7 @@
 import test from 'ava';
-import { lanes, stepBars, type Bar } from '../../../../src/report/html/lanes.js';
-import { stepResults } from '../../../../src/report/timeline.js';
-import { runFixtureTimeline } from '../../../support/run-fixtures.js';
+import { lanes, stepBars, type Bar } from '../../../src/html-report/lanes.js';
+import { stepResults } from '../../../src/report/timeline.js';
+import { runFixtureTimeline } from '../../support/run-fixtures.js';
 
 test('a real run: the lab lane first with the steps of no node, then one lane per node with its own steps', async (t) => {
   const doc = await runFixtureTimeline('etcd-install-timeout');

@@ -1,8 +1,8 @@
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { updateReboots } from '../../../../src/report/html/update-reboots.js';
-import { runFixtureDir, runFixtureTimeline } from '../../../support/run-fixtures.js';
+import { updateReboots } from '../../../src/html-report/update-reboots.js';
+import { runFixtureDir, runFixtureTimeline } from '../../support/run-fixtures.js';
 
 test("update reboots from the rollout watch's timeline: a finished one with its versions, one the run stopped in", async (t) => {
   const doc = await runFixtureTimeline('update-interrupted');

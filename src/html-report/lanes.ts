@@ -1,4 +1,4 @@
-import type { StepOutcome, StepResult } from '../timeline.js';
+import type { StepOutcome, StepResult } from '../report/timeline.js';
 
 /**
  * One drawn span of the run: a step from the timeline, a boot phase from the boot server's

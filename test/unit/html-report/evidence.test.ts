@@ -1,6 +1,6 @@
 import test from 'ava';
-import { collectedSources, consoleTail, resolveEvidence } from '../../../../src/report/html/evidence.js';
-import type { TimelineEvent } from '../../../../src/report/timeline.js';
+import { collectedSources, consoleTail, resolveEvidence } from '../../../src/html-report/evidence.js';
+import type { TimelineEvent } from '../../../src/report/timeline.js';
 
 const files = ['console/node1.log', 'console/node11.log', 'matchbox-requests.jsonl', 'journal/node1.log'];
 

@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { LabError } from '../../errors.js';
-import type { Lease } from '../../libvirt/network.js';
-import { readRequestLog } from '../../matchbox/request-log.js';
-import type { RequestLogEntry } from '../../matchbox/types.js';
-import { stepResults, type StepResult, type TimelineDoc } from '../timeline.js';
+import { LabError } from '../errors.js';
+import type { Lease } from '../libvirt/network.js';
+import { readRequestLog } from '../matchbox/request-log.js';
+import type { RequestLogEntry } from '../matchbox/types.js';
+import { stepResults, type StepResult, type TimelineDoc } from '../report/timeline.js';
 import { bootPhases, requestsByNode } from './boot-phases.js';
 import { collectedSources, consoleTail, resolveEvidence } from './evidence.js';
 import { lanes, stepBars, type Bar } from './lanes.js';

@@ -1,7 +1,7 @@
-import type { Lease } from '../../libvirt/network.js';
-import { nodeRequests } from '../../matchbox/request-log.js';
-import type { RequestLogEntry } from '../../matchbox/types.js';
-import { formatDuration } from '../progress.js';
+import type { Lease } from '../libvirt/network.js';
+import { nodeRequests } from '../matchbox/request-log.js';
+import type { RequestLogEntry } from '../matchbox/types.js';
+import { formatDuration } from '../report/progress.js';
 import type { Bar } from './lanes.js';
 
 /** Points in a node's boot that its requests to the boot server show. */
