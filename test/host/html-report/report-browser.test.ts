@@ -7,7 +7,8 @@ import type { TimelineDoc } from '../../../src/report/timeline.js';
 import { needs, program } from '../../support/needs.js';
 import { runFixtureCopy, type RunFixture } from '../../support/run-fixtures.js';
 
-// Debian's chromium, driven headless: the report as a person opens it, from a file:// URL.
+// Debian's chromium, driven headless: the report as a person opens it, from a file:// URL. One
+// page at a time (test.serial): on a loaded 2-core host, pages rendering at once stall each other.
 const test = needs(program('chromium', 'chromium'));
 
 /** Kept after the test (artifacts/ is git-ignored; the nightly workflow uploads it). */
@@ -20,7 +21,8 @@ test.before(async () => {
     headless: true,
     // Root has no user namespace sandbox to drop into.
     args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-    protocolTimeout: 120_000,
+    // Generous: beside a VM lab on 2 cores, a screenshot taken while other pages rendered waited over 2 minutes.
+    protocolTimeout: 600_000,
   });
 });
 test.after.always(async () => {
@@ -70,7 +72,7 @@ async function openReport(t: { teardown(fn: () => Promise<void>): void }, fixtur
 }
 
 for (const fixture of ['etcd-install-timeout', 'update-interrupted'] as const) {
-  test(`${fixture}: the report loads with no console error and no request but itself; its lanes are the timeline's`, async (t) => {
+  test.serial(`${fixture}: the report loads with no console error and no request but itself; its lanes are the timeline's`, async (t) => {
     const { page, url, doc, problems, requests } = await openReport(t, fixture);
     t.deepEqual(problems, []);
     t.deepEqual(requests, [url], 'nothing fetched: no CDN, no network, not even a favicon');
@@ -98,7 +100,7 @@ for (const fixture of ['etcd-install-timeout', 'update-interrupted'] as const) {
   });
 }
 
-test('a failed step is drawn red, and clicking it shows its evidence', async (t) => {
+test.serial('a failed step is drawn red, and clicking it shows its evidence', async (t) => {
   const { page } = await openReport(t, 'etcd-install-timeout');
   const bar = 'g.bar.step.fail[data-node="node2"]';
   // The page's window, reached from an element: the test's types know no DOM globals.
