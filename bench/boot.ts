@@ -15,13 +15,13 @@ import { buildLiveImage } from '../src/images/labos-live.js';
 import { bootDirect } from '../src/qemu/direct-boot.js';
 import { startMatchboxServer } from '../src/matchbox/server.js';
 import { writeGroup, writeIgnition, writeProfile } from '../src/matchbox/writer.js';
-import { readRequestLog } from '../src/matchbox/request-log.js';
+import { nodeRequests, readRequestLog } from '../src/matchbox/request-log.js';
 import { renderLiveMatchboxData } from '../src/render/matchbox-live.js';
 import { up } from '../src/lab/up.js';
 import { down } from '../src/lab/down.js';
 import { hostLayout } from '../src/ground/host-layout.js';
 import { bootServerPids } from '../src/ground/processes.js';
-import { bootStage, nodeRequests } from '../src/lab/node-progress.js';
+import { bootStage } from '../src/lab/node-progress.js';
 import { ensureHost } from '../src/setup/host.js';
 import { waitFor } from '../src/toolkit/wait-for.js';
 

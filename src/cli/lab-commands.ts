@@ -142,7 +142,7 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
 
   program
     .command('run')
-    .description('run a scenario end to end and write its artifacts (JUnit, timeline, logs)')
+    .description('run a scenario end to end and write its artifacts (JUnit, timeline, HTML report, logs)')
     .argument('[scenario]', 'scenario file or name in scenarios/', 'pxe-boot')
     .option('--lab <lab>', "lab file or name (default: the scenario's)")
     .option('--keep', 'leave the lab running afterwards')

@@ -7,6 +7,7 @@ import { registerLabCommands } from './lab-commands.js';
 import { registerMatchbox } from './matchbox.js';
 import { registerRelease } from './release.js';
 import { registerRender } from './render.js';
+import { registerReport } from './report.js';
 import { registerSsh } from './ssh.js';
 
 /**
@@ -67,6 +68,7 @@ export async function runCli(args: string[], streams: CliStreams): Promise<numbe
   registerMatchbox(program, cli);
   registerRelease(program, cli);
   registerRender(program, cli);
+  registerReport(program, cli);
   registerSsh(program, cli);
   try {
     await program.parseAsync(args, { from: 'user' });

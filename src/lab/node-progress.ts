@@ -1,10 +1,4 @@
 import type { RequestLogEntry } from '../matchbox/types.js';
-import type { NodeSpec } from '../ground/lab-spec.js';
-
-/** A node's requests: those labelled with its MAC, or sent from its reserved IP (iPXE's /boot.ipxe and /assets carry no labels). */
-export function nodeRequests(entries: RequestLogEntry[], node: Pick<NodeSpec, 'mac' | 'ip'>): RequestLogEntry[] {
-  return entries.filter((e) => e.labels?.mac === node.mac || e.client === node.ip);
-}
 
 export type BootStage = 'none' | 'pxe' | 'ipxe' | 'kernel' | 'userspace' | 'installed-to-disk' | 'installed';
 

@@ -3,8 +3,8 @@ import { hostLayout, type HostLayout } from '../ground/host-layout.js';
 import { bootServerPids } from '../ground/processes.js';
 import { listDomains } from '../libvirt/domain.js';
 import { dhcpLeases, networkInfo } from '../libvirt/network.js';
-import { readRequestLog } from '../matchbox/request-log.js';
-import { bootStage, nodeRequests, type BootStage } from './node-progress.js';
+import { nodeRequests, readRequestLog } from '../matchbox/request-log.js';
+import { bootStage, type BootStage } from './node-progress.js';
 
 export interface NodeStatus {
   node: string;

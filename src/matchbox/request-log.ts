@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { NodeSpec } from '../ground/lab-spec.js';
 import type { RequestLogEntry } from './types.js';
 
 export class RequestLogWriter {
@@ -55,4 +56,9 @@ export async function readRequestLog(file: string): Promise<RequestLogEntry[]> {
     }
   });
   return entries;
+}
+
+/** A node's requests: those labelled with its MAC, or sent from its reserved IP (iPXE's /boot.ipxe and /assets carry no labels). */
+export function nodeRequests(entries: readonly RequestLogEntry[], node: Pick<NodeSpec, 'mac' | 'ip'>): RequestLogEntry[] {
+  return entries.filter((e) => e.labels?.mac === node.mac || e.client === node.ip);
 }

@@ -19,6 +19,11 @@ export interface RunReportOptions {
   stream?: ProgressStream;
   /** Monotonic milliseconds, for tests that drive time. */
   now?: () => number;
+  /**
+   * Writes report.html into the artifacts dir once timeline.json and junit.xml are there
+   * (src/html-report, a room above this one, so the runner passes it in); returns its path.
+   */
+  htmlReport?: (artifactsDir: string) => Promise<string>;
 }
 
 export interface FinishedReport {
@@ -26,6 +31,8 @@ export interface FinishedReport {
   /** Written only when the report has an artifacts dir. */
   timeline?: string;
   junit?: string;
+  /** report.html; absent when it could not be written (the run's verdict stands regardless). */
+  html?: string;
 }
 
 /** What a thrown value says in a step-fail event: the one-line message, its kind, and a stack for bugs. */
@@ -92,6 +99,7 @@ export class RunReport {
   readonly artifactsDir: string | undefined;
   readonly timeline: Timeline;
   readonly #progress: Progress;
+  readonly #htmlReport: RunReportOptions['htmlReport'];
   readonly #open = new Set<StepHandle>();
   #finished: Promise<FinishedReport> | undefined;
 
@@ -99,6 +107,7 @@ export class RunReport {
     this.artifactsDir = opts.artifactsDir && path.resolve(opts.artifactsDir);
     this.timeline = new Timeline(opts.lab, opts.scenario, { now: opts.now });
     this.#progress = new Progress({ stream: opts.stream, quiet: opts.quiet, plain: opts.plain });
+    this.#htmlReport = opts.htmlReport;
   }
 
   get ok(): boolean {
@@ -161,14 +170,16 @@ export class RunReport {
     if (!dir) throw new Error('this report has no artifacts dir to collect into');
     const result = await collectArtifacts(dir, files);
     for (const m of result.missing) this.warn(`artifact ${m.name} not collected: ${m.src}: ${m.reason}`, { src: m.src });
+    const missing = new Set(result.missing.map((m) => m.name));
     this.timeline.record('info', 'run', {
       message: `collected ${result.copied.length} of ${files.length} artifacts`,
-      data: { copied: result.copied.map((p) => path.relative(dir, p)) },
+      // Each copy with the lab file it came from: the HTML report links a step's evidence (lab paths) to its copy.
+      data: { copied: Object.fromEntries(files.filter((f) => !missing.has(f.name)).map((f) => [f.name, f.src])) },
     });
     return result;
   }
 
-  /** Fails steps still running, writes timeline.json and junit.xml, prints the summary. Once. */
+  /** Fails steps still running, writes timeline.json, junit.xml (and report.html), prints the summary. Once. */
   finish(): Promise<FinishedReport> {
     this.#finished ??= this.#finish();
     return this.#finished;
@@ -182,7 +193,11 @@ export class RunReport {
     const files = { timeline: path.join(this.artifactsDir, 'timeline.json'), junit: path.join(this.artifactsDir, 'junit.xml') };
     await this.timeline.write(files.timeline);
     await writeFile(files.junit, toJUnit([doc]));
-    return { ok: doc.ok, ...files };
+    const html = await this.#htmlReport?.(this.artifactsDir).catch((err: Error) => {
+      this.#progress.note('warn', `report.html not written: ${err.message}; \`metal-lab report ${this.artifactsDir}\` tries again`);
+      return undefined;
+    });
+    return { ok: doc.ok, ...files, ...(html ? { html } : {}) };
   }
 
   #summaryText(ms: number): string {

@@ -4,6 +4,7 @@ import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { labObjectNames } from '../ground/lab-spec.js';
 import type { LabCheckName, NodeCheckName, ScenarioSpec, ScenarioStep, WaitStage } from '../spec/scenario.js';
 import { RunReport } from '../report/run-report.js';
+import { writeHtmlReport } from '../html-report/write-report.js';
 import { checkScenarioLab } from '../spec/scenario-lab.js';
 import { hostLayout, type HostLayout, type LabLayout } from '../ground/host-layout.js';
 import { up } from '../lab/up.js';
@@ -196,7 +197,7 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   checkScenarioLab(opts.scenario, opts.lab);
   const host = opts.host ?? hostLayout();
   const paths = host.lab(opts.lab.id);
-  const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet });
+  const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet, htmlReport: writeHtmlReport });
   const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), published: new Map(), signal: opts.signal };
   // Deadlines run on the share of the host the lab gets: a loaded host makes a run slower, not failed.
   const clock = hostShareClock({ pids: () => labProcesses(opts.lab, paths) });

@@ -43,6 +43,7 @@ export const DEBIAN_PACKAGES = [
   'python3-dbus',
   'python3-gi',
   'grub-common',
+  'chromium', // a real browser, driven headless by puppeteer-core, for the HTML run report's host test
 ] as const;
 
 async function missingPackages(): Promise<string[]> {

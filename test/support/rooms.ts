@@ -29,6 +29,8 @@ export const FLOORS: Readonly<Record<string, number>> = {
   kube: 3,
   setup: 3,
   release: 3,
+  // A run's artifacts (timeline, request log, leases, rollout timeline) read back into report.html.
+  'html-report': 3,
   // Host checks, the image cache among them; the rollout guard beside FLUO's update-operator.
   preflight: 4,
   guard: 4,

@@ -5,19 +5,20 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../../../src/errors.js';
 import { collectArtifacts } from '../../../src/report/artifacts.js';
+import { writeHtmlReport } from '../../../src/html-report/write-report.js';
 import { RunReport } from '../../../src/report/run-report.js';
 import type { TimelineDoc } from '../../../src/report/timeline.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { CaptureStream } from './capture.js';
 
-test('a run with concurrent node steps, a failure and a skip ends in timeline.json, junit.xml and a summary', async (t) => {
+test('a run with concurrent node steps, a failure and a skip ends in timeline.json, junit.xml, report.html and a summary', async (t) => {
   const dir = await tempDir(t, 'run-report-');
   const lab = path.join(dir, 'lab');
   await mkdir(path.join(lab, 'console'), { recursive: true });
   await writeFile(path.join(lab, 'console', 'node2.log'), 'iPXE 1.21.1\nNo configuration methods succeeded\n');
   const out = new CaptureStream();
   const artifacts = path.join(dir, 'artifacts');
-  const report = new RunReport({ artifactsDir: artifacts, lab: 'mini', scenario: 'pxe-boot', plain: true, stream: out });
+  const report = new RunReport({ artifactsDir: artifacts, lab: 'mini', scenario: 'pxe-boot', plain: true, stream: out, htmlReport: writeHtmlReport });
 
   const port = await report.step('boot server up', undefined, async () => 8080);
   t.is(port, 8080, 'step() returns what the step returned');
@@ -44,7 +45,7 @@ test('a run with concurrent node steps, a failure and a skip ends in timeline.js
   t.deepEqual(collected.missing.map((m) => [m.name, m.reason]), [['leases', 'not found']]);
 
   const result = await report.finish();
-  t.deepEqual(result, { ok: false, timeline: path.join(artifacts, 'timeline.json'), junit: path.join(artifacts, 'junit.xml') });
+  t.deepEqual(result, { ok: false, timeline: path.join(artifacts, 'timeline.json'), junit: path.join(artifacts, 'junit.xml'), html: path.join(artifacts, 'report.html') });
   t.is(await report.finish(), result, 'finish() runs once');
 
   const doc = JSON.parse(await readFile(result.timeline!, 'utf8')) as TimelineDoc;
@@ -74,6 +75,10 @@ test('a run with concurrent node steps, a failure and a skip ends in timeline.js
   t.true(XMLValidator.validate(xml) === true);
   const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites.testsuite;
   t.like(suite, { name: 'pxe-boot', tests: '4', failures: '1', skipped: '1' });
+
+  // The failure's evidence (the lab's console log) links to the copy the run collected.
+  const html = await readFile(result.html!, 'utf8');
+  t.regex(html, /<section class="failure" id="fail-2">[^]*<a href="console\/node2\.log">console\/node2\.log<\/a>[^]*No configuration methods succeeded/);
 
   const lines = out.lines();
   t.true(lines.some((l) => /^✔ node1  dhcp lease 172\.19\.0\.21 \(\d+ms\)$/.test(l)), lines.join('\n'));
@@ -115,6 +120,19 @@ test('quiet mode prints nothing and still writes both files', async (t) => {
   t.is(out.text, '');
   t.true(JSON.parse(await readFile(result.timeline!, 'utf8')).ok);
   t.regex(await readFile(result.junit!, 'utf8'), /<testsuite name="pxe-boot"[^>]* tests="1" failures="0"/);
+});
+
+test('a report.html that cannot be written is a warning: the run keeps its verdict and its other files', async (t) => {
+  const dir = await tempDir(t, 'run-report-');
+  const out = new CaptureStream();
+  const htmlReport = async () => {
+    throw new Error('disk full');
+  };
+  const report = new RunReport({ artifactsDir: dir, lab: 'mini', scenario: 'pxe-boot', plain: true, stream: out, htmlReport });
+  report.start('boot server up').ok();
+  const result = await report.finish();
+  t.deepEqual(result, { ok: true, timeline: path.join(dir, 'timeline.json'), junit: path.join(dir, 'junit.xml') });
+  t.is(out.lines().at(-1), `⚠ report.html not written: disk full; \`metal-lab report ${dir}\` tries again`);
 });
 
 test('collectArtifacts copies files and directories, notes missing sources, keeps names inside the dir', async (t) => {
