@@ -144,17 +144,17 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .command('run')
     .description('run a scenario end to end and write its artifacts (JUnit, timeline, logs)')
     .argument('[scenario]', 'scenario file or name in scenarios/', 'pxe-boot')
-    .option('--lab <lab>', "lab file or name (default: the scenario's)")
+    .option('--lab <lab>', "lab file or name (default: the scenario's lab:, a path there relative to the scenario)")
     .option('--keep', 'leave the lab running afterwards')
     .option('--artifacts <dir>', 'where to write the artifacts')
     .option('--json', 'plain progress on stderr, the result as JSON on stdout')
     .action(async (scenarioArg: string, opts: { lab?: string; keep?: boolean; artifacts?: string; json?: boolean }) => {
       const signal = interruptible(cli);
-      const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab }, { runScenario }, { ensureHost }, { labFromArg }] = await Promise.all([
+      const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab, scenarioLab }, { runScenario }, { ensureHost }, { labFromArg }] = await Promise.all([
         import('../spec/scenario.js'), import('../spec/scenario-lab.js'), import('../scenario/run.js'), import('../setup/host.js'), import('./resolve.js'),
       ]);
       const scenario = await loadScenario(resolveScenarioFile(scenarioArg));
-      const lab = await labFromArg(opts.lab ?? scenario.lab);
+      const lab = opts.lab ? await labFromArg(opts.lab) : await scenarioLab(scenario);
       checkScenarioLab(scenario, lab);
       await ensureHost(say);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { LabError, SpecError } from '../errors.js';
 import { checkChannel, checkVersion } from '../ground/release-names.js';
+import { displayPath, readSpecFile } from './spec-file.js';
 import { validateYaml } from './validate.js';
 
 /** Lab checks judged on what a `watch: rollout` step recorded, and on the workload's probes. */
@@ -212,8 +212,7 @@ export function parseScenario(text: string, file: string): ScenarioSpec {
 }
 
 export async function loadScenario(file: string): Promise<ScenarioSpec> {
-  const text = await readFile(file, 'utf8').catch(() => {
-    throw new SpecError(file, '', 'no such scenario file', 'pass a scenario file path or a name from scenarios/ (e.g. pxe-boot)');
-  });
-  return parseScenario(text, path.relative(process.cwd(), file) || file);
+  const read = await readSpecFile(file, 'scenario');
+  if ('problem' in read) throw new SpecError(displayPath(file), '', read.problem, read.fix ?? 'pass a scenario file path or a name from scenarios/ (e.g. pxe-boot)');
+  return parseScenario(read.text, displayPath(file));
 }
