@@ -6,7 +6,7 @@ import { buildLab } from './lab-rules.js';
 import { FIELD_FORMS, LabFileSchema } from './lab-schema.js';
 import type { LabSpec } from '../ground/lab-spec.js';
 import { displayPath, readSpecFile } from './spec-file.js';
-import { validateYaml } from './validate.js';
+import { parsing, validateYaml } from './validate.js';
 
 /** The repository's lab/ directory: two levels above this module both as src/spec/*.ts and dist/spec/*.js. */
 export const LAB_DIR = fileURLToPath(new URL('../../lab/', import.meta.url));
@@ -20,8 +20,10 @@ export function resolveLabFile(nameOrPath: string, dir = process.cwd()): string 
 
 /** Parses and validates lab file text; `file` only names it in errors and in `LabSpec.file`. */
 export function parseLab(text: string, file: string): LabSpec {
-  const { data, fail } = validateYaml(text, file, LabFileSchema, FIELD_FORMS);
-  return buildLab(data, path.resolve(file), fail);
+  return parsing(file, () => {
+    const { data, fail } = validateYaml(text, file, LabFileSchema, FIELD_FORMS);
+    return buildLab(data, path.resolve(file), fail);
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { LabError, SpecError } from '../errors.js';
 import { checkChannel, checkVersion } from '../ground/release-names.js';
 import { displayPath, readSpecFile } from './spec-file.js';
-import { validateYaml } from './validate.js';
+import { parsing, validateYaml } from './validate.js';
 
 /** Lab checks judged on what a `watch: rollout` step recorded, and on the workload's probes. */
 export const ROLLOUT_CHECKS = ['one-at-a-time', 'budget-kept', 'workload-answered'] as const;
@@ -207,7 +207,7 @@ export function resolveScenarioFile(nameOrPath: string): string {
 }
 
 export function parseScenario(text: string, file: string): ScenarioSpec {
-  const { data } = validateYaml(text, file, ScenarioFile, FORMS);
+  const { data } = parsing(file, () => validateYaml(text, file, ScenarioFile, FORMS));
   return { ...data, file: path.resolve(file) };
 }
 

@@ -79,6 +79,9 @@ const cases: [title: string, text: string, field: string, message: RegExp, fix?:
   ['DNS name that a node gets automatically', edit('api.example.com:', 'n2.example.com:'), 'dns["n2.example.com"]', /defined automatically for node n2/],
   ['YAML syntax error', edit('  - { name: n2,', '  - { name: n2,,'), '', /YAML syntax error at line 9, col \d+/],
   ['duplicate YAML key', `${GOOD}id: t2\n`, '', /YAML syntax error at line 10, col 1: Map keys must be unique/],
+  ['aliases that expand without bound (a "billion laughs")', `${GOOD}a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n`, '',
+    /its aliases expand into more than 100 copies, as a "billion laughs" attack does \(first alias \*a at line 11, col 8\)/, /write the values out/],
+  ['an alias with no anchor before it', edit('ip: 10.5.0.11', 'ip: *ip'), '', /alias \*ip at line 9, col 61 has no anchor &ip before it/, /set &ip on the value it repeats/],
   ['file that is not a mapping', '- just\n- a list\n', '', /the file holds a list, not a YAML mapping/],
   ['empty file', '', '', /the file is empty, not a YAML mapping/],
 ];
@@ -121,4 +124,21 @@ test('loadLab of a missing file lists the shipped labs', async (t) => {
   t.regex(err.message, /no such lab file/);
   t.regex(err.fix, /mini/);
   t.regex(err.fix, /talk/);
+});
+
+test('aliases within bounds are YAML as usual', (t) => {
+  const lab = parseLab(edit('api.example.com: 10.5.0.10', 'api.example.com: &ip 10.5.0.10').replace('ip: 10.5.0.10 }', 'ip: *ip }'), FILE);
+  t.is(lab.nodes[0]!.ip, '10.5.0.10');
+});
+
+test('what yaml would only warn about (a mapping as a key) is not printed beside the one line', (t) => {
+  const warnings: unknown[] = [];
+  const emit = process.emitWarning;
+  process.emitWarning = (w: string | Error) => void warnings.push(w);
+  try {
+    t.regex(specError(t, `${GOOD}? [a]\n: 1\n`).message, /unknown field "\[ a \]"/);
+  } finally {
+    process.emitWarning = emit;
+  }
+  t.deepEqual(warnings, []);
 });
