@@ -76,7 +76,7 @@ const duration = z
 const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload'] as const;
 /** Scenario and node names, and the short scenario names resolved in scenarios/. */
 const NAME = /^[a-z][a-z0-9-]*$/;
-const nodeName = z.string().regex(NAME);
+const nodeName = z.string().regex(NAME, { message: 'not a node name: lower-case letters, digits and "-", starting with a letter' });
 
 /** A string that `check` accepts: what it throws becomes the field's problem and fix. */
 function checkedBy(check: (value: string) => void) {
@@ -174,7 +174,7 @@ const Step = z
   });
 
 const ScenarioFile = z.strictObject({
-  name: z.string().regex(NAME),
+  name: z.string().regex(NAME, { message: 'not a scenario name: lower-case letters, digits and "-", starting with a letter' }),
   description: z.string().optional(),
   lab: z.string().min(1),
   steps: z.array(Step).min(1),
@@ -182,11 +182,22 @@ const ScenarioFile = z.strictObject({
 
 const FORMS = {
   name: 'a lower-case name such as pxe-boot',
+  description: 'a line of text',
   lab: 'a lab name from lab/ (mini, talk) or a lab file path',
   steps:
     `a list of steps: up, {up: {boot: install}}, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {wait: ${ROLLOUT_WAITS.join('|')}, version: 2.0.0}, ` +
     `{check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}, {publish: {version: 2.0.0}}, {watch: rollout}, ` +
     '{workload: {replicas: 3, pdb: {minAvailable: 2}}}',
+  up: 'up alone, or up: {boot: install}',
+  boot: 'live or install',
+  wait: `one of ${[...WAIT_STAGES, ...ROLLOUT_WAITS].join(', ')}`,
+  timeout: 'a duration such as 90s or 5m',
+  check: `one of ${CHECK_NAMES.join(', ')}`,
+  nodes: 'a list of node names such as [node1, node3]',
+  poweroff: 'a node name such as node2',
+  poweron: 'a node name such as node2',
+  bootstrap: 'bootstrap alone, or bootstrap: true with a timeout',
+  reboot: 'all, or a list of node names such as [node1, node2]',
   publish: 'a release such as {version: 2.0.0, kernel: linux-image-amd64, channel: stable}, or {version: 3.0.0, broken: true}',
   version: 'a release version such as 2.0.0',
   kernel: 'a Debian kernel package such as linux-image-amd64',
