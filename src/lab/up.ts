@@ -102,9 +102,10 @@ const kubernetesBinaries: UpAction = {
   name: 'kubernetes binaries',
   async execute(ctx) {
     const bins = await kubeBinaries({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx), signal: ctx.signal });
+    // The load holds a lab to the version metal-lab renders for; this is Debian's package moving away from it.
     const wanted = ctx.lab.kubernetes?.version;
     if (wanted && wanted !== bins.version) {
-      throw new LabError(`lab ${ctx.lab.id} asks for Kubernetes ${wanted}, but Debian's source package builds ${bins.version}`, `set kubernetes.version: ${bins.version} in ${ctx.lab.file}, or leave the version out`, 2);
+      throw new LabError(`Debian's kubernetes source package builds ${bins.version}, and metal-lab renders for ${wanted}`, `use Debian 12's apt sources, whose package builds ${wanted}`);
     }
     ctx.bins = bins;
   },
