@@ -61,10 +61,12 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
       const [{ labFromArg }, { checkBootMode }] = await Promise.all([import('./resolve.js'), import('../spec/boot-mode.js')]);
       const lab = await labFromArg(labArg);
       checkBootMode(lab, opts.boot);
-      const [{ ensureHost }, { up }, { RunReport }, { chooseSource }] = await Promise.all([
-        import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'), import('../images/fluo-source.js'),
+      const [{ ensureHost }, { preflightLab }, { up }, { RunReport }, { chooseSource }] = await Promise.all([
+        import('../setup/host.js'), import('../preflight/preflight.js'), import('../lab/up.js'), import('../report/run-report.js'), import('../images/fluo-source.js'),
       ]);
       await ensureHost(say);
+      // Before the first progress line: what the lab asks of this host is the one line that says why not.
+      await preflightLab(lab, host);
       const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
       try {
         const res = await up(lab, { steps: report, signal, boot: opts.boot, host, fluoSource: chooseSource(opts.fluoSource, env) });

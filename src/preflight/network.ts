@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { HostError } from '../errors.js';
 import { cidrsOverlap } from '../ground/ipv4.js';
+import type { NetworkDefinition } from '../libvirt/network.js';
 import { runCommand } from '../toolkit/command-error.js';
 
 /** An IPv4 prefix the host already routes or owns. */
@@ -60,5 +61,34 @@ export async function checkInterfaceFree(name: string, sysClassNet = '/sys/class
       `a network interface named ${name} already exists on this host`,
       `choose another network.bridge in the lab file (or, if a crashed run left it: ip link del ${name})`,
     );
+  }
+}
+
+const networkState = (n: NetworkDefinition) => (n.active ? 'running' : 'defined but not started');
+
+/**
+ * Another libvirt network's bridge: libvirt refuses a second network on it, and a stopped one
+ * would clash once it starts (`default` autostarts on the host's next boot).
+ */
+export function checkBridgeUnclaimed(bridge: string, networks: readonly NetworkDefinition[]): void {
+  const owner = networks.find((n) => n.bridge === bridge);
+  if (owner) {
+    throw new HostError(
+      `${bridge} is the bridge of libvirt network ${owner.name} (${networkState(owner)})`,
+      `choose another network.bridge in the lab file (or remove that network if it is a leftover: virsh net-undefine ${owner.name})`,
+    );
+  }
+}
+
+/** Another libvirt network's subnet, running or not: its routes and dnsmasq would answer for the lab's addresses. */
+export function checkSubnetUnclaimed(subnet: string, networks: readonly NetworkDefinition[]): void {
+  for (const n of networks) {
+    const hit = n.subnets.find((cidr) => cidrsOverlap(subnet, cidr));
+    if (hit) {
+      throw new HostError(
+        `the lab subnet ${subnet} overlaps ${hit} of libvirt network ${n.name} (${networkState(n)})`,
+        `choose another network.subnet in the lab file (or remove that network if it is a leftover: virsh net-undefine ${n.name})`,
+      );
+    }
   }
 }

@@ -7,6 +7,7 @@ import { RunReport } from '../report/run-report.js';
 import { checkScenarioLab } from '../spec/scenario-lab.js';
 import { hostLayout, type HostLayout, type LabLayout } from '../ground/host-layout.js';
 import { up } from '../lab/up.js';
+import { preflightLab } from '../preflight/preflight.js';
 import { down } from '../lab/down.js';
 import { dhcpLeases } from '../libvirt/network.js';
 import { bootStage } from '../lab/node-progress.js';
@@ -190,11 +191,13 @@ function noteStretch(report: RunReport, step: string, stretchMs: number, wallMs:
 /**
  * Runs a scenario's steps in order against a lab, stopping at the first failure, then gathers
  * the evidence and tears the lab down unless asked to keep it. The scenario is checked against
- * the lab first: a mismatch is a SpecError before anything runs.
+ * the lab first, and, when it brings the lab up, the lab against the host: a mismatch is one
+ * line before anything runs, prints or is written.
  */
 export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   checkScenarioLab(opts.scenario, opts.lab);
   const host = opts.host ?? hostLayout();
+  if (opts.scenario.steps.some((s) => s.kind === 'up')) await preflightLab(opts.lab, host);
   const paths = host.lab(opts.lab.id);
   const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet });
   const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), published: new Map(), signal: opts.signal };

@@ -3,9 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { HostError } from '../../../src/errors.js';
+import type { NetworkDefinition } from '../../../src/libvirt/network.js';
 import {
   addressesToPrefixes,
+  checkBridgeUnclaimed,
   checkInterfaceFree,
+  checkSubnetUnclaimed,
   checkSubnetFree,
   findOverlap,
   routesToPrefixes,
@@ -60,4 +63,21 @@ test('checkInterfaceFree reads the given sysfs-style directory', async (t) => {
   await mkdir(path.join(dir, 'metal0'));
   await t.throwsAsync(checkInterfaceFree('metal0', dir), { instanceOf: HostError });
   await t.notThrowsAsync(checkInterfaceFree('ml-mini0', dir));
+});
+
+const NETWORKS: NetworkDefinition[] = [
+  { name: 'default', active: false, bridge: 'virbr0', subnets: ['192.168.122.0/24'] },
+  { name: 'ml-talk', active: true, bridge: 'metal0', subnets: ['172.18.0.0/24'] },
+];
+
+test('a bridge or subnet of a libvirt network is refused, even while that network is not started', (t) => {
+  const bridge = t.throws(() => checkBridgeUnclaimed('virbr0', NETWORKS), { instanceOf: HostError });
+  t.is(bridge.message, 'virbr0 is the bridge of libvirt network default (defined but not started)');
+  t.regex(bridge.fix, /another network\.bridge.*virsh net-undefine default/);
+  const subnet = t.throws(() => checkSubnetUnclaimed('192.168.122.0/24', NETWORKS), { instanceOf: HostError });
+  t.is(subnet.message, 'the lab subnet 192.168.122.0/24 overlaps 192.168.122.0/24 of libvirt network default (defined but not started)');
+  t.regex(subnet.fix, /another network\.subnet/);
+  t.regex(t.throws(() => checkSubnetUnclaimed('172.18.0.0/16', NETWORKS))!.message, /overlaps 172\.18\.0\.0\/24 of libvirt network ml-talk \(running\)/);
+  t.notThrows(() => checkBridgeUnclaimed('ml-mini0', NETWORKS));
+  t.notThrows(() => checkSubnetUnclaimed('172.19.0.0/24', NETWORKS));
 });
