@@ -73,8 +73,11 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
         await report.finish();
         if (opts.json) printJson(res);
       } catch (err) {
+        const reason: unknown = signal.aborted ? signal.reason : err;
+        // Ctrl-C between two steps fails none of them: the summary must not say passed.
+        report.failRun(reason);
         await report.finish().catch(() => {});
-        throw signal.aborted ? signal.reason : err;
+        throw reason;
       }
     });
 

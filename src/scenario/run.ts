@@ -216,7 +216,7 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
     });
   } catch (err) {
     // A failed step has reported itself with its evidence; anything else is reported here.
-    if (report.ok) report.start('run', undefined).fail(err);
+    report.failRun(err);
   } finally {
     // Before anything else: the watch and the probe would otherwise go on through `down`.
     await stopRollout(ctx);
