@@ -13,7 +13,7 @@ import { dhcpLeases } from '../libvirt/network.js';
 import { bootStage } from '../lab/node-progress.js';
 import { CHECKS, LAB_CHECK_FNS } from './checks.js';
 import { etcdHealth } from './etcd.js';
-import { destroyDomain, domainPidFile, startDomain } from '../libvirt/domain.js';
+import { domainPidFile, pullPlug, startDomain } from '../libvirt/domain.js';
 import { pidFromFile } from '../ground/processes.js';
 import { withClock } from '../toolkit/lab-clock.js';
 import { hostShareClock } from '../toolkit/host-share-clock.js';
@@ -107,7 +107,7 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
     const [node] = stepNodes(ctx, [step.node]);
     const domain = labObjectNames(ctx.lab).domain(node!.name);
     return reported(ctx, `power ${step.action}`, node!.name, async () => {
-      await (step.action === 'off' ? destroyDomain(domain) : startDomain(domain));
+      await (step.action === 'off' ? pullPlug(domain) : startDomain(domain));
       if (step.action === 'off') ctx.poweredOff.add(node!.name);
       else ctx.poweredOff.delete(node!.name);
       return step.action === 'off' ? 'plug pulled (virsh destroy)' : 'powered on';
