@@ -105,7 +105,7 @@ export function describeIssue(
       const known = keysAt(schema, path);
       // Two edits (a swapped pair), or one per three letters for long keys: "foo" suggests nothing.
       const maxDistance = Math.max(2, Math.floor(key.length / 3));
-      const near = known.find((k) => sameWord(k, key)) ?? closestMatch(key, known, { maxDistance });
+      const near = known.find((k) => sameWord(k, key)) ?? known.find((k) => swappedPair(k, key)) ?? closestMatch(key, known, { maxDistance });
       return {
         path: [...path, key],
         problem: `unknown field "${key}"`,
@@ -166,4 +166,11 @@ export function describeIssue(
 function sameWord(a: string, b: string): boolean {
   const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
   return norm(a) === norm(b);
+}
+
+/** `wacth` for `watch`: two edits to Levenshtein, as far as `wait` is, but the likelier slip. */
+function swappedPair(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const diff = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+  return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
 }

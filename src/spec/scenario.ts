@@ -130,7 +130,10 @@ const Step = z
   )
   .superRefine((s, ctx) => {
     const kinds = KINDS.filter((k) => s[k] !== undefined);
-    if (kinds.length !== 1) ctx.addIssue({ code: 'custom', message: `a step is exactly one of ${KINDS.join(', ')} (got ${kinds.join(', ') || 'none'})`, path: [] });
+    if (kinds.length !== 1) {
+      const fix = kinds.length ? `make each its own step: ${kinds.map((k) => `- ${k}: ...`).join(', ')}` : 'add one of them';
+      ctx.addIssue({ code: 'custom', message: `a step is exactly one of ${KINDS.join(', ')} (got ${kinds.join(', ') || 'none'})`, path: [], params: { fix } });
+    }
     if (s.timeout !== undefined && !s.wait && !s.bootstrap) ctx.addIssue({ code: 'custom', message: 'timeout belongs to a wait or bootstrap step', path: ['timeout'] });
     if (s.nodes !== undefined && !s.wait && !s.check) ctx.addIssue({ code: 'custom', message: 'nodes belongs to a wait or check step', path: ['nodes'] });
     if (s.nodes && s.check && (LAB_CHECKS as readonly string[]).includes(s.check)) {
@@ -173,7 +176,7 @@ const Step = z
     return { kind: 'up', boot: s.up === true || s.up === undefined ? 'live' : s.up.boot };
   });
 
-const ScenarioFile = z.strictObject({
+export const ScenarioFile = z.strictObject({
   name: z.string().regex(NAME, { message: 'not a scenario name: lower-case letters, digits and "-", starting with a letter' }),
   description: z.string().optional(),
   lab: z.string().min(1),
