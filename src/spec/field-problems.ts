@@ -148,8 +148,8 @@ export function describeIssue(
     }
     case 'too_small':
     case 'too_big': {
-      // Lists and strings here have a minimum of one, and no maximum.
-      if (issue.origin === 'array' || issue.origin === 'string') return { path, problem: 'is empty', fix: `give ${expected}` };
+      // Lists and strings here have a minimum of one (and no maximum).
+      if (issue.code === 'too_small' && (issue.origin === 'array' || issue.origin === 'string')) return { path, problem: 'is empty', fix: `give ${expected}` };
       const bound = issue.code === 'too_small' ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
       return { path, problem: `${JSON.stringify(input)} is out of range`, fix: `use ${bound}` };
     }
