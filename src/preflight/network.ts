@@ -53,15 +53,15 @@ export async function checkSubnetFree(subnet: string, prefixes?: readonly HostPr
   }
 }
 
-/** libvirt would refuse to create the bridge, or worse, attach the lab to someone else's. */
+/**
+ * libvirt would refuse to create the bridge, or worse, attach the lab to someone else's. Only a
+ * bridge can be what a crashed run left: any other interface (lo, eth0) is the host's own.
+ */
 export async function checkInterfaceFree(name: string, sysClassNet = '/sys/class/net'): Promise<void> {
-  const taken = await access(path.join(sysClassNet, name)).then(() => true, () => false);
-  if (taken) {
-    throw new HostError(
-      `a network interface named ${name} already exists on this host`,
-      `choose another network.bridge in the lab file (or, if a crashed run left it: ip link del ${name})`,
-    );
-  }
+  const exists = (file: string) => access(path.join(sysClassNet, file)).then(() => true, () => false);
+  if (!(await exists(name))) return;
+  const leftover = (await exists(path.join(name, 'bridge'))) ? ` (or, if a crashed run left it: ip link del ${name})` : `: ${name} is one of the host's own interfaces, not a bridge`;
+  throw new HostError(`a network interface named ${name} already exists on this host`, `choose another network.bridge in the lab file${leftover}`);
 }
 
 const networkState = (n: NetworkDefinition) => (n.active ? 'running' : 'defined but not started');
