@@ -50,7 +50,7 @@ if (!run.ok) throw new Error(`the bench run failed; its artifacts are in ${artif
 const timeline = JSON.parse(await fs.readFile(path.join(artifactsDir, 'timeline.json'), 'utf8')) as {
   events: Array<{ kind: string; step: string; ms: number; message?: string; data?: unknown }>;
 };
-const start = timeline.events.find((e) => e.step === 'accelerator')!.ms;
+const start = timeline.events.find((e) => e.step === 'preflight')!.ms;
 const last = (kind: string, step: string) => Math.max(...timeline.events.filter((e) => e.kind === kind && e.step === step).map((e) => e.ms)) - start;
 // The pivot's own phase timings, recorded by the bootstrap step: the API answered after copy + apiUp.
 const phases = timeline.events.find((e) => e.message === 'pivot phases (ms)')?.data as { copyMs: number; apiUpMs: number } | undefined;

@@ -45,7 +45,7 @@ try {
   const timeline = JSON.parse(await fs.readFile(path.join(artifactsDir, 'timeline.json'), 'utf8')) as {
     events: Array<{ kind: string; step: string; ms: number; message?: string }>;
   };
-  const start = timeline.events.find((e) => e.step === 'accelerator')!.ms;
+  const start = timeline.events.find((e) => e.step === 'preflight')!.ms;
   const allDone = (step: string) => Math.max(...timeline.events.filter((e) => e.kind === 'step-ok' && e.step === step).map((e) => e.ms)) - start;
   if (!run.ok) {
     keep = true;

@@ -8,7 +8,8 @@ import type { CliContext } from './program.js';
 
 /**
  * Ctrl-C aborts the running operation, which then removes what it created; a second Ctrl-C
- * leaves at once (`down` still cleans up later).
+ * leaves at once (`down` still cleans up later). Taken once the input is checked: before, there
+ * is nothing to clean up.
  */
 function interruptible({ stderr, say }: CliContext): AbortSignal {
   const ctl = new AbortController();
@@ -57,22 +58,27 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .option('--json', 'print what changed as JSON')
     .option('--fluo-source <file>', 'a lab with updates: the update operator\'s source tarball (FLUO v0.9.0) if it is not built yet (or METAL_LAB_FLUO_SOURCE)')
     .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install'; fluoSource?: string }) => {
-      const signal = interruptible(cli);
       const [{ labFromArg }, { checkBootMode }] = await Promise.all([import('./resolve.js'), import('../spec/boot-mode.js')]);
       const lab = await labFromArg(labArg);
       checkBootMode(lab, opts.boot);
-      const [{ ensureHost }, { up }, { RunReport }, { chooseSource }] = await Promise.all([
-        import('../setup/host.js'), import('../lab/up.js'), import('../report/run-report.js'), import('../images/fluo-source.js'),
+      const [{ ensureHost }, { preflightLab }, { up }, { RunReport }, { chooseSource }] = await Promise.all([
+        import('../setup/host.js'), import('../preflight/preflight.js'), import('../lab/up.js'), import('../report/run-report.js'), import('../images/fluo-source.js'),
       ]);
       await ensureHost(say);
+      // Before the first progress line: what the lab asks of this host is the one line that says why not.
+      await preflightLab(lab, host);
+      const signal = interruptible(cli);
       const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
       try {
         const res = await up(lab, { steps: report, signal, boot: opts.boot, host, fluoSource: chooseSource(opts.fluoSource, env) });
         await report.finish();
         if (opts.json) printJson(res);
       } catch (err) {
+        const reason: unknown = signal.aborted ? signal.reason : err;
+        // Ctrl-C between two steps fails none of them: the summary must not say passed.
+        report.failRun(reason);
         await report.finish().catch(() => {});
-        throw signal.aborted ? signal.reason : err;
+        throw reason;
       }
     });
 
@@ -144,19 +150,19 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .command('run')
     .description('run a scenario end to end and write its artifacts (JUnit, timeline, HTML report, logs)')
     .argument('[scenario]', 'scenario file or name in scenarios/', 'pxe-boot')
-    .option('--lab <lab>', "lab file or name (default: the scenario's)")
+    .option('--lab <lab>', "lab file or name (default: the scenario's lab:, a path there relative to the scenario)")
     .option('--keep', 'leave the lab running afterwards')
     .option('--artifacts <dir>', 'where to write the artifacts')
     .option('--json', 'plain progress on stderr, the result as JSON on stdout')
     .action(async (scenarioArg: string, opts: { lab?: string; keep?: boolean; artifacts?: string; json?: boolean }) => {
-      const signal = interruptible(cli);
-      const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab }, { runScenario }, { ensureHost }, { labFromArg }] = await Promise.all([
+      const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab, scenarioLab }, { runScenario }, { ensureHost }, { labFromArg }] = await Promise.all([
         import('../spec/scenario.js'), import('../spec/scenario-lab.js'), import('../scenario/run.js'), import('../setup/host.js'), import('./resolve.js'),
       ]);
       const scenario = await loadScenario(resolveScenarioFile(scenarioArg));
-      const lab = await labFromArg(opts.lab ?? scenario.lab);
+      const lab = opts.lab ? await labFromArg(opts.lab) : await scenarioLab(scenario);
       checkScenarioLab(scenario, lab);
       await ensureHost(say);
+      const signal = interruptible(cli);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const artifactsDir = path.resolve(opts.artifacts ?? path.join('artifacts', `${scenario.name}-${lab.id}-${stamp}`));
       const res = await runScenario({ scenario, lab, artifactsDir, keep: opts.keep, plain: opts.json, signal, host });

@@ -21,8 +21,8 @@ export function registerRender(program: Command, { host, say }: CliContext): voi
     .requiredOption('--out <dir>', 'a new or empty dir to write the assets to')
     .option('--kube-version <version>', 'Kubernetes version: image tags and version-specific flags', checkedVersion, DEFAULT_KUBE_VERSION)
     .action(async (labArg: string, opts: { out: string; kubeVersion: string }) => {
-      const [{ labFromArg }, { ensureLabPki }, { probeAccel }, bootkube, { renderUpdateOperator }] = await Promise.all([
-        import('./resolve.js'), import('../pki/ensure.js'), import('../libvirt/accel.js'), import('../render/bootkube/index.js'),
+      const [{ labFromArg }, { ensureLabPki }, { labAccel }, bootkube, { renderUpdateOperator }] = await Promise.all([
+        import('./resolve.js'), import('../pki/ensure.js'), import('../preflight/preflight.js'), import('../render/bootkube/index.js'),
         import('../render/update-operator/index.js'),
       ]);
       const out = path.resolve(opts.out);
@@ -31,7 +31,7 @@ export function registerRender(program: Command, { host, say }: CliContext): voi
       controlPlane(lab);
       await bootkube.assertEmptyDir(out);
       // Timeouts as `up` will scale them on this host.
-      const { timeoutScale } = await probeAccel(lab.accelerator);
+      const { timeoutScale } = await labAccel(lab);
       const assets = bootkube.renderBootkubeAssets(lab, await ensureLabPki(lab, { dir: host.lab(lab.id).pki }), { kubeVersion: opts.kubeVersion, timeoutScale });
       // Beside bootkube's files, named as in the lab's state dir.
       if (lab.updates && lab.kubernetes) for (const [rel, text] of renderUpdateOperator(lab.updates, LAB_FILES.updateOperator)) assets.set(rel, text);

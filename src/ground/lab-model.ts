@@ -12,6 +12,12 @@ export type BootMode = 'live' | 'install';
 /** A Kubernetes lab gives each node a /24 of POD_CIDR (a /16): at most this many nodes. */
 export const MAX_KUBE_NODES = 256;
 
+/**
+ * Every node of a lab is a VM on this one host: more is a typo, not a lab (the talk's has 6).
+ * Below MAX_KUBE_NODES, so the nodes of any lab fit the pod range.
+ */
+export const MAX_NODES = 64;
+
 /** The rule every Kubernetes render relies on, worded once for the loader and for render's guard. */
 export const NO_CONTROLLER = {
   problem: 'no node has role: controller, and Kubernetes runs its control plane on the first one',

@@ -2,7 +2,6 @@ import { LabError } from '../errors.js';
 import { hostLayout, type HostLayout, type LabLayout } from '../ground/host-layout.js';
 import type { BootMode } from '../ground/lab-model.js';
 import { labObjectNames, type Accel, type LabSpec, type NodeSpec } from '../ground/lab-spec.js';
-import { bootServerPids } from '../ground/processes.js';
 import { buildDiskImage, type DiskImage } from '../images/labos-disk.js';
 import { buildLiveImage, type LiveImage } from '../images/labos-live.js';
 import { fluoBinaries } from '../images/fluo-binaries.js';
@@ -12,9 +11,9 @@ import type { BuiltImage } from '../images/oci/cached-image.js';
 import { buildFluoImage } from '../images/oci/fluo-image.js';
 import { buildGuardImage } from '../images/oci/guard-image.js';
 import { buildKubeImages, type KubeImages } from '../images/oci/kube-images.js';
-import { probeAccel, type AccelProbe } from '../libvirt/accel.js';
+import type { AccelProbe } from '../libvirt/accel.js';
 import { ensureDomain } from '../libvirt/domain.js';
-import { ensureNetwork, networkInfo } from '../libvirt/network.js';
+import { ensureNetwork } from '../libvirt/network.js';
 import { ensurePool, ensureVolume } from '../libvirt/pool.js';
 import { ensureLabPki } from '../pki/ensure.js';
 import { preflightLab } from '../preflight/preflight.js';
@@ -65,21 +64,12 @@ function need<T>(value: T | undefined, what: string): T {
 
 const progress = (ctx: UpContext) => (m: string) => ctx.steps.info(m);
 
-const accelerator: UpAction = {
-  name: 'accelerator',
-  async execute(ctx) {
-    ctx.probe = await probeAccel(ctx.lab.accelerator);
-    return `accelerator: ${ctx.probe.accel} (${ctx.probe.reason})`;
-  },
-};
-
+/** The host checked for everything the lab asks of it; the accelerator it runs on, said under the line. */
 const preflight: UpAction = {
   name: 'preflight',
-  async execute({ lab, paths }) {
-    await preflightLab(lab, {
-      ownBridge: (await networkInfo(labObjectNames(lab).network))?.bridge === lab.network.bridge,
-      ownServer: (await bootServerPids(paths)).length > 0,
-    });
+  async execute(ctx) {
+    ctx.probe = await preflightLab(ctx.lab, ctx.host);
+    return `accelerator: ${ctx.probe.accel} (${ctx.probe.reason})`;
   },
 };
 
@@ -102,9 +92,10 @@ const kubernetesBinaries: UpAction = {
   name: 'kubernetes binaries',
   async execute(ctx) {
     const bins = await kubeBinaries({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx), signal: ctx.signal });
+    // The load holds a lab to the version metal-lab renders for; this is Debian's package moving away from it.
     const wanted = ctx.lab.kubernetes?.version;
     if (wanted && wanted !== bins.version) {
-      throw new LabError(`lab ${ctx.lab.id} asks for Kubernetes ${wanted}, but Debian's source package builds ${bins.version}`, `set kubernetes.version: ${bins.version} in ${ctx.lab.file}, or leave the version out`, 2);
+      throw new LabError(`Debian's kubernetes source package builds ${bins.version}, and metal-lab renders for ${wanted}`, `use Debian 12's apt sources, whose package builds ${wanted}`);
     }
     ctx.bins = bins;
   },
@@ -191,7 +182,6 @@ const vm = (node: NodeSpec): UpAction => ({
  */
 export function upActions(lab: LabSpec, boot: BootMode): Actions<UpContext> {
   return [
-    accelerator,
     preflight,
     // First of the builds: a missing FLUO source or an uncompiled guard is told in seconds, not after Kubernetes'.
     ...(lab.kubernetes && lab.updates ? [updateOperatorImage, rolloutGuardImage] : []),

@@ -1,3 +1,4 @@
+import { LabError } from '../errors.js';
 import { virsh, virshInteractive } from './virsh.js';
 import { tableRows } from './table.js';
 import { labIdFromXml } from './metadata.js';
@@ -38,9 +39,20 @@ export async function ensureDomain(name: string, xmlFile: string): Promise<'crea
   return !exists ? 'created' : running ? 'unchanged' : 'started';
 }
 
-/** Hard power-off (pulls the plug), as a fault or before removal. */
-export async function destroyDomain(name: string): Promise<void> {
+/** Hard power-off before removal, whatever state the domain is in. */
+async function destroyDomain(name: string): Promise<void> {
   await virsh(['destroy', name], { check: false });
+}
+
+/**
+ * Pulls the plug on a domain, as a fault (virsh destroy). One that is not there, or already off,
+ * has no plug to pull: the fault did not happen, and saying it did would fake what follows.
+ */
+export async function pullPlug(name: string): Promise<void> {
+  const domain = (await listDomains()).find((d) => d.name === name);
+  if (!domain) throw new LabError(`there is no VM ${name} to power off`, 'bring the lab up before this step (an up step)');
+  if (domain.state === 'shut off') throw new LabError(`${name} is shut off already: there is nothing to power off`, 'power it on before (a poweron step), or remove this poweroff');
+  await virsh(['destroy', name]);
 }
 
 export async function removeDomain(name: string): Promise<void> {

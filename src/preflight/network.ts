@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { HostError } from '../errors.js';
 import { cidrsOverlap } from '../ground/ipv4.js';
+import type { NetworkDefinition } from '../libvirt/network.js';
 import { runCommand } from '../toolkit/command-error.js';
 
 /** An IPv4 prefix the host already routes or owns. */
@@ -52,13 +53,42 @@ export async function checkSubnetFree(subnet: string, prefixes?: readonly HostPr
   }
 }
 
-/** libvirt would refuse to create the bridge, or worse, attach the lab to someone else's. */
+/**
+ * libvirt would refuse to create the bridge, or worse, attach the lab to someone else's. Only a
+ * bridge can be what a crashed run left: any other interface (lo, eth0) is the host's own.
+ */
 export async function checkInterfaceFree(name: string, sysClassNet = '/sys/class/net'): Promise<void> {
-  const taken = await access(path.join(sysClassNet, name)).then(() => true, () => false);
-  if (taken) {
+  const exists = (file: string) => access(path.join(sysClassNet, file)).then(() => true, () => false);
+  if (!(await exists(name))) return;
+  const leftover = (await exists(path.join(name, 'bridge'))) ? ` (or, if a crashed run left it: ip link del ${name})` : `: ${name} is one of the host's own interfaces, not a bridge`;
+  throw new HostError(`a network interface named ${name} already exists on this host`, `choose another network.bridge in the lab file${leftover}`);
+}
+
+const networkState = (n: NetworkDefinition) => (n.active ? 'running' : 'defined but not started');
+
+/**
+ * Another libvirt network's bridge: libvirt refuses a second network on it, and a stopped one
+ * would clash once it starts (`default` autostarts on the host's next boot).
+ */
+export function checkBridgeUnclaimed(bridge: string, networks: readonly NetworkDefinition[]): void {
+  const owner = networks.find((n) => n.bridge === bridge);
+  if (owner) {
     throw new HostError(
-      `a network interface named ${name} already exists on this host`,
-      `choose another network.bridge in the lab file (or, if a crashed run left it: ip link del ${name})`,
+      `${bridge} is the bridge of libvirt network ${owner.name} (${networkState(owner)})`,
+      `choose another network.bridge in the lab file (or remove that network if it is a leftover: virsh net-undefine ${owner.name})`,
     );
+  }
+}
+
+/** Another libvirt network's subnet, running or not: its routes and dnsmasq would answer for the lab's addresses. */
+export function checkSubnetUnclaimed(subnet: string, networks: readonly NetworkDefinition[]): void {
+  for (const n of networks) {
+    const hit = n.subnets.find((cidr) => cidrsOverlap(subnet, cidr));
+    if (hit) {
+      throw new HostError(
+        `the lab subnet ${subnet} overlaps ${hit} of libvirt network ${n.name} (${networkState(n)})`,
+        `choose another network.subnet in the lab file (or remove that network if it is a leftover: virsh net-undefine ${n.name})`,
+      );
+    }
   }
 }

@@ -145,6 +145,14 @@ export class RunReport {
     }
   }
 
+  /**
+   * Ends the run on an error no step reported (Ctrl-C between two steps, a bug): a failed `run`
+   * line, so the summary cannot say passed. A failure a step reported is the run's already.
+   */
+  failRun(err: unknown): void {
+    if (this.ok) this.start('run').fail(err);
+  }
+
   /** A step that did not run (no start event). */
   skip(step: string, node?: string, reason?: string): void {
     this.timeline.record('step-skip', step, { node, message: reason });

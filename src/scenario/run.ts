@@ -8,12 +8,13 @@ import { writeHtmlReport } from '../html-report/write-report.js';
 import { checkScenarioLab } from '../spec/scenario-lab.js';
 import { hostLayout, type HostLayout, type LabLayout } from '../ground/host-layout.js';
 import { up } from '../lab/up.js';
+import { preflightLab } from '../preflight/preflight.js';
 import { down } from '../lab/down.js';
 import { dhcpLeases } from '../libvirt/network.js';
 import { bootStage } from '../lab/node-progress.js';
 import { CHECKS, LAB_CHECK_FNS } from './checks.js';
 import { etcdHealth } from './etcd.js';
-import { destroyDomain, domainPidFile, startDomain } from '../libvirt/domain.js';
+import { domainPidFile, pullPlug, startDomain } from '../libvirt/domain.js';
 import { pidFromFile } from '../ground/processes.js';
 import { withClock } from '../toolkit/lab-clock.js';
 import { hostShareClock } from '../toolkit/host-share-clock.js';
@@ -107,7 +108,7 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
     const [node] = stepNodes(ctx, [step.node]);
     const domain = labObjectNames(ctx.lab).domain(node!.name);
     return reported(ctx, `power ${step.action}`, node!.name, async () => {
-      await (step.action === 'off' ? destroyDomain(domain) : startDomain(domain));
+      await (step.action === 'off' ? pullPlug(domain) : startDomain(domain));
       if (step.action === 'off') ctx.poweredOff.add(node!.name);
       else ctx.poweredOff.delete(node!.name);
       return step.action === 'off' ? 'plug pulled (virsh destroy)' : 'powered on';
@@ -191,11 +192,13 @@ function noteStretch(report: RunReport, step: string, stretchMs: number, wallMs:
 /**
  * Runs a scenario's steps in order against a lab, stopping at the first failure, then gathers
  * the evidence and tears the lab down unless asked to keep it. The scenario is checked against
- * the lab first: a mismatch is a SpecError before anything runs.
+ * the lab first, and, when it brings the lab up, the lab against the host: a mismatch is one
+ * line before anything runs, prints or is written.
  */
 export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   checkScenarioLab(opts.scenario, opts.lab);
   const host = opts.host ?? hostLayout();
+  if (opts.scenario.steps.some((s) => s.kind === 'up')) await preflightLab(opts.lab, host);
   const paths = host.lab(opts.lab.id);
   const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet, htmlReport: writeHtmlReport });
   const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), published: new Map(), signal: opts.signal };
@@ -214,7 +217,7 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
     });
   } catch (err) {
     // A failed step has reported itself with its evidence; anything else is reported here.
-    if (report.ok) report.start('run', undefined).fail(err);
+    report.failRun(err);
   } finally {
     // Before anything else: the watch and the probe would otherwise go on through `down`.
     await stopRollout(ctx);

@@ -1,7 +1,7 @@
 import { SpecError } from '../errors.js';
 import type { BootMode } from '../ground/lab-model.js';
 import type { LabSpec } from '../ground/lab-spec.js';
-import { displayPath } from './lab.js';
+import { displayPath } from './spec-file.js';
 
 /**
  * Rules between a lab and the boot mode it comes up in (`up --boot`, a scenario's `up` step),

@@ -31,36 +31,33 @@ export function firstIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssu
 
 /** The keys a strict object at `path` accepts, read from the schema itself. */
 export function keysAt(schema: z.core.$ZodType, path: FieldPath): string[] {
-  let node: z.core.$ZodType | undefined = schema;
-  const steps = [...path];
-  while (node) {
-    const def = node._zod.def as unknown as Record<string, unknown> & { type: string };
-    if (def.type === 'object' && steps.length === 0) return Object.keys(def.shape as object);
-    const inner = (() => {
-      switch (def.type) {
-        case 'optional':
-        case 'default':
-        case 'prefault':
-        case 'nullable':
-          return def.innerType;
-        case 'pipe':
-          // A preprocess is a pipe from its function into the schema; a transform, from the schema into its function.
-          return (def.in as z.core.$ZodType)._zod.def.type === 'transform' ? def.out : def.in;
-        case 'array':
-          steps.shift();
-          return def.element;
-        case 'record':
-          steps.shift();
-          return def.valueType;
-        case 'object':
-          return (def.shape as Record<string, unknown>)[String(steps.shift())];
-        default:
-          return undefined;
-      }
-    })();
-    node = inner as z.core.$ZodType | undefined;
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  const [step, ...rest] = path;
+  const at = (inner: unknown, steps = path) => keysAt(inner as z.core.$ZodType, steps);
+  switch (def.type) {
+    case 'object': {
+      const shape = def.shape as Record<string, unknown>;
+      if (path.length === 0) return Object.keys(shape);
+      return Object.hasOwn(shape, String(step)) ? at(shape[String(step)], rest) : [];
+    }
+    case 'optional':
+    case 'default':
+    case 'prefault':
+    case 'nullable':
+      return at(def.innerType);
+    case 'pipe':
+      // A preprocess is a pipe from its function into the schema; a transform, from the schema into its function.
+      return at((def.in as z.core.$ZodType)._zod.def.type === 'transform' ? def.out : def.in);
+    case 'array':
+      return at(def.element, rest);
+    case 'record':
+      return at(def.valueType, rest);
+    case 'union':
+      // `up: true` or `up: {boot: ..}`: the option that is a mapping there.
+      return (def.options as unknown[]).map((option) => at(option)).find((keys) => keys.length > 0) ?? [];
+    default:
+      return [];
   }
-  return [];
 }
 
 /** The form of the deepest field that has one, `rebootWindow.start` before a plain `start`. */
@@ -75,13 +72,23 @@ function formAt(path: FieldPath, forms: Readonly<Record<string, string>>): strin
 }
 
 /** zod's type names in the words a YAML file is described in (as describeValue does). */
-const EXPECTED_WORDS: Record<string, string> = { int: 'a whole number', array: 'a list', object: 'a mapping' };
+const EXPECTED_WORDS: Record<string, string> = { int: 'a whole number', array: 'a list', object: 'a mapping', record: 'a mapping' };
+
+const expectedWords = (type: string) => EXPECTED_WORDS[type] ?? `a ${type}`;
 
 function describeValue(v: unknown): string {
-  if (Array.isArray(v)) return 'a list';
+  if (Array.isArray(v) || v instanceof Set) return 'a list';
+  // What YAML's explicit tags (!!timestamp, !!binary) make of a value.
+  if (v instanceof Date) return 'a date';
+  if (v instanceof Uint8Array) return 'binary data';
   if (typeof v === 'object' && v !== null) return 'a mapping';
+  // 1e400 and .nan are numbers, but not JSON's: Infinity and NaN, not null.
+  if (typeof v === 'number') return `number ${v}`;
   return `${typeof v} ${JSON.stringify(v)}`;
 }
+
+/** An option of a union whose issues are all about the value's type: the value is not of that option's kind. */
+const wrongKind = (issues: readonly z.core.$ZodIssue[]) => issues.every((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value'));
 
 export function describeIssue(
   issue: z.core.$ZodIssue,
@@ -98,7 +105,7 @@ export function describeIssue(
       const known = keysAt(schema, path);
       // Two edits (a swapped pair), or one per three letters for long keys: "foo" suggests nothing.
       const maxDistance = Math.max(2, Math.floor(key.length / 3));
-      const near = known.find((k) => sameWord(k, key)) ?? closestMatch(key, known, { maxDistance });
+      const near = known.find((k) => sameWord(k, key)) ?? known.find((k) => swappedPair(k, key)) ?? closestMatch(key, known, { maxDistance });
       return {
         path: [...path, key],
         problem: `unknown field "${key}"`,
@@ -118,8 +125,7 @@ export function describeIssue(
       }
       if (input === undefined) return { path, problem: 'is missing', fix: `add ${formatPath(path)}: ${expected}` };
       if (input === null) return { path, problem: 'is empty', fix: `set it to ${expected}` };
-      const want = EXPECTED_WORDS[issue.expected] ?? `a ${issue.expected}`;
-      return { path, problem: `expected ${want}, got ${describeValue(input)}`, fix: `use ${expected}` };
+      return { path, problem: `expected ${expectedWords(issue.expected)}, got ${describeValue(input)}`, fix: `use ${expected}` };
     }
     case 'invalid_value': {
       const values = issue.values.map(String);
@@ -130,9 +136,20 @@ export function describeIssue(
         fix: near ? `did you mean "${near}"?` : `use ${values.join(' or ')}`,
       };
     }
+    case 'invalid_union': {
+      // `up: {boot: disk}`: the option of the value's kind says what is wrong inside it; else what each option takes.
+      const matched = issue.errors.find((issues) => !wrongKind(issues));
+      if (matched) {
+        const inner = firstIssue(matched)!;
+        return describeIssue({ ...inner, path: [...path, ...inner.path] } as z.core.$ZodIssue, schema, forms);
+      }
+      const options = issue.errors.flat().flatMap((i) => (i.code === 'invalid_value' ? i.values.map(String) : i.code === 'invalid_type' ? [expectedWords(i.expected)] : []));
+      return { path, problem: `expected ${options.join(' or ')}, got ${describeValue(input)}`, fix: `use ${expected}` };
+    }
     case 'too_small':
     case 'too_big': {
-      if (issue.origin === 'array') return { path, problem: 'is empty', fix: `give ${expected}` };
+      // Lists and strings here have a minimum of one (and no maximum).
+      if (issue.code === 'too_small' && (issue.origin === 'array' || issue.origin === 'string')) return { path, problem: 'is empty', fix: `give ${expected}` };
       const bound = issue.code === 'too_small' ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
       return { path, problem: `${JSON.stringify(input)} is out of range`, fix: `use ${bound}` };
     }
@@ -149,4 +166,11 @@ export function describeIssue(
 function sameWord(a: string, b: string): boolean {
   const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
   return norm(a) === norm(b);
+}
+
+/** `wacth` for `watch`: two edits to Levenshtein, as far as `wait` is, but the likelier slip. */
+function swappedPair(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const diff = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+  return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
 }

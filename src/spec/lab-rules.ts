@@ -1,6 +1,6 @@
 import type { DnsHost, LabSpec, NodeSpec } from '../ground/lab-spec.js';
-import { DEFAULT_KUBE_VERSION, POD_CIDR } from '../ground/cluster.js';
-import { labModel, MAX_KUBE_NODES, NO_CONTROLLER } from '../ground/lab-model.js';
+import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
+import { labModel, MAX_NODES, NO_CONTROLLER } from '../ground/lab-model.js';
 import { inRange, ipToInt, Subnet } from '../ground/ipv4.js';
 import type { LabFile } from './lab-schema.js';
 import { durationNs, HOUR_NS, windowPeriodHours } from './reboot-window.js';
@@ -17,6 +17,9 @@ export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
   const dhcpRange = raw.network.dhcpRange ?? subnet.defaultDhcpRange();
   const rangeText = `${dhcpRange.start}-${dhcpRange.end}`;
 
+  if (raw.nodes.length > MAX_NODES) {
+    fail(['nodes'], `${raw.nodes.length} nodes, and a lab has at most ${MAX_NODES}: each is a VM on this one host`, `use at most ${MAX_NODES} nodes`);
+  }
   if (raw.network.dhcpRange) checkDhcpRange(raw.network.dhcpRange, subnet, fail);
 
   if (raw.bootServer.address !== undefined && raw.bootServer.address !== gateway) {
@@ -111,8 +114,7 @@ function checkUpdates(lab: LabSpec, fail: Fail): void {
 
 /**
  * A Kubernetes lab installs labos to disk, whose BIOS boot loader OVMF would not boot (the node
- * would fall back to PXE and reinstall forever); it runs its control plane on the first
- * controller; and each node gets one /24 of the pod range.
+ * would fall back to PXE and reinstall forever), and runs its control plane on the first controller.
  */
 function checkKubernetesNodes(raw: LabFile, lab: LabSpec, fail: Fail): void {
   const { nodes } = lab;
@@ -122,9 +124,6 @@ function checkKubernetesNodes(raw: LabFile, lab: LabSpec, fail: Fail): void {
     fail(at, `${node.name} boots UEFI, and a Kubernetes lab installs labos to disk, which supports BIOS nodes only so far`, 'set firmware: bios (the default)');
   });
   if (labModel(lab).controllers.length === 0) fail(['nodes'], NO_CONTROLLER.problem, NO_CONTROLLER.fix);
-  if (nodes.length > MAX_KUBE_NODES) {
-    fail(['nodes'], `${nodes.length} nodes, and a Kubernetes lab has at most ${MAX_KUBE_NODES} (one /24 of ${POD_CIDR} each)`, `use at most ${MAX_KUBE_NODES} nodes`);
-  }
 }
 
 function checkDhcpRange(range: { start: string; end: string }, subnet: Subnet, fail: Fail): void {

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
 import { isIPv4, Subnet } from '../ground/ipv4.js';
 import { parseMac } from './mac.js';
 import { LAB_ID } from '../ground/lab-spec.js';
@@ -28,10 +29,10 @@ function named(re: RegExp, what: string, rule: string) {
   return checked((v) => (re.test(v) ? undefined : { problem: `"${v}" is not a valid ${what}`, fix: `use ${rule}` }));
 }
 
-/** A release tag such as v1.20.2: the render's version parameter (its flags depend on the 1.x minor). */
+/** A release tag such as v1.20.2. */
 const KUBE_VERSION_RE = /^v1\.\d+\.\d+$/;
-// Linux caps interface names at 15 bytes (IFNAMSIZ - 1).
-const BRIDGE_RE = /^[a-zA-Z0-9_.-]{1,15}$/;
+// Linux caps interface names at 15 bytes (IFNAMSIZ - 1), and "." and ".." are its directories' own.
+const BRIDGE_RE = /^(?!\.\.?$)[a-zA-Z0-9_.-]{1,15}$/;
 const NODE_RE = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
 const HOST_RE = new RegExp(`^(?=.{1,253}$)${LABEL}(\\.${LABEL})*$`);
@@ -41,7 +42,7 @@ const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]*$/;
 const ANNOTATION_RE = new RegExp(`^(${LABEL}(\\.${LABEL})*/)?(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$`);
 
 const labId = named(LAB_ID, 'lab id', 'a lower-case letter then up to 15 of a-z, 0-9 and "-", e.g. mini');
-const bridgeName = named(BRIDGE_RE, 'bridge name', '1-15 characters of a-z, A-Z, 0-9, "_", "." and "-", e.g. ml-mini0');
+const bridgeName = named(BRIDGE_RE, 'bridge name', '1-15 characters of a-z, A-Z, 0-9, "_", "." and "-" (not "." or ".."), e.g. ml-mini0');
 const nodeName = named(NODE_RE, 'node name', 'a DNS label: lower-case letters, digits and "-", e.g. node1');
 const hostName = named(HOST_RE, 'DNS name', 'lower-case DNS labels joined by dots, e.g. cluster.example.com');
 const channel = named(CHANNEL_RE, 'update channel', 'lower-case letters, digits, ".", "_" and "-", e.g. stable');
@@ -92,6 +93,33 @@ const updates = z.strictObject({
   afterRebootAnnotations: z.array(annotationKey).default([]),
 });
 
+/**
+ * `up` builds Kubernetes from Debian's source package, so the version a lab runs is the one that
+ * builds: any other would be found only after a build of a quarter of an hour.
+ */
+const kubeVersion = checked((v) => {
+  if (!KUBE_VERSION_RE.test(v)) return { problem: `"${v}" is not a valid Kubernetes version`, fix: 'use v1.<minor>.<patch>, e.g. v1.20.2' };
+  if (v !== DEFAULT_KUBE_VERSION) {
+    return { problem: `${v} is not the version metal-lab builds: Kubernetes comes from Debian's source package, which is ${DEFAULT_KUBE_VERSION}`, fix: `set version: ${DEFAULT_KUBE_VERSION}, or leave version out` };
+  }
+  return undefined;
+});
+
+/**
+ * The boot server's port on the bridge address: 80 (HTTP's own), or a port from 1024 up. Below
+ * that listen the host's services (SSH on 22), and on 53 the lab's own dnsmasq answers DNS there.
+ */
+const bootServerPort = z
+  .number()
+  .int()
+  .min(1)
+  .max(65535)
+  .superRefine((port, ctx) => {
+    if (port === 80 || port >= 1024) return;
+    const problem = port === 53 ? "53 is DNS, which the lab's own dnsmasq answers on the bridge address" : `${port} is a well-known port, where the host's own services listen (SSH on 22)`;
+    report(ctx, { problem, fix: 'use 8080 (the default), 80, or a port from 1024 up' });
+  });
+
 const memory = z.number().int().min(128).max(1_048_576);
 const vcpus = z.number().int().min(1).max(64);
 const disk = z.number().int().min(1).max(16_384);
@@ -111,10 +139,10 @@ export const LabFileSchema = z.strictObject({
     dhcpRange: z.strictObject({ start: ipv4, end: ipv4 }).optional(),
   }),
   bootServer: z
-    .strictObject({ address: ipv4.optional(), port: z.number().int().min(1).max(65535).default(8080) })
+    .strictObject({ address: ipv4.optional(), port: bootServerPort.default(8080) })
     .prefault({}),
   dns: z.record(hostName, ipv4).default({}),
-  kubernetes: z.strictObject({ version: named(KUBE_VERSION_RE, 'Kubernetes version', 'v1.<minor>.<patch>, e.g. v1.20.2').optional() }).optional(),
+  kubernetes: z.strictObject({ version: kubeVersion.optional() }).optional(),
   updates: updates.optional(),
   defaults: z
     .strictObject({

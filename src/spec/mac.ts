@@ -20,5 +20,9 @@ export function parseMac(text: string): MacResult {
       fix: 'use a unicast MAC: the first octet must be even, e.g. 52:54:00:xx:xx:xx (QEMU\'s prefix)',
     };
   }
+  // What an unset NIC reads as: no DHCP server leases to it, and Matchbox selects nothing by it.
+  if (mac === '00:00:00:00:00:00') {
+    return { problem: `${mac} is the all-zero MAC, which no NIC has`, fix: "use a unicast MAC such as 52:54:00:xx:xx:xx (QEMU's prefix)" };
+  }
   return { mac };
 }

@@ -1,8 +1,14 @@
 import { SpecError } from '../errors.js';
 import type { LabSpec } from '../ground/lab-spec.js';
 import { checkBootMode } from './boot-mode.js';
-import { displayPath } from './lab.js';
+import { loadLab } from './lab.js';
+import { displayPath } from './spec-file.js';
 import { ROLLOUT_CHECKS, type ScenarioSpec, type ScenarioStep } from './scenario.js';
+
+/** The lab a scenario's `lab:` names: a short name from lab/, or a path from the scenario's own directory. */
+export function scenarioLab(scenario: ScenarioSpec): Promise<LabSpec> {
+  return loadLab(scenario.lab, { file: scenario.file, field: 'lab' });
+}
 
 /** Waits and checks that read the Kubernetes API: it exists once a `bootstrap` step ran. */
 const READS_API = new Set<string>(['node-ready', 'kubelet-health', 'self-hosted', 'pod-network', 'apiserver-recovers']);

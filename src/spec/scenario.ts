@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { LabError, SpecError } from '../errors.js';
 import { checkChannel, checkVersion } from '../ground/release-names.js';
-import { validateYaml } from './validate.js';
+import { displayPath, readSpecFile } from './spec-file.js';
+import { parsing, validateYaml } from './validate.js';
 
 /** Lab checks judged on what a `watch: rollout` step recorded, and on the workload's probes. */
 export const ROLLOUT_CHECKS = ['one-at-a-time', 'budget-kept', 'workload-answered'] as const;
@@ -76,7 +76,7 @@ const duration = z
 const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload'] as const;
 /** Scenario and node names, and the short scenario names resolved in scenarios/. */
 const NAME = /^[a-z][a-z0-9-]*$/;
-const nodeName = z.string().regex(NAME);
+const nodeName = z.string().regex(NAME, { message: 'not a node name: lower-case letters, digits and "-", starting with a letter' });
 
 /** A string that `check` accepts: what it throws becomes the field's problem and fix. */
 function checkedBy(check: (value: string) => void) {
@@ -130,7 +130,10 @@ const Step = z
   )
   .superRefine((s, ctx) => {
     const kinds = KINDS.filter((k) => s[k] !== undefined);
-    if (kinds.length !== 1) ctx.addIssue({ code: 'custom', message: `a step is exactly one of ${KINDS.join(', ')} (got ${kinds.join(', ') || 'none'})`, path: [] });
+    if (kinds.length !== 1) {
+      const fix = kinds.length ? `make each its own step: ${kinds.map((k) => `- ${k}: ...`).join(', ')}` : 'add one of them';
+      ctx.addIssue({ code: 'custom', message: `a step is exactly one of ${KINDS.join(', ')} (got ${kinds.join(', ') || 'none'})`, path: [], params: { fix } });
+    }
     if (s.timeout !== undefined && !s.wait && !s.bootstrap) ctx.addIssue({ code: 'custom', message: 'timeout belongs to a wait or bootstrap step', path: ['timeout'] });
     if (s.nodes !== undefined && !s.wait && !s.check) ctx.addIssue({ code: 'custom', message: 'nodes belongs to a wait or check step', path: ['nodes'] });
     if (s.nodes && s.check && (LAB_CHECKS as readonly string[]).includes(s.check)) {
@@ -173,8 +176,8 @@ const Step = z
     return { kind: 'up', boot: s.up === true || s.up === undefined ? 'live' : s.up.boot };
   });
 
-const ScenarioFile = z.strictObject({
-  name: z.string().regex(NAME),
+export const ScenarioFile = z.strictObject({
+  name: z.string().regex(NAME, { message: 'not a scenario name: lower-case letters, digits and "-", starting with a letter' }),
   description: z.string().optional(),
   lab: z.string().min(1),
   steps: z.array(Step).min(1),
@@ -182,11 +185,22 @@ const ScenarioFile = z.strictObject({
 
 const FORMS = {
   name: 'a lower-case name such as pxe-boot',
+  description: 'a line of text',
   lab: 'a lab name from lab/ (mini, talk) or a lab file path',
   steps:
     `a list of steps: up, {up: {boot: install}}, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {wait: ${ROLLOUT_WAITS.join('|')}, version: 2.0.0}, ` +
     `{check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}, {publish: {version: 2.0.0}}, {watch: rollout}, ` +
     '{workload: {replicas: 3, pdb: {minAvailable: 2}}}',
+  up: 'up alone, or up: {boot: install}',
+  boot: 'live or install',
+  wait: `one of ${[...WAIT_STAGES, ...ROLLOUT_WAITS].join(', ')}`,
+  timeout: 'a duration such as 90s or 5m',
+  check: `one of ${CHECK_NAMES.join(', ')}`,
+  nodes: 'a list of node names such as [node1, node3]',
+  poweroff: 'a node name such as node2',
+  poweron: 'a node name such as node2',
+  bootstrap: 'bootstrap alone, or bootstrap: true with a timeout',
+  reboot: 'all, or a list of node names such as [node1, node2]',
   publish: 'a release such as {version: 2.0.0, kernel: linux-image-amd64, channel: stable}, or {version: 3.0.0, broken: true}',
   version: 'a release version such as 2.0.0',
   kernel: 'a Debian kernel package such as linux-image-amd64',
@@ -207,13 +221,12 @@ export function resolveScenarioFile(nameOrPath: string): string {
 }
 
 export function parseScenario(text: string, file: string): ScenarioSpec {
-  const { data } = validateYaml(text, file, ScenarioFile, FORMS);
+  const { data } = parsing(file, () => validateYaml(text, file, ScenarioFile, FORMS));
   return { ...data, file: path.resolve(file) };
 }
 
 export async function loadScenario(file: string): Promise<ScenarioSpec> {
-  const text = await readFile(file, 'utf8').catch(() => {
-    throw new SpecError(file, '', 'no such scenario file', 'pass a scenario file path or a name from scenarios/ (e.g. pxe-boot)');
-  });
-  return parseScenario(text, path.relative(process.cwd(), file) || file);
+  const read = await readSpecFile(file, 'scenario');
+  if ('problem' in read) throw new SpecError(displayPath(file), '', read.problem, read.fix ?? 'pass a scenario file path or a name from scenarios/ (e.g. pxe-boot)');
+  return parseScenario(read.text, displayPath(file));
 }

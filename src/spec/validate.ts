@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { SpecError } from '../errors.js';
+import { LabError, SpecError } from '../errors.js';
 import { describeIssue, firstIssue, formatPath } from './field-problems.js';
 import { parseYamlSource, type FieldPath } from './yaml-source.js';
 
@@ -17,9 +17,7 @@ export function validateYaml<S extends z.ZodType>(
   forms: Readonly<Record<string, string>>,
 ): { data: z.output<S>; fail: Fail } {
   const source = parseYamlSource(text);
-  if (!('data' in source)) {
-    throw new SpecError(file, '', `YAML syntax error at line ${source.line}, col ${source.col}: ${source.problem}`, 'fix the YAML syntax there');
-  }
+  if (!('data' in source)) throw new SpecError(file, '', source.problem, source.fix);
   const fail: Fail = (at, problem, fix) => {
     const where = source.locate(at);
     throw new SpecError(file, formatPath(at), where ? `${problem} (${where})` : problem, fix);
@@ -30,4 +28,17 @@ export function validateYaml<S extends z.ZodType>(
     return fail(at, problem, fix);
   }
   return { data: parsed.data, fail };
+}
+
+/**
+ * Parses a lab or scenario file with `parse`. Bad input is a SpecError already; anything else it
+ * throws is a bug that this input set off, and still the one line naming the file, not a stack.
+ */
+export function parsing<T>(file: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof LabError) throw err;
+    throw new SpecError(file, '', `could not be checked: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, 'this is a bug in metal-lab: report it with the file');
+  }
 }

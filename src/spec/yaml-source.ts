@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 
 export type FieldPath = readonly (string | number)[];
 
@@ -9,26 +9,36 @@ export interface YamlSource {
   locate(path: FieldPath): string | undefined;
 }
 
-export type YamlSyntaxError = { line: number; col: number; problem: string };
+/** Why the text is no YAML the lab can read: the one line's problem and fix, with a line and column where there is one. */
+export type YamlProblem = { problem: string; fix: string };
 
-/** Parses one YAML document; throws nothing, returns the first syntax error instead. */
-export function parseYamlSource(text: string): YamlSource | YamlSyntaxError {
+/** yaml's own bound on what aliases may expand to: far above any use, far below a "billion laughs". */
+const MAX_ALIAS_COPIES = 100;
+
+/** Parses one YAML document; throws nothing, returns the first problem instead. */
+export function parseYamlSource(text: string): YamlSource | YamlProblem {
   const lines = new LineCounter();
-  // uniqueKeys: a repeated key is an error, not a silent override of the first one.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first) {
-    const { line, col } = lines.linePos(first.pos[0]);
-    // yaml's own wording for this one addresses programmers (parseAllDocuments); say it plainly.
-    const problem = first.code === 'MULTIPLE_DOCS' ? 'more than one YAML document (a second "---")' : first.message;
-    return { line, col, problem: problem.split('\n')[0]! };
-  }
+  // uniqueKeys: a repeated key is an error, not a silent override of the first one. logLevel: what
+  // yaml would warn about (a mapping as a key) is not printed beside the one line.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const at = (offset: number) => {
     const { line, col } = lines.linePos(offset);
     return `line ${line}, col ${col}`;
   };
+  const first = doc.errors[0];
+  if (first) {
+    // yaml's own wording for this one addresses programmers (parseAllDocuments); say it plainly.
+    const problem = first.code === 'MULTIPLE_DOCS' ? 'more than one YAML document (a second "---")' : first.message;
+    return { problem: `YAML syntax error at ${at(first.pos[0])}: ${problem.split('\n')[0]}`, fix: 'fix the YAML syntax there' };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COPIES });
+  } catch (err) {
+    return aliasProblem(doc, err, at);
+  }
   return {
-    data: doc.toJS({ maxAliasCount: 100 }),
+    data,
     locate(path) {
       let node: unknown = doc.contents;
       let where = isNode(node) ? node.range?.[0] : undefined;
@@ -50,6 +60,31 @@ export function parseYamlSource(text: string): YamlSource | YamlSyntaxError {
       return where === undefined ? undefined : at(where);
     },
   };
+}
+
+/**
+ * What toJS threw: an alias (`*name`) with no anchor (`&name`) before it, or aliases that expand
+ * into more copies than any file needs, as a "billion laughs" does to exhaust memory.
+ */
+function aliasProblem(doc: Document, err: unknown, at: (offset: number) => string): YamlProblem {
+  const anchors = new Set<string>();
+  let alias: { source: string; offset: number; unresolved: boolean } | undefined;
+  visit(doc, {
+    Node(_key, node) {
+      if (!isAlias(node)) {
+        if (node.anchor) anchors.add(node.anchor);
+        return;
+      }
+      const unresolved = !anchors.has(node.source);
+      // The first alias, unless a later one is the problem.
+      if (!alias || (unresolved && !alias.unresolved)) alias = { source: node.source, offset: node.range?.[0] ?? 0, unresolved };
+    },
+  });
+  if (alias?.unresolved) return { problem: `alias *${alias.source} at ${at(alias.offset)} has no anchor &${alias.source} before it`, fix: `set &${alias.source} on the value it repeats, before the alias` };
+  if (alias) {
+    return { problem: `its aliases expand into more than ${MAX_ALIAS_COPIES} copies, as a "billion laughs" attack does (first alias *${alias.source} at ${at(alias.offset)})`, fix: 'write the values out, or alias each one once' };
+  }
+  return { problem: `the YAML cannot be read as data: ${err instanceof Error ? err.message : String(err)}`, fix: 'simplify the YAML' };
 }
 
 function isNode(x: unknown): x is Node {

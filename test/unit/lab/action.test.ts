@@ -71,10 +71,10 @@ test('an abort (Ctrl-C) stops before the next action, and undoes once something 
 test("up's actions are kind's create list: checks and builds, the lab's files, then what they define", async (t) => {
   const names = (list: ReturnType<typeof upActions>) => list.map((a) => ('name' in a ? a.name : a.map((n) => `${n.node} ${n.name}`).join(' + ')));
   t.deepEqual(names(upActions(await loadLab('mini'), 'live')), [
-    'accelerator', 'preflight', 'labos live image', 'lab files', 'network', 'boot server', 'disk pool', 'node1 vm + node2 vm',
+    'preflight', 'labos live image', 'lab files', 'network', 'boot server', 'disk pool', 'node1 vm + node2 vm',
   ]);
   t.deepEqual(names(upActions(await loadLab('bootstrap'), 'install')), [
-    'accelerator', 'preflight', 'labos live image', 'labos disk image', 'kubernetes binaries', 'container images',
+    'preflight', 'labos live image', 'labos disk image', 'kubernetes binaries', 'container images',
     'lab files', 'network', 'boot server', 'disk pool', 'node1 vm + node2 vm',
   ]);
 });

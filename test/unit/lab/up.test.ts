@@ -22,8 +22,7 @@ test('installing to disk on a UEFI node is refused before anything is created', 
 
 test('a lab with Kubernetes and updates builds the update operator and the rollout guard images first; other labs neither', async (t) => {
   const names = (lab: Parameters<typeof upActions>[0]) => upActions(lab, 'install').flat().map((a) => a.name);
-  t.deepEqual(names(await loadLab('update')).slice(0, 8), [
-    'accelerator',
+  t.deepEqual(names(await loadLab('update')).slice(0, 7), [
     'preflight',
     'update operator image',
     'rollout guard image',

@@ -3,9 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { HostError } from '../../../src/errors.js';
+import type { NetworkDefinition } from '../../../src/libvirt/network.js';
 import {
   addressesToPrefixes,
+  checkBridgeUnclaimed,
   checkInterfaceFree,
+  checkSubnetUnclaimed,
   checkSubnetFree,
   findOverlap,
   routesToPrefixes,
@@ -50,14 +53,32 @@ test('a subnet inside a wider route on another device is refused (fake table)', 
 test('an interface name already on the host (lo) is refused; a free one passes', async (t) => {
   const err = await t.throwsAsync(checkInterfaceFree('lo'), { instanceOf: HostError });
   t.is(err.message, 'a network interface named lo already exists on this host');
-  t.regex(err.fix, /network\.bridge.*ip link del lo/);
+  t.is(err.fix, "choose another network.bridge in the lab file: lo is one of the host's own interfaces, not a bridge");
   await t.notThrowsAsync(checkInterfaceFree('ml-free-name9'));
 });
 
-test('checkInterfaceFree reads the given sysfs-style directory', async (t) => {
+test('checkInterfaceFree reads the given sysfs-style directory; a bridge there may be a crashed run\'s', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ml-sysnet-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await mkdir(path.join(dir, 'metal0'));
-  await t.throwsAsync(checkInterfaceFree('metal0', dir), { instanceOf: HostError });
+  await mkdir(path.join(dir, 'metal0', 'bridge'), { recursive: true });
+  const err = await t.throwsAsync(checkInterfaceFree('metal0', dir), { instanceOf: HostError });
+  t.regex(err.fix, /network\.bridge.*\(or, if a crashed run left it: ip link del metal0\)$/);
   await t.notThrowsAsync(checkInterfaceFree('ml-mini0', dir));
+});
+
+const NETWORKS: NetworkDefinition[] = [
+  { name: 'default', active: false, bridge: 'virbr0', subnets: ['192.168.122.0/24'] },
+  { name: 'ml-talk', active: true, bridge: 'metal0', subnets: ['172.18.0.0/24'] },
+];
+
+test('a bridge or subnet of a libvirt network is refused, even while that network is not started', (t) => {
+  const bridge = t.throws(() => checkBridgeUnclaimed('virbr0', NETWORKS), { instanceOf: HostError });
+  t.is(bridge.message, 'virbr0 is the bridge of libvirt network default (defined but not started)');
+  t.regex(bridge.fix, /another network\.bridge.*virsh net-undefine default/);
+  const subnet = t.throws(() => checkSubnetUnclaimed('192.168.122.0/24', NETWORKS), { instanceOf: HostError });
+  t.is(subnet.message, 'the lab subnet 192.168.122.0/24 overlaps 192.168.122.0/24 of libvirt network default (defined but not started)');
+  t.regex(subnet.fix, /another network\.subnet/);
+  t.regex(t.throws(() => checkSubnetUnclaimed('172.18.0.0/16', NETWORKS))!.message, /overlaps 172\.18\.0\.0\/24 of libvirt network ml-talk \(running\)/);
+  t.notThrows(() => checkBridgeUnclaimed('ml-mini0', NETWORKS));
+  t.notThrows(() => checkSubnetUnclaimed('172.19.0.0/24', NETWORKS));
 });

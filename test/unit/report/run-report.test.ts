@@ -163,3 +163,25 @@ test('without an artifacts dir a report shows progress and writes no files', asy
   t.regex(lines.join(''), /up on mini passed: 1 steps ok in \d+ms\n/);
   await t.throwsAsync(report.collect([{ src: '/etc/hostname', name: 'x' }]), { message: /no artifacts dir/ });
 });
+
+test('a run that ends on an error no step reported (Ctrl-C between two steps) is summarised as failed, not passed', async (t) => {
+  const out = new CaptureStream();
+  const report = new RunReport({ lab: 'mini', scenario: 'up', plain: true, stream: out });
+  await report.step('lab files', undefined, async () => undefined);
+  report.failRun(new LabError('interrupted by SIGINT', 'run `metal-lab down` if anything is left', 130));
+  t.false((await report.finish()).ok);
+  const lines = out.lines();
+  t.regex(lines.at(-2)!, /^✖ run failed: interrupted by SIGINT\. Fix: run `metal-lab down` if anything is left \(\d+ms\)$/);
+  t.regex(lines.at(-1)!, /^✖ up on mini failed: 1 of 2 steps \(run\) in \d+m?s$/);
+  t.false(out.text.includes('passed'));
+});
+
+test('a failure a step reported is the run\'s already: failRun adds no second line', async (t) => {
+  const out = new CaptureStream();
+  const report = new RunReport({ lab: 'mini', scenario: 'up', plain: true, stream: out });
+  const boom = new LabError('network failed', 'see the log');
+  await t.throwsAsync(report.step('network', undefined, async () => Promise.reject(boom)));
+  report.failRun(boom);
+  await report.finish();
+  t.deepEqual(out.lines().filter((l) => l.startsWith('✖')).map((l) => l.split(':')[0]), ['✖ network failed', '✖ up on mini failed']);
+});

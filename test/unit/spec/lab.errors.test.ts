@@ -42,6 +42,11 @@ const cases: [title: string, text: string, field: string, message: RegExp, fix?:
   ['no nodes', `${GOOD.split('nodes:')[0]}nodes: []\n`, 'nodes', /is empty/],
   ['wrong type', `${GOOD}defaults: { memory: 512M }\n`, 'defaults.memory', /expected a number, got string "512M"/, /MiB/],
   ['not an integer', `${GOOD}defaults: { vcpus: 1.5 }\n`, 'defaults.vcpus', /expected a whole number/],
+  ['a number beyond a double', `${GOOD}defaults: { memory: 1e400 }\n`, 'defaults.memory', /expected a number, got number Infinity/],
+  ['YAML\'s not-a-number', `${GOOD}defaults: { memory: .nan }\n`, 'defaults.memory', /expected a number, got number NaN/],
+  ['a YAML timestamp for a name', edit('id: t1', 'id: !!timestamp 2001-01-01'), 'id', /expected a string, got a date/],
+  ['YAML binary data for a name', edit('id: t1', 'id: !!binary aGVsbG8='), 'id', /expected a string, got binary data/],
+  ['a list for the DNS mapping', `${GOOD.replace(/dns:\n.*\n/, '')}dns: [a]\n`, 'dns', /expected a mapping, got a list/],
   ['a number for a mapping', `${GOOD}defaults: 5\n`, 'defaults', /expected a mapping, got number 5/, /use a mapping such as \{ memory: 512/],
   ['a mapping for a list', `${GOOD.split('nodes:')[0]}nodes: { n1: {} }\n`, 'nodes', /expected a list, got a mapping/],
   ['out of range', edit('ip: 10.5.0.11 }', 'ip: 10.5.0.11, memory: 64 }'), 'nodes[1].memory', /64 is out of range/, /at least 128/],
@@ -49,6 +54,7 @@ const cases: [title: string, text: string, field: string, message: RegExp, fix?:
   ['duplicate MAC, written in another form', edit('"52:54:00:00:00:02"', '"52-54-00-00-00-01"'), 'nodes[1].mac', /52:54:00:00:00:01 is already used by nodes\[0\]/],
   ['duplicate IP', edit('ip: 10.5.0.11', 'ip: 10.5.0.10'), 'nodes[1].ip', /10\.5\.0\.10 is already used by nodes\[0\]/],
   ['multicast MAC', edit('"52:54:00:00:00:02"', '"01:00:5e:00:00:02"'), 'nodes[1].mac', /multicast MAC/, /unicast/],
+  ['the all-zero MAC', edit('"52:54:00:00:00:02"', '"00-00-00-00-00-00"'), 'nodes[1].mac', /00:00:00:00:00:00 is the all-zero MAC, which no NIC has/, /52:54:00/],
   ['malformed MAC', edit('"52:54:00:00:00:02"', '"52:54:00:00:02"'), 'nodes[1].mac', /"52:54:00:00:02" is not a MAC address/, /six hex octets/],
   ['MAC with mixed separators', edit('"52:54:00:00:00:02"', '"52:54-00:00:00:02"'), 'nodes[1].mac', /is not a MAC address/],
   ['IP outside the subnet', edit('ip: 10.5.0.11', 'ip: 10.6.0.11'), 'nodes[1].ip', /outside network\.subnet 10\.5\.0\.0\/24/, /e\.g\. 10\.5\.0\.2\b/],
@@ -71,6 +77,12 @@ const cases: [title: string, text: string, field: string, message: RegExp, fix?:
   ['loopback subnet', edit('10.5.0.0/24', '127.0.0.0/24'), 'network.subnet', /loopback range/],
   ['not a CIDR', edit('10.5.0.0/24', '10.5.0.0'), 'network.subnet', /"10\.5\.0\.0" is not an IPv4 CIDR/],
   ['boot server address other than the gateway', `${GOOD}bootServer: { address: 10.5.0.2, port: 8080 }\n`, 'bootServer.address', /not the gateway 10\.5\.0\.1/],
+  ['the boot server on SSH\'s port', `${GOOD}bootServer: { port: 22 }\n`, 'bootServer.port', /22 is a well-known port, where the host's own services listen \(SSH on 22\)/, /8080 \(the default\), 80, or a port from 1024 up/],
+  ['the boot server on the lab\'s own DNS port', `${GOOD}bootServer: { port: 53 }\n`, 'bootServer.port', /53 is DNS, which the lab's own dnsmasq answers on the bridge address/],
+  ['a bridge named "."', edit('bridge: ml-t1', 'bridge: "."'), 'network.bridge', /"\." is not a valid bridge name/, /not "\." or "\.\."/],
+  ['a bridge named ".."', edit('bridge: ml-t1', 'bridge: ".."'), 'network.bridge', /"\.\." is not a valid bridge name/],
+  ['more nodes than one host runs', `${GOOD.split('nodes:')[0]}nodes:\n${Array.from({ length: 65 }, (_, i) => `  - { name: n${i}, role: worker, mac: "52:54:00:00:01:${i.toString(16).padStart(2, '0')}", ip: 10.5.0.${100 + i} }`).join('\n')}\n`,
+    'nodes', /65 nodes, and a lab has at most 64: each is a VM on this one host \(line 8, col 3\)/, /use at most 64 nodes/],
   ['boot server port out of range', `${GOOD}bootServer: { port: 70000 }\n`, 'bootServer.port', /70000 is out of range/, /at most 65535/],
   ['DHCP range outside the subnet', edit('subnet: 10.5.0.0/24', 'subnet: 10.5.0.0/24\n  dhcpRange: { start: 10.5.0.100, end: 10.5.1.10 }'), 'network.dhcpRange.end', /outside network\.subnet/],
   ['DHCP range backwards', edit('subnet: 10.5.0.0/24', 'subnet: 10.5.0.0/24\n  dhcpRange: { start: 10.5.0.99, end: 10.5.0.50 }'), 'network.dhcpRange.end', /comes before start/],
@@ -79,6 +91,9 @@ const cases: [title: string, text: string, field: string, message: RegExp, fix?:
   ['DNS name that a node gets automatically', edit('api.example.com:', 'n2.example.com:'), 'dns["n2.example.com"]', /defined automatically for node n2/],
   ['YAML syntax error', edit('  - { name: n2,', '  - { name: n2,,'), '', /YAML syntax error at line 9, col \d+/],
   ['duplicate YAML key', `${GOOD}id: t2\n`, '', /YAML syntax error at line 10, col 1: Map keys must be unique/],
+  ['aliases that expand without bound (a "billion laughs")', `${GOOD}a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n`, '',
+    /its aliases expand into more than 100 copies, as a "billion laughs" attack does \(first alias \*a at line 11, col 8\)/, /write the values out/],
+  ['an alias with no anchor before it', edit('ip: 10.5.0.11', 'ip: *ip'), '', /alias \*ip at line 9, col 61 has no anchor &ip before it/, /set &ip on the value it repeats/],
   ['file that is not a mapping', '- just\n- a list\n', '', /the file holds a list, not a YAML mapping/],
   ['empty file', '', '', /the file is empty, not a YAML mapping/],
 ];
@@ -121,4 +136,26 @@ test('loadLab of a missing file lists the shipped labs', async (t) => {
   t.regex(err.message, /no such lab file/);
   t.regex(err.fix, /mini/);
   t.regex(err.fix, /talk/);
+});
+
+test('aliases within bounds are YAML as usual', (t) => {
+  const lab = parseLab(edit('api.example.com: 10.5.0.10', 'api.example.com: &ip 10.5.0.10').replace('ip: 10.5.0.10 }', 'ip: *ip }'), FILE);
+  t.is(lab.nodes[0]!.ip, '10.5.0.10');
+});
+
+test('what yaml would only warn about (a mapping as a key) is not printed beside the one line', (t) => {
+  const warnings: unknown[] = [];
+  const emit = process.emitWarning;
+  process.emitWarning = (w: string | Error) => void warnings.push(w);
+  try {
+    t.regex(specError(t, `${GOOD}? [a]\n: 1\n`).message, /unknown field "\[ a \]"/);
+  } finally {
+    process.emitWarning = emit;
+  }
+  t.deepEqual(warnings, []);
+});
+
+test('the boot server may listen on 80 and from 1024 up', (t) => {
+  for (const port of [80, 1024, 8080, 65535]) t.is(parseLab(`${GOOD}bootServer: { port: ${port} }\n`, FILE).bootServer.port, port);
+  t.regex(specError(t, `${GOOD}bootServer: { port: 1023 }\n`).message, /1023 is a well-known port/);
 });

@@ -83,3 +83,20 @@ test('bootstrap defaults to bootkube\'s 20 minutes; reboot takes a node list; a 
   t.deepEqual(parse('  - reboot: [node1, node2]\n'), [{ kind: 'reboot', nodes: ['node1', 'node2'] }]);
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - { reboot: all, timeout: 5m }\n').line(), /timeout belongs to a wait or bootstrap step/);
 });
+
+test('a field inside an either-or (up: true or up: {boot}, reboot: all or a list) is described from the option of its kind', (t) => {
+  const step = (yaml: string) => bad(`name: x\nlab: mini\nsteps:\n  - ${yaml}\n`).line();
+  t.is(step('up: { boot: install, bot: live }'), 's.yaml: steps[0].up.bot: unknown field "bot" (line 4, col 31). Fix: did you mean "boot"?');
+  t.is(step('up: { boto: install }'), 's.yaml: steps[0].up.boto: unknown field "boto" (line 4, col 17). Fix: did you mean "boot"?');
+  t.is(step('up: { boot: disk }'), 's.yaml: steps[0].up.boot: "disk" is not one of live, install (line 4, col 17). Fix: use live or install');
+  t.is(step('up: 5'), 's.yaml: steps[0].up: expected true or a mapping, got number 5 (line 4, col 9). Fix: use up alone, or up: {boot: install}');
+  t.is(step('reboot: some'), 's.yaml: steps[0].reboot: expected all or a list, got string "some" (line 4, col 13). Fix: use all, or a list of node names such as [node1, node2]');
+  t.is(step('reboot: [Node1]'), 's.yaml: steps[0].reboot[0]: not a node name: lower-case letters, digits and "-", starting with a letter (line 4, col 14). Fix: use all, or a list of node names such as [node1, node2]');
+});
+
+test('names, the lab and the description are told in words, not as a regular expression or a length', (t) => {
+  t.is(bad('name: Boot\nlab: mini\nsteps: [up]\n').line(), 's.yaml: name: not a scenario name: lower-case letters, digits and "-", starting with a letter (line 1, col 7). Fix: use a lower-case name such as pxe-boot');
+  t.is(bad('name: x\nlab: ""\nsteps: [up]\n').line(), 's.yaml: lab: is empty (line 2, col 6). Fix: give a lab name from lab/ (mini, talk) or a lab file path');
+  t.is(bad('name: x\ndescription: [a]\nlab: mini\nsteps: [up]\n').line(), 's.yaml: description: expected a string, got a list (line 2, col 14). Fix: use a line of text');
+  t.is(bad('name: x\nlab: mini\nsteps:\n  - poweroff: Node2\n').line(), 's.yaml: steps[0].poweroff: not a node name: lower-case letters, digits and "-", starting with a letter (line 4, col 15). Fix: use a node name such as node2');
+});
