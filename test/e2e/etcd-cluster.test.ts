@@ -1,4 +1,4 @@
-import { artifactsDir, assertNothingLeft, cli, ownLab, readTimeline, runScenario } from './helpers.js';
+import { artifactsDir, assertNothingLeft, cli, ownLab, readTimeline, runInTest } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import { takingTurns } from '../support/taking-turns.js';
 
@@ -10,7 +10,7 @@ e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a con
   await ownLab(t, 'etcd');
   await takingTurns(async () => {
     // --keep, so that `metal-lab ssh` can be tried on a live node before the lab goes.
-    const r = await runScenario(t, ['etcd-cluster', '--artifacts', dir, '--json', '--keep']);
+    const r = await runInTest(t, ['etcd-cluster', '--artifacts', dir, '--json', '--keep']);
     t.log(String(r.all));
     t.is(r.exitCode, 0);
     const ssh = await cli(['ssh', 'node3', '--lab', 'etcd', '--', 'hostname; systemctl is-active etcd; id -un']);

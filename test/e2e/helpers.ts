@@ -17,7 +17,7 @@ export function cli(args: string[], opts: { reject?: boolean } = {}): ResultProm
  * the run is then interrupted as Ctrl-C would, so it collects its artifacts (journals, consoles)
  * before ownLab's teardown, registered earlier and so run later, removes the lab under it.
  */
-export function runScenario(t: ExecutionContext, args: string[]): ResultPromise {
+export function runInTest(t: ExecutionContext, args: string[]): ResultPromise {
   const run = cli(['run', ...args]);
   t.teardown(async () => {
     if (run.exitCode !== null) return;

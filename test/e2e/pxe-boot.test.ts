@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { artifactsDir, assertNothingLeft, cli, runScenario } from './helpers.js';
+import { artifactsDir, assertNothingLeft, cli, runInTest } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 
 const e2e = needs(virsh, libvirtd);
@@ -13,7 +13,7 @@ interface Timeline {
 
 /** Runs the pxe-boot scenario through the CLI and returns its timeline. */
 async function runPxeBoot(t: ExecutionContext, lab: string, dir: string): Promise<{ exitCode?: number; output: string; timeline: Timeline }> {
-  const r = await runScenario(t, ['pxe-boot', '--lab', lab, '--artifacts', dir, '--json']);
+  const r = await runInTest(t, ['pxe-boot', '--lab', lab, '--artifacts', dir, '--json']);
   const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
   return { exitCode: r.exitCode, output: String(r.all), timeline };
 }

@@ -1,4 +1,4 @@
-import { artifactsDir, assertNothingLeft, ownLab, readTimeline, runScenario } from '../e2e/helpers.js';
+import { artifactsDir, assertNothingLeft, ownLab, readTimeline, runInTest } from '../e2e/helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import { takingTurns } from '../support/taking-turns.js';
 
@@ -8,7 +8,7 @@ e2e('bootstrap on lab/bootstrap.yaml: kubelets, bootkube pivot to a self-hosted 
   t.timeout(75 * 60_000);
   const dir = await artifactsDir(t, 'metal-lab-e2e-bootstrap-');
   await ownLab(t, 'bootstrap');
-  const r = await takingTurns(() => runScenario(t, ['bootstrap', '--artifacts', dir, '--json']));
+  const r = await takingTurns(() => runInTest(t, ['bootstrap', '--artifacts', dir, '--json']));
   t.log(String(r.all));
   t.is(r.exitCode, 0);
   const timeline = await readTimeline(dir);

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { artifactsDir, assertNothingLeft, ownLab, readTimeline, runScenario } from '../e2e/helpers.js';
+import { artifactsDir, assertNothingLeft, ownLab, readTimeline, runInTest } from '../e2e/helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import { takingTurns } from '../support/taking-turns.js';
 
@@ -16,7 +16,7 @@ e2e('update on lab/update.yaml: 2.0.0 rolled out one node at a time under a PodD
   t.timeout(120 * 60_000);
   const dir = await artifactsDir(t, 'metal-lab-e2e-update-');
   await ownLab(t, 'update');
-  const r = await takingTurns(() => runScenario(t, ['update', '--artifacts', dir, '--json']));
+  const r = await takingTurns(() => runInTest(t, ['update', '--artifacts', dir, '--json']));
   t.log(String(r.all).split('\n').filter((l) => /rollout|published|reached|✔ (one-at-a-time|budget-kept|workload-answered)/.test(l)).join('\n'));
   t.is(r.exitCode, 0);
   const timeline = await readTimeline(dir);
