@@ -14,7 +14,7 @@ export function registerBuild(program: Command, { host, env, say }: CliContext):
     .command('build')
     .description('build the node images, Kubernetes from Debian\'s source, the container images, the update operator and the rollout guard\'s image (cached)')
     .addArgument(new Argument('[targets...]', 'what to build (default: all)').choices(TARGETS))
-    .option('--quiet', 'print only the result lines, and a line a minute while something builds')
+    .option('--quiet', 'print only the result lines, and a line every 8 s while something builds')
     .option('--fluo-source <file>', 'the update operator\'s source tarball (FLUO v0.9.0), instead of downloading it (or METAL_LAB_FLUO_SOURCE)')
     .option('--labos-version <version>', 'disk: build this labos release (os-release VERSION) instead of the one labs install, to publish as an update')
     .option('--labos-kernel <package>', 'disk: the Debian kernel package of that release, e.g. linux-image-amd64')

@@ -9,6 +9,7 @@ import { registerRelease } from './release.js';
 import { registerRender } from './render.js';
 import { registerReport } from './report.js';
 import { registerSsh } from './ssh.js';
+import { METAL_LAB_VERSION } from '../ground/version.js';
 
 /**
  * What a command may touch of the process it runs in: its streams, its environment and its exit
@@ -60,6 +61,7 @@ export async function runCli(args: string[], streams: CliStreams): Promise<numbe
   // Set before the commands register: subcommands inherit both.
   const program = new Command('metal-lab')
     .description('Rehearse bare-metal Kubernetes on one Linux host: PXE, Matchbox, Ignition, in real VMs')
+    .version(METAL_LAB_VERSION)
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });

@@ -1,4 +1,5 @@
 import { intToIp, ipToInt } from './ipv4.js';
+import { METAL_LAB_VERSION } from './version.js';
 
 /**
  * The Kubernetes cluster a lab runs, as data shared by the image builder, Ignition, the
@@ -46,7 +47,7 @@ export function fluoImageRef(version = FLUO_VERSION): string {
  * The rollout guard (src/guard) runs from its own image, built locally like the others; it is
  * part of metal-lab and carries its version (package.json's).
  */
-export const ROLLOUT_GUARD_VERSION = '0.1.0';
+export const ROLLOUT_GUARD_VERSION = METAL_LAB_VERSION;
 export const ROLLOUT_GUARD_IMAGE = 'rollout-guard';
 
 export function rolloutGuardImageRef(version = ROLLOUT_GUARD_VERSION): string {

@@ -62,7 +62,8 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-const progress = (ctx: UpContext) => (m: string) => ctx.steps.info(m);
+/** A build's reporting: its step lines kept in the timeline, its heartbeats only shown. */
+const progress = (ctx: UpContext) => ({ onProgress: (m: string) => ctx.steps.info(m), onHeartbeat: (m: string) => ctx.steps.activity(m) });
 
 /** The host checked for everything the lab asks of it; the accelerator it runs on, said under the line. */
 const preflight: UpAction = {
@@ -76,14 +77,14 @@ const preflight: UpAction = {
 const liveImage: UpAction = {
   name: 'labos live image',
   async execute(ctx) {
-    ctx.live = await buildLiveImage({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) });
+    ctx.live = await buildLiveImage({ cacheDir: ctx.host.cacheRoot, ...progress(ctx) });
   },
 };
 
 const diskImage: UpAction = {
   name: 'labos disk image',
   async execute(ctx) {
-    ctx.disk = await buildDiskImage({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) });
+    ctx.disk = await buildDiskImage({ cacheDir: ctx.host.cacheRoot, ...progress(ctx) });
   },
 };
 
@@ -91,7 +92,7 @@ const diskImage: UpAction = {
 const kubernetesBinaries: UpAction = {
   name: 'kubernetes binaries',
   async execute(ctx) {
-    const bins = await kubeBinaries({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx), signal: ctx.signal });
+    const bins = await kubeBinaries({ cacheDir: ctx.host.cacheRoot, ...progress(ctx), signal: ctx.signal });
     // The load holds a lab to the version metal-lab renders for; this is Debian's package moving away from it.
     const wanted = ctx.lab.kubernetes?.version;
     if (wanted && wanted !== bins.version) {
@@ -105,7 +106,7 @@ const containerImages: UpAction = {
   name: 'container images',
   async execute(ctx) {
     const { binDir, version } = need(ctx.bins, 'the Kubernetes binaries');
-    ctx.images = await buildKubeImages({ binDir, version, cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) });
+    ctx.images = await buildKubeImages({ binDir, version, cacheDir: ctx.host.cacheRoot, ...progress(ctx) });
   },
 };
 
@@ -113,7 +114,7 @@ const containerImages: UpAction = {
 const updateOperatorImage: UpAction = {
   name: 'update operator image',
   async execute(ctx) {
-    const shared = { cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) };
+    const shared = { cacheDir: ctx.host.cacheRoot, ...progress(ctx) };
     const bins = await fluoBinaries({ ...shared, source: ctx.fluoSource, download: false, signal: ctx.signal });
     ctx.updateImages.push(await buildFluoImage({ ...shared, bins }));
   },
@@ -123,7 +124,7 @@ const updateOperatorImage: UpAction = {
 const rolloutGuardImage: UpAction = {
   name: 'rollout guard image',
   async execute(ctx) {
-    ctx.updateImages.push(await buildGuardImage({ cacheDir: ctx.host.cacheRoot, onProgress: progress(ctx) }));
+    ctx.updateImages.push(await buildGuardImage({ cacheDir: ctx.host.cacheRoot, ...progress(ctx) }));
   },
 };
 

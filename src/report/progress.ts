@@ -1,13 +1,17 @@
 import logSymbols from 'log-symbols';
 import ora, { type Ora } from 'ora';
+import { HEARTBEAT_MS } from '../toolkit/heartbeat.js';
 
 /**
  * tty: one ora spinner naming every running step and node, a persisted ✔/✖ line per finished
  * (step, node). ora draws a single spinner per stream, and concurrent per-node steps finish in
  * any order, so the spinner stands for the whole running set and each result becomes its own
  * line above it. (listr2 would model a fixed task tree; our steps start ad hoc from the runner.)
- * plain: the same lines without control codes, plus a line when a step starts (CI, --json).
+ * plain: the same lines without control codes, plus a line when a step starts (CI, --json), and
+ * while steps run, a "still" line whenever HEARTBEAT_MS pass with nothing written.
  * quiet: nothing.
+ * Either way the terminal is never silent for long while something runs: the spinner ticks its
+ * clock, the plain stream gets its "still" lines.
  */
 export type ProgressMode = 'tty' | 'plain' | 'quiet';
 
@@ -80,10 +84,16 @@ export class Progress {
   readonly #stream: ProgressStream;
   readonly #running = new Map<string, Running>();
   readonly #spinner: Ora | undefined;
+  readonly #quietMs: number;
+  #lastWrite = Date.now();
+  #quietTimer: NodeJS.Timeout | undefined;
+  /** The latest thing the running work said of itself ("still building Kubernetes …"). */
+  #activity: string | undefined;
 
-  constructor(opts: { stream?: ProgressStream; quiet?: boolean; plain?: boolean } = {}) {
+  constructor(opts: { stream?: ProgressStream; quiet?: boolean; plain?: boolean; quietMs?: number } = {}) {
     this.#stream = opts.stream ?? process.stderr;
     this.mode = progressMode(this.#stream, opts);
+    this.#quietMs = opts.quietMs ?? HEARTBEAT_MS;
     if (this.mode === 'tty') {
       this.#spinner = ora({
         stream: this.#stream as NodeJS.WritableStream,
@@ -96,12 +106,23 @@ export class Progress {
 
   begin(step: string, node?: string): void {
     this.#running.set(key(step, node), { step, node, since: Date.now() });
-    if (this.mode === 'plain') this.#stream.write(`… ${stepLabel(step, node)}\n`);
+    if (this.mode === 'plain') this.#write(`… ${stepLabel(step, node)}\n`);
+    this.#refresh();
+  }
+
+  /**
+   * What running work says of itself, too often to keep (a build's heartbeat): the spinner shows
+   * it after the running steps; the plain stream prints it, which also counts as not silent.
+   */
+  activity(text: string): void {
+    this.#activity = text;
+    if (this.mode === 'plain') this.#write(`… ${text}\n`);
     this.#refresh();
   }
 
   end(step: string, node: string | undefined, outcome: EndOutcome, elapsedMs: number, message?: string, evidence?: readonly string[]): void {
     this.#running.delete(key(step, node));
+    this.#activity = undefined;
     this.#persist(outcome, endLine(step, node, outcome, elapsedMs, message, evidence));
   }
 
@@ -131,14 +152,15 @@ export class Progress {
     return Number.isFinite(oldest) ? `(${formatDuration(Date.now() - oldest)})` : '';
   }
 
-  /** Spinner on with the running set as its text, or off when nothing runs. */
+  /** Spinner (or the plain stream's quiet timer) on while steps run, off when nothing does. */
   #refresh(): void {
+    if (this.mode === 'plain') this.#watchQuiet();
     if (!this.#spinner) return;
     if (this.#running.size === 0) {
       this.#spinner.stop();
       return;
     }
-    this.#spinner.text = this.runningText();
+    this.#spinner.text = [this.runningText(), this.#activity].filter(Boolean).join(' — ');
     if (this.#spinner.isSpinning) this.#spinner.render();
     else this.#spinner.start();
   }
@@ -150,8 +172,27 @@ export class Progress {
       this.#spinner.stopAndPersist({ symbol: TTY_SYMBOL[symbol], text, suffixText: '' });
       this.#refresh();
     } else if (this.mode === 'plain') {
-      this.#stream.write(`${PLAIN_SYMBOL[symbol]} ${text}\n`);
+      this.#write(`${PLAIN_SYMBOL[symbol]} ${text}\n`);
+      this.#refresh();
     }
+  }
+
+  #write(line: string): void {
+    this.#lastWrite = Date.now();
+    this.#stream.write(line);
+  }
+
+  /** While steps run, a "still" line after every #quietMs with nothing written. The timer keeps no process alive. */
+  #watchQuiet(): void {
+    if (this.#running.size === 0) {
+      clearInterval(this.#quietTimer);
+      this.#quietTimer = undefined;
+      return;
+    }
+    this.#quietTimer ??= setInterval(() => {
+      if (Date.now() - this.#lastWrite >= this.#quietMs) this.#write(`… still ${this.runningText()} ${this.#elapsedSuffix()}\n`);
+    }, Math.min(1000, this.#quietMs / 4));
+    this.#quietTimer.unref();
   }
 }
 

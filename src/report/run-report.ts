@@ -167,6 +167,11 @@ export class RunReport {
     this.#note('warn', message, { data });
   }
 
+  /** A heartbeat of running work ("still building Kubernetes: 3m elapsed"): shown, too frequent to keep. */
+  activity(message: string): void {
+    this.#progress.activity(message);
+  }
+
   #note(kind: 'info' | 'warn', message: string, at: { step?: string; node?: string; data?: Record<string, unknown> }): void {
     this.timeline.record(kind, at.step ?? 'run', { node: at.node, message, data: at.data });
     this.#progress.note(kind, at.step ? `${stepLabel(at.step, at.node)}: ${message}` : message);

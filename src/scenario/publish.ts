@@ -9,14 +9,15 @@ import { publishRelease } from '../release/publish.js';
 import { channelRelease } from '../release/read.js';
 import type { ScenarioContext } from './context.js';
 import { deriveBrokenRelease } from './publish-broken.js';
+import type { BuildReporting } from '../toolkit/cached-build.js';
 
 type PublishStep = Extract<ScenarioStep, { kind: 'publish' }>;
 
 /** The /usr image a broken release is derived from: what the channel serves, or the base release when it serves nothing. */
-async function servedRelease(ctx: ScenarioContext, { assetsDir, publicPem }: LabChannels, channel: string, onProgress: (msg: string) => void): Promise<{ usr: string; version: string }> {
+async function servedRelease(ctx: ScenarioContext, { assetsDir, publicPem }: LabChannels, channel: string, reporting: BuildReporting): Promise<{ usr: string; version: string }> {
   const served = await channelRelease(assetsDir, channel, publicPem);
   if (served?.manifest && served.problems.length === 0) return { usr: path.join(channelDir(assetsDir, channel), served.manifest.payload), version: served.manifest.version };
-  return { usr: (await buildDiskImage({ cacheDir: ctx.host.cacheRoot, onProgress })).usr, version: BASE_RELEASE.version };
+  return { usr: (await buildDiskImage({ cacheDir: ctx.host.cacheRoot, ...reporting })).usr, version: BASE_RELEASE.version };
 }
 
 /**
@@ -30,18 +31,21 @@ export async function publishStep(ctx: ScenarioContext, step: PublishStep): Prom
   const channels = await labChannels(ctx.lab, ctx.host);
   // The load made sure the lab has updates: and that the channel is a name.
   const channel = step.channel ?? ctx.lab.updates!.channel;
-  const onProgress = (msg: string) => ctx.report.info(`publish ${step.version}: ${msg}`);
+  const reporting: BuildReporting = {
+    onProgress: (msg) => ctx.report.info(`publish ${step.version}: ${msg}`),
+    onHeartbeat: (msg) => ctx.report.activity(`publish ${step.version}: ${msg}`),
+  };
   let work: string | undefined;
   try {
     let payloadFile: string;
     let what: string;
     if (step.broken) {
-      const from = await servedRelease(ctx, channels, channel, onProgress);
+      const from = await servedRelease(ctx, channels, channel, reporting);
       work = await mkdtemp(path.join(ctx.paths.root, 'broken-release-'));
       payloadFile = await deriveBrokenRelease(from.usr, step.version, work);
       what = `${from.version}'s /usr with an init that exits at once`;
     } else {
-      const image = await buildDiskImage({ cacheDir: ctx.host.cacheRoot, release: { version: step.version, kernel: step.kernel ?? BASE_RELEASE.kernel }, onProgress });
+      const image = await buildDiskImage({ cacheDir: ctx.host.cacheRoot, release: { version: step.version, kernel: step.kernel ?? BASE_RELEASE.kernel }, ...reporting });
       payloadFile = image.usr;
       what = `kernel ${image.kernelVersion}`;
       // What a node that boots it must run; a broken release is never booted.

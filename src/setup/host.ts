@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises';
-import { execa } from 'execa';
 import { HostError } from '../errors.js';
 import { virsh } from '../libvirt/virsh.js';
 import { lastLines, runCommand } from '../toolkit/command-error.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
 import { labNow } from '../toolkit/lab-clock.js';
+import { startHeartbeat } from '../toolkit/heartbeat.js';
+import { runLogged } from '../toolkit/logged-command.js';
 
 /**
  * Debian packages the lab needs on the host. The guest kernel and busybox are NOT installed:
@@ -62,6 +63,24 @@ export function aptCommand(packages: readonly string[]): string {
   return `apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}`;
 }
 
+export const APT_LOG = '/var/log/metal-lab-setup.log';
+
+/** apt-get's many lines go to APT_LOG; the terminal gets a heartbeat quoting the latest, and a failure its tail. */
+async function aptGet(args: string[], activity: string, log: (line: string) => void): Promise<void> {
+  let last: string | undefined;
+  const beat = startHeartbeat({ activity, say: log, last: () => last });
+  try {
+    await runLogged(['apt-get', ...args], {
+      logFile: APT_LOG,
+      env: { DEBIAN_FRONTEND: 'noninteractive' },
+      onLine: (line) => void (last = line),
+      what: `apt-get ${args[0]}`,
+    });
+  } finally {
+    beat.stop();
+  }
+}
+
 async function running(name: string): Promise<boolean> {
   // Exit 1: no such process.
   return (await runCommand(['pidof', name], { allowExit: [0, 1] })).exitCode === 0;
@@ -83,9 +102,8 @@ export async function ensureHost(log: (line: string) => void = () => {}): Promis
       throw new HostError(`missing Debian packages: ${missing.join(' ')}`, `run as root: ${aptCommand(missing)}`);
     }
     log(`installing ${missing.join(' ')}`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await execa('apt-get', ['update', '-q'], { env, stdout: 'ignore', stderr: 'inherit' });
-    await execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env, stdout: 'ignore', stderr: 'inherit' });
+    await aptGet(['update', '-q'], 'updating the package lists', log);
+    await aptGet(['install', '-y', '-q', '--no-install-recommends', ...missing], `installing ${missing.length} Debian packages`, log);
   }
   await fixKvmDevicePermissions(log);
   const started: string[] = [];

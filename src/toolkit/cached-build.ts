@@ -41,7 +41,7 @@ export async function readRecord<T>(file: string): Promise<T | undefined> {
 export interface BuildReporting {
   /** Hit or miss, and each step of a build: what a spinner or a verbose log shows (--quiet drops it). */
   onProgress?: (msg: string) => void;
-  /** At least one line a minute while a build runs, also under --quiet. Default: onProgress. */
+  /** A line every HEARTBEAT_MS (8 s) while a build runs, also under --quiet. Default: onProgress. */
   onHeartbeat?: (msg: string) => void;
 }
 
@@ -134,7 +134,7 @@ async function publish(root: string, dir: string, key: string, build: (tmp: stri
  * A build cached under `<root>/<key>`, the key hashed from `inputs`: a hit returns the entry, a
  * miss builds it into a temp dir that is renamed into place only when complete, holding a lock
  * so that concurrent callers build it once. While building (or waiting for another build) a
- * heartbeat says so at least once a minute.
+ * heartbeat says so every HEARTBEAT_MS.
  */
 export async function cachedBuild<T>(o: CachedBuildOptions<T>): Promise<CachedBuild<T>> {
   const progress = o.onProgress ?? (() => {});

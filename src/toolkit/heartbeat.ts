@@ -1,5 +1,8 @@
-/** A long build that prints nothing for minutes looks hung: this says it is not, once a minute. */
-export const HEARTBEAT_MS = 60_000;
+/**
+ * Work that prints nothing for a while looks hung: a heartbeat says it is not. metal-lab promises
+ * no terminal stays silent for more than 10 s; 8 s leaves room for a late timer on a busy host.
+ */
+export const HEARTBEAT_MS = 8_000;
 
 export interface HeartbeatOptions {
   /** What is going on, after "still": "building Kubernetes v1.20.2". */

@@ -1,5 +1,6 @@
 import { artifactsDir, assertNothingLeft, cli, ownLab, readTimeline, runInTest } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
+import { longestSilence } from '../support/silences.js';
 import { takingTurns } from '../support/taking-turns.js';
 
 const e2e = needs(virsh, libvirtd);
@@ -10,9 +11,12 @@ e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a con
   await ownLab(t, 'etcd');
   await takingTurns(async () => {
     // --keep, so that `metal-lab ssh` can be tried on a live node before the lab goes.
-    const r = await runInTest(t, ['etcd-cluster', '--artifacts', dir, '--json', '--keep']);
+    const run = runInTest(t, ['etcd-cluster', '--artifacts', dir, '--json', '--keep']);
+    const silence = longestSilence(run);
+    const r = await run;
     t.log(String(r.all));
     t.is(r.exitCode, 0);
+    t.true(silence() <= 10_000, `the run's progress was silent for ${silence()} ms`);
     const ssh = await cli(['ssh', 'node3', '--lab', 'etcd', '--', 'hostname; systemctl is-active etcd; id -un']);
     t.is(ssh.exitCode, 0, String(ssh.all));
     t.is(String(ssh.stdout).trim(), 'node3\nactive\ncore');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { artifactsDir, assertNothingLeft, cli, runInTest } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
+import { longestSilence } from '../support/silences.js';
 
 const e2e = needs(virsh, libvirtd);
 
@@ -12,10 +13,12 @@ interface Timeline {
 }
 
 /** Runs the pxe-boot scenario through the CLI and returns its timeline. */
-async function runPxeBoot(t: ExecutionContext, lab: string, dir: string): Promise<{ exitCode?: number; output: string; timeline: Timeline }> {
-  const r = await runInTest(t, ['pxe-boot', '--lab', lab, '--artifacts', dir, '--json']);
+async function runPxeBoot(t: ExecutionContext, lab: string, dir: string): Promise<{ exitCode?: number; output: string; timeline: Timeline; silentMs: number }> {
+  const run = runInTest(t, ['pxe-boot', '--lab', lab, '--artifacts', dir, '--json']);
+  const silence = longestSilence(run);
+  const r = await run;
   const timeline = JSON.parse(await fs.readFile(path.join(dir, 'timeline.json'), 'utf8')) as Timeline;
-  return { exitCode: r.exitCode, output: String(r.all), timeline };
+  return { exitCode: r.exitCode, output: String(r.all), timeline, silentMs: silence() };
 }
 
 e2e('pxe-boot on lab/mini.yaml (BIOS), with a second lab (UEFI) side by side; down leaves nothing', async (t) => {
@@ -28,6 +31,7 @@ e2e('pxe-boot on lab/mini.yaml (BIOS), with a second lab (UEFI) side by side; do
   for (const [run, nodes] of [[mini, ['node1', 'node2']], [side, ['node1']]] as const) {
     t.is(run.exitCode, 0);
     t.true(run.timeline.ok);
+    t.true(run.silentMs <= 10_000, `the run's progress was silent for ${run.silentMs} ms`);
     for (const node of nodes) {
       for (const step of ['reached userspace', 'dhcp-lease', 'boot-chain', 'userspace']) {
         t.true(

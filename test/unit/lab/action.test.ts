@@ -21,6 +21,7 @@ function recorder() {
       }
     },
     info: (m) => lines.push(`info ${m}`),
+    activity: (m) => lines.push(`activity ${m}`),
   };
   return { lines, steps };
 }

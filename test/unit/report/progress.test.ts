@@ -89,6 +89,54 @@ test('tty mode: one spinner names every running node; each result persists as it
   t.true(out.text.lastIndexOf(`${ESC}[?25h`) > out.text.lastIndexOf(`${ESC}[?25l`), 'cursor shown again');
 });
 
+test('plain mode: while a step runs and nothing is written for quietMs, a "still" line says what runs and for how long', async (t) => {
+  const out = new CaptureStream();
+  const progress = new Progress({ stream: out, plain: true, quietMs: 100 });
+  progress.begin('pivot', 'node1');
+  await sleep(350);
+  progress.end('pivot', 'node1', 'ok', 350);
+  const stills = out.lines().filter((l) => l.startsWith('… still'));
+  t.true(stills.length >= 2 && stills.length <= 4, `${stills.length} still lines in 350 ms at one per 100 ms quiet`);
+  t.regex(stills[0] ?? '', /^… still pivot node1 \(\d+ms\)$/);
+  const after = out.chunks.length;
+  await sleep(300);
+  t.is(out.chunks.length, after, 'nothing runs, nothing is said');
+});
+
+test('plain mode: an activity line counts as not silent; the still line waits quietMs after it', async (t) => {
+  const out = new CaptureStream();
+  const progress = new Progress({ stream: out, plain: true, quietMs: 200 });
+  progress.begin('kubernetes binaries');
+  for (let i = 0; i < 4; i++) {
+    await sleep(80);
+    progress.activity(`still building Kubernetes v1.20.2: ${i}s elapsed`);
+  }
+  progress.end('kubernetes binaries', undefined, 'ok', 320);
+  t.deepEqual(out.lines(), [
+    '… kubernetes binaries',
+    ...[0, 1, 2, 3].map((i) => `… still building Kubernetes v1.20.2: ${i}s elapsed`),
+    '✔ kubernetes binaries (320ms)',
+  ]);
+});
+
+test('tty mode: an activity shows after the running steps on the spinner, and goes with the step', async (t) => {
+  const ci = process.env.CI;
+  delete process.env.CI;
+  t.teardown(() => {
+    if (ci !== undefined) process.env.CI = ci;
+  });
+  const out = new FakeTTY();
+  const progress = new Progress({ stream: out });
+  t.teardown(() => progress.summary(true, 'teardown'));
+  progress.begin('kubernetes binaries');
+  progress.activity('still building Kubernetes v1.20.2: 3m elapsed, last: go build k8s.io/kubernetes/cmd/kubelet');
+  t.regex(out.text, /kubernetes binaries — still building Kubernetes v1\.20\.2: 3m elapsed, last: go build k8s\.io\/kubernetes\/cmd\/kubelet/);
+  progress.end('kubernetes binaries', undefined, 'ok', 1000);
+  progress.begin('container images');
+  const frame = out.text.slice(out.text.lastIndexOf('container images') - 40);
+  t.false(frame.includes('still building'), 'the next step starts without the last one\'s activity');
+});
+
 test('durations and failure lines read well', (t) => {
   t.is(formatDuration(850), '850ms');
   t.is(formatDuration(3249), '3.2s');
