@@ -1,6 +1,6 @@
 /** `metal-lab matchbox serve`: the embedded Matchbox-compatible server as a foreground process. */
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Command } from 'commander';
-import ipaddr from 'ipaddr.js';
 import { LabError } from '../errors.js';
 import type { CliContext } from './program.js';
 
@@ -9,7 +9,7 @@ export function parseAddress(address: string): { host: string; port: number } {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
   const port = m ? Number(m[2]) : NaN;
   const ip = m?.[1] ?? '';
-  const literal = ipaddr.IPv4.isValidFourPartDecimal(ip) || (ip.includes(':') && ipaddr.IPv6.isValid(ip));
+  const literal = isIPv4(ip) || isIPv6(ip);
   // Port 0 asks the kernel for a free port (the printed URL tells which).
   if (!literal || !(port >= 0 && port <= 65535)) {
     throw new LabError(`--address ${JSON.stringify(address)} is not IP:PORT`, 'pass e.g. --address 172.18.0.2:8080 or --address 127.0.0.1:8080', 2);

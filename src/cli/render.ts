@@ -1,9 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
+import { DEFAULT_KUBE_VERSION, kubeMinor } from '../ground/cluster.js';
 import { LAB_FILES } from '../ground/host-layout.js';
 import { controlPlane } from '../ground/lab-model.js';
-import { kubeMinor } from '../render/bootkube/objects.js';
 import { DEFAULT_LAB } from './defaults.js';
 import type { CliContext } from './program.js';
 

@@ -1,4 +1,5 @@
 import { intToIp, ipToInt } from './ipv4.js';
+import { LabError } from '../errors.js';
 import { METAL_LAB_VERSION } from './version.js';
 
 /**
@@ -84,3 +85,10 @@ export const KUBELET_HEALTHZ_PORT = 10248;
 
 /** Label the kubelet puts on controllers (node.kubernetes.io/* is a prefix kubelets may set themselves). */
 export const CONTROLLER_LABEL = 'node.kubernetes.io/controller';
+
+/** The version's minor number: a few flags exist only in some releases. */
+export function kubeMinor(kubeVersion: string): number {
+  const m = /^v1\.(\d+)\.\d+$/.exec(kubeVersion);
+  if (!m) throw new LabError(`Kubernetes version "${kubeVersion}" is not v1.MINOR.PATCH`, 'pass a version such as v1.20.2', 2);
+  return Number(m[1]);
+}

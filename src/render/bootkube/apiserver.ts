@@ -1,7 +1,8 @@
 import { APISERVER_PORT, KUBE_SERVICE_CIDR } from '../../ground/cluster.js';
 import type { LabSpec } from '../../ground/lab-spec.js';
 import { controlPlane, labModel } from '../../ground/lab-model.js';
-import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, kubeMinor, podLabels, type Stage } from './objects.js';
+import { kubeMinor } from '../../ground/cluster.js';
+import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, podLabels, type Stage } from './objects.js';
 import { podTemplate, secretsMount, type PodTemplate } from './pod.js';
 import type { TlsFile } from './tls.js';
 

@@ -1,6 +1,7 @@
 import { APISERVER_PORT, KUBE_SERVICE_CIDR, NODE_PATHS, POD_CIDR } from '../../ground/cluster.js';
 import { BOOTSTRAP_KUBECONFIG } from '../../ground/bootkube-layout.js';
-import { clusterRoleBinding, configMap, kubeMinor, meta, NAMESPACE, podLabels, serviceAccount, type KubeObject } from './objects.js';
+import { kubeMinor } from '../../ground/cluster.js';
+import { clusterRoleBinding, configMap, meta, NAMESPACE, podLabels, serviceAccount, type KubeObject } from './objects.js';
 import { podTemplate, secretsMount, type Mount, type PodTemplate } from './pod.js';
 import type { TlsFile } from './tls.js';
 

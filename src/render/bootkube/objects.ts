@@ -1,5 +1,4 @@
 import { stringify } from 'yaml';
-import { LabError } from '../../errors.js';
 
 /** Kubernetes objects as plain data, and how they become manifest files. */
 
@@ -106,9 +105,3 @@ export function clusterRoleBinding(name: string, clusterRole: string, serviceAcc
   };
 }
 
-/** The version's minor number: a few flags exist only in some releases. */
-export function kubeMinor(kubeVersion: string): number {
-  const m = /^v1\.(\d+)\.\d+$/.exec(kubeVersion);
-  if (!m) throw new LabError(`Kubernetes version "${kubeVersion}" is not v1.MINOR.PATCH`, 'pass a version such as v1.20.2', 2);
-  return Number(m[1]);
-}

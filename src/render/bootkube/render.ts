@@ -17,7 +17,8 @@ import {
 } from './control-plane.js';
 import { kubeProxyObjects } from './kube-proxy.js';
 import { embeddedKubeconfig, fileKubeconfig, serviceAccountKubeconfig } from './kubeconfig.js';
-import { kubeMinor, manifestFiles, meta, secret, toYaml, type KubeObject } from './objects.js';
+import { kubeMinor } from '../../ground/cluster.js';
+import { manifestFiles, meta, secret, toYaml, type KubeObject } from './objects.js';
 import { staticPod, staticPodName } from './pod.js';
 import { pick, tlsFiles } from './tls.js';
 
