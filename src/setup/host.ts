@@ -63,7 +63,7 @@ export function aptCommand(packages: readonly string[]): string {
   return `apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}`;
 }
 
-export const APT_LOG = '/var/log/metal-lab-setup.log';
+const APT_LOG = '/var/log/metal-lab-setup.log';
 
 /** apt-get's many lines go to APT_LOG; the terminal gets a heartbeat quoting the latest, and a failure its tail. */
 async function aptGet(args: string[], activity: string, log: (line: string) => void): Promise<void> {
