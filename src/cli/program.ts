@@ -62,6 +62,8 @@ export async function runCli(args: string[], streams: CliStreams): Promise<numbe
   const program = new Command('metal-lab')
     .description('Rehearse bare-metal Kubernetes on one Linux host: PXE, Matchbox, Ignition, in real VMs')
     .version(METAL_LAB_VERSION)
+    // Only before the command: `release publish --version 2.0.0` is the release's version, not ours.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
