@@ -1,6 +1,6 @@
 /**
- * Work that prints nothing for a while looks hung: a heartbeat says it is not. metal-lab promises
- * no terminal stays silent for more than 10 s; 8 s leaves room for a late timer on a busy host.
+ * Work that prints nothing for a while looks hung: a heartbeat says it is not. metal-lab aims to
+ * leave no terminal silent for more than 10 s; 8 s leaves room for a timer that fires late.
  */
 export const HEARTBEAT_MS = 8_000;
 
