@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { RolloutCheckName, ScenarioStep } from '../spec/scenario.js';
 import { readKubeAssets } from '../lab/kube-assets.js';
 import { LabError } from '../errors.js';
+import { copyPodLogs, type PodLogCopy } from '../kube/pod-logs.js';
+import { NAMESPACE as UPDATE_NAMESPACE } from '../render/update-operator/rbac.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
 import { stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
@@ -21,6 +23,8 @@ export interface Rollout {
   /** Appends a line to the file at once, so it holds everything up to a crash. */
   write(line: string): void;
   watch?: RolloutWatch;
+  /** The update operator's, agents' and guard's logs, copied into `pods/` of the artifacts. */
+  logs?: PodLogCopy;
   workload?: { probe: WorkloadProbe; errorBudget: number };
 }
 
@@ -44,12 +48,18 @@ function watched(ctx: ScenarioContext): { record: RolloutRecord; file: string } 
   return { record: r.watch.record, file: r.file };
 }
 
-/** `watch: rollout`: follows the nodes and budgets from now on. */
+/**
+ * `watch: rollout`: follows the nodes and budgets from now on, and copies the logs of the pods
+ * that reboot nodes: a node's own copy of an agent's last words before its reboot does not last.
+ */
 export async function watchRollout(ctx: ScenarioContext): Promise<string> {
   const r = rolloutOf(ctx);
-  r.watch = await startRolloutWatch(kubeOf(ctx).kc, r.write, stepDeadline(ctx, 60), ctx.signal);
+  const { kc } = kubeOf(ctx);
+  r.watch = await startRolloutWatch(kc, r.write, stepDeadline(ctx, 60), ctx.signal);
+  const logs = path.join(path.dirname(r.file), 'pods');
+  r.logs = copyPodLogs(kc, [UPDATE_NAMESPACE], logs);
   const { nodes, budgets } = r.watch.record.now;
-  return `following ${nodes.size} nodes and ${budgets.size} PodDisruptionBudgets into ${r.file}`;
+  return `following ${nodes.size} nodes and ${budgets.size} PodDisruptionBudgets into ${r.file}, ${UPDATE_NAMESPACE}'s pod logs into ${logs}`;
 }
 
 /** What a node says it booted: its release, kernel and slot, and its boot selection (grubenv). */
@@ -151,5 +161,5 @@ export const ROLLOUT_CHECK_FNS = {
 
 /** Ends the watch and the probe: the run's last act before its evidence is gathered. */
 export async function stopRollout(ctx: ScenarioContext): Promise<void> {
-  await Promise.all([ctx.rollout?.watch?.stop(), ctx.rollout?.workload?.probe.stop()]);
+  await Promise.all([ctx.rollout?.watch?.stop(), ctx.rollout?.workload?.probe.stop(), ctx.rollout?.logs?.stop()]);
 }
