@@ -1,8 +1,9 @@
 import { labObjectNames, type LabSpec } from '../ground/lab-spec.js';
 import { hostLayout, type HostLayout } from '../ground/host-layout.js';
 import { bootServerPids } from '../ground/processes.js';
-import { listDomains } from '../libvirt/domain.js';
-import { dhcpLeases, networkInfo } from '../libvirt/network.js';
+import { LIST_DOMAINS, parseDomainList } from '../libvirt/domain.js';
+import { parseLeases, parseNetworkInfo } from '../libvirt/network.js';
+import { virshQueries } from '../libvirt/virsh.js';
 import { nodeRequests, readRequestLog } from '../matchbox/request-log.js';
 import { bootStage, type BootStage } from './node-progress.js';
 
@@ -24,17 +25,21 @@ export interface LabStatus {
   nodes: NodeStatus[];
 }
 
-/** One look at the lab: libvirt's view of the VMs and leases, and the boot server's request log. */
+/**
+ * One look at the lab: libvirt's view of the VMs and leases (one virsh process: status runs in
+ * loops), and the boot server's request log.
+ */
 export async function labStatus(lab: LabSpec, host: HostLayout = hostLayout()): Promise<LabStatus> {
   const names = labObjectNames(lab);
   const paths = host.lab(lab.id);
-  const [domains, net, pids, requests] = await Promise.all([
-    listDomains(),
-    networkInfo(names.network),
+  const [[list = '', info = '', leaseTable = ''], pids, requests] = await Promise.all([
+    virshQueries([LIST_DOMAINS, ['net-info', names.network], ['net-dhcp-leases', names.network]]),
     bootServerPids(paths),
     readRequestLog(paths.requestLog).catch(() => []),
   ]);
-  const leases = net?.active ? await dhcpLeases(names.network) : [];
+  const domains = parseDomainList(list);
+  const net = parseNetworkInfo(names.network, info);
+  const leases = net?.active ? parseLeases(leaseTable) : [];
   return {
     lab: lab.id,
     network: net ? (net.active ? 'active' : 'inactive') : 'absent',

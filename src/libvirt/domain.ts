@@ -14,8 +14,14 @@ export interface DomainEntry {
 }
 
 export async function listDomains(): Promise<DomainEntry[]> {
-  const r = await virsh(['list', '--all']);
-  return tableRows(r.stdout).map(([, name, ...state]) => {
+  return parseDomainList((await virsh(LIST_DOMAINS)).stdout);
+}
+
+export const LIST_DOMAINS = ['list', '--all'];
+
+/** Rows of `virsh list --all`: id, name, state (which may be two words). */
+export function parseDomainList(stdout: string): DomainEntry[] {
+  return tableRows(stdout).map(([, name, ...state]) => {
     const s = state.join(' ');
     return { name: name!, state: (['running', 'shut off', 'paused', 'crashed'].includes(s) ? s : 'other') as DomainState };
   });

@@ -11,8 +11,13 @@ export interface NetworkInfo {
 
 export async function networkInfo(name: string): Promise<NetworkInfo | undefined> {
   const r = await virsh(['net-info', name], { check: false });
-  if (r.exitCode !== 0) return undefined;
-  const field = (key: string) => new RegExp(`^${key}:\\s+(.*)$`, 'm').exec(r.stdout)?.[1]?.trim() ?? '';
+  return r.exitCode === 0 ? parseNetworkInfo(name, r.stdout) : undefined;
+}
+
+/** `virsh net-info`'s fields; no output (no such network) is undefined. */
+export function parseNetworkInfo(name: string, stdout: string): NetworkInfo | undefined {
+  if (!stdout.trim()) return undefined;
+  const field = (key: string) => new RegExp(`^${key}:\\s+(.*)$`, 'm').exec(stdout)?.[1]?.trim() ?? '';
   return { name, active: field('Active') === 'yes', bridge: field('Bridge') };
 }
 

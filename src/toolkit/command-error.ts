@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { HostError, LabError } from '../errors.js';
 
 /** How a command ended and what it printed (execa's shape, kept to what the lab reads). */
@@ -107,6 +106,8 @@ export function commandResult(
 export async function runCommand(argv: readonly string[], opts: CommandOptions = {}): Promise<CommandResult> {
   const [file, ...args] = argv;
   if (!file) throw new Error('runCommand needs a program');
+  // Imported on first use: a command that runs none (status) does not pay for loading execa.
+  const { execa } = await import('execa');
   const r = await execa(file, args, { cwd: opts.cwd, env: opts.env, input: opts.input, timeout: opts.timeoutMs, reject: false });
   if (r.code === 'ENOENT') throw new HostError(`${file} is not installed`, opts.install ?? 'run ./metal-lab setup as root');
   const result = commandResult(argv, r);
