@@ -16,12 +16,14 @@ export function guardRbacObjects(): KubeObject[] {
   return [
     serviceAccount(GUARD, NAMESPACE),
     clusterRole(GUARD, [
-      // Every pass lists the nodes; its hooks, holds and pauses are merge patches of them.
+      // Every pass lists the nodes; its hooks, holds, pauses and cordons are merge patches of them.
       rule('', ['nodes'], ['list', 'patch']),
       // The RebootOverdue condition, beside the kubelet's.
       rule('', ['nodes/status'], ['patch']),
       // The pods on a selected node, in every namespace (a field selector on spec.nodeName).
       rule('', ['pods'], ['list']),
+      // It drains the node it lets go itself, through the Eviction API (FLUO#188).
+      rule('', ['pods/eviction'], ['create']),
       // The budgets a drain would break, in whichever version the cluster prefers (discovery is
       // every authenticated user's).
       rule('policy', ['poddisruptionbudgets'], ['list']),
