@@ -21,6 +21,22 @@ export interface SetCondition {
   message: string;
 }
 
+/** spec.unschedulable and the annotations that go with it, in one merge patch: the guard's cordon and its mark never part. */
+export interface Cordon {
+  kind: 'cordon';
+  node: string;
+  unschedulable: boolean;
+  set: Record<string, string | null>;
+}
+
+/** An eviction of a pod on the node (pods/eviction), so that its PodDisruptionBudget has the last word. */
+export interface Evict {
+  kind: 'evict';
+  node: string;
+  namespace: string;
+  pod: string;
+}
+
 export interface NodeEvent {
   kind: 'event';
   node: string;
@@ -29,8 +45,10 @@ export interface NodeEvent {
   message: string;
 }
 
-export type Action = Annotate | SetCondition | NodeEvent;
+export type Action = Annotate | SetCondition | Cordon | Evict | NodeEvent;
 
 export const annotate = (node: string, set: Record<string, string | null>): Annotate => ({ kind: 'annotate', node, set });
+export const cordon = (node: string, unschedulable: boolean, set: Record<string, string | null>): Cordon => ({ kind: 'cordon', node, unschedulable, set });
+export const evict = (node: string, namespace: string, pod: string): Evict => ({ kind: 'evict', node, namespace, pod });
 export const warning = (node: string, reason: string, message: string): NodeEvent => ({ kind: 'event', node, type: 'Warning', reason, message });
 export const normal = (node: string, reason: string, message: string): NodeEvent => ({ kind: 'event', node, type: 'Normal', reason, message });

@@ -1,14 +1,16 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { annotate, normal, warning, type Action } from './actions.js';
+import { uncordon } from './drain.js';
 import { FLUO_KEYS as F, GUARD_KEYS as G } from './keys.js';
 import { annotation, conditionStatus, label, nameOf } from './node-state.js';
 
 /**
  * The after-reboot hook, for a node the operator marked after-reboot: released once Ready on the
- * version it went to boot. A node back on the version it had when let go, while it was to boot
- * another, failed its update (the A/B fallback booted the old slot): the guard keeps its hook off,
- * so the node keeps the operator's one slot, and marks the failure, which pauses the rollout
- * (pauses.ts). An admin resumes by removing the mark; the next pass then releases the node.
+ * version it went to boot, and uncordoned if the guard cordoned it. A node back on the version it
+ * had when let go, while it was to boot another, failed its update (the A/B fallback booted the
+ * old slot): the guard keeps its hook off, so the node keeps the operator's one slot and stays
+ * cordoned, and marks the failure, which pauses the rollout (pauses.ts). An admin resumes by
+ * removing the mark; the next pass then releases the node.
  */
 export function checkBack(n: V1Node): Action[] {
   const name = nameOf(n);
@@ -33,5 +35,6 @@ export function checkBack(n: V1Node): Action[] {
     const why = 'back from its reboot but not Ready';
     return annotation(n, G.held) === why ? [] : [annotate(name, { [G.held]: why }), warning(name, 'RebootHeld', why)];
   }
-  return [annotate(name, { ...forget, [G.afterHook]: 'true' }), normal(name, 'RebootChecked', `back and Ready${running ? ` on ${running}` : ''}`)];
+  // Its cordon, if the guard's, goes with the release (drain.ts): the agent leaves a cordon it did not make.
+  return [...uncordon(n, { ...forget, [G.afterHook]: 'true' }), normal(name, 'RebootChecked', `back and Ready${running ? ` on ${running}` : ''}`)];
 }

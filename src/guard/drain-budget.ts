@@ -2,10 +2,10 @@ import type { V1PodDisruptionBudget, V1Pod } from '@kubernetes/client-node';
 import { isEmptySelector, matchesSelector } from './label-selector.js';
 
 /**
- * Which PodDisruptionBudgets draining a node would break (FLUO#188: the agent logs a drain that
- * failed on a PDB and reboots anyway). The agent evicts every pod on the node but DaemonSet pods,
- * kube-system's (update-operator.md §1.3 step 6) and mirror pods; a budget breaks when more of its
- * pods are on the node than it allows to be disrupted.
+ * What draining a node takes, and which PodDisruptionBudgets it would break (FLUO#188: the agent
+ * logs a drain that failed on a PDB and reboots anyway). The agent evicts every pod on the node but
+ * DaemonSet pods, kube-system's (update-operator.md §1.3 step 6) and mirror pods; a budget breaks
+ * when more of its pods are on the node than it allows to be disrupted.
  */
 
 /** A budget as listed, with the API version it came from: the versions read an empty selector differently. */
@@ -46,15 +46,39 @@ function covers({ budget, emptyMatchesAll }: Budget, pod: V1Pod): boolean {
   return matchesSelector(selector, pod.metadata?.labels ?? {});
 }
 
-export function brokenBudgets(podsOnNode: readonly V1Pod[], budgets: readonly Budget[], exempt: ReadonlySet<string>): BrokenBudget[] {
-  const evicted = evictedPods(podsOnNode, exempt);
-  return budgets.flatMap((b) => {
-    const podsHere = evicted.filter((p) => covers(b, p)).length;
-    // No status yet (no disruption controller has looked) allows nothing, as the Eviction API reads it.
-    const allowed = b.budget.status?.disruptionsAllowed ?? 0;
-    return podsHere > allowed ? [{ name: `${b.budget.metadata?.namespace}/${b.budget.metadata?.name}`, allowed, podsHere }] : [];
-  });
+/** Being deleted already: not evicted again, and no longer healthy to its budget (the disruption controller skips it too). */
+export const terminating = (p: V1Pod) => p.metadata?.deletionTimestamp !== undefined;
+
+export interface DrainPlan {
+  /** The pods a drain evicts and waits on, terminating ones too: the drain is done when none is left. */
+  left: V1Pod[];
+  /** Those to evict now: not terminating, each within every covering budget's `disruptionsAllowed`. */
+  evict: V1Pod[];
+  /** The budgets with more of their pods here than they allow to be disrupted: they hold back the rest. */
+  broken: BrokenBudget[];
 }
 
-export const describeBroken = (b: BrokenBudget) =>
-  `draining it would break PodDisruptionBudget ${b.name}: it allows ${b.allowed} disruption${b.allowed === 1 ? '' : 's'} and ${b.podsHere} of its pods are on this node`;
+export function planDrain(podsOnNode: readonly V1Pod[], budgets: readonly Budget[], exempt: ReadonlySet<string>): DrainPlan {
+  const left = evictedPods(podsOnNode, exempt);
+  const live = left.filter((p) => !terminating(p));
+  // No status yet (no disruption controller has looked) allows nothing, as the Eviction API reads it.
+  const allowed = (b: Budget) => b.budget.status?.disruptionsAllowed ?? 0;
+  // Each eviction takes one of its budgets' disruptions, as the Eviction API counts them: the pods
+  // past a budget's count wait for a pass in which it allows more.
+  const remaining = new Map(budgets.map((b) => [b, allowed(b)]));
+  const evict = live.filter((p) => {
+    const covering = budgets.filter((b) => covers(b, p));
+    if (covering.some((b) => (remaining.get(b) ?? 0) <= 0)) return false;
+    for (const b of covering) remaining.set(b, (remaining.get(b) ?? 0) - 1);
+    return true;
+  });
+  const broken = budgets.flatMap((b) => {
+    const podsHere = live.filter((p) => covers(b, p)).length;
+    return podsHere > allowed(b) ? [{ name: `${b.budget.metadata?.namespace}/${b.budget.metadata?.name}`, allowed: allowed(b), podsHere }] : [];
+  });
+  return { left, evict, broken };
+}
+
+/** `lead` says what the budget does to the node: by default, that it would break. */
+export const describeBroken = (b: BrokenBudget, lead = 'draining it would break') =>
+  `${lead} PodDisruptionBudget ${b.name}: it allows ${b.allowed} disruption${b.allowed === 1 ? '' : 's'} and ${b.podsHere} of its pods are on this node`;

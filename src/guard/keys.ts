@@ -37,6 +37,11 @@ export const GUARD_KEYS = {
   updateFailed: guard('update-failed'),
   /** The node this node's reboot-paused is for: it marks the pauses the guard set, the only ones it lifts. */
   pausedFor: guard('paused-for'),
+  /**
+   * When the guard cordoned the node to drain it (drain.ts). It uncordons only nodes with this, as
+   * FLUO's agent uncordons only those it cordoned (agent-made-unschedulable).
+   */
+  cordoned: guard('cordoned'),
 } as const;
 
 /** The node condition an overdue reboot sets (status subresource), as node-problem-detector would. */

@@ -1,16 +1,18 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { annotate, normal, warning, type Action } from './actions.js';
-import { brokenBudgets, describeBroken } from './drain-budget.js';
+import { continueDrain, startDrain } from './drain.js';
+import { describeBroken, planDrain, type DrainPlan } from './drain-budget.js';
 import type { GuardPolicy, GuardState } from './decide.js';
-import { FLUO_KEYS as F, GUARD_KEYS as G } from './keys.js';
-import { annotation, awaitsGuard, holdsSlot, label, nameOf } from './node-state.js';
+import { GUARD_KEYS as G } from './keys.js';
+import { annotation, awaitsGuard, draining, holdsSlot, nameOf } from './node-state.js';
 import { pauseFor, type FailedUpdate } from './pauses.js';
 
 /**
- * The before-reboot hook: of the nodes the operator selected, the guard lets one go (sets its hook,
- * and the operator gives it reboot-ok) when no other node holds the slot, the rollout is not
- * paused on a failed update and draining it breaks no PodDisruptionBudget. Others stay held,
- * with the reason on the node and in an Event.
+ * The before-reboot hook: of the nodes the operator selected, the guard lets one go when no other
+ * node holds the slot, the rollout is not paused on a failed update and draining it breaks no
+ * PodDisruptionBudget. It drains that node itself, and sets its hook (the operator then gives it
+ * reboot-ok) once the drain is done (drain.ts). Others stay held, with the reason on the node
+ * and in an Event.
  *
  * A node selected while another holds the slot (FLUO's race, update-operator.test.ts) is also
  * paused, so that the operator drops it. Left selected, it would count twice against the
@@ -26,22 +28,23 @@ interface Hold {
   slot?: string;
 }
 
-function holdOf(n: V1Node, slot: string[], state: GuardState, policy: GuardPolicy, failures: FailedUpdate[]): Hold | undefined {
+function holdOf(n: V1Node, slot: string[], plan: DrainPlan, failures: FailedUpdate[]): Hold | undefined {
   const [failed] = failures;
   if (failed) return { why: `the rollout is paused: the update to ${failed.version} failed on ${failed.node}`, routine: false };
   const other = slot.find((s) => s !== nameOf(n));
   if (other) return { why: `${other} is still rebooting, and nodes reboot one at a time: reboot-paused until the operator drops it`, routine: true, slot: other };
-  const broken = brokenBudgets(state.podsOn.get(nameOf(n)) ?? [], state.budgets, policy.exempt);
-  if (broken.length > 0) return { why: broken.map(describeBroken).join('; '), routine: false };
+  // Once cordoned, what the budgets hold back no longer holds the node: its drain waits on them (drain.ts).
+  if (!draining(n) && plan.broken.length > 0) return { why: plan.broken.map((b) => describeBroken(b)).join('; '), routine: false };
   return undefined;
 }
 
-export function letGo(state: GuardState, policy: GuardPolicy, failures: FailedUpdate[]): Action[] {
+export function letGo(state: GuardState, policy: GuardPolicy, failures: FailedUpdate[], now: Date): Action[] {
   const actions: Action[] = [];
   const slot = state.nodes.filter(holdsSlot).map(nameOf);
   for (const n of state.nodes.filter(awaitsGuard)) {
     const name = nameOf(n);
-    const hold = holdOf(n, slot, state, policy, failures);
+    const plan = planDrain(state.podsOn.get(name) ?? [], state.budgets, policy.exempt);
+    const hold = holdOf(n, slot, plan, failures);
     if (hold) {
       const pause = hold.slot ? pauseFor(n, hold.slot) : {};
       if (annotation(n, G.held) !== hold.why || Object.keys(pause).length > 0) {
@@ -49,13 +52,7 @@ export function letGo(state: GuardState, policy: GuardPolicy, failures: FailedUp
       }
       continue;
     }
-    // What it runs and what it is to boot, to tell a failed update when it is back.
-    const from = label(n, F.version) ?? null;
-    const to = annotation(n, F.newVersion) ?? null;
-    actions.push(
-      annotate(name, { [G.beforeHook]: 'true', [G.held]: null, [G.fromVersion]: from, [G.toVersion]: to }),
-      normal(name, 'RebootAllowed', `may drain and reboot${to ? ` into ${to}` : ''}`),
-    );
+    actions.push(...(draining(n) ? continueDrain(n, plan) : startDrain(n, plan, now)));
     // The one let go in this pass holds the slot for the rest of it.
     slot.push(name);
   }

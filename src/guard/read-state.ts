@@ -3,15 +3,19 @@ import type { GuardState } from './decide.js';
 import type { Budget } from './drain-budget.js';
 import { awaitsGuard, nameOf } from './node-state.js';
 
-/** Reads what a pass decides on: the nodes, and the pods and budgets only when a node awaits the guard. */
+/** Reads what a pass decides on: the nodes, and the pods and budgets only when a node awaits the guard (it drains those it lets go). */
 
 /**
- * PodDisruptionBudgets in the version the cluster prefers: policy/v1 from Kubernetes 1.21, while
- * the lab's 1.20 serves only v1beta1 (as FLUO's drain finds, update-operator.md §1.5).
+ * The policy group's version the cluster prefers, for PodDisruptionBudgets and Evictions:
+ * policy/v1 from Kubernetes 1.21, while the lab's 1.20 serves only v1beta1 (as FLUO's drain finds,
+ * update-operator.md §1.5).
  */
+export async function policyVersion(kc: KubeConfig): Promise<string> {
+  return (await kc.makeApiClient(PolicyApi).getAPIGroup()).preferredVersion?.version ?? 'v1';
+}
+
 async function listBudgets(kc: KubeConfig): Promise<Budget[]> {
-  const group = await kc.makeApiClient(PolicyApi).getAPIGroup();
-  const version = group.preferredVersion?.version ?? 'v1';
+  const version = await policyVersion(kc);
   const list = (await kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'policy', version, plural: 'poddisruptionbudgets' })) as { items: V1PodDisruptionBudget[] };
   return list.items.map((budget) => ({ budget, emptyMatchesAll: version !== 'v1beta1' }));
 }
