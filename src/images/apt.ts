@@ -2,6 +2,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HostError } from '../errors.js';
 import { lastLines, runCommand } from '../toolkit/command-error.js';
+import { aptAnswer } from './apt-answers.js';
 import { fileDigest } from './file-digest.js';
 
 /** One exact Debian binary package as the apt archive describes it. */
@@ -40,7 +41,11 @@ function firstStanza(text: string): Map<string, string> {
 }
 
 /** The archive record of `name` (its candidate version, or exactly `version`), read without downloading. */
-export async function showPackage(name: string, version?: string): Promise<{ pkg: DebPackage; depends: string }> {
+export function showPackage(name: string, version?: string): Promise<{ pkg: DebPackage; depends: string }> {
+  return aptAnswer(`apt-cache show ${name}${version ? `=${version}` : ''}`, () => askPackage(name, version));
+}
+
+async function askPackage(name: string, version?: string): Promise<{ pkg: DebPackage; depends: string }> {
   const args = version ? ['show', `${name}=${version}`] : ['show', '--no-all-versions', name];
   // Exit 100 and "E: No packages found" is an answer here: the package is unknown.
   const r = await runCommand(['apt-cache', ...args], { ...APT, allowExit: 'any' });
@@ -97,7 +102,11 @@ export interface AptSite {
 }
 
 /** The host apt's bookworm sites (main, amd64): image builds fetch from the same archive as the host. */
-export async function hostAptSites(): Promise<AptSite[]> {
+export function hostAptSites(): Promise<AptSite[]> {
+  return aptAnswer('apt sites', askSites);
+}
+
+async function askSites(): Promise<AptSite[]> {
   const r = await runCommand(['apt-get', 'indextargets', '--format', '$(SITE) $(RELEASE) $(COMPONENT) $(ARCHITECTURE)', 'Created-By: Packages'], {
     install: 'run metal-lab on Debian 12',
   });

@@ -7,9 +7,10 @@ import { hostLayout } from '../ground/host-layout.js';
 import { CommandError } from '../toolkit/command-error.js';
 import { runLogged } from '../toolkit/logged-command.js';
 import { cachedBuild, readRecord, type BuildContext, type BuildReporting } from '../toolkit/cached-build.js';
+import { aptAnswer } from './apt-answers.js';
 import { hostAptSites } from './apt.js';
 import { binaryInfos, buildScript, describeBinaries, goVersion, type BinaryInfo } from './go-build.js';
-import { newestSourceVersion, privateApt } from './private-apt.js';
+import { newestSourceVersion, privateApt, type PrivateApt } from './private-apt.js';
 
 /** Bump when build.sh or this module changes what ends up in bin/. */
 const BUILDER_VERSION = 1;
@@ -57,7 +58,8 @@ interface Inputs {
   reflect2Version: string;
   version: string;
   goVersion: string;
-  aptOptions: string[];
+  /** A private apt with Debian's source indexes, asked for when a build needs the source. */
+  apt: () => Promise<PrivateApt>;
   /** What the cache key is made of. */
   cacheInputs: unknown;
 }
@@ -66,13 +68,14 @@ const root = (cacheDir?: string) => path.join(cacheDir ?? hostLayout().cacheRoot
 /** The unpacked source, at one path for every build (Go's cache keys on it); build.sh removes it. */
 const workDir = (cacheDir?: string) => path.join(root(cacheDir), 'work');
 
-/** Asks Debian's archive, through a private apt, which kubernetes source is current. */
+/** Asks Debian's archive, through a private apt, which kubernetes source is current (a loaded bundle knows). */
 async function resolveInputs(cacheDir?: string): Promise<Inputs> {
-  const sites = await hostAptSites();
-  const apt = await privateApt(path.join(root(cacheDir), 'apt'), sites.map((s) => `deb-src ${s.site} ${s.suite} main`));
-  const [sourceVersion, reflect2Version, go, script] = await Promise.all([
-    newestSourceVersion(apt, SOURCE_PACKAGE),
-    newestSourceVersion(apt, REFLECT2_PACKAGE),
+  const apt = async () => privateApt(path.join(root(cacheDir), 'apt'), (await hostAptSites()).map((s) => `deb-src ${s.site} ${s.suite} main`));
+  const [[sourceVersion, reflect2Version], go, script] = await Promise.all([
+    aptAnswer(`newest source ${SOURCE_PACKAGE} ${REFLECT2_PACKAGE}`, async () => {
+      const asked = await apt();
+      return Promise.all([newestSourceVersion(asked, SOURCE_PACKAGE), newestSourceVersion(asked, REFLECT2_PACKAGE)]);
+    }),
     goVersion('Kubernetes'),
     readFile(buildScript(SCRIPT_DIR)),
   ]);
@@ -84,7 +87,7 @@ async function resolveInputs(cacheDir?: string): Promise<Inputs> {
     commands: KUBE_COMMANDS,
     script: createHash('sha256').update(script).digest('hex'),
   };
-  return { sourceVersion, reflect2Version, version: upstreamVersion(sourceVersion), goVersion: go, aptOptions: apt.options, cacheInputs };
+  return { sourceVersion, reflect2Version, version: upstreamVersion(sourceVersion), goVersion: go, apt, cacheInputs };
 }
 
 const readManifest = (dir: string) => readRecord<Manifest>(path.join(dir, 'manifest.json'));
@@ -106,6 +109,7 @@ async function newestCached(cacheDir?: string): Promise<{ dir: string; manifest:
 async function runBuild(inp: Inputs, out: string, ctx: BuildContext, { cacheDir, signal }: BuildOptions): Promise<void> {
   const started = performance.now();
   ctx.progress(`from Debian's source ${inp.sourceVersion}: about 15 min cold on 2 cores`);
+  const apt = await inp.apt();
   await runLogged(['bash', buildScript(SCRIPT_DIR), out], {
     logFile: ctx.logFile,
     what: "building Kubernetes from Debian's source",
@@ -115,7 +119,7 @@ async function runBuild(inp: Inputs, out: string, ctx: BuildContext, { cacheDir,
     onLine: (line) => (line.startsWith('stage: ') ? ctx.progress(`${line.slice('stage: '.length)} (${elapsed(started)})`) : ctx.note(line)),
     env: {
       LC_ALL: 'C',
-      K8S_APT_OPTS: inp.aptOptions.join(' '),
+      K8S_APT_OPTS: apt.options.join(' '),
       K8S_SRC_VERSION: inp.sourceVersion,
       K8S_REFLECT2_VERSION: inp.reflect2Version,
       K8S_GIT_VERSION: inp.version,

@@ -11,6 +11,7 @@ import { runCommand } from '../toolkit/command-error.js';
 import { runLogged } from '../toolkit/logged-command.js';
 import { ROOT_LABEL, USR_LABEL } from '../ground/node-image.js';
 import { cacheEntry, cachedBuild, readRecord, type BuildContext, type BuildReporting } from '../toolkit/cached-build.js';
+import { aptAnswer } from './apt-answers.js';
 import { DEBIAN_SUITE as SUITE, hostAptSites, type AptSite } from './apt.js';
 
 /** Bump when the builder changes what it puts into the image, so old cache entries stop matching. */
@@ -100,15 +101,15 @@ function assetDir(): string {
  * plus DISK_PACKAGES, resolved from the host's package lists against an empty dpkg status.
  * Nothing is downloaded; the exact versions make the cache key.
  */
-async function resolvePackages(release: LabosRelease): Promise<string[]> {
-  const fix = 'run `apt-get update` as root (or `./metal-lab setup`), then retry';
-  const r = await runCommand(
-    ['apt-get', '-s', '-o', 'Dir::State::status=/dev/null', 'install', '--no-install-recommends', '?priority(required)', 'apt', release.kernel, ...DISK_PACKAGES],
-    { env: { LC_ALL: 'C' }, what: `apt cannot resolve the disk image's packages (kernel ${release.kernel})`, fix },
-  );
-  const pkgs = [...r.stdout.matchAll(/^Inst (\S+) \((\S+)/gm)].map((m) => `${m[1]}=${m[2]}`);
-  if (pkgs.length === 0) throw new HostError("apt cannot resolve the disk image's packages: it would install none", fix);
-  return pkgs.sort();
+function resolvePackages(release: LabosRelease): Promise<string[]> {
+  const argv = ['apt-get', '-s', '-o', 'Dir::State::status=/dev/null', 'install', '--no-install-recommends', '?priority(required)', 'apt', release.kernel, ...DISK_PACKAGES];
+  return aptAnswer(argv.join(' '), async () => {
+    const fix = 'run `apt-get update` as root (or `./metal-lab setup`), then retry';
+    const r = await runCommand(argv, { env: { LC_ALL: 'C' }, what: `apt cannot resolve the disk image's packages (kernel ${release.kernel})`, fix });
+    const pkgs = [...r.stdout.matchAll(/^Inst (\S+) \((\S+)/gm)].map((m) => `${m[1]}=${m[2]}`);
+    if (pkgs.length === 0) throw new HostError("apt cannot resolve the disk image's packages: it would install none", fix);
+    return pkgs.sort();
+  });
 }
 
 /** What in assetDir() goes into the image (its README does not). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { noteCacheEntry } from './bundle-record.js';
 import { elapsedText, startHeartbeat } from './heartbeat.js';
 import { pending, waitFor } from './wait-for.js';
 
@@ -143,6 +144,7 @@ export async function cachedBuild<T>(o: CachedBuildOptions<T>): Promise<CachedBu
     const value = await o.read(dir);
     if (value === undefined) return undefined;
     progress(`${o.what} ${how} at ${dir}, nothing to build${o.summary ? ` (${o.summary(value)})` : ''}`);
+    noteCacheEntry(dir);
     return { dir, key, value, built: false };
   };
   const hit = await found('cached');
@@ -178,6 +180,7 @@ export async function cachedBuild<T>(o: CachedBuildOptions<T>): Promise<CachedBu
     const value = await o.read(dir);
     if (value === undefined) throw new Error(`${dir} was published without the record that marks it complete`);
     progress(`${built ? `built ${o.what} in ${elapsedText(Date.now() - started)}` : `another process built ${o.what} first`}${o.summary ? `: ${o.summary(value)}` : ''}`);
+    noteCacheEntry(dir);
     return { dir, key, value, built };
   } finally {
     heartbeat.stop();
