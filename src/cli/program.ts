@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { LabError } from '../errors.js';
 import { hostLayout, type HostLayout } from '../ground/host-layout.js';
 import { registerBuild } from './build.js';
+import { registerBundle } from './bundle.js';
 import { registerLabCommands } from './lab-commands.js';
 import { registerMatchbox } from './matchbox.js';
 import { registerRelease } from './release.js';
@@ -69,6 +70,7 @@ export async function runCli(args: string[], streams: CliStreams): Promise<numbe
     .configureOutput({ writeOut: (s) => streams.stdout.write(s), writeErr: (s) => streams.stderr.write(s) });
   registerLabCommands(program, cli);
   registerBuild(program, cli);
+  registerBundle(program, cli);
   registerMatchbox(program, cli);
   registerRelease(program, cli);
   registerRender(program, cli);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { loadedBundle } from '../bundle/layout.js';
 import { hostLayout } from '../ground/host-layout.js';
 import { noteAptAnswer } from '../toolkit/bundle-record.js';
 
@@ -14,7 +14,7 @@ import { noteAptAnswer } from '../toolkit/bundle-record.js';
 export type AptAnswers = Record<string, unknown>;
 
 /** Where `bundle load` puts the answers, in the cache they key. */
-export const pinnedAnswersFile = (cacheRoot = hostLayout().cacheRoot) => path.join(cacheRoot, 'bundle', 'apt-answers.json');
+export const pinnedAnswersFile = (cacheRoot = hostLayout().cacheRoot) => loadedBundle(cacheRoot).answers;
 
 function pinned(): AptAnswers | undefined {
   try {

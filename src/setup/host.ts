@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import { bundleAptOptions } from '../bundle/debs.js';
+import { loadedBundle } from '../bundle/layout.js';
 import { HostError } from '../errors.js';
+import { hostLayout } from '../ground/host-layout.js';
 import { virsh } from '../libvirt/virsh.js';
 import { lastLines, runCommand } from '../toolkit/command-error.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
@@ -66,11 +70,11 @@ export function aptCommand(packages: readonly string[]): string {
 const APT_LOG = '/var/log/metal-lab-setup.log';
 
 /** apt-get's many lines go to APT_LOG; the terminal gets a heartbeat quoting the latest, and a failure its tail. */
-async function aptGet(args: string[], activity: string, log: (line: string) => void): Promise<void> {
+async function aptGet(options: string[], args: string[], activity: string, log: (line: string) => void): Promise<void> {
   let last: string | undefined;
   const beat = startHeartbeat({ activity, say: log, last: () => last });
   try {
-    await runLogged(['apt-get', ...args], {
+    await runLogged(['apt-get', ...options, ...args], {
       logFile: APT_LOG,
       env: { DEBIAN_FRONTEND: 'noninteractive' },
       onLine: (line) => void (last = line),
@@ -101,9 +105,12 @@ export async function ensureHost(log: (line: string) => void = () => {}): Promis
     if (process.getuid?.() !== 0) {
       throw new HostError(`missing Debian packages: ${missing.join(' ')}`, `run as root: ${aptCommand(missing)}`);
     }
-    log(`installing ${missing.join(' ')}`);
-    await aptGet(['update', '-q'], 'updating the package lists', log);
-    await aptGet(['install', '-y', '-q', '--no-install-recommends', ...missing], `installing ${missing.length} Debian packages`, log);
+    // A loaded workshop bundle is the only source then: it holds every package and what they depend on.
+    const bundle = loadedBundle(hostLayout().cacheRoot);
+    const options = existsSync(bundle.sourcesList) ? bundleAptOptions(bundle) : [];
+    log(`installing ${missing.join(' ')}${options.length ? ` from the bundle in ${bundle.dir}` : ''}`);
+    await aptGet(options, ['update', '-q'], 'updating the package lists', log);
+    await aptGet(options, ['install', '-y', '-q', '--no-install-recommends', ...missing], `installing ${missing.length} Debian packages`, log);
   }
   await fixKvmDevicePermissions(log);
   const started: string[] = [];

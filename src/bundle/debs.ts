@@ -1,0 +1,49 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { HostError } from '../errors.js';
+import { runCommand } from '../toolkit/command-error.js';
+
+/**
+ * The Debian packages `setup` installs, with everything they depend on, as a flat apt repository
+ * (the .debs and a Packages index) that apt reads from a file path. The whole Depends closure,
+ * not what this host lacks: the laptop that loads the bundle may have none of them.
+ */
+
+const APT = { env: { LC_ALL: 'C' }, install: 'run metal-lab on Debian 12' };
+const FIX = 'run `apt-get update` as root (or `./metal-lab setup`), then retry';
+
+/** Package names of the closure; virtual packages (`<name>`) are left out, their providers are in. */
+export function closureNames(aptCacheDepends: string): string[] {
+  const names = aptCacheDepends.split('\n').filter((l) => /^[a-z0-9][a-z0-9+.-]*(:amd64|:all)?$/.test(l));
+  return [...new Set(names.map((n) => n.replace(/:(amd64|all)$/, '')))].sort();
+}
+
+export async function writeDebRepository(dir: string, packages: readonly string[], log: (line: string) => void): Promise<{ debs: number }> {
+  const depends = await runCommand(
+    ['apt-cache', 'depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...packages],
+    { ...APT, what: 'listing the Debian packages setup installs, with their dependencies', fix: FIX },
+  );
+  const names = closureNames(depends.stdout);
+  log(`downloading ${names.length} Debian packages (setup's ${packages.length} and what they depend on)`);
+  await runCommand(['apt-get', 'download', '-q', ...names], { ...APT, cwd: dir, timeoutMs: 30 * 60_000, what: 'downloading the Debian packages', fix: FIX });
+  const debs = (await readdir(dir)).filter((f) => f.endsWith('.deb'));
+  if (debs.length < names.length) throw new HostError(`apt-get download left ${debs.length} .debs for ${names.length} packages in ${dir}`, FIX);
+  // dpkg-dev is one of setup's packages: `apt-get source` needs it too.
+  const index = await runCommand(['dpkg-scanpackages', '--multiversion', '.', '/dev/null'], { cwd: dir, install: 'run ./metal-lab setup (it installs dpkg-dev)', what: 'indexing the .debs' });
+  await writeFile(path.join(dir, 'Packages'), index.stdout);
+  return { debs: debs.length };
+}
+
+/** apt-get's options that make the loaded bundle's repository its only source (bundle/layout.ts). */
+export function bundleAptOptions(b: { sourcesList: string; aptLists: string }): string[] {
+  return [
+    `Dir::Etc::SourceList=${b.sourcesList}`,
+    'Dir::Etc::SourceParts=/nonexistent',
+    `Dir::State::Lists=${b.aptLists}`,
+    // apt drops to _apt to read sources; the cache dir is root's.
+    'APT::Sandbox::User=root',
+  ].flatMap((o) => ['-o', o]);
+}
+
+/** The sources.list that names the repository at `aptDir`: unsigned, which the bundle's digests make up for. */
+export const bundleSources = (aptDir: string) => `deb [trusted=yes] file:${aptDir} ./\n`;
