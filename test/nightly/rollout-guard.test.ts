@@ -1,12 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { FLUO_KEYS as K, GUARD_KEYS as G, OPERATOR_HOOK_FLAGS, OVERDUE_CONDITION } from '../../src/guard/keys.js';
 import { NAMESPACE } from '../../src/render/update-operator/rbac.js';
 import { pending, waitFor } from '../../src/toolkit/wait-for.js';
-import { ENVTEST_NEEDS, ownerOf, podWithPhase } from '../support/envtest.js';
-import { backUp, needsReboot, nodeMeta as node, patchNode as patch, readNodes, rebootStarted, waitNodes as waitNodesOf, type NodeChange, type Nodes } from '../support/fluo-nodes.js';
+import { ENVTEST_NEEDS, forceDeletePod, ownerOf, podWithPhase } from '../support/envtest.js';
+import { backUp, cordoned, needsReboot, nodeMeta as node, patchNode as patch, readNodes, rebootStarted, waitNodes as waitNodesOf, type NodeChange, type Nodes } from '../support/fluo-nodes.js';
 import { fluoSource } from '../support/fluo.js';
 import { needs, program } from '../support/needs.js';
 import { operatorFixture, type OperatorFixture } from '../support/operator-fixture.js';
@@ -18,11 +20,12 @@ import { OPERATOR_NEEDS, PASS_MS, startOperator, type OperatorRun } from '../sup
  * The rollout guard (src/guard/) steering FLUO's real update-operator, started with the guard's
  * hook flags, against a real kube-apiserver (envtest), with this file playing every update-agent
  * and kubelet. One rollout over four nodes, 1.0.0 to 2.0.0, each step starting where the last
- * left the nodes: node-a is held on a PodDisruptionBudget, then reboots fine; FLUO's race selects
- * node-b while node-a still has reboot-ok and the guard holds and pauses it, through a restart of
- * the guard; node-b is overdue, then comes back on 1.0.0, which pauses the rollout until an admin
- * resumes it and node-c goes next. Every look checks the guard's promise: at most one node past it.
- * About 11 operator passes of 30 s.
+ * left the nodes: node-a is held on a PodDisruptionBudget, then drained by the guard (FLUO#188)
+ * through a refused eviction and a budget that blocks mid-drain, and reboots fine; FLUO's race
+ * selects node-b while node-a still has reboot-ok and the guard holds and pauses it, through a
+ * restart of the guard; node-b is overdue, then comes back on 1.0.0, which pauses the rollout
+ * until an admin resumes it and node-c goes next. Every look checks the guard's promise: at most
+ * one node past it, a node it cordons counted. About 11 operator passes of 30 s.
  */
 
 const test = needs(...ENVTEST_NEEDS, ...OPERATOR_NEEDS, fluoSource, program('go', 'golang-go'));
@@ -50,8 +53,11 @@ const patchNode = (name: string, change: NodeChange) => patch(kc, name, change);
 const launchGuard = () =>
   startGuard(['--kubeconfig', fx!.env.kubeconfig, '--overdue', `${OVERDUE_S}s`, '--interval', '1s', '--namespace', NAMESPACE], path.join(fx!.logDir, 'rollout-guard.log'), fx!.scope);
 
-/** Past the guard: allowed to reboot, or let go by it and about to be. Never more than one. */
-const pastGuard = (ns: Nodes) => [...ns.keys()].filter((n) => node(ns, n).annotations[K.rebootOk] === 'true' || node(ns, n).annotations[G.beforeHook] === 'true');
+/** Past the guard: drained by it (the test's agents cordon nothing), let go by it, or allowed to reboot. Never more than one. */
+const pastGuard = (ns: Nodes) =>
+  [...ns.keys()].filter((n) => cordoned(ns, n) || node(ns, n).annotations[K.rebootOk] === 'true' || node(ns, n).annotations[G.beforeHook] === 'true');
+/** Cordoned by the guard: unschedulable, with its mark. */
+const guardCordoned = (ns: Nodes, name: string) => cordoned(ns, name) && node(ns, name).annotations[G.cordoned] !== undefined;
 
 async function waitNodes(what: string, done: (ns: Nodes) => boolean, timeoutMs = passes(2)): Promise<Nodes> {
   return waitNodesOf(kc, what, done, {
@@ -82,10 +88,22 @@ async function budget(namespace: string, name: string, app: string, healthy: num
   await budgetStatus(namespace, name, healthy);
 }
 
-/** What the disruption controller writes for minAvailable 1 with `healthy` pods up. */
-async function budgetStatus(namespace: string, name: string, healthy: number): Promise<void> {
-  const status = { disruptionsAllowed: Math.max(0, healthy - 1), currentHealthy: healthy, desiredHealthy: 1, expectedPods: healthy, observedGeneration: 1 };
+/** What the disruption controller writes for one pod to stay up with `healthy` pods up, having seen the budget's spec at `generation`. */
+async function budgetStatus(namespace: string, name: string, healthy: number, generation = 1): Promise<void> {
+  const status = { disruptionsAllowed: Math.max(0, healthy - 1), currentHealthy: healthy, desiredHealthy: 1, expectedPods: healthy, observedGeneration: generation };
   await budgets().patchNamespacedCustomObjectStatus({ ...BUDGET_API, namespace, name, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+}
+
+/**
+ * A web pod Running and Ready on `nodeName`, as its kubelet reports it: the Eviction API weighs
+ * only a ready pod against its budget (Kubernetes 1.20 evicts an unready one while the budget is
+ * met).
+ */
+async function webPod(name: string, nodeName: string): Promise<void> {
+  const rs = await kc.makeApiClient(AppsV1Api).readNamespacedReplicaSet({ name: 'web', namespace: SHOP });
+  const pod = await podWithPhase(kc, { name, namespace: SHOP, node: nodeName, phase: 'Running', owner: ownerOf(rs, 'ReplicaSet'), labels: { app: 'web' } });
+  pod.status = { ...pod.status, conditions: [{ type: 'Ready', status: 'True' }] };
+  await core().replaceNamespacedPodStatus({ name, namespace: SHOP, body: pod });
 }
 
 test.before(async () => {
@@ -102,11 +120,11 @@ test.before(async () => {
   }
   // A web shop of one pod, on node-a, whose budget keeps one up; and the operator's own pod on
   // node-a with a budget that never allows a disruption: the guard's namespace must not hold it.
-  const rs = await kc.makeApiClient(AppsV1Api).createNamespacedReplicaSet({
+  await kc.makeApiClient(AppsV1Api).createNamespacedReplicaSet({
     namespace: SHOP,
     body: { metadata: { name: 'web' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'metal-lab.local/pause:v1.20.2' }] } } } },
   });
-  await podWithPhase(kc, { name: 'web-1', namespace: SHOP, node: 'node-a', phase: 'Running', owner: ownerOf(rs, 'ReplicaSet'), labels: { app: 'web' } });
+  await webPod('web-1', 'node-a');
   await budget(SHOP, 'web', 'web', 1);
   await podWithPhase(kc, { name: 'update-operator', namespace: NAMESPACE, node: 'node-a', phase: 'Running', labels: { app: 'update-operator' } });
   await budget(NAMESPACE, 'update-operator', 'update-operator', 1);
@@ -129,7 +147,7 @@ test.after.always(async () => {
   console.log(`rollout-guard.test.ts: ${Math.round((performance.now() - started) / 1000)}s in all`);
 });
 
-test.serial('PDB hold (FLUO#188): a node whose drain would break a budget is held with an Event naming it, until the budget allows it', async (t) => {
+test.serial('PDB hold (FLUO#188): a node whose drain would break a budget is held uncordoned with an Event naming it', async (t) => {
   await waitNodes('node-a to be selected (before-reboot)', (s) => node(s, 'node-a').labels[K.beforeReboot] === 'true');
   await waitFor('the guard to hold node-a with an Event', async () => (await events('node-a', 'RebootHeld'))[0] ?? pending('no RebootHeld event'), { deadline: Date.now() + 15_000 });
   const [held] = await events('node-a', 'RebootHeld');
@@ -137,19 +155,57 @@ test.serial('PDB hold (FLUO#188): a node whose drain would break a budget is hel
   t.notRegex(held!, /update-operator/, "the operator's own budget, in the guard's namespace, holds nothing (FLUO#123)");
 
   await op.passAfter(op.mark(), passes(2));
-  let ns = await readNodes(kc);
+  const ns = await readNodes(kc);
   t.is(node(ns, 'node-a').labels[K.beforeReboot], 'true', 'a whole pass later it is still held');
   t.is(node(ns, 'node-a').annotations[K.rebootOk], undefined);
+  t.false(cordoned(ns, 'node-a'), 'a node held before its drain is not cordoned');
+});
 
-  // The shop scales to two: a second pod, on node-b, and the budget allows one disruption.
-  const rs = await kc.makeApiClient(AppsV1Api).readNamespacedReplicaSet({ name: 'web', namespace: SHOP });
-  await podWithPhase(kc, { name: 'web-2', namespace: SHOP, node: 'node-b', phase: 'Running', owner: ownerOf(rs, 'ReplicaSet'), labels: { app: 'web' } });
+test.serial('the guard drains node-a itself (FLUO#188): cordoned, an eviction refused (429) and a budget blocking mid-drain keep it held, its hook only once it is empty', async (t) => {
+  if (failed) return t.fail(AFTER_A_FAILURE);
+  // The shop scales to two, web-2 on node-d, and the disruption controller counts one disruption
+  // allowed; then the shop's owner switches the budget to maxUnavailable 1, which that controller
+  // has yet to see (observedGeneration behind): the guard reads one disruption allowed, and the
+  // Eviction API refuses it with a 429, as it refuses every eviction while a budget is unprocessed.
+  await webPod('web-2', 'node-d');
+  await budgets().patchNamespacedCustomObject({ ...BUDGET_API, namespace: SHOP, name: 'web', body: { spec: { minAvailable: null, maxUnavailable: 1 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
   await budgetStatus(SHOP, 'web', 2);
+  let ns = await waitNodes('node-a cordoned by the guard', (s) => guardCordoned(s, 'node-a'), 15_000);
+  t.is(node(ns, 'node-a').annotations[G.held], undefined);
+  await waitFor('the Eviction API to refuse web-1', async () => (/evict shop\/web-1: HTTP 429/.test(readFileSync(guard.logFile, 'utf8')) ? true : pending('no 429 logged')), { deadline: Date.now() + 15_000 });
+  const web1 = () => core().readNamespacedPod({ name: 'web-1', namespace: SHOP });
+  t.is((await web1()).metadata?.deletionTimestamp, undefined, 'web-1 runs on');
+
+  // The controller catches up, and finds web-2 not ready: no disruption allowed. The node stays
+  // cordoned and held, and says which budget.
+  await budgetStatus(SHOP, 'web', 1, 2);
+  const mid = 'cordoned, its drain waits on PodDisruptionBudget shop/web: it allows 0 disruptions and 1 of its pods are on this node';
+  ns = await waitNodes('node-a held on the budget mid-drain', (s) => node(s, 'node-a').annotations[G.held] === mid, 15_000);
+  t.true(guardCordoned(ns, 'node-a'));
+  t.is(node(ns, 'node-a').annotations[G.beforeHook], undefined);
+  const told = await events('node-a', 'RebootHeld');
+  t.is(told.length, 2, 'a Warning for the new reason, and only for it');
+  t.true(told.includes(mid));
+
+  // web-2 ready again: the guard evicts web-1. With no kubelet it stays terminating (its grace
+  // period), and on the node: node-a must not be let go while it is.
+  await budgetStatus(SHOP, 'web', 2, 2);
+  await waitFor('web-1 evicted', async () => ((await web1()).metadata?.deletionTimestamp ? true : pending('web-1 not terminating')), { deadline: Date.now() + 15_000 });
+  // Three of the guard's 1 s passes.
+  await sleep(3000);
+  ns = await readNodes(kc);
+  t.is(node(ns, 'node-a').annotations[G.beforeHook], undefined, 'no hook while web-1 terminates');
+  t.is(node(ns, 'node-a').annotations[G.held], undefined, 'not held: draining');
+
+  // Its kubelet, playing its part: the containers are gone.
+  await forceDeletePod(kc, SHOP, 'web-1');
   ns = await waitNodes('node-a to be allowed to reboot', (s) => node(s, 'node-a').annotations[K.rebootOk] === 'true');
+  t.true(guardCordoned(ns, 'node-a'), 'the guard keeps its cordon through the reboot: the agent leaves one it did not make');
   t.is(node(ns, 'node-a').annotations[G.fromVersion], FROM);
   t.is(node(ns, 'node-a').annotations[G.toVersion], TO);
-  t.is(node(ns, 'node-a').annotations[G.held], undefined);
-  t.is((await events('node-a', 'RebootHeld')).length, 1, 'held once, told once');
+  t.deepEqual(await events('node-a', 'RebootAllowed'), [`drained: may reboot into ${TO}`]);
+  const operatorPod = await core().readNamespacedPod({ name: 'update-operator', namespace: NAMESPACE });
+  t.is(operatorPod.metadata?.deletionTimestamp, undefined, "the guard's namespace is not evicted (FLUO#123)");
 });
 
 test.serial("one at a time: FLUO's race selects node-b while node-a still has reboot-ok, and the guard holds and pauses node-b", async (t) => {
@@ -189,6 +245,7 @@ test.serial("one at a time: FLUO's race selects node-b while node-a still has re
   const paused = node(await readNodes(kc), 'node-b').annotations;
   t.is(paused[K.rebootPaused], 'true', 'paused, so the operator drops it: counting both, FLUO v0.9.0 would panic');
   t.is(paused[G.pausedFor], 'node-a');
+  t.false(cordoned(await readNodes(kc), 'node-b'), 'held for the slot before its drain: not cordoned');
 });
 
 test.serial('a guard killed mid-rollout and started again carries on from what the nodes say', async (t) => {
@@ -205,6 +262,9 @@ test.serial('a guard killed mid-rollout and started again carries on from what t
   guard = await launchGuard();
   ns = await waitNodes('node-b unpaused, node-a released, node-b selected again and allowed to reboot', (s) => node(s, 'node-b').annotations[K.rebootOk] === 'true');
   t.is(node(ns, 'node-a').annotations[K.rebootOk], 'false');
+  t.false(cordoned(ns, 'node-a'), 'released, node-a is uncordoned by the guard, which cordoned it');
+  t.is(node(ns, 'node-a').annotations[G.cordoned], undefined);
+  t.true(guardCordoned(ns, 'node-b'), 'drained (of nothing) before it was let go');
   t.is(node(ns, 'node-b').annotations[K.rebootPaused], undefined);
   t.deepEqual(pastGuard(ns), ['node-b']);
   t.is((await events('node-b', 'RebootHeld')).length, 1, 'held once: the new guard found nothing to hold it for');
@@ -237,6 +297,7 @@ test.serial('a failed update: node-b back on 1.0.0 keeps the slot, every node no
   t.is(await overdueStatus('node-b'), 'False', 'back, if late');
   for (const name of ['node-b', 'node-c', 'node-d']) t.is(node(ns, name).annotations[G.pausedFor], 'node-b', `${name} is not on ${TO}`);
   t.is(node(ns, 'node-a').annotations[K.rebootPaused], undefined, `node-a is on ${TO}`);
+  t.true(guardCordoned(ns, 'node-b'), 'a failed update stays cordoned');
   t.regex((await events('node-b', 'UpdateFailed'))[0]!, new RegExp(`back on ${FROM}, not on ${TO}: the rollout is paused`));
   t.is((await events('node-c', 'RolloutPaused')).length, 1);
 
@@ -251,5 +312,7 @@ test.serial('a failed update: node-b back on 1.0.0 keeps the slot, every node no
   await patchNode('node-b', { annotations: { [G.updateFailed]: null } });
   ns = await waitNodes('node-b released, and node-c unpaused, selected and let go', (s) => node(s, 'node-b').annotations[K.rebootOk] === 'false' && node(s, 'node-c').annotations[G.beforeHook] === 'true');
   for (const name of ['node-b', 'node-c', 'node-d']) t.is(node(ns, name).annotations[K.rebootPaused], undefined);
+  t.false(cordoned(ns, 'node-b'), 'released, node-b is uncordoned');
+  t.true(guardCordoned(ns, 'node-c'));
   t.deepEqual(pastGuard(ns), ['node-c']);
 });

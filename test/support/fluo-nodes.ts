@@ -20,14 +20,17 @@ export function nodeMeta(ns: Nodes, name: string): { labels: Record<string, stri
   return { labels: n.metadata?.labels ?? {}, annotations: n.metadata?.annotations ?? {} };
 }
 
-/** Every node's annotations and labels, one line each: what a failed wait shows. */
+/** spec.unschedulable: cordoned, by whomever. */
+export const cordoned = (ns: Nodes, name: string) => ns.get(name)?.spec?.unschedulable === true;
+
+/** Every node's annotations and labels and its cordon, one line each: what a failed wait shows. */
 export function describeNodes(ns: Nodes): string {
   const short = (k: string) => k.replace(/^.*\//, '');
   return [...ns.keys()]
     .map((name) => {
       const { labels, annotations } = nodeMeta(ns, name);
       const keys = [...Object.entries(annotations).map(([k, v]) => `${short(k)}=${v}`), ...Object.entries(labels).map(([k, v]) => `label:${short(k)}=${v}`)];
-      return `${name}: ${keys.sort().join(' ')}`;
+      return `${name}: ${cordoned(ns, name) ? 'cordoned ' : ''}${keys.sort().join(' ')}`;
     })
     .join('\n');
 }
