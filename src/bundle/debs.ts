@@ -18,14 +18,31 @@ export function closureNames(aptCacheDepends: string): string[] {
   return [...new Set(names.map((n) => n.replace(/:(amd64|all)$/, '')))].sort();
 }
 
+/** Node.js, which the CLI itself runs on: Debian 12 has only 18, so a laptop installs it from the bundle first. */
+export const NODE_PACKAGE = 'nodejs';
+
+/**
+ * The installed Node.js as a .deb: from its apt source, or, when the host has no source that
+ * still offers it (a NodeSource package whose list was removed, as on these machines), rebuilt
+ * from the installed files by dpkg-repack.
+ */
+async function nodeDeb(dir: string): Promise<void> {
+  const version = (await runCommand(['dpkg-query', '-W', '-f=${Version}', NODE_PACKAGE], { ...APT, what: 'finding the installed Node.js package' })).stdout.trim();
+  const got = await runCommand(['apt-get', 'download', '-q', `${NODE_PACKAGE}=${version}`], { ...APT, cwd: dir, allowExit: 'any' });
+  if (got.exitCode === 0) return;
+  await runCommand(['dpkg-repack', NODE_PACKAGE], { ...APT, cwd: dir, install: 'run ./metal-lab setup (it installs dpkg-repack)', what: `repacking the installed ${NODE_PACKAGE} ${version}` });
+}
+
 export async function writeDebRepository(dir: string, packages: readonly string[], log: (line: string) => void): Promise<{ debs: number }> {
   const depends = await runCommand(
-    ['apt-cache', 'depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...packages],
+    ['apt-cache', 'depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', NODE_PACKAGE, ...packages],
     { ...APT, what: 'listing the Debian packages setup installs, with their dependencies', fix: FIX },
   );
   const names = closureNames(depends.stdout);
-  log(`downloading ${names.length} Debian packages (setup's ${packages.length} and what they depend on)`);
-  await runCommand(['apt-get', 'download', '-q', ...names], { ...APT, cwd: dir, timeoutMs: 30 * 60_000, what: 'downloading the Debian packages', fix: FIX });
+  log(`downloading ${names.length} Debian packages (Node.js, setup's ${packages.length} and what they depend on)`);
+  await nodeDeb(dir);
+  const rest = names.filter((n) => n !== NODE_PACKAGE);
+  await runCommand(['apt-get', 'download', '-q', ...rest], { ...APT, cwd: dir, timeoutMs: 30 * 60_000, what: 'downloading the Debian packages', fix: FIX });
   const debs = (await readdir(dir)).filter((f) => f.endsWith('.deb'));
   if (debs.length < names.length) throw new HostError(`apt-get download left ${debs.length} .debs for ${names.length} packages in ${dir}`, FIX);
   // dpkg-dev is one of setup's packages: `apt-get source` needs it too.

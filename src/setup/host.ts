@@ -49,6 +49,7 @@ export const DEBIAN_PACKAGES = [
   'python3-gi',
   'grub-common',
   'chromium', // a real browser, driven headless by puppeteer-core, for the HTML run report's host test
+  'dpkg-repack', // bundle create: the installed Node.js as a .deb when no apt source offers it any more
 ] as const;
 
 async function missingPackages(): Promise<string[]> {
