@@ -19,7 +19,7 @@ function duration(text: string): number {
 }
 
 const program = new Command('rollout-guard')
-  .description("Holds FLUO's reboots that would break a PodDisruptionBudget or a second reboot, flags reboots not back in time, pauses the rollout on a failed update")
+  .description("Drains each node before FLUO reboots it, holds reboots that would break a PodDisruptionBudget or a second reboot, flags reboots not back in time, pauses the rollout on a failed update")
   .option('--kubeconfig <file>', 'a kubeconfig file; without it, the pod\'s service account (in-cluster)')
   .option('--overdue <duration>', 'how long a node allowed to reboot may take to come back before it is flagged', duration, 15 * 60_000)
   .option('--namespace <ns>', "the namespace the guard and the operator run in: their pods never hold the node they are on", NAMESPACE)
