@@ -6,6 +6,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createGzip } from 'node:zlib';
 import tar from 'tar-stream';
+import type { EntryRecord } from '../ground/bundle-layout.js';
 
 /**
  * The bundle's archive: a gzipped tar of trees and small JSON files, each file's sha256 taken as
@@ -19,8 +20,6 @@ export type ArchiveItem =
   | { name: string; type: 'directory'; mode: number }
   | { name: string; type: 'symlink'; target: string };
 
-/** What the manifest says of each entry: a file's size and sha256, a link's target, or a directory. */
-export type EntryRecord = { size: number; sha256: string } | { symlink: string } | { directory: true };
 
 /** Every file, directory and symlink under `dir`, named `prefix/<relative path>`, parents first. */
 export async function treeItems(dir: string, prefix: string): Promise<ArchiveItem[]> {

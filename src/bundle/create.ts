@@ -9,7 +9,7 @@ import { startBundleRecord } from '../toolkit/bundle-record.js';
 import { startHeartbeat } from '../toolkit/heartbeat.js';
 import { treeItems, writeArchive, type ArchiveItem } from './archive.js';
 import { writeDebRepository } from './debs.js';
-import { ANSWERS, BUNDLE_FORMAT, HEADER, MANIFEST, TREES, type BundleHeader, type BundleManifest } from './layout.js';
+import { ANSWERS, BUNDLE_FORMAT, HEADER, MANIFEST, TREES, type BundleHeader, type BundleManifest } from '../ground/bundle-layout.js';
 import { writeNpmCache } from './npm-cache.js';
 
 export interface CreateOptions {

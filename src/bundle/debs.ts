@@ -50,17 +50,3 @@ export async function writeDebRepository(dir: string, packages: readonly string[
   await writeFile(path.join(dir, 'Packages'), index.stdout);
   return { debs: debs.length };
 }
-
-/** apt-get's options that make the loaded bundle's repository its only source (bundle/layout.ts). */
-export function bundleAptOptions(b: { sourcesList: string; aptLists: string }): string[] {
-  return [
-    `Dir::Etc::SourceList=${b.sourcesList}`,
-    'Dir::Etc::SourceParts=/nonexistent',
-    `Dir::State::Lists=${b.aptLists}`,
-    // apt drops to _apt to read sources; the cache dir is root's.
-    'APT::Sandbox::User=root',
-  ].flatMap((o) => ['-o', o]);
-}
-
-/** The sources.list that names the repository at `aptDir`: unsigned, which the bundle's digests make up for. */
-export const bundleSources = (aptDir: string) => `deb [trusted=yes] file:${aptDir} ./\n`;

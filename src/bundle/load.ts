@@ -3,9 +3,8 @@ import { mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/pr
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { METAL_LAB_VERSION } from '../ground/version.js';
-import { digestStream, readArchive, type EntryRecord, type ReadEntry } from './archive.js';
-import { bundleSources } from './debs.js';
-import { ANSWERS, BUNDLE_FORMAT, HEADER, loadedBundle, MANIFEST, TREES, type BundleHeader, type BundleManifest } from './layout.js';
+import { digestStream, readArchive, type ReadEntry } from './archive.js';
+import { ANSWERS, BUNDLE_FORMAT, bundleSources, HEADER, loadedBundle, MANIFEST, TREES, type BundleHeader, type BundleManifest, type EntryRecord } from '../ground/bundle-layout.js';
 
 /**
  * `bundle load`: reads the archive through once to check it (the version first, then every entry

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { loadedBundle } from '../bundle/layout.js';
+import { loadedBundle } from '../ground/bundle-layout.js';
 import { hostLayout } from '../ground/host-layout.js';
 import { noteAptAnswer } from '../toolkit/bundle-record.js';
 

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { bundleAptOptions } from '../bundle/debs.js';
-import { loadedBundle } from '../bundle/layout.js';
 import { HostError } from '../errors.js';
+import { bundleAptOptions, loadedBundle } from '../ground/bundle-layout.js';
 import { hostLayout } from '../ground/host-layout.js';
 import { virsh } from '../libvirt/virsh.js';
 import { lastLines, runCommand } from '../toolkit/command-error.js';

@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { bundleAptOptions } from '../../src/bundle/debs.js';
-import { loadedBundle } from '../../src/bundle/layout.js';
+import { bundleAptOptions, loadedBundle } from '../../src/ground/bundle-layout.js';
 import { DEBIAN_PACKAGES } from '../../src/setup/host.js';
 import { cli, readTimeline } from '../e2e/helpers.js';
 import { fluoSource, SHARED_FLUO_SOURCE } from '../support/fluo.js';

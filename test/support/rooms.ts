@@ -34,6 +34,8 @@ export const FLOORS: Readonly<Record<string, number>> = {
   // Host checks, the image cache among them; the rollout guard beside FLUO's update-operator.
   preflight: 4,
   guard: 4,
+  // The workshop bundle: everything the builds and setup use, in one checked file and back.
+  bundle: 4,
   // Apply: up, down, status.
   lab: 5,
   // Scenario steps, waits and checks.

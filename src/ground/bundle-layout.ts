@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { EntryRecord } from './archive.js';
 
 /**
  * What a bundle holds and where a loaded one lives. In the archive: `bundle.json` first (its
@@ -25,8 +24,11 @@ export interface BundleHeader {
 export interface BundleManifest extends BundleHeader {
   /** Cache entries as `<kind>/<key>`, relative to the cache root. */
   cacheEntries: string[];
+  /** What the manifest says of each entry: a file's size and sha256, a link's target, or a directory. */
   entries: Record<string, EntryRecord>;
 }
+
+export type EntryRecord = { size: number; sha256: string } | { symlink: string } | { directory: true };
 
 /** A loaded bundle's own dir in the cache root: its apt repository, npm cache and apt answers. */
 export function loadedBundle(cacheRoot: string) {
@@ -41,3 +43,17 @@ export function loadedBundle(cacheRoot: string) {
     aptLists: path.join(dir, 'apt-lists'),
   };
 }
+
+/** apt-get's options that make the loaded bundle's repository its only source (bundle/layout.ts). */
+export function bundleAptOptions(b: { sourcesList: string; aptLists: string }): string[] {
+  return [
+    `Dir::Etc::SourceList=${b.sourcesList}`,
+    'Dir::Etc::SourceParts=/nonexistent',
+    `Dir::State::Lists=${b.aptLists}`,
+    // apt drops to _apt to read sources; the cache dir is root's.
+    'APT::Sandbox::User=root',
+  ].flatMap((o) => ['-o', o]);
+}
+
+/** The sources.list that names the repository at `aptDir`: unsigned, which the bundle's digests make up for. */
+export const bundleSources = (aptDir: string) => `deb [trusted=yes] file:${aptDir} ./\n`;
