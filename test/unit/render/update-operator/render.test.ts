@@ -167,7 +167,7 @@ test("RBAC: upstream's for the agent (drains through evictions) and the operator
     'coordination.k8s.io leases get,update [flatcar-linux-update-operator-lock]',
   ]);
   // The guard's: one rule per API call it makes (read-state.ts, apply.ts), Events where a kubelet's go.
-  t.deepEqual(rules('ClusterRole', 'rollout-guard'), ['core nodes list,patch', 'core nodes/status patch', 'core pods list', 'policy poddisruptionbudgets list']);
+  t.deepEqual(rules('ClusterRole', 'rollout-guard'), ['core nodes list,patch', 'core nodes/status patch', 'core pods list', 'core pods/eviction create', 'policy poddisruptionbudgets list']);
   t.deepEqual(rules('Role', 'rollout-guard'), ['core events create']);
   // Each binding names a role of this render and a ServiceAccount of this render, in FLUO's namespace.
   const names = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
