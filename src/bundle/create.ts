@@ -4,7 +4,7 @@ import { LabError } from '../errors.js';
 import { METAL_LAB_VERSION } from '../ground/version.js';
 import { BUILD_TARGETS, buildTargets } from '../images/build-targets.js';
 import type { SourceFile } from '../images/fluo-source.js';
-import { DEBIAN_PACKAGES } from '../setup/host.js';
+import { LAB_PACKAGES } from '../setup/host.js';
 import { startBundleRecord } from '../toolkit/bundle-record.js';
 import { startHeartbeat } from '../toolkit/heartbeat.js';
 import { treeItems, writeArchive, type ArchiveItem } from './archive.js';
@@ -85,7 +85,7 @@ export async function createBundle(o: CreateOptions): Promise<{ bytes: number; c
     const apt = path.join(scratch, TREES.apt);
     const npm = path.join(scratch, TREES.npm);
     await mkdir(apt);
-    const { debs } = await writeDebRepository(apt, DEBIAN_PACKAGES, o.note);
+    const { debs } = await writeDebRepository(apt, LAB_PACKAGES, o.note);
     o.say(`Debian packages: ${debs} .debs as an apt repository`);
     o.note("filling npm's cache from package-lock.json");
     await writeNpmCache(o.projectRoot, npm);

@@ -31,9 +31,9 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .description('install missing Debian packages and start virtlogd/libvirtd')
     .option('--quiet', 'print only what changes')
     .action(async (opts: { quiet?: boolean }) => {
-      const { ensureHost, DEBIAN_PACKAGES } = await import('../setup/host.js');
+      const { ensureHost, SETUP_PACKAGES } = await import('../setup/host.js');
       const r = await ensureHost(say);
-      if (!opts.quiet) say(`host ready (${DEBIAN_PACKAGES.length} packages checked, ${r.installed.length} installed, ${r.started.length} daemons started)`);
+      if (!opts.quiet) say(`host ready (${SETUP_PACKAGES.length} packages checked, ${r.installed.length} installed, ${r.started.length} daemons started)`);
     });
 
   program

@@ -11,10 +11,10 @@ import { startHeartbeat } from '../toolkit/heartbeat.js';
 import { runLogged } from '../toolkit/logged-command.js';
 
 /**
- * Debian packages the lab needs on the host. The guest kernel and busybox are NOT installed:
- * the image builder downloads and unpacks their .debs itself.
+ * Debian packages the lab needs on the host, and a workshop bundle carries. The guest kernel and
+ * busybox are NOT installed: the image builder downloads and unpacks their .debs itself.
  */
-export const DEBIAN_PACKAGES = [
+export const LAB_PACKAGES = [
   'qemu-system-x86', // the hypervisor (KVM or TCG)
   'qemu-utils', // qcow2 volumes
   'libvirt-daemon-system', // libvirtd, virtlogd, network driver
@@ -47,20 +47,28 @@ export const DEBIAN_PACKAGES = [
   'python3-dbus',
   'python3-gi',
   'grub-common',
-  'chromium', // a real browser, driven headless by puppeteer-core, for the HTML run report's host test
   'dpkg-repack', // bundle create: the installed Node.js as a .deb when no apt source offers it any more
 ] as const;
 
+/** What only the tests use: setup installs them too (CI runs it), a workshop bundle leaves them out. */
+export const TEST_PACKAGES = [
+  'chromium', // a real browser, driven headless by puppeteer-core, for the HTML run report's host test
+  'vagrant', // `vagrant validate` of the Vagrantfile
+  'vagrant-libvirt',
+] as const;
+
+export const SETUP_PACKAGES: readonly string[] = [...LAB_PACKAGES, ...TEST_PACKAGES];
+
 async function missingPackages(): Promise<string[]> {
   // Exit 1: some package is unknown to dpkg, which is what this asks.
-  const r = await runCommand(['dpkg-query', '-W', '-f=${Package} ${db:Status-Abbrev}\n', ...DEBIAN_PACKAGES], { allowExit: [0, 1] });
+  const r = await runCommand(['dpkg-query', '-W', '-f=${Package} ${db:Status-Abbrev}\n', ...SETUP_PACKAGES], { allowExit: [0, 1] });
   const installed = new Set(
     r.stdout
       .split('\n')
       .filter((l) => /\sii\s*$/.test(l))
       .map((l) => l.split(' ')[0]),
   );
-  return DEBIAN_PACKAGES.filter((p) => !installed.has(p));
+  return SETUP_PACKAGES.filter((p) => !installed.has(p));
 }
 
 export function aptCommand(packages: readonly string[]): string {

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { bundleAptOptions, loadedBundle } from '../../src/ground/bundle-layout.js';
-import { DEBIAN_PACKAGES } from '../../src/setup/host.js';
+import { LAB_PACKAGES } from '../../src/setup/host.js';
 import { cli, readTimeline } from '../e2e/helpers.js';
 import { fluoSource, SHARED_FLUO_SOURCE } from '../support/fluo.js';
 import { libvirtd, needs, program, root, virsh } from '../support/needs.js';
@@ -44,7 +44,7 @@ test('a bundle made here runs pxe-boot in a room with no network: load, setup an
       CACHE: cache,
       ARTIFACTS: artifacts,
       BUNDLE_APT_OPTS: bundleAptOptions(loadedBundle(cache)).join(' '),
-      PACKAGES: DEBIAN_PACKAGES.join(' '),
+      PACKAGES: LAB_PACKAGES.join(' '),
     },
   });
   t.log(String(room.all).split('\n').filter((l) => /^==|loaded in|installing npm|unpacking npm|^Inst|^Conf|upgraded|passed|failed|✔|✘/.test(l)).slice(-40).join('\n'));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type Implementation, type TestFn } from 'ava';
 import { VIRTLOGD_SOCKET } from '../../src/preflight/daemons.js';
-import { DEBIAN_PACKAGES } from '../../src/setup/host.js';
+import { SETUP_PACKAGES } from '../../src/setup/host.js';
 
 /**
  * Something a host test needs from the machine, and how to get it. Host tests declare their
@@ -20,7 +20,7 @@ export interface Need {
 
 /** Debian packages `./metal-lab setup` installs are one command away; others need apt-get. */
 function install(pkg: string): string {
-  const viaSetup = (DEBIAN_PACKAGES as readonly string[]).includes(pkg);
+  const viaSetup = SETUP_PACKAGES.includes(pkg);
   return `apt-get install ${pkg}${viaSetup ? ', or ./metal-lab setup' : ''}`;
 }
 
