@@ -1,12 +1,15 @@
 /**
- * npm run bench:matchbox — throughput of /ipxe over a data dir of 1,000 groups and profiles.
+ * npm run bench:matchbox — throughput of /ipxe over data dirs of 1,000 and 10,000 groups and
+ * profiles, against the floor: a bare node:http server answering the same body as a constant.
  *
- * Generates the data dir (path printed, kept for a comparison run), starts the embedded server
- * on loopback, and drives /ipxe with autocannon, cycling through all 1,000 MACs. With
- * MATCHBOX_URL=http://127.0.0.1:PORT it drives that server too (a real Matchbox started on the
- * printed data dir) and prints both side by side.
+ * For each size it generates the data dir (path printed, kept for a comparison run), starts the
+ * embedded server on loopback, and drives /ipxe with autocannon, cycling through every MAC; then
+ * the floor, in its own process too, with the same load. With MATCHBOX_URL=http://127.0.0.1:PORT
+ * it drives that server too (a real Matchbox started on the printed data dir of the last size).
+ * Goals (issue 13): at least 0.8x the floor's req/s, p99 at most 5 ms.
  *
- * Env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 50), BENCH_DATA (data dir path).
+ * Env: BENCH_GROUPS (default 1000,10000), BENCH_SECONDS (default 10), BENCH_CONNECTIONS
+ * (default 50), BENCH_DATA (data dir path, a suffix per size).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -15,18 +18,18 @@ import autocannon from 'autocannon';
 import { execa } from 'execa';
 import { writeGroup, writeProfile } from '../src/matchbox/writer.js';
 
-const GROUPS = 1000;
+const sizes = (process.env.BENCH_GROUPS ?? '1000,10000').split(',').map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const dataDir = path.resolve(process.env.BENCH_DATA ?? path.join(os.tmpdir(), 'metal-lab-bench-matchbox'));
+const dataRoot = path.resolve(process.env.BENCH_DATA ?? path.join(os.tmpdir(), 'metal-lab-bench-matchbox'));
 
 function mac(i: number): string {
   return `52:54:00:${[i >> 16, (i >> 8) & 0xff, i & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 }
 
-async function generate(): Promise<void> {
+async function generate(dataDir: string, groups: number): Promise<void> {
   await fs.rm(dataDir, { recursive: true, force: true });
-  for (let i = 0; i < GROUPS; i++) {
+  for (let i = 0; i < groups; i++) {
     await writeProfile(dataDir, {
       id: `profile-${i}`,
       boot: { kernel: `/assets/os/${i}/vmlinuz`, initrd: [`/assets/os/${i}/initrd.img`], args: ['console=ttyS0', `node=${i}`, 'ignition.config.url=http://mb/ignition?mac=${mac:hexhyp}'] },
@@ -46,25 +49,20 @@ interface Figures {
   total: number;
 }
 
-async function drive(url: string): Promise<Figures> {
+async function drive(url: string, groups: number, duration = seconds): Promise<Figures> {
   // iPXE sends the MAC hyphenated; every request asks for a different machine in turn.
-  const requests = Array.from({ length: GROUPS }, (_, i) => ({ method: 'GET' as const, path: `/ipxe?mac=${mac(i).replace(/:/g, '-')}` }));
-  const result = await autocannon({ url, connections, duration: seconds, requests });
+  const requests = Array.from({ length: groups }, (_, i) => ({ method: 'GET' as const, path: `/ipxe?mac=${mac(i).replace(/:/g, '-')}` }));
+  const result = await autocannon({ url, connections, duration, requests });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, total: result.requests.total };
 }
 
 function row(name: string, f: Figures): string {
-  return `${name.padEnd(22)} ${f.rps.toFixed(0).padStart(10)} ${`${f.p50} ms`.padStart(10)} ${`${f.p99} ms`.padStart(10)} ${String(f.total).padStart(10)} ${String(f.non2xx).padStart(8)}`;
+  return `${name.padEnd(30)} ${f.rps.toFixed(0).padStart(10)} ${`${f.p50} ms`.padStart(10)} ${`${f.p99} ms`.padStart(10)} ${String(f.total).padStart(10)} ${String(f.non2xx).padStart(8)}`;
 }
 
-async function main(): Promise<void> {
-  console.log(`generating ${GROUPS} groups and profiles in ${dataDir}`);
-  await generate();
-  const assetsDir = path.join(dataDir, 'assets');
-  await fs.mkdir(assetsDir, { recursive: true });
-  // The server runs in its own process, as `metal-lab matchbox serve`, so it does not share an event loop with the load generator.
-  const cli = path.resolve(import.meta.dirname, '../src/cli/main.ts');
-  const server = execa('node', ['--import=tsx', cli, 'matchbox', 'serve', '--data', dataDir, '--assets', assetsDir, '--address', '127.0.0.1:0'], { reject: false });
+/** Starts a server process and resolves with the loopback URL it prints. */
+async function serve(argv: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
+  const server = execa(argv[0]!, argv.slice(1), { reject: false });
   const url = await new Promise<string>((resolve, reject) => {
     server.stdout!.on('data', (d: Buffer) => {
       const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(d.toString());
@@ -72,26 +70,63 @@ async function main(): Promise<void> {
     });
     void server.then((r) => reject(new Error(`server exited: ${r.stderr}`)));
   });
-  console.log(`metal-lab matchbox at ${url}; ${connections} connections for ${seconds} s per server\n`);
-  const ours = await drive(url);
-  server.kill('SIGTERM');
-  await server;
+  return {
+    url,
+    stop: async () => {
+      server.kill('SIGTERM');
+      await server;
+    },
+  };
+}
 
-  const header = `${'server'.padEnd(22)} ${'req/s'.padStart(10)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'requests'.padStart(10)} ${'non-2xx'.padStart(8)}`;
-  const lines = [header, row('metal-lab (embedded)', ours)];
+/** The floor: node:http answering `body` to every request, nothing else. */
+const floorServer = (body: string) => [
+  'node',
+  '-e',
+  `const b = ${JSON.stringify(body)}; const s = require('node:http').createServer((q, r) => r.end(b)); s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port));`,
+];
+
+async function main(): Promise<void> {
+  const cli = path.resolve(import.meta.dirname, '../src/cli/main.ts');
+  const header = `${'server'.padEnd(30)} ${'req/s'.padStart(10)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'requests'.padStart(10)} ${'non-2xx'.padStart(8)}`;
+  const lines = [header];
+  let lastData = '';
+  for (const groups of sizes) {
+    const dataDir = (lastData = `${dataRoot}-${groups}`);
+    console.log(`generating ${groups} groups and profiles in ${dataDir}`);
+    await generate(dataDir, groups);
+    const assetsDir = path.join(dataDir, 'assets');
+    await fs.mkdir(assetsDir, { recursive: true });
+    // Each server in its own process, as `metal-lab matchbox serve`, so none shares an event loop with the load generator.
+    const ours = await serve(['node', '--import=tsx', cli, 'matchbox', 'serve', '--data', dataDir, '--assets', assetsDir, '--address', '127.0.0.1:0']);
+    const body = await (await fetch(`${ours.url}/ipxe?mac=${mac(0).replace(/:/g, '-')}`)).text();
+    console.log(`${groups} groups: ${connections} connections for ${seconds} s per server`);
+    // A second of warm-up each (JIT, snapshot), not counted.
+    await drive(ours.url, groups, 1);
+    const figures = await drive(ours.url, groups);
+    await ours.stop();
+    const floor = await serve(floorServer(body));
+    await drive(floor.url, groups, 1);
+    const bare = await drive(floor.url, groups);
+    await floor.stop();
+    lines.push(
+      row(`metal-lab, ${groups} groups`, figures),
+      row(`node:http floor (${body.length} B)`, bare),
+      `  metal-lab / floor: ${(figures.rps / bare.rps).toFixed(2)}x req/s (goal >= 0.8x), p99 ${figures.p99} ms (goal <= 5 ms)`,
+    );
+    if (figures.non2xx > 0) {
+      console.error(`metal-lab answered ${figures.non2xx} non-2xx responses at ${groups} groups`);
+      process.exitCode = 1;
+    }
+  }
   const external = process.env.MATCHBOX_URL;
   if (external) {
-    const theirs = await drive(external);
+    const theirs = await drive(external, sizes.at(-1)!);
     lines.push(row('external Matchbox', theirs));
-    lines.push(`\nratio metal-lab / external: ${(ours.rps / theirs.rps).toFixed(2)}x`);
   } else {
-    lines.push(`\nTo compare, serve ${dataDir} with the real Matchbox and rerun with MATCHBOX_URL=http://127.0.0.1:PORT (see "Running the real Matchbox" in README.md).`);
+    lines.push(`\nTo compare, serve ${lastData} with the real Matchbox and rerun with MATCHBOX_URL=http://127.0.0.1:PORT (see "Running the real Matchbox" in README.md).`);
   }
   console.log(lines.join('\n'));
-  if (ours.non2xx > 0) {
-    console.error(`metal-lab answered ${ours.non2xx} non-2xx responses`);
-    process.exitCode = 1;
-  }
 }
 
 await main();
