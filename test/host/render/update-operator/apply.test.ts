@@ -65,6 +65,8 @@ needs(...ENVTEST_NEEDS)("a real kube-apiserver creates the update operator's obj
     { verb: 'patch', resource: 'nodes', name: 'node1' },
     { verb: 'patch', resource: 'nodes', subresource: 'status', name: 'node1' },
     { verb: 'list', resource: 'pods' },
+    // Its own drain before it lets a node go (FLUO#188).
+    { verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' },
     { verb: 'list', resource: 'poddisruptionbudgets', group: 'policy' },
     { verb: 'create', resource: 'events', namespace: EVENT_NAMESPACE },
   ];
@@ -72,11 +74,10 @@ needs(...ENVTEST_NEEDS)("a real kube-apiserver creates the update operator's obj
   // Discovery, to pick the budgets' version: every authenticated user's (system:discovery).
   const discovery = await authz.createSubjectAccessReview({ body: { spec: { user: `system:serviceaccount:${NAMESPACE}:${GUARD}`, groups: ['system:authenticated', 'system:serviceaccounts'], nonResourceAttributes: { verb: 'get', path: '/apis/policy' } } } });
   t.true(discovery.status?.allowed, JSON.stringify(discovery.status));
-  // And nothing it does not do: FLUO's update of nodes, evictions, deleting pods, Events elsewhere, secrets.
+  // And nothing it does not do: FLUO's update of nodes, deleting pods or nodes, Events elsewhere, secrets.
   const guardDoesNot = [
     { verb: 'update', resource: 'nodes', name: 'node1' },
     { verb: 'delete', resource: 'nodes', name: 'node1' },
-    { verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' },
     { verb: 'delete', resource: 'pods', namespace: 'default' },
     { verb: 'create', resource: 'events', namespace: NAMESPACE },
     { verb: 'get', resource: 'secrets', namespace: NAMESPACE },
