@@ -68,10 +68,18 @@ export interface ScenarioSpec {
   steps: ScenarioStep[];
 }
 
+/** A day: a step still waiting after one is a run that looks hung, not one that waits. */
+const MAX_TIMEOUT_S = 24 * 60 * 60;
+const seconds = (d: string) => Number(d.slice(0, -1)) * (d.endsWith('m') ? 60 : 1);
 const duration = z
   .string()
-  .regex(/^\d+(s|m)$/, { message: 'not a duration: write seconds or minutes, e.g. 90s or 5m' })
-  .transform((d) => Number(d.slice(0, -1)) * (d.endsWith('m') ? 60 : 1));
+  .regex(/^\d+(s|m)$/, { message: 'not a duration: write seconds or minutes, e.g. 90s or 5m', abort: true })
+  .superRefine((d, ctx) => {
+    // 0s fails the step before its first try, after the whole lab came up for it.
+    if (seconds(d) < 1) ctx.addIssue({ code: 'custom', message: `${d} leaves no time to wait`, params: { fix: 'use at least 1s, e.g. 90s or 5m' } });
+    if (seconds(d) > MAX_TIMEOUT_S) ctx.addIssue({ code: 'custom', message: `${d} is longer than a day`, params: { fix: `use at most ${MAX_TIMEOUT_S / 60}m` } });
+  })
+  .transform(seconds);
 
 const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload'] as const;
 /** Scenario and node names, and the short scenario names resolved in scenarios/. */
