@@ -155,16 +155,17 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .option('--artifacts <dir>', 'where to write the artifacts')
     .option('--json', 'plain progress on stderr, the result as JSON on stdout')
     .action(async (scenarioArg: string, opts: { lab?: string; keep?: boolean; artifacts?: string; json?: boolean }) => {
-      const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab, scenarioLab }, { runScenario }, { ensureHost }, { labFromArg }] = await Promise.all([
-        import('../spec/scenario.js'), import('../spec/scenario-lab.js'), import('../scenario/run.js'), import('../setup/host.js'), import('./resolve.js'),
+      const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab, scenarioLab }, { runScenario }, { ensureHost }, { labFromArg }, { checkArtifactsDir }] = await Promise.all([
+        import('../spec/scenario.js'), import('../spec/scenario-lab.js'), import('../scenario/run.js'), import('../setup/host.js'), import('./resolve.js'), import('./artifacts-dir.js'),
       ]);
       const scenario = await loadScenario(resolveScenarioFile(scenarioArg));
       const lab = opts.lab ? await labFromArg(opts.lab) : await scenarioLab(scenario);
       checkScenarioLab(scenario, lab);
-      await ensureHost(say);
-      const signal = interruptible(cli);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const artifactsDir = path.resolve(opts.artifacts ?? path.join('artifacts', `${scenario.name}-${lab.id}-${stamp}`));
+      await checkArtifactsDir(artifactsDir);
+      await ensureHost(say);
+      const signal = interruptible(cli);
       const res = await runScenario({ scenario, lab, artifactsDir, keep: opts.keep, plain: opts.json, signal, host });
       if (opts.json) printJson(res);
       if (!res.ok) cli.exitCode = 1;

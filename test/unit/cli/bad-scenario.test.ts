@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { SpecError } from '../../../src/errors.js';
 import { loadScenario, ScenarioFile } from '../../../src/spec/scenario.js';
 import { checkScenarioLab, scenarioLab } from '../../../src/spec/scenario-lab.js';
+import { checkArtifactsDir } from '../../../src/cli/artifacts-dir.js';
+import { LabError, SpecError } from '../../../src/errors.js';
 import { assertNames, edit, LAB, refusedLine, type BadCase } from '../../support/bad-input.js';
 import { schemaFields } from '../../support/schema-fields.js';
 import { tempDir } from '../../support/temp-dir.js';
@@ -137,4 +138,21 @@ test('run refuses a scenario file it cannot read: a directory, a device, nothing
     [path.join(dir, 'none.yaml'), /: no such scenario file\./],
   ];
   for (const [file, line] of cases) t.regex(await refusedLine(t, dir, ['run', file, '--artifacts', path.join(dir, 'artifacts')], ['scenarios']), line, file);
+});
+
+test('run refuses an artifacts dir a file is in the way of, before the run rather than at its end', async (t) => {
+  const dir = await tempDir(t);
+  const keep = await writeCase(dir, SCENARIO);
+  const file = path.join(dir, 'scenario.yaml');
+  const fix = 'Fix: pass a directory, or a path where one can be made';
+  const cases: [string, string][] = [
+    [file, `--artifacts ${file}: it is a file, not a directory. ${fix}`],
+    [path.join(file, 'run1'), `--artifacts ${file}/run1: ${file} is a file, not a directory. ${fix}`],
+  ];
+  for (const [artifacts, line] of cases) {
+    // Refused in-process first: the command is never run with artifacts it would accept.
+    await t.throwsAsync(checkArtifactsDir(artifacts), { instanceOf: LabError });
+    if (!t.passed) return;
+    t.is(await refusedLine(t, dir, ['run', file, '--artifacts', artifacts], keep), line);
+  }
 });
