@@ -51,6 +51,7 @@ const CASES: BadCase[] = [
   { field: 'updates.afterRebootAnnotations', title: 'annotations as one string', text: lab('afterRebootAnnotations: [example.com/healthy]', 'afterRebootAnnotations: example.com/healthy'), at: 'updates.afterRebootAnnotations', problem: /^expected a list, got string "example\.com\/healthy"/ },
   { field: 'defaults', title: 'defaults as a list', text: lab('defaults: { memory: 512, vcpus: 1, disk: 4, firmware: bios }', 'defaults: [512]'), at: 'defaults', problem: /^expected a mapping, got a list/ },
   { field: 'defaults.memory', title: 'too little memory', text: lab('memory: 512,', 'memory: 64,'), at: 'defaults.memory', problem: /^64 is out of range .*Fix: use at least 128$/ },
+  { field: 'defaults.memory', title: 'memory past the safe integers', text: lab('memory: 512,', 'memory: 1e20,'), at: 'defaults.memory', problem: /^100000000000000000000 is out of range .*Fix: use at most 1048576$/ },
   { field: 'defaults.vcpus', title: 'no vCPU', text: lab('vcpus: 1, disk: 4, firmware: bios }\nnodes', 'vcpus: 0, disk: 4, firmware: bios }\nnodes'), at: 'defaults.vcpus', problem: /^0 is out of range/ },
   { field: 'defaults.disk', title: 'a disk size with a unit', text: lab('disk: 4, firmware: bios }\nnodes', 'disk: 4G, firmware: bios }\nnodes'), at: 'defaults.disk', problem: /^expected a number, got string "4G" .*Fix: use disk size in GiB, such as 10$/ },
   { field: 'defaults.firmware', title: 'firmware that is none', text: lab('firmware: bios }\nnodes', 'firmware: efi }\nnodes'), at: 'defaults.firmware', problem: /^"efi" is not one of bios, uefi/ },
@@ -64,6 +65,7 @@ const CASES: BadCase[] = [
   { field: 'nodes[].mac', title: 'a multicast MAC', text: node2('"52:54:00:00:00:02"', '"01:00:5e:00:00:02"'), at: 'nodes[1].mac', problem: /^01:00:5e:00:00:02 is a multicast MAC/ },
   { field: 'nodes[].ip', title: 'a node on the gateway', text: node2('ip: 10.77.0.11', 'ip: 10.77.0.1'), at: 'nodes[1].ip', problem: /^10\.77\.0\.1 is the gateway/ },
   { field: 'nodes[].memory', title: 'a fraction of a MiB', text: lab('memory: 1024', 'memory: 1.5'), at: 'nodes[0].memory', problem: /^expected a whole number, got number 1\.5/ },
+  { field: 'nodes[].memory', title: 'a node of 2 TiB', text: lab('memory: 1024', 'memory: 2097152'), at: 'nodes[0].memory', problem: /^2097152 is out of range .*Fix: use at most 1048576$/ },
   { field: 'nodes[].vcpus', title: 'more vCPUs than QEMU takes here', text: lab('vcpus: 1, disk: 4, firmware: bios }\n  - { name: node2', 'vcpus: 65, disk: 4, firmware: bios }\n  - { name: node2'), at: 'nodes[0].vcpus', problem: /^65 is out of range .*Fix: use at most 64$/ },
   { field: 'nodes[].disk', title: 'no disk', text: lab('disk: 4, firmware: bios }\n  - { name: node2', 'disk: 0, firmware: bios }\n  - { name: node2'), at: 'nodes[0].disk', problem: /^0 is out of range/ },
   { field: 'nodes[].firmware', title: 'a UEFI node in a Kubernetes lab', text: lab('firmware: bios }\n  - { name: node2', 'firmware: uefi }\n  - { name: node2'), at: 'nodes[0].firmware', problem: /^node1 boots UEFI, and a Kubernetes lab installs labos to disk/ },
@@ -72,6 +74,7 @@ const CASES: BadCase[] = [
   { field: '', title: 'a list for a file', text: '- mini\n', at: '', problem: /^the file holds a list, not a YAML mapping/ },
   { field: '', title: 'a YAML syntax error', text: lab('  - { name: node2,', '  - { name: node2,,'), at: '', problem: /^YAML syntax error at line 21, col \d+/ },
   { field: '', title: 'a "billion laughs"', text: `${LAB}a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n`, at: '', problem: /^its aliases expand into more than 100 copies/ },
+  { field: '', title: 'a value too long to tell back', text: lab('id: bad', `id: ${'a'.repeat(2000)}`), at: '', problem: /^a value of 2000 characters at line 1, col 5, longer than any field takes \(1024\)\. Fix: shorten it$/ },
   { field: '', title: 'an alias with no anchor', text: lab('ip: 10.77.0.11', 'ip: *ip'), at: '', problem: /^alias \*ip at line 21, col \d+ has no anchor &ip before it/ },
 ];
 
