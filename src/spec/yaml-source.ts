@@ -14,6 +14,8 @@ export type YamlProblem = { problem: string; fix: string };
 
 /** yaml's own bound on what aliases may expand to: far above any use, far below a "billion laughs". */
 const MAX_ALIAS_COPIES = 100;
+/** Above any path, name or line of text a field holds: a longer value (or key) would be echoed whole in the one line. */
+const MAX_SCALAR_CHARS = 1024;
 
 /** Parses one YAML document; throws nothing, returns the first problem instead. */
 export function parseYamlSource(text: string): YamlSource | YamlProblem {
@@ -31,6 +33,8 @@ export function parseYamlSource(text: string): YamlSource | YamlProblem {
     const problem = first.code === 'MULTIPLE_DOCS' ? 'more than one YAML document (a second "---")' : first.message;
     return { problem: `YAML syntax error at ${at(first.pos[0])}: ${problem.split('\n')[0]}`, fix: 'fix the YAML syntax there' };
   }
+  const long = longScalar(doc);
+  if (long) return { problem: `a value of ${long.chars} characters at ${at(long.offset)}, longer than any field takes (${MAX_SCALAR_CHARS})`, fix: 'shorten it' };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COPIES });
@@ -85,6 +89,19 @@ function aliasProblem(doc: Document, err: unknown, at: (offset: number) => strin
     return { problem: `its aliases expand into more than ${MAX_ALIAS_COPIES} copies, as a "billion laughs" attack does (first alias *${alias.source} at ${at(alias.offset)})`, fix: 'write the values out, or alias each one once' };
   }
   return { problem: `the YAML cannot be read as data: ${err instanceof Error ? err.message : String(err)}`, fix: 'simplify the YAML' };
+}
+
+function longScalar(doc: Document): { chars: number; offset: number } | undefined {
+  let found: { chars: number; offset: number } | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      const chars = String(node.value).length;
+      if (chars <= MAX_SCALAR_CHARS) return undefined;
+      found = { chars, offset: node.range?.[0] ?? 0 };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function isNode(x: unknown): x is Node {

@@ -86,6 +86,7 @@ const CASES: (BadCase & { files?: Record<string, string> })[] = [
   { field: '', title: 'an empty file', text: '', at: '', problem: /^the file is empty, not a YAML mapping of fields/ },
   { field: '', title: 'a list for a file', text: '- up\n', at: '', problem: /^the file holds a list, not a YAML mapping/ },
   { field: '', title: 'a YAML syntax error', text: scenario('  - poweroff: node2\n', '  - poweroff: node2\n - poweron\n'), at: '', problem: /^YAML syntax error at line \d+, col \d+/ },
+  { field: '', title: 'a description of a book', text: scenario('description: every field once', `description: ${'word '.repeat(1000)}`), at: '', problem: /^a value of 4999 characters at line 2, col 14, longer than any field takes \(1024\)/ },
   { field: '', title: 'a "billion laughs"', text: `${SCENARIO}a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n`, at: '', problem: /^its aliases expand into more than 100 copies/ },
 ];
 
