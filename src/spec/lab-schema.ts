@@ -5,6 +5,7 @@ import { isIPv4, Subnet } from '../ground/ipv4.js';
 import { parseMac } from './mac.js';
 import { LAB_ID } from '../ground/lab-spec.js';
 import { windowLengthProblem, windowStartProblem } from './reboot-window.js';
+import { wholeNumber } from './whole-number.js';
 
 /**
  * The shape of a lab file: types, formats, ranges, defaults, no unknown keys. Rules that relate
@@ -106,27 +107,19 @@ const kubeVersion = checked((v) => {
 });
 
 /**
- * The first issue is the one told: the maximum before int(), whose own is the safe-integer
- * bound (1e20: "at most 9007199254740991"), and int() before the minimum (1.5 is no whole number).
- */
-function whole(min: number, max: number) {
-  return z.number().max(max).int().min(min);
-}
-
-/**
  * The boot server's port on the bridge address: 80 (HTTP's own), or a port from 1024 up. Below
  * that listen the host's services (SSH on 22), and on 53 the lab's own dnsmasq answers DNS there.
  */
-const bootServerPort = whole(1, 65535)
+const bootServerPort = wholeNumber(1, 65535)
   .superRefine((port, ctx) => {
     if (port === 80 || port >= 1024) return;
     const problem = port === 53 ? "53 is DNS, which the lab's own dnsmasq answers on the bridge address" : `${port} is a well-known port, where the host's own services listen (SSH on 22)`;
     report(ctx, { problem, fix: 'use 8080 (the default), 80, or a port from 1024 up' });
   });
 
-const memory = whole(128, 1_048_576);
-const vcpus = whole(1, 64);
-const disk = whole(1, 16_384);
+const memory = wholeNumber(128, 1_048_576);
+const vcpus = wholeNumber(1, 64);
+const disk = wholeNumber(1, 16_384);
 const firmware = z.enum(['bios', 'uefi']);
 
 /** What a node may set itself; anything it leaves out comes from `defaults`. */

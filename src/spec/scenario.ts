@@ -2,9 +2,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { LabError, SpecError } from '../errors.js';
+import { MAX_NODES } from '../ground/lab-model.js';
 import { checkChannel, checkVersion } from '../ground/release-names.js';
 import { displayPath, readSpecFile } from './spec-file.js';
 import { parsing, validateYaml } from './validate.js';
+import { wholeNumber } from './whole-number.js';
 
 /** Lab checks judged on what a `watch: rollout` step recorded, and on the workload's probes. */
 export const ROLLOUT_CHECKS = ['one-at-a-time', 'budget-kept', 'workload-answered'] as const;
@@ -131,8 +133,9 @@ const Step = z
         .strictObject({ version: releaseVersion, kernel: kernelPackage.optional(), channel: checkedBy(checkChannel).optional(), broken: z.literal(true).optional() })
         .optional(),
       watch: z.literal('rollout').optional(),
+      // One pod per node, on a lab of at most MAX_NODES: checkScenarioLab holds it to the lab's own count.
       workload: z
-        .strictObject({ replicas: z.int().min(1), pdb: z.strictObject({ minAvailable: z.int().min(1) }), errorBudget: percent.optional() })
+        .strictObject({ replicas: wholeNumber(1, MAX_NODES), pdb: z.strictObject({ minAvailable: wholeNumber(1, MAX_NODES) }), errorBudget: percent.optional() })
         .optional(),
     }),
   )
