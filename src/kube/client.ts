@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import { Writable } from 'node:stream';
 import {
@@ -162,19 +163,29 @@ export async function execInPod(kc: KubeConfig, namespace: string, pod: string, 
   return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ...status };
 }
 
-/** GET /healthz of the kubeconfig's server: ok only on HTTP 200 "ok". Network errors reject. */
-export async function apiHealthz(kc: KubeConfig, timeoutMs = 5000): Promise<{ ok: boolean; status: number; body: string }> {
+/**
+ * GET `path` of the kubeconfig's server with its credentials. A request silent for `timeoutMs`
+ * is destroyed: one in flight when its node went away would otherwise wait on the dead
+ * connection forever, and keep the process from exiting. Network errors reject.
+ */
+export async function apiGet(kc: KubeConfig, path: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new LabError('the kubeconfig names no current cluster', 'set current-context in the kubeconfig');
+  const url = new URL(path, server);
   const opts: https.RequestOptions = {};
   await kc.applyToHTTPSOptions(opts);
+  const get = url.protocol === 'http:' ? http.get : https.get;
   return new Promise((resolve, reject) => {
-    const req = https.get(new URL('/healthz', server), { ...opts, timeout: timeoutMs }, (res) => {
+    const req = get(url, { ...opts, timeout: timeoutMs }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => {
-        resolve({ ok: res.statusCode === 200 && body.trim() === 'ok', status: res.statusCode ?? 0, body: body.trim() });
-      });
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body })).on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`))).on('error', reject);
   });
+}
+
+/** GET /healthz of the kubeconfig's server: ok only on HTTP 200 "ok". Network errors reject. */
+export async function apiHealthz(kc: KubeConfig, timeoutMs = 5000): Promise<{ ok: boolean; status: number; body: string }> {
+  const { status, body } = await apiGet(kc, '/healthz', timeoutMs);
+  return { ok: status === 200 && body.trim() === 'ok', status, body: body.trim() };
 }

@@ -1,8 +1,8 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Writable } from 'node:stream';
-import { CoreV1Api, Log, type KubeConfig, type LogOptions } from '@kubernetes/client-node';
+import type { KubeConfig, V1PodList } from '@kubernetes/client-node';
+import { apiGet } from './client.js';
 
 /**
  * Copies the logs of every container in some namespaces into files, for the whole of a run, by
@@ -16,9 +16,13 @@ export interface PodLogCopy {
   stop(): Promise<void>;
 }
 
-const POLL_MS = 10_000;
-/** One request's limit: a node that hangs must not hold up the others or the end of the run. */
-const REQUEST_MS = 15_000;
+export interface CopyTiming {
+  pollMs: number;
+  /** One request's limit: a node that hangs must not hold up the others or the end of the run. */
+  requestMs: number;
+}
+
+const TIMING: CopyTiming = { pollMs: 10_000, requestMs: 15_000 };
 /** Node clocks under TCG run a little apart from the host's: ask from a bit earlier, drop repeats. */
 const SLACK_S = 30;
 
@@ -32,52 +36,14 @@ interface Copied {
   lastPollMs?: number;
 }
 
-/** `p`, or a rejection once a request's limit passed. */
-async function bounded<T>(p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${REQUEST_MS} ms`)), REQUEST_MS);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** The body of a GET that answered 200; anything else throws, and the next poll tries again. */
+async function read(kc: KubeConfig, path: string, requestMs: number): Promise<string> {
+  const { status, body } = await apiGet(kc, path, requestMs);
+  if (status !== 200) throw new Error(`GET ${path}: HTTP ${status}: ${body.slice(0, 200)}`);
+  return body;
 }
 
-/** What the log endpoint answers to `options` within a request's limit (so far, when it runs late). */
-async function readLog(kc: KubeConfig, ns: string, pod: string, container: string, options: LogOptions): Promise<string> {
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk);
-      cb();
-    },
-  });
-  const finished = new Promise<void>((resolve) => sink.on('finish', resolve));
-  let over = false;
-  let controller: AbortController | undefined;
-  try {
-    await bounded(
-      (async () => {
-        controller = await new Log(kc).log(ns, pod, container, sink, options);
-        if (over) controller.abort();
-        await finished;
-      })(),
-    );
-  } catch (err) {
-    if (chunks.length === 0) throw err;
-  } finally {
-    over = true;
-    controller?.abort();
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/**
- * Appends the lines of `text` the copy does not have yet; each starts with its RFC3339Nano stamp.
- * A last line without its newline (an answer cut at the limit) waits for the next poll.
- */
+/** Appends the lines of `text` the copy does not have yet; each starts with its RFC3339Nano stamp. */
 function append(copy: Copied, text: string): void {
   const fresh: string[] = [];
   const lines = text.split('\n');
@@ -93,8 +59,8 @@ function append(copy: Copied, text: string): void {
   if (fresh.length) appendFileSync(copy.file, `${fresh.join('\n')}\n`);
 }
 
-async function poll(kc: KubeConfig, ns: string, dir: string, copies: Map<string, Copied>): Promise<void> {
-  const pods = (await bounded(kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns }))).items;
+async function poll(kc: KubeConfig, ns: string, dir: string, copies: Map<string, Copied>, requestMs: number): Promise<void> {
+  const pods = (JSON.parse(await read(kc, `/api/v1/namespaces/${ns}/pods`, requestMs)) as V1PodList).items;
   // Settled, not all: one node's kubelet away must not end the others' copies early.
   await Promise.allSettled(
     pods.flatMap((pod) =>
@@ -107,14 +73,18 @@ async function poll(kc: KubeConfig, ns: string, dir: string, copies: Map<string,
           copy = { file: path.join(dir, ns, name, `${status.name}.log`), restarts: status.restartCount, atLast: new Set() };
           copies.set(key, copy);
         }
-        const since = copy.lastPollMs === undefined ? {} : { sinceSeconds: Math.ceil((Date.now() - copy.lastPollMs) / 1000) + SLACK_S };
+        const since: Record<string, string> = copy.lastPollMs === undefined ? {} : { sinceSeconds: String(Math.ceil((Date.now() - copy.lastPollMs) / 1000) + SLACK_S) };
         const started = Date.now();
+        const log = (previous: boolean) => {
+          const query = new URLSearchParams({ container: status.name, timestamps: 'true', previous: String(previous), ...since });
+          return read(kc, `/api/v1/namespaces/${ns}/pods/${name}/log?${query}`, requestMs);
+        };
         if (status.restartCount > copy.restarts) {
           // The instance that ended since the last poll: its last words are why it ended.
-          append(copy, await readLog(kc, ns, name, status.name, { timestamps: true, previous: true, ...since }).catch(() => ''));
+          append(copy, await log(true).catch(() => ''));
           copy.restarts = status.restartCount;
         }
-        append(copy, await readLog(kc, ns, name, status.name, { timestamps: true, ...since }));
+        append(copy, await log(false));
         copy.lastPollMs = started;
       }),
     ),
@@ -122,15 +92,15 @@ async function poll(kc: KubeConfig, ns: string, dir: string, copies: Map<string,
 }
 
 /** Starts copying every container log of `namespaces` into `dir/<namespace>/<pod>/<container>.log`. */
-export function copyPodLogs(kc: KubeConfig, namespaces: readonly string[], dir: string, pollMs = POLL_MS): PodLogCopy {
+export function copyPodLogs(kc: KubeConfig, namespaces: readonly string[], dir: string, timing: CopyTiming = TIMING): PodLogCopy {
   const copies = new Map<string, Copied>();
   const stopping = new AbortController();
   // A poll that fails (the API is away while its node reboots) is simply tried again.
-  const pollAll = () => Promise.all(namespaces.map((ns) => poll(kc, ns, dir, copies).catch(() => undefined)));
+  const pollAll = () => Promise.all(namespaces.map((ns) => poll(kc, ns, dir, copies, timing.requestMs).catch(() => undefined)));
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       await pollAll();
-      await sleep(pollMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+      await sleep(timing.pollMs, undefined, { signal: stopping.signal }).catch(() => undefined);
     }
     // The last seconds too, as far as the API answers within a request's limit.
     await pollAll();

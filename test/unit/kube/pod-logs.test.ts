@@ -19,16 +19,23 @@ interface Container {
   previous: string[];
 }
 
-function fakeApi(c: Container): Promise<{ server: http.Server; kc: KubeConfig }> {
+const pod = (name: string, restartCount: number) => ({
+  metadata: { name, namespace: 'reboot-coordinator' },
+  status: { containerStatuses: [{ name: 'update-agent', restartCount, ready: true, image: 'i', imageID: 'i' }] },
+});
+
+/** agent-x answers from `c`; agent-hung's log requests get no answer at all, as from a node that went away. */
+function fakeApi(c: Container, hung?: { closed: number }): Promise<{ server: http.Server; kc: KubeConfig }> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/api/v1/namespaces/reboot-coordinator/pods') {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'PodList', metadata: {}, items: [
-        { metadata: { name: 'agent-x', namespace: 'reboot-coordinator' }, status: { containerStatuses: [{ name: 'update-agent', restartCount: c.restarts, ready: true, image: 'i', imageID: 'i' }] } },
-      ] }));
+      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'PodList', metadata: {}, items: [pod('agent-x', c.restarts), ...(hung ? [pod('agent-hung', 0)] : [])] }));
+    } else if (url.pathname === '/api/v1/namespaces/reboot-coordinator/pods/agent-hung/log' && hung) {
+      req.socket.on('close', () => hung.closed++);
     } else if (url.pathname === '/api/v1/namespaces/reboot-coordinator/pods/agent-x/log' && url.searchParams.get('timestamps') === 'true') {
       const lines = url.searchParams.get('previous') === 'true' ? c.previous : c.current;
+      res.setHeader('content-type', 'text/plain');
       res.end(lines.map((l) => `${l}\n`).join(''));
     } else {
       res.statusCode = 404;
@@ -58,7 +65,7 @@ test('copies each line once across polls, and an ended instance\'s last lines be
   const { server, kc } = await fakeApi(c);
   t.teardown(() => server.close());
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pod-logs-'));
-  const copy = copyPodLogs(kc, ['reboot-coordinator'], dir, 100);
+  const copy = copyPodLogs(kc, ['reboot-coordinator'], dir, { pollMs: 100, requestMs: 5000 });
   const file = path.join(dir, 'reboot-coordinator', 'agent-x', 'update-agent.log');
   t.deepEqual(await until(file, 2), c.current);
 
@@ -73,4 +80,17 @@ test('copies each line once across polls, and an ended instance\'s last lines be
   await copy.stop();
   t.deepEqual(lines, [...c.previous, ...c.current]);
   t.deepEqual((await readFile(file, 'utf8')).trimEnd().split('\n'), lines, 'nothing repeated after more polls');
+});
+
+test('a log request that gets no answer is aborted at the limit, its connection closed, and the others go on', async (t) => {
+  const c: Container = { restarts: 0, current: ['2026-11-29T07:00:00.100000000Z starting'], previous: [] };
+  const hung = { closed: 0 };
+  const { server, kc } = await fakeApi(c, hung);
+  t.teardown(() => server.close());
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pod-logs-'));
+  const copy = copyPodLogs(kc, ['reboot-coordinator'], dir, { pollMs: 100, requestMs: 300 });
+  t.deepEqual(await until(path.join(dir, 'reboot-coordinator', 'agent-x', 'update-agent.log'), 1), c.current);
+  for (let i = 0; i < 40 && hung.closed === 0; i++) await sleep(50);
+  await copy.stop();
+  t.true(hung.closed > 0, 'the hung request\'s connection was closed by the copy, not left open');
 });
