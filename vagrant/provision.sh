@@ -7,7 +7,7 @@ cd /home/vagrant/metal-lab
 export DEBIAN_FRONTEND=noninteractive
 
 if [ -n "${METAL_LAB_BUNDLE:-}" ]; then
-  # The bundle's apt repository first (src/bundle/layout.ts): it holds the Node.js metal-lab runs on.
+  # The bundle's apt repository first (src/ground/bundle-layout.ts): it holds the Node.js metal-lab runs on.
   repo=/var/cache/metal-lab/bundle-apt
   mkdir -p "$repo/lists/partial"
   tar -xzf "$METAL_LAB_BUNDLE" -C "$repo" apt
