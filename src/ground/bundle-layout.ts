@@ -44,7 +44,7 @@ export function loadedBundle(cacheRoot: string) {
   };
 }
 
-/** apt-get's options that make the loaded bundle's repository its only source (bundle/layout.ts). */
+/** apt-get's options that make the loaded bundle's repository its only source. */
 export function bundleAptOptions(b: { sourcesList: string; aptLists: string }): string[] {
   return [
     `Dir::Etc::SourceList=${b.sourcesList}`,
