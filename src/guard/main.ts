@@ -24,9 +24,10 @@ const program = new Command('rollout-guard')
   .option('--overdue <duration>', 'how long a node allowed to reboot may take to come back before it is flagged', duration, 15 * 60_000)
   .option('--namespace <ns>', "the namespace the guard and the operator run in: their pods never hold the node they are on", NAMESPACE)
   .option('--interval <duration>', 'the pause between passes', duration, 5000)
+  .option('--pass-limit <duration>', 'a pass still running after this is stuck on an API server that went away: the guard exits, and its restart starts over', duration, 120_000)
   .showHelpAfterError();
 
-const opts = program.parse(process.argv).opts<{ kubeconfig?: string; overdue: number; namespace: string; interval: number }>();
+const opts = program.parse(process.argv).opts<{ kubeconfig?: string; overdue: number; namespace: string; interval: number; passLimit: number }>();
 
 let kc: KubeConfig;
 try {
@@ -46,4 +47,7 @@ await runGuard(kc, {
   intervalMs: opts.interval,
   log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   signal: stop.signal,
+  passLimitMs: opts.passLimit,
+  // The kubelet restarts the container (and a guard run by hand is started again by whoever ran it).
+  onStuck: () => process.exit(1),
 });

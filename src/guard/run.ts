@@ -10,6 +10,14 @@ export interface GuardRun extends GuardPolicy {
   intervalMs: number;
   log: Log;
   signal?: AbortSignal;
+  /**
+   * A pass still running after this waits on a request to an API server that went away with its
+   * node (a rebooting controller): the connection is dead, and the request would wait forever.
+   * None can be aborted from here, so `onStuck` is called: the process exits, and its restart
+   * starts over from the nodes, where all the guard knows lives.
+   */
+  passLimitMs?: number;
+  onStuck?: () => void;
 }
 
 /** One pass: read the cluster, decide, act. */
@@ -21,7 +29,18 @@ async function guardPass(kc: KubeConfig, policy: GuardPolicy, log: Log): Promise
 /** Passes until the signal aborts. A failed pass is logged and the next one starts over from the cluster. */
 export async function runGuard(kc: KubeConfig, run: GuardRun): Promise<void> {
   while (!run.signal?.aborted) {
-    await guardPass(kc, run, run.log).catch((err: unknown) => run.log(`pass failed: ${describeError(err)}`));
+    const { onStuck, passLimitMs } = run;
+    const watchdog = onStuck && passLimitMs
+      ? setTimeout(() => {
+          run.log(`a pass has run for ${passLimitMs / 1000}s: a request waits on an API server that went away; starting over`);
+          onStuck();
+        }, passLimitMs)
+      : undefined;
+    try {
+      await guardPass(kc, run, run.log).catch((err: unknown) => run.log(`pass failed: ${describeError(err)}`));
+    } finally {
+      clearTimeout(watchdog);
+    }
     await sleep(run.intervalMs, undefined, { signal: run.signal }).catch(() => undefined);
   }
 }
