@@ -83,7 +83,7 @@ test.after.always(async () => {
 });
 
 test.serial('watch: rollout lists the nodes and the budget into rollout-timeline.txt in the artifacts', async (t) => {
-  t.is(await watchRollout(ctx), `following 3 nodes and 1 PodDisruptionBudgets into ${path.join(home, 'artifacts', 'rollout-timeline.txt')}`);
+  t.is(await watchRollout(ctx), `following 3 nodes and 1 PodDisruptionBudgets into ${path.join(home, 'artifacts', 'rollout-timeline.txt')}, reboot-coordinator's pod logs into ${path.join(home, 'artifacts', 'pods')}`);
   t.deepEqual((await timeline()).map((l) => l.slice(0, l.indexOf(':'))).sort(), ['node1 seen', 'node2 seen', 'node3 seen', 'pdb rollout-workload/web seen']);
 });
 
