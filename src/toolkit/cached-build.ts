@@ -42,7 +42,7 @@ export async function readRecord<T>(file: string): Promise<T | undefined> {
 export interface BuildReporting {
   /** Hit or miss, and each step of a build: what a spinner or a verbose log shows (--quiet drops it). */
   onProgress?: (msg: string) => void;
-  /** A line every HEARTBEAT_MS (8 s) while a build runs, also under --quiet. Default: onProgress. */
+  /** A line every HEARTBEAT_MS (5 s) while a build runs, also under --quiet. Default: onProgress. */
   onHeartbeat?: (msg: string) => void;
 }
 

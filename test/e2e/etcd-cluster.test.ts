@@ -16,8 +16,9 @@ e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a con
     const r = await run;
     t.log(String(r.all));
     t.is(r.exitCode, 0);
-    // Measured, not yet held to 10 s: under TCG load the runner's own timers fire seconds late.
+    // A workshop user never watches a silent terminal for more than 10 s (the heartbeat is 5 s).
     t.log(`longest silence of the run's progress: ${silence()} ms`);
+    t.true(silence() <= 10_000, `silent for ${silence()} ms`);
     const ssh = await cli(['ssh', 'node3', '--lab', 'etcd', '--', 'hostname; systemctl is-active etcd; id -un']);
     t.is(ssh.exitCode, 0, String(ssh.all));
     t.is(String(ssh.stdout).trim(), 'node3\nactive\ncore');

@@ -31,8 +31,9 @@ e2e('pxe-boot on lab/mini.yaml (BIOS), with a second lab (UEFI) side by side; do
   for (const [run, nodes] of [[mini, ['node1', 'node2']], [side, ['node1']]] as const) {
     t.is(run.exitCode, 0);
     t.true(run.timeline.ok);
-    // Measured, not yet held to 10 s: under TCG load the runner's own timers fire seconds late.
+    // A workshop user never watches a silent terminal for more than 10 s (the heartbeat is 5 s).
     t.log(`longest silence of the run's progress: ${run.silentMs} ms`);
+    t.true(run.silentMs <= 10_000, `silent for ${run.silentMs} ms`);
     for (const node of nodes) {
       for (const step of ['reached userspace', 'dhcp-lease', 'boot-chain', 'userspace']) {
         t.true(
