@@ -55,6 +55,7 @@ export const TEST_PACKAGES = [
   'chromium', // a real browser, driven headless by puppeteer-core, for the HTML run report's host test
   'vagrant', // `vagrant validate` of the Vagrantfile
   'vagrant-libvirt',
+  'fdisk', // sfdisk partitions the Debian 12 box vagrant/build-box.sh makes for the nightly Vagrant test
 ] as const;
 
 export const SETUP_PACKAGES: readonly string[] = [...LAB_PACKAGES, ...TEST_PACKAGES];

@@ -27,6 +27,7 @@ test('a variable out of range, or a lab that is not there, is one line with its 
     [{ METAL_LAB_VM_MEMORY: '12' }, /^metal-lab: METAL_LAB_VM_MEMORY=12 is out of range\. Fix: give a whole number from 1024 to 262144, or unset it for 3072$/],
     [{ METAL_LAB_VM_CPUS: 'two' }, /^metal-lab: METAL_LAB_VM_CPUS=two is out of range\. Fix: give a whole number from 1 to 64, or unset it for 2$/],
     [{ METAL_LAB_LAB: 'lab/nope.yaml' }, /^metal-lab: no lab file at .*lab\/nope\.yaml\. Fix: set METAL_LAB_LAB/],
+    [{ METAL_LAB_BOX: '/nonexistent/debian12.box' }, /^metal-lab: METAL_LAB_BOX=\/nonexistent\/debian12\.box is not a file\. Fix: build one with vagrant\/build-box\.sh/],
     [{ METAL_LAB_BUNDLE: '/nonexistent/workshop.bundle' }, /^metal-lab: METAL_LAB_BUNDLE=\/nonexistent\/workshop\.bundle is not a file\. Fix: /],
   ] as const) {
     const r = await validate(env);
