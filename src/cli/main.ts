@@ -3,5 +3,7 @@ import process from 'node:process';
 import { runCli } from './program.js';
 
 const code = await runCli(process.argv.slice(2), process);
-// A failed command may leave a socket or a timer behind; it is over all the same.
-if (code !== 0) process.exit(code);
+// A command is over when runCli returns, whatever it leaves behind: a watch request to an API
+// server whose VM went away mid-request holds its socket open for good (client-node can abort a
+// watch only once its response began), and would keep a finished `run` alive.
+process.exit(code);
