@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { LabError } from '../errors.js';
 import { DEFAULT_LAB } from './defaults.js';
 import type { CliContext } from './program.js';
+import { underReport } from './under-report.js';
 
 /**
  * Ctrl-C aborts the running operation, which then removes what it created; a second Ctrl-C
@@ -57,42 +58,41 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .addOption(new Option('--boot <mode>', 'live: PXE into the live image; install: install labos to disk, then Ignition').choices(['live', 'install']).default('live'))
     .option('--json', 'print what changed as JSON')
     .option('--fluo-source <file>', 'a lab with updates: the update operator\'s source tarball (FLUO v0.9.0) if it is not built yet (or METAL_LAB_FLUO_SOURCE)')
-    .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install'; fluoSource?: string }) => {
-      const [{ labFromArg }, { checkBootMode }] = await Promise.all([import('./resolve.js'), import('../spec/boot-mode.js')]);
+    .option('--from <snapshot>', 'bring the lab back as snapshot NAME saved it (metal-lab snapshot save); its boot mode is the snapshot\'s')
+    .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install'; fluoSource?: string; from?: string }) => {
+      const [{ labFromArg }, { checkBootMode }, snapshots] = await Promise.all([import('./resolve.js'), import('../spec/boot-mode.js'), import('../lab/snapshot-restore.js')]);
       const lab = await labFromArg(labArg);
-      checkBootMode(lab, opts.boot);
+      // A snapshot that is not there, of another lab file or not whole is told before the host is touched.
+      const snapshot = opts.from === undefined ? undefined : await snapshots.checkSnapshotFor(lab, opts.from, labArg, host);
+      const boot = snapshot?.inputs.boot ?? opts.boot;
+      checkBootMode(lab, boot);
       const [{ ensureHost }, { preflightLab }, { up }, { RunReport }, { chooseSource }] = await Promise.all([
         import('../setup/host.js'), import('../preflight/preflight.js'), import('../lab/up.js'), import('../report/run-report.js'), import('../images/fluo-source.js'),
       ]);
       await ensureHost(say);
       // Before the first progress line: what the lab asks of this host is the one line that says why not.
       await preflightLab(lab, host);
+      if (snapshot) await snapshots.checkLabDown(lab.id, host);
       const signal = interruptible(cli);
       const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
-      try {
-        const res = await up(lab, { steps: report, signal, boot: opts.boot, host, fluoSource: chooseSource(opts.fluoSource, env) });
-        await report.finish();
-        if (opts.json) printJson(res);
-      } catch (err) {
-        const reason: unknown = signal.aborted ? signal.reason : err;
-        // Ctrl-C between two steps fails none of them: the summary must not say passed.
-        report.failRun(reason);
-        await report.finish().catch(() => {});
-        throw reason;
-      }
+      const shared = { steps: report, signal, host, fluoSource: chooseSource(opts.fluoSource, env) };
+      const res = await underReport(report, () => (snapshot ? snapshots.upFromSnapshot(lab, snapshot, shared) : up(lab, { ...shared, boot })), signal);
+      if (opts.json) printJson(res);
     });
 
   program
     .command('down')
-    .description('remove every VM, network, volume, process and file of a lab, and nothing else')
+    .description('remove every VM, network, volume, process and file of a lab, and nothing else (its snapshots stay)')
     .argument('[lab]', 'lab id, file or name', DEFAULT_LAB)
+    .option('--purge', 'remove its snapshots too')
     .option('--json', 'print what was removed as JSON')
-    .action(async (labArg: string, opts: { json?: boolean }) => {
+    .action(async (labArg: string, opts: { json?: boolean; purge?: boolean }) => {
       const [{ down }, { labIdFromArg }] = await Promise.all([import('../lab/down.js'), import('./resolve.js')]);
       const id = await labIdFromArg(host, labArg);
-      const r = await down(id, host);
-      if (opts.json) printJson({ lab: id, ...r });
-      else say(`${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.pids.length} processes${r.stateDir ? ', state dir' : ''}`);
+      const r = await down(id, host, { purge: opts.purge });
+      const snapshots = r.snapshots.length === 0 ? '' : opts.purge ? `, ${r.snapshots.length} snapshots` : `; kept ${r.snapshots.length} snapshots (down --purge removes them)`;
+      if (opts.json) printJson({ lab: id, ...r, purged: Boolean(opts.purge) });
+      else say(`${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.pids.length} processes${r.stateDir ? ', state dir' : ''}${snapshots}`);
     });
 
   program

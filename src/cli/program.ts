@@ -9,6 +9,7 @@ import { registerMatchbox } from './matchbox.js';
 import { registerRelease } from './release.js';
 import { registerRender } from './render.js';
 import { registerReport } from './report.js';
+import { registerSnapshot } from './snapshot.js';
 import { registerSsh } from './ssh.js';
 import { METAL_LAB_VERSION } from '../ground/version.js';
 
@@ -75,6 +76,7 @@ export async function runCli(args: string[], streams: CliStreams): Promise<numbe
   registerRelease(program, cli);
   registerRender(program, cli);
   registerReport(program, cli);
+  registerSnapshot(program, cli);
   registerSsh(program, cli);
   try {
     await program.parseAsync(args, { from: 'user' });

@@ -58,6 +58,8 @@ export interface HostLayout {
   cacheRoot: string;
   labsDir: string;
   lab(id: string): LabLayout;
+  /** A lab's snapshots, one dir each: beside its state dir, so `down` keeps them (`down --purge` does not). */
+  snapshots(id: string): string;
 }
 
 /**
@@ -77,5 +79,6 @@ export function hostLayout(env: NodeJS.ProcessEnv = process.env, asRoot = proces
       const dir = path.join(labsDir, id);
       return { root: dir, ...labFiles(dir) };
     },
+    snapshots: (id) => path.join(stateRoot, 'snapshots', id),
   };
 }

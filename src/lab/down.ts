@@ -47,13 +47,18 @@ export function isEmpty(o: LabObjects): boolean {
   return o.domains.length === 0 && !o.network && !o.pool && o.pids.length === 0 && !o.stateDir;
 }
 
-/** Removes everything carrying the lab id and nothing else; returns what it removed. */
-export async function down(id: string, host: HostLayout = hostLayout()): Promise<LabObjects> {
+/**
+ * Removes everything carrying the lab id and nothing else; returns what it removed. Its
+ * snapshots (outside the state dir) stay unless `purge`: they are what a workshop resumes from.
+ */
+export async function down(id: string, host: HostLayout = hostLayout(), opts: { purge?: boolean } = {}): Promise<LabObjects & { snapshots: string[] }> {
   const found = await findLabObjects(id, host);
   await Promise.all(found.domains.map(removeDomain));
   if (found.network) await removeNetwork(found.network);
   if (found.pool) await removePool(found.pool);
   await terminate(found.pids);
   if (found.stateDir) await fs.rm(found.stateDir, { recursive: true, force: true });
-  return found;
+  const snapshots = await fs.readdir(host.snapshots(id)).catch(() => []);
+  if (opts.purge) await fs.rm(host.snapshots(id), { recursive: true, force: true });
+  return { ...found, snapshots };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type { HostLayout, LabLayout } from '../ground/host-layout.js';
 import type { Accel, LabSpec } from '../ground/lab-spec.js';
+import type { LabInputs } from './lab-inputs.js';
 
 /** What `up` records about a lab, so later commands can find it by id alone. */
 export interface LabState {
@@ -10,6 +11,8 @@ export interface LabState {
   accel: Accel;
   timeoutScale: number;
   createdAt: string;
+  /** What it was made from (a snapshot's key); absent in the state of a lab brought up before snapshots. */
+  inputs?: LabInputs;
 }
 
 export async function writeLabState(paths: Pick<LabLayout, 'state'>, state: LabState): Promise<void> {

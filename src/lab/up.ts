@@ -23,6 +23,7 @@ import { runActions, type Action, type Actions } from './action.js';
 import { ensureBootServer } from './boot-server.js';
 import { down } from './down.js';
 import { describeKubeAssets } from './kube-assets.js';
+import { labInputs, type LabInputs } from './lab-inputs.js';
 import { readLabState, writeLabState } from './state.js';
 import { silentSteps, type StepRunner } from './steps.js';
 import { writePlan } from './write-plan.js';
@@ -35,7 +36,7 @@ export interface UpResult {
 }
 
 /** What the actions of `up` share: the lab, where it lives, and what earlier actions found or built. */
-interface UpContext {
+export interface UpContext {
   lab: LabSpec;
   boot: BootMode;
   host: HostLayout;
@@ -54,7 +55,15 @@ interface UpContext {
   changes: UpResult['changes'];
 }
 
-type UpAction = Action<UpContext>;
+export type UpAction = Action<UpContext>;
+
+/** `up --from` a snapshot: its own actions around the lab files, and in place of creating the nodes. */
+export interface UpFrom {
+  /** After the builds, before the lab files: the snapshot checked against what was built, its state put in place. */
+  beforeFiles: UpAction[];
+  /** After the disk pool, in place of a fresh disk and VM per node. */
+  nodes: Actions<UpContext>;
+}
 
 /** Which of the earlier actions' results an action needs; the list's order guarantees them. */
 function need<T>(value: T | undefined, what: string): T {
@@ -128,6 +137,11 @@ const rolloutGuardImage: UpAction = {
   },
 };
 
+/** What the lab is made from, as built by the actions so far. */
+export function builtInputs(ctx: UpContext): LabInputs {
+  return labInputs({ boot: ctx.boot, lab: ctx.lab, live: need(ctx.live, 'the live image'), disk: ctx.disk, bins: ctx.bins, images: [...(ctx.images?.images ?? []), ...ctx.updateImages] });
+}
+
 /** The render plan written into the lab's state dir, then the state that later commands read. */
 const labFiles: UpAction = {
   name: 'lab files',
@@ -139,7 +153,7 @@ const labFiles: UpAction = {
     const install = ctx.disk && { rootfs: ctx.disk.rootfs, usr: ctx.disk.usr, pki: await ensureLabPki(lab, { dir: paths.pki }), kube };
     const plan = renderLabPlan(lab, { accel: probe.accel, timeoutScale: probe.timeoutScale, paths, live: need(ctx.live, 'the live image'), install });
     await writePlan(paths.root, plan);
-    await writeLabState(paths, { id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString() });
+    await writeLabState(paths, { id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString(), inputs: builtInputs(ctx) });
   },
 };
 
@@ -181,7 +195,7 @@ const vm = (node: NodeSpec): UpAction => ({
  * create the network, boot server, disk pool and VMs (every node at once). Nothing is created
  * before every check passed and every image is built.
  */
-export function upActions(lab: LabSpec, boot: BootMode): Actions<UpContext> {
+export function upActions(lab: LabSpec, boot: BootMode, from?: UpFrom): Actions<UpContext> {
   return [
     preflight,
     // First of the builds: a missing FLUO source or an uncompiled guard is told in seconds, not after Kubernetes'.
@@ -189,11 +203,12 @@ export function upActions(lab: LabSpec, boot: BootMode): Actions<UpContext> {
     liveImage,
     ...(boot === 'install' ? [diskImage] : []),
     ...(lab.kubernetes ? [kubernetesBinaries, containerImages] : []),
+    ...(from?.beforeFiles ?? []),
     labFiles,
     network,
     bootServer,
     diskPool,
-    lab.nodes.map(vm),
+    ...(from ? from.nodes : [lab.nodes.map(vm)]),
   ];
 }
 
@@ -204,7 +219,7 @@ export function upActions(lab: LabSpec, boot: BootMode): Actions<UpContext> {
  */
 export async function up(
   lab: LabSpec,
-  opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode; host?: HostLayout; fluoSource?: SourceFile } = {},
+  opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode; host?: HostLayout; fluoSource?: SourceFile; from?: UpFrom } = {},
 ): Promise<UpResult> {
   const boot = opts.boot ?? 'live';
   checkBootMode(lab, boot);
@@ -215,7 +230,7 @@ export async function up(
   // A scenario's `up` step has no flag to pass: the environment names the source there.
   const fluoSource = opts.fluoSource ?? chooseSource(undefined, process.env);
   const ctx: UpContext = { lab, boot, host, paths, steps, signal: opts.signal, fluoSource, updateImages: [], changes: {} };
-  await runActions(upActions(lab, boot), ctx, {
+  await runActions(upActions(lab, boot, opts.from), ctx, {
     steps,
     signal: opts.signal,
     undo: async () => {

@@ -1,0 +1,41 @@
+import { LabError } from '../errors.js';
+import type { LabLayout } from '../ground/host-layout.js';
+import type { BootMode } from '../ground/lab-model.js';
+import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
+import { nodeSshTarget } from '../node/lab-target.js';
+import { connectNode } from '../node/ssh.js';
+import { waitForSsh } from '../node/wait.js';
+import type { StepRunner } from './steps.js';
+
+/**
+ * One node's clock set to the host's at once. A guest that was saved and restored missed the
+ * time in between: left to drift back, certificates look not yet valid, leases expired and
+ * etcd's elections fire. Returns how far behind it was, in seconds.
+ */
+async function stepClock(lab: LabSpec, node: NodeSpec, paths: LabLayout, timeoutScale: number): Promise<number> {
+  const target = await nodeSshTarget(lab, node, paths, timeoutScale);
+  await waitForSsh(target, { timeoutMs: 60_000 * timeoutScale });
+  const session = await connectNode(target);
+  try {
+    const host = Date.now() / 1000;
+    const r = await session.run(`date +%s.%N && sudo -n date -u -s @${host.toFixed(3)} >/dev/null`, { timeoutMs: 30_000 * timeoutScale });
+    if (r.code !== 0) {
+      throw new LabError(`setting ${node.name}'s clock failed (exit ${r.code ?? r.signal}): ${r.stderr.trim()}`, `set it by hand: metal-lab ssh ${node.name} --lab ${lab.id} -- sudo date -u -s @$(date +%s)`);
+    }
+    return host - Number(r.stdout.trim().split('\n')[0]);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Every node's clock stepped to the host's, each under its own progress line. */
+export async function stepNodeClocks(lab: LabSpec, boot: BootMode, paths: LabLayout, timeoutScale: number, steps: StepRunner): Promise<void> {
+  if (boot === 'live') {
+    steps.info('live nodes run no SSH server, so their clocks keep the jump: only installed nodes (--boot install) are stepped');
+    return;
+  }
+  await Promise.all(lab.nodes.map((node) => steps.step('clock', node.name, async () => {
+    const behind = await stepClock(lab, node, paths, timeoutScale);
+    steps.info(`${node.name}: clock was ${behind.toFixed(1)} s behind the host, stepped to the host's time`);
+  })));
+}
