@@ -29,7 +29,8 @@ echo "== bundle load on a fresh clone (no node_modules, no network)"
 echo "== apt: setup's packages from the bundle alone, on a system with none installed"
 read -r -a opts <<<"$BUNDLE_APT_OPTS"
 apt-get "${opts[@]}" -q update
-apt-get "${opts[@]}" -s -o Dir::State::status=/dev/null install --no-install-recommends $PACKAGES | tail -n 3
+# Simulated: its summary line (N newly installed) comes before the last Inst/Conf lines.
+apt-get "${opts[@]}" -s -o Dir::State::status=/dev/null install --no-install-recommends $PACKAGES | grep -E '^[0-9]+ upgraded, [0-9]+ newly installed'
 
 echo "== setup"
 ./metal-lab setup
