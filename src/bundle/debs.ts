@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HostError } from '../errors.js';
 import { runCommand } from '../toolkit/command-error.js';
@@ -23,14 +23,40 @@ export const NODE_PACKAGE = 'nodejs';
 
 /**
  * The installed Node.js as a .deb: from its apt source, or, when the host has no source that
- * still offers it (a NodeSource package whose list was removed, as on these machines), rebuilt
- * from the installed files by dpkg-repack.
+ * still offers it (a NodeSource package whose list was removed, as on these machines), built from
+ * what runs: this node binary and the npm beside it, under the installed package's name, version
+ * and relations. Not dpkg-repack: npm upgrades itself in place (`npm i -g npm`, as these machines
+ * do at start), and a repack packs the old npm's file list with the new npm's contents, an npm
+ * that cannot start (seen in the Vagrant VM).
  */
 async function nodeDeb(dir: string): Promise<void> {
-  const version = (await runCommand(['dpkg-query', '-W', '-f=${Version}', NODE_PACKAGE], { ...APT, what: 'finding the installed Node.js package' })).stdout.trim();
+  const query = await runCommand(['dpkg-query', '-W', '-f=${Version}\n${Architecture}\n${Depends}\n${Provides}\n${Conflicts}\n${Replaces}', NODE_PACKAGE], {
+    ...APT,
+    what: 'finding the installed Node.js package',
+  });
+  const [version = '', arch = '', ...relations] = query.stdout.split('\n');
   const got = await runCommand(['apt-get', 'download', '-q', `${NODE_PACKAGE}=${version}`], { ...APT, cwd: dir, allowExit: 'any' });
   if (got.exitCode === 0) return;
-  await runCommand(['dpkg-repack', NODE_PACKAGE], { ...APT, cwd: dir, install: 'run ./metal-lab setup (it installs dpkg-repack)', what: `repacking the installed ${NODE_PACKAGE} ${version}` });
+  const tree = await mkdtemp(path.join(dir, '.nodejs-'));
+  try {
+    const bin = path.join(tree, 'usr/bin');
+    const npm = path.join(path.dirname(path.dirname(await realpath(process.execPath))), 'lib/node_modules/npm');
+    await mkdir(bin, { recursive: true });
+    await mkdir(path.join(tree, 'DEBIAN'));
+    await copyFile(process.execPath, path.join(bin, 'node'));
+    await chmod(path.join(bin, 'node'), 0o755);
+    await cp(npm, path.join(tree, 'usr/lib/node_modules/npm'), { recursive: true, verbatimSymlinks: true });
+    await symlink('../lib/node_modules/npm/bin/npm-cli.js', path.join(bin, 'npm'));
+    await symlink('../lib/node_modules/npm/bin/npx-cli.js', path.join(bin, 'npx'));
+    const fields = ['Depends', 'Provides', 'Conflicts', 'Replaces'].flatMap((f, i) => (relations[i] ? [`${f}: ${relations[i]}`] : []));
+    const control = [`Package: ${NODE_PACKAGE}`, `Version: ${version}`, `Architecture: ${arch}`, 'Maintainer: metal-lab bundle <bundle@metal-lab.invalid>', ...fields, `Description: Node.js ${process.version} with the npm it runs, from the host that made the bundle`];
+    await writeFile(path.join(tree, 'DEBIAN/control'), `${control.join('\n')}\n`);
+    await runCommand(['dpkg-deb', '--root-owner-group', '-Zgzip', '--build', tree, path.join(dir, `${NODE_PACKAGE}_${version}_${arch}.deb`)], {
+      what: `packing the running Node.js ${process.version}`,
+    });
+  } finally {
+    await rm(tree, { recursive: true, force: true });
+  }
 }
 
 export async function writeDebRepository(dir: string, packages: readonly string[], log: (line: string) => void): Promise<{ debs: number }> {

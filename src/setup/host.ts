@@ -47,7 +47,6 @@ export const LAB_PACKAGES = [
   'python3-dbus',
   'python3-gi',
   'grub-common',
-  'dpkg-repack', // bundle create: the installed Node.js as a .deb when no apt source offers it any more
 ] as const;
 
 /** What only the tests use: setup installs them too (CI runs it), a workshop bundle leaves them out. */
