@@ -32,10 +32,12 @@ export function registerBundle(program: Command, { host, env, print, say }: CliC
     .description('check FILE against its manifest, then fill the caches from it; setup then installs from its packages')
     .argument('<file>', 'a bundle metal-lab bundle create wrote')
     .action(async (file: string) => {
-      const { loadBundle } = await import('../bundle/load.js');
+      const [{ loadBundle }, { startHeartbeat }] = await Promise.all([import('../bundle/load.js'), import('../toolkit/heartbeat.js')]);
       const started = Date.now();
       say(`checking ${file} against its manifest before writing anything`);
-      const r = await loadBundle(file, host.cacheRoot);
+      // Reading a gigabyte twice (its digests, then its entries) takes minutes on a slow laptop.
+      const beat = startHeartbeat({ activity: `loading ${file}`, say, last: () => undefined });
+      const r = await loadBundle(file, host.cacheRoot).finally(() => beat.stop());
       say(`loaded in ${Math.round((Date.now() - started) / 1000)}s: ${r.added.length} cache entries added, ${r.had.length} already here; Debian and npm packages in ${path.join(host.cacheRoot, 'bundle')}`);
       say('next: ./metal-lab setup (it installs from the bundle), then ./metal-lab run');
     });
