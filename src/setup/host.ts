@@ -59,16 +59,16 @@ export const TEST_PACKAGES = [
 
 export const SETUP_PACKAGES: readonly string[] = [...LAB_PACKAGES, ...TEST_PACKAGES];
 
-async function missingPackages(): Promise<string[]> {
+async function missingPackages(wanted: readonly string[]): Promise<string[]> {
   // Exit 1: some package is unknown to dpkg, which is what this asks.
-  const r = await runCommand(['dpkg-query', '-W', '-f=${Package} ${db:Status-Abbrev}\n', ...SETUP_PACKAGES], { allowExit: [0, 1] });
+  const r = await runCommand(['dpkg-query', '-W', '-f=${Package} ${db:Status-Abbrev}\n', ...wanted], { allowExit: [0, 1] });
   const installed = new Set(
     r.stdout
       .split('\n')
       .filter((l) => /\sii\s*$/.test(l))
       .map((l) => l.split(' ')[0]),
   );
-  return SETUP_PACKAGES.filter((p) => !installed.has(p));
+  return wanted.filter((p) => !installed.has(p));
 }
 
 export function aptCommand(packages: readonly string[]): string {
@@ -108,14 +108,16 @@ export interface SetupReport {
  * command) and starts virtlogd and libvirtd, which have no systemd to start them here.
  */
 export async function ensureHost(log: (line: string) => void = () => {}): Promise<SetupReport> {
-  const missing = await missingPackages();
+  // A loaded workshop bundle is the only source then: it holds the lab's packages and what they
+  // depend on, and leaves the tests' out.
+  const bundle = loadedBundle(hostLayout().cacheRoot);
+  const fromBundle = existsSync(bundle.sourcesList);
+  const missing = await missingPackages(fromBundle ? LAB_PACKAGES : SETUP_PACKAGES);
   if (missing.length > 0) {
     if (process.getuid?.() !== 0) {
       throw new HostError(`missing Debian packages: ${missing.join(' ')}`, `run as root: ${aptCommand(missing)}`);
     }
-    // A loaded workshop bundle is the only source then: it holds every package and what they depend on.
-    const bundle = loadedBundle(hostLayout().cacheRoot);
-    const options = existsSync(bundle.sourcesList) ? bundleAptOptions(bundle) : [];
+    const options = fromBundle ? bundleAptOptions(bundle) : [];
     log(`installing ${missing.join(' ')}${options.length ? ` from the bundle in ${bundle.dir}` : ''}`);
     await aptGet(options, ['update', '-q'], 'updating the package lists', log);
     await aptGet(options, ['install', '-y', '-q', '--no-install-recommends', ...missing], `installing ${missing.length} Debian packages`, log);
@@ -126,7 +128,8 @@ export async function ensureHost(log: (line: string) => void = () => {}): Promis
     if (await running(daemon)) continue;
     if (process.getuid?.() !== 0) throw new HostError(`${daemon} is not running`, `start it as root: ${daemon} -d`);
     log(`starting ${daemon}`);
-    await runCommand([daemon, '-d']);
+    // Where systemd runs (a Vagrant VM) its units own the daemons' sockets; elsewhere nothing starts them.
+    await runCommand(existsSync('/run/systemd/system') ? ['systemctl', 'start', daemon] : [daemon, '-d']);
     started.push(daemon);
   }
   if (started.includes('libvirtd')) await waitForLibvirt();

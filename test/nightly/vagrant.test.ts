@@ -62,11 +62,14 @@ test('vagrant up from a self-built Debian 12 box with a bundle: doctor and pxe-b
     t.log(`${what}: exit ${r.exitCode} in ${Math.round((Date.now() - made) / 1000)}s`);
     return { ...r, all: String(r.all) };
   };
-  const boxVolume = 'metal-lab-VAGRANTSLASH-' + path.basename(boxFile, '.box') + '_vagrant_box_image_0_box.img';
+  // vagrant-libvirt names the box's image in the pool after the box, its version and a stamp.
+  const boxVolume = new RegExp(`^volume default/metal-lab-VAGRANTSLASH-${path.basename(boxFile, '.box')}_vagrant_box_image_.*\\.img$`);
   t.teardown(async () => {
     await vagrant(['destroy', '-f']);
     await vagrant(['box', 'remove', '-f', `metal-lab/${path.basename(boxFile, '.box')}`]);
-    await execa('virsh', ['-c', 'qemu:///system', 'vol-delete', '--pool', 'default', boxVolume], { reject: false });
+    for (const volume of (await libvirtObjects()).filter((o) => boxVolume.test(o))) {
+      await execa('virsh', ['-c', 'qemu:///system', 'vol-delete', '--pool', 'default', volume.slice('volume default/'.length)], { reject: false });
+    }
     if (!before.includes('pool default')) {
       await execa('virsh', ['-c', 'qemu:///system', 'pool-destroy', 'default'], { reject: false });
       await execa('virsh', ['-c', 'qemu:///system', 'pool-undefine', 'default'], { reject: false });
@@ -94,5 +97,5 @@ test('vagrant up from a self-built Debian 12 box with a bundle: doctor and pxe-b
   t.is(destroyed.exitCode, 0, destroyed.all);
   // What remains is Vagrant's box cache: the box's image in the pool, which reuses it for the next up.
   const left = (await libvirtObjects()).filter((o) => !before.includes(o));
-  t.deepEqual(left.filter((o) => o !== `volume default/${boxVolume}` && o !== 'pool default'), [], 'no domain, network or disk of the VM is left');
+  t.deepEqual(left.filter((o) => !boxVolume.test(o) && o !== 'pool default'), [], 'no domain, network or disk of the VM is left');
 });
