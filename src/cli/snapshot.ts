@@ -17,7 +17,7 @@ export function registerSnapshot(program: Command, cli: CliContext): void {
     .option('--json', 'plain progress, the manifest as JSON on stdout')
     .action(async (name: string, labArg: string, opts: { json?: boolean }) => {
       const [{ labIdFromArg }, { checkSave, saveSnapshot }, { checkSnapshotName }, { RunReport }] = await Promise.all([
-        import('./resolve.js'), import('../lab/snapshot-save.js'), import('../lab/snapshot-manifest.js'), import('../report/run-report.js'),
+        import('./resolve.js'), import('../lab/snapshot-save.js'), import('../ground/snapshot-name.js'), import('../report/run-report.js'),
       ]);
       checkSnapshotName(name);
       const id = await labIdFromArg(host, labArg);

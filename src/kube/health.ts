@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { LabError } from '../errors.js';
 import { imageRef } from '../ground/cluster.js';
 import { pending, waitFor, type Pending } from '../toolkit/wait-for.js';
@@ -38,12 +38,38 @@ export function nodeReady(n: V1Node): string {
   return c ? `Ready=${c.status}${c.status === 'True' ? '' : ` (${c.reason ?? 'no reason'})`}` : 'no Ready condition';
 }
 
+/** Where kubelets keep their heartbeat leases. */
+const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
 /** Every named node is registered and Ready. */
 export async function nodesReady(kc: KubeConfig, names: readonly string[], p?: Patience): Promise<string[]> {
   return check(`nodes ${names.join(', ')} Ready`, async () => {
     const nodes = new Map((await listNodes(kc)).map((n) => [n.metadata?.name ?? '', n]));
     const lines = names.map((name) => `${name}: ${nodes.has(name) ? nodeReady(nodes.get(name)!) : 'not registered'}`);
     return lines.every((l) => l.endsWith(': Ready=True')) ? lines : pending(lines.join('; '));
+  }, p);
+}
+
+/**
+ * Every named node is Ready and its kubelet renewed its lease (kube-node-lease) at or after
+ * `sinceMs`: proof the kubelets run now, where Ready alone may be what a restored etcd remembered.
+ */
+export async function nodesRenewedSince(kc: KubeConfig, names: readonly string[], sinceMs: number, p?: Patience): Promise<string[]> {
+  const leases = kc.makeApiClient(CoordinationV1Api);
+  return check(`nodes ${names.join(', ')} Ready, their leases renewed`, async () => {
+    const [nodes, list] = await Promise.all([listNodes(kc), leases.listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE })]);
+    const byName = new Map(nodes.map((n) => [n.metadata?.name ?? '', n]));
+    const renewed = new Map(list.items.map((l) => [l.metadata?.name ?? '', l.spec?.renewTime ? new Date(l.spec.renewTime).getTime() : 0]));
+    const lines = names.map((name) => {
+      const node = byName.get(name);
+      if (!node) return { ok: false, line: `${name}: not registered` };
+      const ready = nodeReady(node);
+      const at = renewed.get(name) ?? 0;
+      const lease = at >= sinceMs ? `lease renewed ${Math.round((at - sinceMs) / 1000)}s after` : at ? `lease last renewed ${Math.round((sinceMs - at) / 1000)}s before` : 'no lease';
+      return { ok: ready === 'Ready=True' && at >= sinceMs, line: `${name}: ${ready}, ${lease}` };
+    });
+    const text = lines.map((l) => l.line);
+    return lines.every((l) => l.ok) ? text : pending(text.join('; '));
   }, p);
 }
 

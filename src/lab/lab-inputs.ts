@@ -55,9 +55,12 @@ function canonical(value: unknown): string {
 
 export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
+/** A digest of a JSON value that does not depend on the order of its keys. */
+export const canonicalDigest = (value: unknown): string => sha256(canonical(value));
+
 /** One key of all inputs and the PKI: equal keys, the same lab. */
 export function inputsKey(inputs: LabInputs, pki: string): string {
-  return sha256(canonical({ inputs, pki }));
+  return canonicalDigest({ inputs, pki });
 }
 
 /** The first field where two values differ, as a path (`nodes[1].memory`), with both values; undefined when equal. */

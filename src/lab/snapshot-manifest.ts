@@ -6,10 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { LabError } from '../errors.js';
 import type { HostLayout } from '../ground/host-layout.js';
 import type { LabSpec } from '../ground/lab-spec.js';
+import { checkSnapshotName, SNAPSHOT_NAME } from '../ground/snapshot-name.js';
 import { inputsDifference, type LabInputs } from './lab-inputs.js';
-
-/** A snapshot name: a path segment a shell needs no quotes for. */
-export const SNAPSHOT_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export const MANIFEST = 'manifest.json';
 
@@ -35,17 +33,13 @@ export interface SnapshotManifest {
   inputs: LabInputs;
   /** The PKI's fingerprint (pkiFingerprint), 'none' for a live lab. */
   pki: string;
-  /** inputsKey(inputs, pki): what a scenario's resume looks snapshots up by. */
+  /** inputsKey(inputs, pki): one key of all it was made from. */
   key: string;
+  /** For a snapshot a scenario's resume made: the digest of the steps that made it (recipeKey). */
+  recipe?: string;
   nodes: SnapshotNode[];
   /** Every file of the snapshot but the manifest, by path relative to its dir. */
   files: Record<string, { size: number; sha256: string }>;
-}
-
-export function checkSnapshotName(name: string): void {
-  if (!SNAPSHOT_NAME.test(name)) {
-    throw new LabError(`snapshot name ${JSON.stringify(name)} is not a plain name`, 'use lowercase letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63 (e.g. bootstrapped)', 2);
-  }
 }
 
 export const snapshotDir = (host: HostLayout, id: string, name: string): string => path.join(host.snapshots(id), name);
@@ -55,6 +49,9 @@ export async function snapshotNames(host: HostLayout, id: string): Promise<strin
   const entries = await fs.readdir(host.snapshots(id), { withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isDirectory() && SNAPSHOT_NAME.test(e.name)).map((e) => e.name).sort();
 }
+
+/** A snapshot that exists but cannot be put back: corrupt, or made from another lab file or other inputs. */
+export class UnusableSnapshotError extends LabError {}
 
 const rmFix = (id: string, name: string) => `remove it (metal-lab snapshot rm ${name} ${id}), then bring the lab up and save it again`;
 
@@ -73,15 +70,15 @@ export async function existingSnapshotDir(host: HostLayout, id: string, name: st
 export async function readSnapshot(host: HostLayout, id: string, name: string): Promise<SnapshotManifest> {
   const dir = await existingSnapshotDir(host, id, name);
   const text = await fs.readFile(path.join(dir, MANIFEST), 'utf8').catch(() => undefined);
-  if (text === undefined) throw new LabError(`snapshot ${name} of lab ${id} is corrupt: its ${MANIFEST} is missing`, rmFix(id, name), 2);
+  if (text === undefined) throw new UnusableSnapshotError(`snapshot ${name} of lab ${id} is corrupt: its ${MANIFEST} is missing`, rmFix(id, name), 2);
   let manifest: SnapshotManifest;
   try {
     manifest = JSON.parse(text) as SnapshotManifest;
   } catch {
-    throw new LabError(`snapshot ${name} of lab ${id} is corrupt: its ${MANIFEST} is not JSON`, rmFix(id, name), 2);
+    throw new UnusableSnapshotError(`snapshot ${name} of lab ${id} is corrupt: its ${MANIFEST} is not JSON`, rmFix(id, name), 2);
   }
   if (manifest.format !== 1 || manifest.lab !== id || !manifest.inputs || !manifest.files || !Array.isArray(manifest.nodes)) {
-    throw new LabError(`snapshot ${name} of lab ${id} is corrupt: its ${MANIFEST} is not a lab ${id} snapshot manifest`, rmFix(id, name), 2);
+    throw new UnusableSnapshotError(`snapshot ${name} of lab ${id} is corrupt: its ${MANIFEST} is not a lab ${id} snapshot manifest`, rmFix(id, name), 2);
   }
   return manifest;
 }
@@ -91,7 +88,7 @@ export function checkSnapshotLab(m: SnapshotManifest, lab: LabSpec, fileShown: s
   const { file: _file, ...now } = lab;
   const diff = inputsDifference(m.inputs, { ...m.inputs, lab: now });
   if (diff) {
-    throw new LabError(`snapshot ${m.name} of lab ${m.lab} does not match ${fileShown}: ${diff}`, `restore it with the lab file it was made from, or save a new one: metal-lab up ${fileShown}, then metal-lab snapshot save ${m.name} ${m.lab}`, 2);
+    throw new UnusableSnapshotError(`snapshot ${m.name} of lab ${m.lab} does not match ${fileShown}: ${diff}`, `restore it with the lab file it was made from, or save a new one: metal-lab up ${fileShown}, then metal-lab snapshot save ${m.name} ${m.lab}`, 2);
   }
 }
 
@@ -99,7 +96,7 @@ export function checkSnapshotLab(m: SnapshotManifest, lab: LabSpec, fileShown: s
 export function checkSnapshotInputs(m: SnapshotManifest, now: LabInputs): void {
   const diff = inputsDifference(m.inputs, now);
   if (diff) {
-    throw new LabError(`snapshot ${m.name} of lab ${m.lab} was made from other inputs: ${diff}`, `save a new one from today's: metal-lab snapshot rm ${m.name} ${m.lab}, metal-lab up ${m.lab}, metal-lab snapshot save ${m.name} ${m.lab}`, 2);
+    throw new UnusableSnapshotError(`snapshot ${m.name} of lab ${m.lab} was made from other inputs: ${diff}`, `save a new one from today's: metal-lab snapshot rm ${m.name} ${m.lab}, metal-lab up ${m.lab}, metal-lab snapshot save ${m.name} ${m.lab}`, 2);
   }
 }
 
@@ -114,7 +111,7 @@ export async function checkSnapshotFiles(dir: string, m: SnapshotManifest): Prom
   for (const [rel, want] of Object.entries(m.files)) {
     const st = await fs.stat(path.join(dir, rel)).catch(() => undefined);
     const problem = !st ? 'is missing' : st.size !== want.size ? `has ${st.size} bytes, the manifest says ${want.size}` : undefined;
-    if (problem) throw new LabError(`snapshot ${m.name} of lab ${m.lab} is corrupt: ${rel} ${problem}`, rmFix(m.lab, m.name), 2);
+    if (problem) throw new UnusableSnapshotError(`snapshot ${m.name} of lab ${m.lab} is corrupt: ${rel} ${problem}`, rmFix(m.lab, m.name), 2);
   }
 }
 
@@ -123,7 +120,7 @@ export async function verifySnapshotDigests(dir: string, m: SnapshotManifest, on
   for (const [rel, want] of Object.entries(m.files)) {
     onFile(rel);
     if ((await fileDigest(path.join(dir, rel))) !== want.sha256) {
-      throw new LabError(`snapshot ${m.name} of lab ${m.lab} is corrupt: ${rel} does not match its sha256 in the manifest`, rmFix(m.lab, m.name), 2);
+      throw new UnusableSnapshotError(`snapshot ${m.name} of lab ${m.lab} is corrupt: ${rel} does not match its sha256 in the manifest`, rmFix(m.lab, m.name), 2);
     }
   }
 }

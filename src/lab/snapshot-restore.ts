@@ -10,7 +10,7 @@ import { findLabObjects, isEmpty } from './down.js';
 import { pkiFingerprint } from './lab-inputs.js';
 import { stepNodeClocks } from './node-clocks.js';
 import {
-  checkSnapshotFiles, checkSnapshotInputs, checkSnapshotLab, readSnapshot, snapshotDir, snapshotFiles, verifySnapshotDigests, type SnapshotManifest,
+  checkSnapshotFiles, checkSnapshotInputs, checkSnapshotLab, readSnapshot, snapshotDir, snapshotFiles, UnusableSnapshotError, verifySnapshotDigests, type SnapshotManifest,
 } from './snapshot-manifest.js';
 import { silentSteps, type StepRunner } from './steps.js';
 import { builtInputs, up, type UpAction, type UpFrom, type UpResult } from './up.js';
@@ -40,7 +40,7 @@ function restoreActions(m: SnapshotManifest, dir: string): UpFrom {
     async execute(ctx) {
       checkSnapshotInputs(m, builtInputs(ctx));
       if ((await pkiFingerprint(path.join(dir, snapshotFiles.state, 'pki'))) !== m.pki) {
-        throw new LabError(`snapshot ${m.name} of lab ${m.lab} is corrupt: its PKI does not match the manifest's fingerprint`, `remove it (metal-lab snapshot rm ${m.name} ${m.lab}), then bring the lab up and save it again`, 2);
+        throw new UnusableSnapshotError(`snapshot ${m.name} of lab ${m.lab} is corrupt: its PKI does not match the manifest's fingerprint`, `remove it (metal-lab snapshot rm ${m.name} ${m.lab}), then bring the lab up and save it again`, 2);
       }
       return `made ${m.createdAt} from the same lab file, images${m.inputs.kubernetes ? ', Kubernetes build' : ''} and PKI (key ${m.key.slice(0, 12)})`;
     },

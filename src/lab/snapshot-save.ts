@@ -8,7 +8,8 @@ import { restoreDomain, resumeDomain, saveDomain, suspendDomain } from '../libvi
 import { copyQcow2 } from '../qemu/disk-copy.js';
 import { inputsKey, pkiFingerprint, type LabInputs } from './lab-inputs.js';
 import { stepNodeClocks } from './node-clocks.js';
-import { checkSnapshotName, describeFiles, MANIFEST, snapshotDir, snapshotFiles, snapshotNames, type SnapshotManifest } from './snapshot-manifest.js';
+import { checkSnapshotName } from '../ground/snapshot-name.js';
+import { describeFiles, MANIFEST, snapshotDir, snapshotFiles, snapshotNames, type SnapshotManifest } from './snapshot-manifest.js';
 import { readLabState, type LabState } from './state.js';
 import { silentSteps, type StepRunner } from './steps.js';
 
@@ -43,7 +44,11 @@ export async function checkSave(host: HostLayout, id: string, name: string): Pro
  * state beside them; then the nodes run on from where they were, their clocks stepped. Written
  * under a dot dir and renamed last, so a snapshot that is listed is whole.
  */
-export async function saveSnapshot(state: LabState & { inputs: LabInputs }, name: string, opts: { host?: HostLayout; steps?: StepRunner } = {}): Promise<SnapshotManifest> {
+export async function saveSnapshot(
+  state: LabState & { inputs: LabInputs },
+  name: string,
+  opts: { host?: HostLayout; steps?: StepRunner; recipe?: string } = {},
+): Promise<SnapshotManifest> {
   const host = opts.host ?? hostLayout();
   const steps = opts.steps ?? silentSteps;
   const { id, lab, inputs } = state;
@@ -78,7 +83,7 @@ export async function saveSnapshot(state: LabState & { inputs: LabInputs }, name
       const pki = await pkiFingerprint(paths.pki);
       const files = await describeFiles(tmp, (rel) => steps.activity(`sha256 of ${rel}`));
       return {
-        format: 1, name, lab: id, createdAt: new Date().toISOString(), inputs, pki, key: inputsKey(inputs, pki),
+        format: 1, name, lab: id, createdAt: new Date().toISOString(), inputs, pki, key: inputsKey(inputs, pki), ...(opts.recipe ? { recipe: opts.recipe } : {}),
         nodes: lab.nodes.map((n) => ({ name: n.name, mac: n.mac, ip: n.ip })), files,
       };
     });

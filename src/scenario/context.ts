@@ -7,6 +7,7 @@ import { nodeRequests, readRequestLog } from '../matchbox/request-log.js';
 import type { RequestLogEntry } from '../matchbox/types.js';
 import type { KubeState } from './kubernetes.js';
 import type { Rollout } from './rollout-steps.js';
+import type { HostShareClock } from '../toolkit/host-share-clock.js';
 import { labNow } from '../toolkit/lab-clock.js';
 
 /** What every scenario step sees. */
@@ -16,6 +17,8 @@ export interface ScenarioContext {
   /** Where the lab keeps its files on this host. */
   paths: LabLayout;
   report: RunReport;
+  /** How long the host's CPU went elsewhere: the runner notes it per step. */
+  clock: Pick<HostShareClock, 'stretchMs'>;
   /** 1 under KVM; larger under TCG. Every timeout is a KVM baseline times this. */
   timeoutScale: number;
   /** What the nodes boot, as the scenario's `up` asked. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { labObjectNames } from '../ground/lab-spec.js';
-import type { LabCheckName, NodeCheckName, ScenarioSpec, ScenarioStep, WaitStage } from '../spec/scenario.js';
+import { flatSteps, type LabCheckName, type NodeCheckName, type ScenarioSpec, type ScenarioStep, type WaitStage } from '../spec/scenario.js';
 import { RunReport } from '../report/run-report.js';
 import { writeHtmlReport } from '../html-report/write-report.js';
 import { checkScenarioLab } from '../spec/scenario-lab.js';
@@ -26,6 +26,7 @@ import { nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './
 import { EvidenceError } from './evidence.js';
 import { bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
 import { publishStep } from './publish.js';
+import { resume } from './resume.js';
 import { startWorkload, stopRollout, waitRollout, watchRollout } from './rollout-steps.js';
 
 export interface RunOptions {
@@ -128,7 +129,20 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
   watch: (ctx) => reported(ctx, 'watch rollout', undefined, () => watchRollout(ctx)),
   rollout: (ctx, step) => reported(ctx, `rollout ${step.until}`, undefined, () => waitRollout(ctx, step)),
   workload: (ctx, step) => reported(ctx, 'workload', undefined, () => startWorkload(ctx, step)),
+  resume: (ctx, step) => resume(ctx, step, (steps) => runSteps(ctx, steps)),
 };
+
+/** Steps in order, each noting when the host's CPU went elsewhere while it ran. */
+async function runSteps(ctx: ScenarioContext, steps: readonly ScenarioStep[]): Promise<void> {
+  for (const step of steps) {
+    const before = { stretch: ctx.clock.stretchMs(), wall: Date.now() };
+    try {
+      await (STEPS[step.kind] as (c: ScenarioContext, s: ScenarioStep) => Promise<unknown>)(ctx, step);
+    } finally {
+      noteStretch(ctx.report, step.kind, ctx.clock.stretchMs() - before.stretch, Date.now() - before.wall);
+    }
+  }
+}
 
 /**
  * After a failure on installed nodes: each node's journal (etcd, kubelet, containerd, Ignition,
@@ -198,23 +212,14 @@ function noteStretch(report: RunReport, step: string, stretchMs: number, wallMs:
 export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   checkScenarioLab(opts.scenario, opts.lab);
   const host = opts.host ?? hostLayout();
-  if (opts.scenario.steps.some((s) => s.kind === 'up')) await preflightLab(opts.lab, host);
+  if (flatSteps(opts.scenario.steps).some(({ step }) => step.kind === 'up')) await preflightLab(opts.lab, host);
   const paths = host.lab(opts.lab.id);
   const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet, htmlReport: writeHtmlReport });
-  const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), published: new Map(), signal: opts.signal };
   // Deadlines run on the share of the host the lab gets: a loaded host makes a run slower, not failed.
   const clock = hostShareClock({ pids: () => labProcesses(opts.lab, paths) });
+  const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, clock, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), published: new Map(), signal: opts.signal };
   try {
-    await withClock(clock, async () => {
-      for (const step of opts.scenario.steps) {
-        const before = { stretch: clock.stretchMs(), wall: Date.now() };
-        try {
-          await (STEPS[step.kind] as (c: ScenarioContext, s: ScenarioStep) => Promise<unknown>)(ctx, step);
-        } finally {
-          noteStretch(report, step.kind, clock.stretchMs() - before.stretch, Date.now() - before.wall);
-        }
-      }
-    });
+    await withClock(clock, () => runSteps(ctx, opts.scenario.steps));
   } catch (err) {
     // A failed step has reported itself with its evidence; anything else is reported here.
     report.failRun(err);

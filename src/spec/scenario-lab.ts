@@ -3,7 +3,7 @@ import type { LabSpec } from '../ground/lab-spec.js';
 import { checkBootMode } from './boot-mode.js';
 import { loadLab } from './lab.js';
 import { displayPath } from './spec-file.js';
-import { ROLLOUT_CHECKS, type ScenarioSpec, type ScenarioStep } from './scenario.js';
+import { flatSteps, ROLLOUT_CHECKS, type ScenarioSpec, type ScenarioStep } from './scenario.js';
 
 /** The lab a scenario's `lab:` names: a short name from lab/, or a path from the scenario's own directory. */
 export function scenarioLab(scenario: ScenarioSpec): Promise<LabSpec> {
@@ -34,7 +34,8 @@ function apiRead(step: ScenarioStep): [field: string, what: string] | undefined 
 const rolloutName = (step: Extract<ScenarioStep, { kind: 'rollout' }>) => `rollout-${step.until}`;
 
 /**
- * Rules between a scenario and the lab it runs on, checked before anything runs: every node a
+ * Rules between a scenario and the lab it runs on, checked before anything runs: a resume comes
+ * first and its steps start with `up`; every node a
  * step names is in the lab, each `up` fits the lab, `bootstrap` has a Kubernetes lab to start,
  * nothing reads the Kubernetes API before `bootstrap`, `publish` has an update channel to
  * publish on, and what judges a rollout comes after what it judges: the watch, the release, the
@@ -51,7 +52,14 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
   /** Versions published while the watch ran, with their channel: a rollout wait judges from its release's publish. */
   const watchedReleases = new Map<string, string>();
   scenario.steps.forEach((step, i) => {
+    if (step.kind !== 'resume') return;
     const at = `steps[${i}]`;
+    if (i !== 0) throw new SpecError(file, `${at}.resume`, `resume: ${step.snapshot} brings the lab to where the scenario starts, so it comes first`, 'move it to the top of steps');
+    const nested = step.steps.findIndex((s) => s.kind === 'resume');
+    if (nested >= 0) throw new SpecError(file, `${at}.steps[${nested}].resume`, 'a resume inside a resume', 'make its steps part of the outer resume');
+    if (step.steps[0]!.kind !== 'up') throw new SpecError(file, `${at}.steps[0]`, `the steps that make snapshot ${step.snapshot} start from nothing, so they start with up`, 'add - up: { boot: install } as its first step');
+  });
+  flatSteps(scenario.steps).forEach(({ at, step }) => {
     const fail = (field: string, problem: string, fix: string): never => {
       throw new SpecError(file, field ? `${at}.${field}` : at, problem, fix);
     };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LabError, SpecError } from '../errors.js';
 import { MAX_NODES } from '../ground/lab-model.js';
 import { checkChannel, checkVersion } from '../ground/release-names.js';
+import { checkSnapshotName } from '../ground/snapshot-name.js';
 import { displayPath, readSpecFile } from './spec-file.js';
 import { parsing, validateYaml } from './validate.js';
 import { wholeNumber } from './whole-number.js';
@@ -59,7 +60,12 @@ export type ScenarioStep =
    * One pod per node for `replicas` nodes behind a NodePort, with a PodDisruptionBudget, probed
    * from the host from then on; `errorBudget` is the share of probes that may fail (0.01 = 1%).
    */
-  | { kind: 'workload'; replicas: number; minAvailable: number; errorBudget: number };
+  | { kind: 'workload'; replicas: number; minAvailable: number; errorBudget: number }
+  /**
+   * The lab as `steps` leave it, from the lab's snapshot `snapshot` when one matches the lab, its
+   * inputs and these steps; else `steps` run and the lab is saved as that snapshot. First only.
+   */
+  | { kind: 'resume'; snapshot: string; steps: ScenarioStep[]; timeoutS: number };
 
 export interface ScenarioSpec {
   name: string;
@@ -68,6 +74,13 @@ export interface ScenarioSpec {
   lab: string;
   file: string;
   steps: ScenarioStep[];
+}
+
+/** Every step in the order it can run, each with its field: a resume's own steps in its place. */
+export function flatSteps(steps: readonly ScenarioStep[]): Array<{ at: string; step: ScenarioStep }> {
+  return steps.flatMap((step, i) =>
+    step.kind === 'resume' ? step.steps.map((inner, j) => ({ at: `steps[${i}].steps[${j}]`, step: inner })) : [{ at: `steps[${i}]`, step }],
+  );
 }
 
 /** A day: a step still waiting after one is a run that looks hung, not one that waits. */
@@ -83,7 +96,7 @@ const duration = z
   })
   .transform(seconds);
 
-const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload'] as const;
+const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload', 'resume'] as const;
 /** Scenario and node names, and the short scenario names resolved in scenarios/. */
 const NAME = /^[a-z][a-z0-9-]*$/;
 const nodeName = z.string().regex(NAME, { message: 'not a node name: lower-case letters, digits and "-", starting with a letter' });
@@ -100,6 +113,7 @@ function checkedBy(check: (value: string) => void) {
   });
 }
 const releaseVersion = checkedBy(checkVersion);
+const snapshotName = checkedBy(checkSnapshotName);
 /** A Debian kernel package: apt-get gets it as an argument, so nothing that reads as an option. */
 const kernelPackage = z.string().regex(/^linux-image-[a-z0-9][a-z0-9+.-]*$/, { message: 'not a Debian kernel package (linux-image-...)' });
 const percent = z
@@ -111,11 +125,12 @@ const percent = z
  * A step is `up` (or `{up: {boot: install}}`), `{wait: <stage>, timeout: 90s}`, `{check: <name>}`
  * (both optionally `nodes: [..]`), `{poweroff: <node>}`, `{poweron: <node>}`, `bootstrap`
  * (optionally with a timeout), `{reboot: all}` (or a list of nodes), `{publish: {version: ..}}`,
- * `{watch: rollout}`, `{wait: rollout-done, version: ..}` or `{workload: {replicas: .., pdb: ..}}`.
+ * `{watch: rollout}`, `{wait: rollout-done, version: ..}`, `{workload: {replicas: .., pdb: ..}}`, or
+ * `{resume: <snapshot>, steps: [..]}` (optionally with a timeout for the restored lab's health).
  * Bare words become `{word: true}` so every step is one strict object: a typo then gets
  * "unknown field" or "did you mean", where a union would only say "invalid input".
  */
-const Step = z
+const Step: z.ZodType<ScenarioStep, unknown> = z
   .preprocess(
     (v) => (typeof v === 'string' ? { [v]: true } : v),
     z.strictObject({
@@ -137,6 +152,10 @@ const Step = z
       workload: z
         .strictObject({ replicas: wholeNumber(1, MAX_NODES), pdb: z.strictObject({ minAvailable: wholeNumber(1, MAX_NODES) }), errorBudget: percent.optional() })
         .optional(),
+      resume: snapshotName.optional(),
+      get steps() {
+        return z.array(Step).min(1).optional();
+      },
     }),
   )
   .superRefine((s, ctx) => {
@@ -145,7 +164,11 @@ const Step = z
       const fix = kinds.length ? `make each its own step: ${kinds.map((k) => `- ${k}: ...`).join(', ')}` : 'add one of them';
       ctx.addIssue({ code: 'custom', message: `a step is exactly one of ${KINDS.join(', ')} (got ${kinds.join(', ') || 'none'})`, path: [], params: { fix } });
     }
-    if (s.timeout !== undefined && !s.wait && !s.bootstrap) ctx.addIssue({ code: 'custom', message: 'timeout belongs to a wait or bootstrap step', path: ['timeout'] });
+    if (s.timeout !== undefined && !s.wait && !s.bootstrap && !s.resume) ctx.addIssue({ code: 'custom', message: 'timeout belongs to a wait, bootstrap or resume step', path: ['timeout'] });
+    if (s.resume && !s.steps) {
+      ctx.addIssue({ code: 'custom', message: `resume: ${s.resume} needs the steps that make the snapshot when none matches`, path: ['steps'], params: { fix: 'add steps: [up: { boot: install }, ...] under it' } });
+    }
+    if (s.steps && !s.resume) ctx.addIssue({ code: 'custom', message: 'steps belongs to a resume step', path: ['steps'], params: { fix: 'remove steps, or add resume: <snapshot name> beside it' } });
     if (s.nodes !== undefined && !s.wait && !s.check) ctx.addIssue({ code: 'custom', message: 'nodes belongs to a wait or check step', path: ['nodes'] });
     if (s.nodes && s.check && (LAB_CHECKS as readonly string[]).includes(s.check)) {
       ctx.addIssue({ code: 'custom', message: `${s.check} checks the whole lab; it takes no nodes`, path: ['nodes'], params: { fix: 'remove nodes' } });
@@ -183,6 +206,8 @@ const Step = z
     if (s.reboot) return { kind: 'reboot', ...(s.reboot === 'all' ? {} : { nodes: s.reboot }) };
     if (s.publish) return { kind: 'publish', ...s.publish };
     if (s.watch) return { kind: 'watch', what: s.watch };
+    // A restored lab's health: a KVM baseline, scaled like the waits.
+    if (s.resume) return { kind: 'resume', snapshot: s.resume, steps: s.steps!, timeoutS: s.timeout ?? 120 };
     if (s.workload) return { kind: 'workload', replicas: s.workload.replicas, minAvailable: s.workload.pdb.minAvailable, errorBudget: s.workload.errorBudget ?? 0.01 };
     return { kind: 'up', boot: s.up === true || s.up === undefined ? 'live' : s.up.boot };
   });
@@ -201,7 +226,7 @@ const FORMS = {
   steps:
     `a list of steps: up, {up: {boot: install}}, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {wait: ${ROLLOUT_WAITS.join('|')}, version: 2.0.0}, ` +
     `{check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}, {publish: {version: 2.0.0}}, {watch: rollout}, ` +
-    '{workload: {replicas: 3, pdb: {minAvailable: 2}}}',
+    '{workload: {replicas: 3, pdb: {minAvailable: 2}}}, {resume: bootstrapped, steps: [up, ...]}',
   up: 'up alone, or up: {boot: install}',
   boot: 'live or install',
   wait: `one of ${[...WAIT_STAGES, ...ROLLOUT_WAITS].join(', ')}`,
@@ -218,6 +243,7 @@ const FORMS = {
   channel: 'an update channel such as stable',
   watch: 'rollout',
   workload: 'a workload such as {replicas: 3, pdb: {minAvailable: 2}, errorBudget: 1%}',
+  resume: 'a snapshot name such as bootstrapped',
   pdb: 'a PodDisruptionBudget such as {minAvailable: 2}',
   replicas: 'a whole number of pods, at most one per node',
   minAvailable: 'a whole number of pods, below replicas',

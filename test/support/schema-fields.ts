@@ -8,10 +8,15 @@ export interface SchemaObject {
   keys: string[];
 }
 
-/** Every mapping of a file format, from its zod schema, the file itself first. */
-export function schemaObjects(schema: z.core.$ZodType, at: FieldPath = [], name = ''): SchemaObject[] {
+/**
+ * Every mapping of a file format, from its zod schema, the file itself first. A schema met again
+ * inside itself (a resume's steps are steps) is listed once, where it is first met.
+ */
+export function schemaObjects(schema: z.core.$ZodType, at: FieldPath = [], name = '', within: ReadonlySet<unknown> = new Set()): SchemaObject[] {
+  if (within.has(schema)) return [];
   const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
-  const inner = (s: unknown, p = at, n = name) => schemaObjects(s as z.core.$ZodType, p, n);
+  const path = new Set([...within, schema]);
+  const inner = (s: unknown, p = at, n = name) => schemaObjects(s as z.core.$ZodType, p, n, path);
   switch (def.type) {
     case 'object': {
       const shape = Object.entries(def.shape as Record<string, unknown>);
