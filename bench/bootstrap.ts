@@ -4,37 +4,20 @@
  * (self-hosted plane running, temporary plane gone), and to every node Ready; and the peak
  * memory of each VM (its qemu process, sampled on the host) and of the lab process itself.
  */
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadLab } from '../src/spec/lab.js';
-import { labObjectNames } from '../src/ground/lab-spec.js';
 import { parseScenario } from '../src/spec/scenario.js';
 import { runScenario } from '../src/scenario/run.js';
 import { ensureHost } from '../src/setup/host.js';
+import { mib, sampleQemuRss } from './qemu-rss.js';
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
-
-/** VmRSS of a libvirt domain's qemu, by the pid file libvirt keeps; 0 while it is not running. */
-function qemuRssKiB(domain: string): number {
-  try {
-    const pid = readFileSync(`/run/libvirt/qemu/${domain}.pid`, 'utf8').trim();
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 await ensureHost();
 const lab = await loadLab('bootstrap');
-const names = labObjectNames(lab);
-const peak = new Map(lab.nodes.map((n) => [n.name, 0]));
-const sampler = setInterval(() => {
-  for (const n of lab.nodes) peak.set(n.name, Math.max(peak.get(n.name)!, qemuRssKiB(names.domain(n.name))));
-}, 2000);
+const rss = sampleQemuRss(lab);
 
 const scenario = parseScenario(
   ['name: bench-bootstrap', 'lab: bootstrap', 'steps:', '  - up: { boot: install }', '  - wait: installed', '    timeout: 180s',
@@ -44,7 +27,7 @@ const scenario = parseScenario(
 );
 const artifactsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-bench-bootstrap-'));
 const run = await runScenario({ scenario, lab, artifactsDir, quiet: true });
-clearInterval(sampler);
+rss.stop();
 if (!run.ok) throw new Error(`the bench run failed; its artifacts are in ${artifactsDir}`);
 
 const timeline = JSON.parse(await fs.readFile(path.join(artifactsDir, 'timeline.json'), 'utf8')) as {
@@ -64,6 +47,6 @@ console.log(`  temporary API server healthy:        ${sec(apiUp)}`);
 console.log(`  pivot complete (self-hosted, torn down): ${sec(last('step-ok', 'bootstrap'))}`);
 console.log(`  all nodes Ready:                     ${sec(last('step-ok', 'reached node-ready'))}`);
 console.log('peak memory (RSS on the host):');
-for (const n of lab.nodes) console.log(`  VM ${n.name}: ${mib(peak.get(n.name)!)} of ${n.memoryMiB} MiB`);
+for (const n of lab.nodes) console.log(`  VM ${n.name}: ${mib(rss.peak.get(n.name)!)} of ${n.memoryMiB} MiB`);
 console.log(`  lab process: ${mib(process.resourceUsage().maxRSS)}`);
 await fs.rm(artifactsDir, { recursive: true, force: true });
