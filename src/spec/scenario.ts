@@ -67,9 +67,13 @@ export type ScenarioStep =
    */
   | { kind: 'resume'; snapshot: string; steps: ScenarioStep[]; timeoutS: number };
 
+/** Which test set runs a scenario: `npm test` (ci, within its 45 minutes) or `npm run test:nightly`. */
+export const SCENARIO_SETS = ['ci', 'nightly'] as const;
+
 export interface ScenarioSpec {
   name: string;
   description?: string;
+  set?: (typeof SCENARIO_SETS)[number];
   /** The lab it runs on unless the user names another: a short name from lab/ or a path. */
   lab: string;
   file: string;
@@ -215,6 +219,7 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
 export const ScenarioFile = z.strictObject({
   name: z.string().regex(NAME, { message: 'not a scenario name: lower-case letters, digits and "-", starting with a letter' }),
   description: z.string().optional(),
+  set: z.enum(SCENARIO_SETS).optional(),
   lab: z.string().min(1),
   steps: z.array(Step).min(1),
 });
@@ -222,6 +227,7 @@ export const ScenarioFile = z.strictObject({
 const FORMS = {
   name: 'a lower-case name such as pxe-boot',
   description: 'a line of text',
+  set: 'ci (npm test runs it) or nightly (npm run test:nightly)',
   lab: 'a lab name from lab/ (mini, talk) or a lab file path',
   steps:
     `a list of steps: up, {up: {boot: install}}, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {wait: ${ROLLOUT_WAITS.join('|')}, version: 2.0.0}, ` +

