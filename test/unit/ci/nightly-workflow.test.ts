@@ -51,7 +51,7 @@ test("the nightly workflow runs every scenario, in the set its file names and it
   t.deepEqual(matrix.map((m) => m.scenario).sort(), scenarios, 'one job per scenario in scenarios/');
   for (const m of matrix) {
     t.is(m.set, ci.includes(m.scenario) ? 'ci' : nightly.includes(m.scenario) ? 'nightly' : 'none', m.scenario);
-    t.is((await loadScenario(resolveScenarioFile(m.scenario))).set, m.set, `scenarios/${m.scenario}.yaml is tagged with the set that runs it`);
+    t.is<string | undefined, string>((await loadScenario(resolveScenarioFile(m.scenario))).set, m.set, `scenarios/${m.scenario}.yaml is tagged with the set that runs it`);
   }
 
   const step = (uses: string) => job.steps.find((s) => s.uses?.startsWith(uses));
