@@ -17,6 +17,20 @@ export function parseAddress(address: string): { host: string; port: number } {
   return { host: ip, port };
 }
 
+/** Parses `MAC=IP,MAC=IP` (strict mode's reservations) into a map by the MAC's normal form. */
+export function parseReservations(list: string, parseMac: (s: string) => string | undefined): Map<string, string> {
+  const reservations = new Map<string, string>();
+  for (const pair of list.split(',')) {
+    const [rawMac = '', ip = '', ...rest] = pair.trim().split('=');
+    const mac = parseMac(rawMac);
+    if (!mac || !isIPv4(ip) || rest.length > 0) {
+      throw new LabError(`--strict: ${JSON.stringify(pair)} is not MAC=IP`, 'pass each machine as MAC=IP, comma-separated, e.g. --strict 52:54:00:a1:9c:ae=172.19.0.21', 2);
+    }
+    reservations.set(mac, ip);
+  }
+  return reservations;
+}
+
 export function registerMatchbox(program: Command, { print }: CliContext): void {
   const matchbox = program.command('matchbox').description('The embedded Matchbox-compatible boot server');
   matchbox
@@ -26,11 +40,14 @@ export function registerMatchbox(program: Command, { print }: CliContext): void 
     .requiredOption('--assets <dir>', 'directory served under /assets/')
     .requiredOption('--address <ip:port>', 'address to bind, e.g. 172.18.0.2:8080 (0.0.0.0 only if you mean every interface)')
     .option('--request-log <file>', 'append a JSON line per request to this file')
-    .action(async (opts: { data: string; assets: string; address: string; requestLog?: string }) => {
+    .option('--strict <MAC=IP,...>', "answer /ignition and /metadata only to the address reserved for the MAC asked about (and the server's own)")
+    .action(async (opts: { data: string; assets: string; address: string; requestLog?: string; strict?: string }) => {
       const { host, port } = parseAddress(opts.address);
+      const { parseGoMac } = await import('../matchbox/mac.js');
+      const reservations = opts.strict === undefined ? undefined : parseReservations(opts.strict, parseGoMac);
       // Loaded here, not at the top: every other command would pay for the server's modules.
       const { startMatchboxServer } = await import('../matchbox/server.js');
-      const server = await startMatchboxServer({ dataDir: opts.data, assetsDir: opts.assets, host, port, requestLog: opts.requestLog });
+      const server = await startMatchboxServer({ dataDir: opts.data, assetsDir: opts.assets, host, port, requestLog: opts.requestLog, reservations });
       print(`matchbox: serving ${opts.data} at ${server.url}`);
       await new Promise<void>((resolve) => {
         const stop = () => void server.close().then(resolve);

@@ -62,7 +62,8 @@ export interface LabSpec {
   /** Extra DNS names plus one <node>.<domain> entry per node. */
   dns: DnsHost[];
   /** Where the embedded Matchbox server listens: the bridge address. */
-  bootServer: { address: string; port: number };
+  /** `strict`: /ignition and /metadata answer each node's own reserved address only. */
+  bootServer: { address: string; port: number; strict?: true };
   accelerator: AccelChoice;
   nodes: NodeSpec[];
   /** Present when the lab runs Kubernetes on its installed nodes (bootkube-style self-hosted). */

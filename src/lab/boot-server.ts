@@ -28,7 +28,8 @@ export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'cre
   const child = spawn(
     self.file,
     [...self.args, 'matchbox', 'serve', '--data', p.matchboxData, '--assets', p.matchboxAssets,
-      '--address', `${lab.bootServer.address}:${lab.bootServer.port}`, '--request-log', p.requestLog],
+      '--address', `${lab.bootServer.address}:${lab.bootServer.port}`, '--request-log', p.requestLog,
+      ...(lab.bootServer.strict ? ['--strict', lab.nodes.map((n) => `${n.mac}=${n.ip}`).join(',')] : [])],
     { detached: true, stdio: ['ignore', log, log] },
   );
   fs.closeSync(log);

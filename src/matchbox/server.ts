@@ -28,7 +28,16 @@ export interface MatchboxServerOptions {
   requestLog?: string;
   /** Called once per distinct problem when changed data-dir files fail to load (the last good data keeps serving). */
   onDataError?: (err: Error) => void;
+  /**
+   * Strict mode, beyond Matchbox: each machine's reserved address by its MAC (normal form). Then
+   * /ignition and /metadata answer only a request from the address reserved for the MAC it asks
+   * about, or from the server's own address (the host): one VM cannot read another's config.
+   */
+  reservations?: ReadonlyMap<string, string>;
 }
+
+/** What strict mode guards: what a machine's config and secrets are served from. */
+const STRICT_PATHS = new Set(['/ignition', '/metadata']);
 
 export interface MatchboxServer {
   url: string;
@@ -109,6 +118,13 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
     log?.write({ time: new Date().toISOString(), ...entry });
   }
 
+  function strictRefusal(reservations: ReadonlyMap<string, string>, mac: string | undefined, client: string): string | undefined {
+    if (client === opts.host) return undefined;
+    if (!mac) return `strict: ${client} asked without a mac`;
+    const reserved = reservations.get(mac);
+    return reserved === client ? undefined : `strict: ${client} asked for ${mac}, reserved for ${reserved ?? 'no address'}`;
+  }
+
   async function route(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, rawQuery: string, labels: Record<string, string>): Promise<{ status: number; bytes: number; answer?: Answer; error?: string }> {
     const clean = cleanPath(path);
     let answer: Answer;
@@ -121,7 +137,10 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
       answer = redirect(method, '/assets/');
     } else {
       const handler = ENDPOINTS[path];
-      if (handler) {
+      const refused = opts.reservations && STRICT_PATHS.has(path) ? strictRefusal(opts.reservations, labels.mac, clientIp(req.socket)) : undefined;
+      if (refused) {
+        answer = goError(403, '403 Forbidden', refused);
+      } else if (handler) {
         const snapshot = await store.get();
         answer = await handler(snapshot, { req, labels, rawQuery }, templates);
       } else {

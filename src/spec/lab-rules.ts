@@ -81,7 +81,7 @@ export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
       domain,
     },
     dns,
-    bootServer: { address: gateway, port: raw.bootServer.port },
+    bootServer: { address: gateway, port: raw.bootServer.port, ...(raw.bootServer.strict ? { strict: true as const } : {}) },
     accelerator: raw.accelerator,
     nodes,
     ...(raw.kubernetes ? { kubernetes: { version: raw.kubernetes.version ?? DEFAULT_KUBE_VERSION } } : {}),

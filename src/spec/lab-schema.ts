@@ -136,7 +136,7 @@ export const LabFileSchema = z.strictObject({
     dhcpRange: z.strictObject({ start: ipv4, end: ipv4 }).optional(),
   }),
   bootServer: z
-    .strictObject({ address: ipv4.optional(), port: bootServerPort.default(8080) })
+    .strictObject({ address: ipv4.optional(), port: bootServerPort.default(8080), strict: z.boolean().optional() })
     .prefault({}),
   dns: z.record(hostName, ipv4).default({}),
   kubernetes: z.strictObject({ version: kubeVersion.optional() }).optional(),
@@ -174,6 +174,7 @@ export const FIELD_FORMS: Record<string, string> = {
   bootServer: 'a mapping such as { port: 8080 }',
   address: "the gateway address (the subnet's first host)",
   port: 'a TCP port such as 8080',
+  strict: 'true (each node alone reads its Ignition config and metadata) or false',
   dns: 'a mapping of DNS names to IPv4 addresses',
   kubernetes: 'a mapping such as { version: v1.20.2 } (or {} for the built version)',
   version: 'a Kubernetes release such as v1.20.2',

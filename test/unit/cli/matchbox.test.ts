@@ -2,8 +2,9 @@ import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
-import { parseAddress } from '../../../src/cli/matchbox.js';
+import { parseAddress, parseReservations } from '../../../src/cli/matchbox.js';
 import { LabError } from '../../../src/errors.js';
+import { parseGoMac } from '../../../src/matchbox/mac.js';
 import { writeGroup, writeProfile } from '../../../src/matchbox/writer.js';
 import { metalLab } from '../../support/run-cli.js';
 import { tempFixture } from '../matchbox/fixture.js';
@@ -16,6 +17,17 @@ test('parseAddress accepts IPv4 and bracketed IPv6, refuses names and bad ports'
   t.deepEqual(parseAddress('[::1]:80'), { host: '::1', port: 80 });
   for (const bad of ['localhost:8080', '127.0.0.1', '127.0.0.1:70000', ':8080', '1.2.3:80']) {
     t.throws(() => parseAddress(bad), { instanceOf: LabError }, bad);
+  }
+});
+
+test('parseReservations reads MAC=IP pairs into MAC normal form; anything else is one line', (t) => {
+  t.deepEqual([...parseReservations('52-54-00-A1-9C-AE=172.19.0.21, 52:54:00:b2:2f:86=172.19.0.22', parseGoMac)], [
+    ['52:54:00:a1:9c:ae', '172.19.0.21'],
+    ['52:54:00:b2:2f:86', '172.19.0.22'],
+  ]);
+  for (const bad of ['52:54:00:a1:9c:ae', 'node1=172.19.0.21', '52:54:00:a1:9c:ae=host', '52:54:00:a1:9c:ae=1.2.3.4=5']) {
+    const err = t.throws(() => parseReservations(bad, parseGoMac), { instanceOf: LabError }, bad);
+    t.regex(err.line(), /^--strict: ".*" is not MAC=IP\. Fix: pass each machine as MAC=IP/);
   }
 });
 

@@ -29,7 +29,7 @@ test('lab/mini.yaml: two small nodes on ml-mini0', async (t) => {
     nat: false,
     domain: 'example.com',
   });
-  t.deepEqual(lab.bootServer, { address: '172.19.0.1', port: 8080 });
+  t.deepEqual(lab.bootServer, { address: '172.19.0.1', port: 8080, strict: true });
   t.is(lab.accelerator, 'auto');
   t.deepEqual(lab.nodes, [
     { name: 'node1', role: 'controller', mac: '52:54:00:a1:9c:ae', ip: '172.19.0.21', memoryMiB: 512, vcpus: 1, diskGiB: 4, firmware: 'bios' },
