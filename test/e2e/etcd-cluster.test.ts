@@ -1,5 +1,6 @@
 import { artifactsDir, assertNothingLeft, cli, ownLab, readTimeline, runInTest } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
+import { filesWithPrivateKeys } from '../support/private-keys.js';
 import { longestSilence } from '../support/silences.js';
 import { takingTurns } from '../support/taking-turns.js';
 
@@ -22,6 +23,12 @@ e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a con
     const ssh = await cli(['ssh', 'node3', '--lab', 'etcd', '--', 'hostname; systemctl is-active etcd; id -un']);
     t.is(ssh.exitCode, 0, String(ssh.all));
     t.is(String(ssh.stdout).trim(), 'node3\nactive\ncore');
+    // Every private key on a node is its owner's alone.
+    const keys = await cli(['ssh', 'node1', '--lab', 'etcd', '--', "sudo grep -rlIE -- '-----BEGIN [A-Z ]*PRIVATE KEY-----' /etc /home /root /var/lib | sudo xargs -r stat -c '%a %n'"]);
+    t.is(keys.exitCode, 0, String(keys.all));
+    const modes = String(keys.stdout).trim().split('\n');
+    t.true(modes.some((l) => l.endsWith('/etc/etcd/tls/peer.key')), modes.join('; '));
+    t.deepEqual(modes.filter((l) => !/^[46]00 /.test(l)), [], 'private keys are 0600 (or 0400) on the nodes');
     const failing = await cli(['ssh', 'node1', '--lab', 'etcd', '--', 'exit 7']);
     t.is(failing.exitCode, 7, 'the remote exit code is ours');
     t.is((await cli(['down', 'etcd'])).exitCode, 0);
@@ -39,5 +46,7 @@ e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a con
   // The key written while node2 was off is on node2 now.
   const caughtUp = timeline.events.find((e) => e.kind === 'step-ok' && e.step === 'etcd-caught-up');
   t.regex(caughtUp?.message ?? '', /^2 keys on all 3 controllers$/);
+  // The run's logs, report and artifacts carry no private key, though the nodes got theirs.
+  t.deepEqual(await filesWithPrivateKeys(dir), []);
   await assertNothingLeft(t, 'etcd');
 });

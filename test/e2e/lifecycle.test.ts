@@ -4,7 +4,11 @@ import { libvirtd, needs, virsh } from '../support/needs.js';
 import fs from 'node:fs';
 import { findLabObjects } from '../../src/lab/down.js';
 import { hostLayout } from '../../src/ground/host-layout.js';
-import { bootServerPids } from '../../src/ground/processes.js';
+import { bootServerPids, pidFromFile } from '../../src/ground/processes.js';
+import { labObjectNames } from '../../src/ground/lab-spec.js';
+import { domainPidFile } from '../../src/libvirt/domain.js';
+import { loadLab } from '../../src/spec/lab.js';
+import { listeningSockets } from '../support/listening.js';
 import { waitFor } from '../../src/toolkit/wait-for.js';
 
 const LAB = 'test/e2e/labs/life.yaml';
@@ -41,6 +45,20 @@ e2e('up is idempotent and down removes everything', async (t) => {
   t.is(s.bootServer, 'running');
   t.is(s.nodes[0]!.state, 'running');
   t.is(s.nodes[0]!.mac, '52:54:00:d7:99:c7');
+
+  // Every lab service listens on the lab bridge only: its address, or (DHCP) bound to its device.
+  const lab = await loadLab(LAB);
+  const names = labObjectNames(lab);
+  const pids = [
+    ...(await bootServerPids(hostLayout().lab('life'))),
+    pidFromFile(`/run/libvirt/network/${names.network}.pid`),
+    pidFromFile(domainPidFile(names.domain('node1'))),
+  ].filter((pid) => pid !== undefined);
+  const sockets = await listeningSockets(pids);
+  t.log(sockets.map((k) => `${k.command} ${k.proto} ${k.local}`).join('\n'));
+  t.true(sockets.some((k) => k.command === 'dnsmasq') && sockets.some((k) => k.local === `${lab.bootServer.address}:${lab.bootServer.port}`), 'the lab listens');
+  const onBridge = new RegExp(`^(${lab.bootServer.address.replace(/\./g, '\\.')}|0\\.0\\.0\\.0%${lab.network.bridge}):\\d+$`);
+  t.deepEqual(sockets.filter((k) => !onBridge.test(k.local)), [], 'no lab socket off the bridge');
 
   const down = await cli(['down', 'life']);
   t.is(down.exitCode, 0, String(down.all));
