@@ -5,24 +5,8 @@ import { Option, type Command } from 'commander';
 import { LabError } from '../errors.js';
 import { DEFAULT_LAB } from './defaults.js';
 import type { CliContext } from './program.js';
+import { interruptible } from './interruptible.js';
 import { underReport } from './under-report.js';
-
-/**
- * Ctrl-C aborts the running operation, which then removes what it created; a second Ctrl-C
- * leaves at once (`down` still cleans up later). Taken once the input is checked: before, there
- * is nothing to clean up.
- */
-function interruptible({ stderr, say }: CliContext): AbortSignal {
-  const ctl = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (ctl.signal.aborted) process.exit(130);
-    stderr.write('\n');
-    say(`${sig}: stopping and cleaning up (again to quit now)`);
-    ctl.abort(new LabError(`interrupted by ${sig}`, 'run `metal-lab down` if anything is left', 130));
-  };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  return ctl.signal;
-}
 
 export function registerLabCommands(program: Command, cli: CliContext): void {
   const { host, env, say, print } = cli;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_LAB } from './defaults.js';
 import type { CliContext } from './program.js';
+import { interruptible } from './interruptible.js';
 import { underReport } from './under-report.js';
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -23,7 +24,9 @@ export function registerSnapshot(program: Command, cli: CliContext): void {
       const id = await labIdFromArg(host, labArg);
       const state = await checkSave(host, id, name);
       const report = new RunReport({ lab: id, scenario: 'snapshot save', plain: opts.json });
-      const m = await underReport(report, () => saveSnapshot(state, name, { host, steps: report }));
+      // Ctrl-C: the paused or saved nodes run on, and no half snapshot stays.
+      const signal = interruptible(cli);
+      const m = await underReport(report, () => saveSnapshot(state, name, { host, steps: report, signal }), signal);
       if (opts.json) print(JSON.stringify(m, null, 2));
       else say(`saved snapshot ${name} of lab ${id} (${m.nodes.length} nodes, ${mib(Object.values(m.files).reduce((s, f) => s + f.size, 0))}); bring it back with: metal-lab up ${labArg} --from ${name}`);
     });

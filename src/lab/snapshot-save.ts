@@ -47,7 +47,7 @@ export async function checkSave(host: HostLayout, id: string, name: string): Pro
 export async function saveSnapshot(
   state: LabState & { inputs: LabInputs },
   name: string,
-  opts: { host?: HostLayout; steps?: StepRunner; recipe?: string } = {},
+  opts: { host?: HostLayout; steps?: StepRunner; recipe?: string; signal?: AbortSignal } = {},
 ): Promise<SnapshotManifest> {
   const host = opts.host ?? hostLayout();
   const steps = opts.steps ?? silentSteps;
@@ -65,20 +65,24 @@ export async function saveSnapshot(
         await suspendDomain(names.domain(n.name));
         where.set(n.name, 'suspended');
       })));
+      opts.signal?.throwIfAborted();
       await Promise.all(lab.nodes.map((n) => steps.step('save memory', n.name, async () => {
         await saveDomain(names.domain(n.name), path.join(tmp, snapshotFiles.memory(n.name)));
         where.set(n.name, 'saved');
       })));
+      opts.signal?.throwIfAborted();
       await Promise.all(lab.nodes.map((n) => steps.step('copy disk', n.name, () => copyQcow2(path.join(paths.disks, names.volume(n.name)), path.join(tmp, snapshotFiles.disk(n.name))))));
+      opts.signal?.throwIfAborted();
       await steps.step('copy lab state', undefined, () => fs.cp(paths.root, path.join(tmp, snapshotFiles.state), { recursive: true, filter: stateFilter(paths) }));
     } finally {
-      // The lab runs on whether the snapshot was taken or not.
+      // The lab runs on whether the snapshot was taken or not, its clocks on the host's time.
       await steps.step('resume nodes', undefined, () => Promise.all(lab.nodes.map((n) => {
         const at = where.get(n.name);
         return at === 'saved' ? restoreDomain(path.join(tmp, snapshotFiles.memory(n.name))) : at === 'suspended' ? resumeDomain(names.domain(n.name)) : undefined;
       })));
+      if (where.size > 0) await stepNodeClocks(lab, inputs.boot, paths, state.timeoutScale, steps);
     }
-    await stepNodeClocks(lab, inputs.boot, paths, state.timeoutScale, steps);
+    opts.signal?.throwIfAborted();
     const manifest = await steps.step('digests', undefined, async (): Promise<SnapshotManifest> => {
       const pki = await pkiFingerprint(paths.pki);
       const files = await describeFiles(tmp, (rel) => steps.activity(`sha256 of ${rel}`));

@@ -34,7 +34,7 @@ async function clockSkews(): Promise<Record<string, number>> {
   return skews;
 }
 
-test('up, snapshot save, down, up --from: the same nodes on the same MACs and addresses, clocks on the host\'s, down --purge leaves nothing', async (t) => {
+test('up, snapshot save (and one cut short by Ctrl-C), down, up --from: the same nodes on the same MACs and addresses, clocks on the host\'s, down --purge leaves nothing', async (t) => {
   t.timeout(60 * 60_000);
   await ownLab(t, ID);
   t.teardown(async () => {
@@ -46,6 +46,22 @@ test('up, snapshot save, down, up --from: the same nodes on the same MACs and ad
   t.is(up.exitCode, 0, String(up.all));
   await clockSkews();
   const before = JSON.parse(String((await cli(['status', ID, '--json'])).stdout)) as Status;
+
+  // Ctrl-C while the memory is written: the nodes run on, and no half snapshot is left.
+  const interrupted = cli(['snapshot', 'save', 'interrupted', ID]);
+  await new Promise<void>((resolve) => {
+    interrupted.all!.on('data', (d: Buffer) => {
+      if (/save memory/.test(d.toString())) resolve();
+    });
+    void interrupted.finally(resolve);
+  });
+  interrupted.kill('SIGINT');
+  const stopped = await interrupted;
+  t.is(stopped.exitCode, 130, String(stopped.all));
+  t.regex(String(stopped.all), /SIGINT: stopping and cleaning up/);
+  const during = JSON.parse(String((await cli(['status', ID, '--json'])).stdout)) as Status;
+  t.true(during.nodes.every((n) => n.state === 'running'), `after Ctrl-C: ${JSON.stringify(during.nodes)}`);
+  t.deepEqual(await fs.readdir(hostLayout().snapshots(ID)).catch(() => []), [], 'no snapshot, whole or partial');
 
   const save = await cli(['snapshot', 'save', SNAPSHOT, ID]);
   t.is(save.exitCode, 0, String(save.all));
