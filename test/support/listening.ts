@@ -18,3 +18,13 @@ export async function listeningSockets(pids: readonly number[]): Promise<Listeni
       .filter((s) => pids.includes(s.pid));
   });
 }
+
+/** The sockets not on `bridge`: bound to none of its addresses (IPv4, ULA, link-local) and not to the device. */
+export async function offBridge(sockets: readonly ListeningSocket[], bridge: string): Promise<ListeningSocket[]> {
+  const { stdout } = await execa('ip', ['-j', 'addr', 'show', 'dev', bridge]);
+  const addresses = (JSON.parse(stdout) as Array<{ addr_info: Array<{ local: string }> }>).flatMap((i) => i.addr_info.map((a) => a.local));
+  return sockets.filter((k) => {
+    const m = /^\[?([^\]%]+)\]?(?:%([^:]+))?:\d+$/.exec(k.local);
+    return !(m && (m[2] === bridge || addresses.includes(m[1]!)));
+  });
+}
