@@ -28,6 +28,10 @@ e2e('bad input: one line naming file, field and fix, exit 2, nothing created', a
 });
 
 e2e('up is idempotent and down removes everything', async (t) => {
+  // A failed assertion ends the test: the lab must not outlive it into the next one.
+  t.teardown(async () => {
+    await cli(['down', 'life']);
+  });
   const first = await cli(['up', LAB, '--json']);
   t.is(first.exitCode, 0, String(first.all));
   const created = JSON.parse(String(first.stdout)) as { changes: Record<string, string> };
