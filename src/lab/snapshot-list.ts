@@ -38,7 +38,10 @@ export async function listSnapshots(host: HostLayout, id?: string): Promise<Snap
   return perLab.flat();
 }
 
-/** Removes one snapshot, whole or corrupt. */
+/** Removes one snapshot, whole or corrupt, and the lab's snapshot dir with the last one. */
 export async function removeSnapshot(host: HostLayout, id: string, name: string): Promise<void> {
   await fs.rm(await existingSnapshotDir(host, id, name), { recursive: true, force: true });
+  await fs.rmdir(host.snapshots(id)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+  });
 }

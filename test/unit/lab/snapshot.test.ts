@@ -122,6 +122,7 @@ test('snapshot list shows whole ones and corrupt ones with their problem; rm rem
   t.is((await s.cli(['snapshot', 'rm', 'broken', 'mini'])).stderr, 'metal-lab: removed snapshot broken of lab mini');
   t.is((await s.cli(['snapshot', 'rm', 'day1'])).exitCode, 0);
   t.is((await s.cli(['snapshot', 'list'])).stderr, 'metal-lab: no snapshots: save one with metal-lab snapshot save NAME [lab]');
+  await t.throwsAsync(fs.stat(s.host.snapshots('mini')), undefined, 'the last one takes the lab\'s snapshot dir with it');
 });
 
 test('snapshot rm of a name that is not there is one line, exit 2', async (t) => {
