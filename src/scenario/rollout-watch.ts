@@ -32,6 +32,25 @@ const RETRY_MS = 2000;
 const WATCH_S = 60;
 /** A watch whose connection died without a word ends here. */
 const WATCH_LIMIT_MS = (WATCH_S + 30) * 1000;
+/**
+ * A list the API took and never answered (the controller rebooted under its connection, which
+ * then neither answers nor resets) fails after this and is sent again: client-node has no timeout.
+ */
+const LIST_LIMIT_MS = 30_000;
+
+/** `src.list()`, failing after LIST_LIMIT_MS, or when `stopped` rejects. */
+async function listWithin<T>(src: Source<T>, stopped: Promise<never>): Promise<Awaited<ReturnType<Source<T>['list']>>> {
+  const timer = new AbortController();
+  const late = sleep(LIST_LIMIT_MS, undefined, { signal: timer.signal }).then((): never => {
+    throw new Error(`no answer to the list of ${src.kind}s in ${LIST_LIMIT_MS / 1000}s`);
+  });
+  late.catch(() => undefined);
+  try {
+    return await Promise.race([src.list(), stopped, late]);
+  } finally {
+    timer.abort();
+  }
+}
 
 const nodes = (kc: KubeConfig): Source<V1Node> => ({
   kind: 'node',
@@ -106,7 +125,7 @@ async function follow<T>(kc: KubeConfig, src: Source<T>, record: RolloutRecord, 
   const see = (looks: Map<string, View | undefined>, complete: boolean) => record.see(Date.now(), src.kind, looks, complete).forEach(write);
   while (!signal.aborted) {
     try {
-      const { items, resourceVersion } = await Promise.race([src.list(), stopped]);
+      const { items, resourceVersion } = await listWithin(src, stopped);
       if (lostAt !== undefined) write(stamp(Date.now(), `api: ${src.kind}s listed again after ${Math.round((Date.now() - lostAt) / 1000)}s`));
       lostAt = undefined;
       see(new Map(items.map((o) => [src.name(o), src.view(o)])), true);

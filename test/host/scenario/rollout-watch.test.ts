@@ -37,19 +37,29 @@ let failed = false;
 const core = () => kc.makeApiClient(CoreV1Api);
 const write = (step: RolloutStep) => writeStep(kc, step, budgetVersion);
 
-/** A TCP relay to the apiserver that can be cut: its connections reset, new ones refused, until restored. */
+/**
+ * A TCP relay to the apiserver that can be cut (its connections reset, new ones refused) or hung
+ * (nothing moves on its connections, new ones are taken and never answered: a controller that
+ * rebooted under them), until restored; a hung connection stays hung.
+ */
 interface Relay {
   url: string;
   cut(): void;
+  hang(): void;
   restore(): void;
   close(): Promise<void>;
 }
 
 async function startRelay(to: URL): Promise<Relay> {
-  let cut = false;
+  let mode: 'up' | 'cut' | 'hung' = 'up';
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
-    if (cut) return void client.destroy();
+    if (mode === 'cut') return void client.destroy();
+    if (mode === 'hung') {
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client)).on('error', () => client.destroy());
+      return;
+    }
     const upstream = net.connect(Number(to.port), to.hostname);
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -62,10 +72,14 @@ async function startRelay(to: URL): Promise<Relay> {
   return {
     url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     cut: () => {
-      cut = true;
+      mode = 'cut';
       dropAll();
     },
-    restore: () => void (cut = false),
+    hang: () => {
+      mode = 'hung';
+      for (const s of sockets) s.unpipe().pause();
+    },
+    restore: () => void (mode = 'up'),
     close: async () => {
       dropAll();
       await new Promise((resolve) => server.close(resolve));
@@ -221,6 +235,21 @@ test.serial('while the API is away the watch lists again every 2 s; what changed
   await write({ node: 'node2', annotations: { [K.status]: 'UPDATE_STATUS_UPDATED_NEED_REBOOT' } });
   await caughtUp(kc, watch.record, budgetVersion);
   t.is(noted(from).at(-1), 'node2 status: UPDATE_STATUS_CHECKING_FOR_UPDATE -> UPDATE_STATUS_UPDATED_NEED_REBOOT', 'and it follows again');
+});
+
+test.serial('a list the API takes and never answers fails after 30 s and is sent again; the watch follows on', async (t) => {
+  // The stalled watch ends at its own limit (90 s), then the list on a new connection hangs.
+  t.timeout(240_000);
+  const from = lines.length;
+  relay.hang();
+  await waitFor('the hung list to fail', async () => noted(from).some((l) => l.startsWith('api: following nodes failed')) || pending(noted(from).join('; ')), { deadline: Date.now() + 180_000, intervalMs: 500 });
+  relay.restore();
+  await write({ node: 'node3', annotations: { [K.status]: 'UPDATE_STATUS_CHECKING_FOR_UPDATE' } });
+  await caughtUp(kc, watch.record, budgetVersion);
+  const seen = noted(from);
+  t.true(seen.some((l) => /^api: following nodes failed \(no answer to the list of nodes in 30s\); listing again every 2s$/.test(l)), seen.join('\n'));
+  t.true(seen.some((l) => /^api: nodes listed again after \d+s$/.test(l)), seen.join('\n'));
+  t.true(seen.some((l) => l.startsWith('node3 status: ') && l.endsWith(' -> UPDATE_STATUS_CHECKING_FOR_UPDATE')), 'and it follows again');
 });
 
 test.serial('a second node allowed to reboot while the failed one holds the slot fails one-at-a-time; a deleted node is gone', async (t) => {
