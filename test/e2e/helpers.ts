@@ -50,6 +50,15 @@ export async function ownLab(t: ExecutionContext, id: string): Promise<void> {
   });
 }
 
+/** ownLab, and the lab's snapshots too: purged before the test and after it, pass or fail. */
+export async function ownLabAndSnapshots(t: ExecutionContext, id: string): Promise<void> {
+  await ownLab(t, id);
+  t.teardown(async () => {
+    await cli(['down', id, '--purge']);
+  });
+  await cli(['down', id, '--purge']);
+}
+
 /** A run's timeline.json, as far as the tests read it. */
 export interface Timeline {
   ok: boolean;

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { hostLayout } from '../../src/ground/host-layout.js';
-import { artifactsDir, assertNothingLeft, cli, ownLab, readTimeline, runInTest } from '../e2e/helpers.js';
+import { artifactsDir, assertNothingLeft, cli, ownLabAndSnapshots, readTimeline, runInTest } from '../e2e/helpers.js';
 
 // A scenario that starts with `resume:`, run twice on lab/mini.yaml: the first run installs the
 // nodes and saves the lab as the snapshot, the second restores it instead of installing, proves
@@ -30,11 +30,7 @@ steps:
 
 test('resume: the first run makes the snapshot, the second starts from it, healthy after the restore', async (t) => {
   t.timeout(60 * 60_000);
-  await ownLab(t, ID);
-  t.teardown(async () => {
-    await cli(['down', ID, '--purge']);
-  });
-  await cli(['down', ID, '--purge']);
+  await ownLabAndSnapshots(t, ID);
   const tmp = await artifactsDir(t, 'metal-lab-e2e-resume-');
   const scenario = path.join(tmp, 'resume-installed.yaml');
   await fs.writeFile(scenario, SCENARIO);

@@ -5,7 +5,7 @@ import { nodeSshTarget } from '../../src/node/lab-target.js';
 import { connectNode } from '../../src/node/ssh.js';
 import { waitForSsh } from '../../src/node/wait.js';
 import { loadLab } from '../../src/spec/lab.js';
-import { assertNothingLeft, cli, ownLab } from '../e2e/helpers.js';
+import { assertNothingLeft, cli, ownLabAndSnapshots } from '../e2e/helpers.js';
 
 // A workshop's chapter skip on lab/mini.yaml: installed nodes saved, the lab taken down, brought
 // back from the snapshot on the same MACs and addresses, with clocks on the host's time.
@@ -36,11 +36,7 @@ async function clockSkews(): Promise<Record<string, number>> {
 
 test('up, snapshot save (and one cut short by Ctrl-C), down, up --from: the same nodes on the same MACs and addresses, clocks on the host\'s, down --purge leaves nothing', async (t) => {
   t.timeout(60 * 60_000);
-  await ownLab(t, ID);
-  t.teardown(async () => {
-    await cli(['down', ID, '--purge']);
-  });
-  await cli(['down', ID, '--purge']);
+  await ownLabAndSnapshots(t, ID);
 
   const up = await cli(['up', ID, '--boot', 'install']);
   t.is(up.exitCode, 0, String(up.all));
