@@ -23,6 +23,22 @@ fail() {
   exit 1
 }
 in_target() { chroot "$TARGET" "$@"; }
+# The boot server may go away mid-install (restarted, or stopped by a lab's boot-server fault):
+# every transfer is tried again until it completes, for up to 10 minutes. pipefail fails a
+# transfer cut short (busybox wget: "connection closed prematurely"), where dd alone would end
+# it with success on a short image.
+set -o pipefail
+RETRY_UNTIL=$(($(date +%s) + 600))
+retry() {
+  what=$1
+  shift
+  until "$@"; do
+    [ "$(date +%s)" -lt "$RETRY_UNTIL" ] || return 1
+    say "$what failed, trying again in 5 s"
+    sleep 5
+  done
+}
+to_device() { wget -q -O - "$1" | dd of="$2" bs=1M 2>/dev/null; }
 
 BYTES=$(blockdev --getsize64 "$DISK") || fail "cannot read the size of $DISK"
 NEED_MIB=$((2 * SLOT_MIB + 1024))
@@ -51,8 +67,7 @@ USR_A=${DISK}1
 ROOT=${DISK}3
 # Slot B must not look like a filesystem until a release is written into it.
 dd if=/dev/zero of="${DISK}2" bs=1M count=1 2>/dev/null
-wget -q -O - "$SERVER/assets/labos-disk/usr.ext4" | dd of="$USR_A" bs=1M 2>/dev/null || fail "writing /usr to slot A"
-wget -q -O - "$SERVER/assets/labos-disk/root.ext4" | dd of="$ROOT" bs=1M 2>/dev/null || fail "writing the root filesystem"
+XX
 sync
 mkdir -p "$TARGET"
 mount -t ext4 "$ROOT" "$TARGET" || fail "cannot mount $ROOT"
@@ -62,7 +77,8 @@ in_target resize2fs "$ROOT" >/dev/null 2>&1 || say "could not grow the root file
 
 # The installed system's kernel command line is the installed group's generic template: the
 # boot server says what the node boots with, as it says everything else.
-ARGS=$(wget -q -O - "$SERVER/generic?mac=$MAC&os=installed") || fail "fetching the kernel command line"
+kargs() { ARGS=$(wget -q -O - "$SERVER/generic?mac=$MAC&os=installed"); }
+retry "fetching the kernel command line" kargs || fail "fetching the kernel command line"
 mkdir -p "$TARGET/boot/grub" "$TARGET/boot/labos/A" "$TARGET/boot/labos/B"
 cp "$TARGET/usr/lib/labos/boot/vmlinuz" "$TARGET/usr/lib/labos/boot/initrd.img" "$TARGET/boot/labos/A/" || fail "no kernel or initramfs in slot A's /usr/lib/labos/boot"
 cp "$TARGET/usr/lib/labos/grub.cfg" "$TARGET/boot/grub/grub.cfg" || fail "no grub.cfg in slot A's /usr/lib/labos"
@@ -77,6 +93,6 @@ for fs in sys proc dev usr; do umount "$TARGET/$fs"; done
 umount "$TARGET"
 sync
 
-wget -q -O /dev/null "$SERVER/lab/event?mac=$MAC&stage=installed-to-disk" || say "install callback failed"
+retry "the install callback" wget -q -O /dev/null "$SERVER/lab/event?mac=$MAC&stage=installed-to-disk" || say "install callback failed"
 say "installed, rebooting"
 reboot -f
