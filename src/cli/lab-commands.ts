@@ -76,7 +76,7 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
       const r = await down(id, host, { purge: opts.purge });
       const snapshots = r.snapshots.length === 0 ? '' : opts.purge ? `, ${r.snapshots.length} snapshots` : `; kept ${r.snapshots.length} snapshots (down --purge removes them)`;
       if (opts.json) printJson({ lab: id, ...r, purged: Boolean(opts.purge) });
-      else say(`${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.pids.length} processes${r.stateDir ? ', state dir' : ''}${snapshots}`);
+      else say(`${id} down: removed ${r.domains.length} VMs, ${r.network ? 1 : 0} network, ${r.pool ? 1 : 0} pool, ${r.pids.length} processes${r.nftTable ? ', nft table' : ''}${r.stateDir ? ', state dir' : ''}${snapshots}`);
     });
 
   program

@@ -10,7 +10,8 @@ import { lastLines } from '../toolkit/command-error.js';
 import { waitFor } from '../toolkit/wait-for.js';
 import { labNow } from '../toolkit/lab-clock.js';
 
-async function answers(url: string): Promise<boolean> {
+/** Whether the lab's boot server answers at `url` (its root says "matchbox"). */
+export async function bootServerAnswers(url: string): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
     return res.ok && (await res.text()).trim() === 'matchbox';
@@ -22,7 +23,7 @@ async function answers(url: string): Promise<boolean> {
 /** The lab's embedded Matchbox server runs as a detached process so the lab outlives `up`. */
 export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'created' | 'unchanged'> {
   const url = labModel(lab).bootServerUrl;
-  if ((await bootServerPids(p)).length > 0 && (await answers(url))) return 'unchanged';
+  if ((await bootServerPids(p)).length > 0 && (await bootServerAnswers(url))) return 'unchanged';
   const self = selfCommand();
   const log = fs.openSync(p.serverLog, 'a');
   const child = spawn(
@@ -38,7 +39,7 @@ export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'cre
   const fix = `read its log at ${p.serverLog}`;
   const logTail = () => lastLines(fs.readFileSync(p.serverLog, 'utf8'));
   await waitFor(`the boot server to answer at ${url}`, async () => {
-    if (await answers(url)) return true;
+    if (await bootServerAnswers(url)) return true;
     if (child.exitCode !== null) throw new LabError(`the boot server exited (code ${child.exitCode}) instead of serving ${url}: ${logTail()}`, fix);
     return undefined;
   }, { deadline: labNow() + 15_000, intervalMs: 100, fatal: () => true, evidence: () => [p.serverLog, logTail()], fix });

@@ -3,9 +3,34 @@ import type { LabLayout } from '../ground/host-layout.js';
 import type { BootMode } from '../ground/lab-model.js';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { nodeSshTarget } from '../node/lab-target.js';
-import { connectNode } from '../node/ssh.js';
+import { connectNode, type NodeSession } from '../node/ssh.js';
 import { waitForSsh } from '../node/wait.js';
 import type { StepRunner } from './steps.js';
+
+/** A node's clock as `setNodeClock` found and left it; epoch seconds. */
+export interface ClockSet {
+  /** The node's clock just before it was set. */
+  nodeBefore: number;
+  /** The host's clock when the command left: the node was set to this plus the offset. */
+  sent: number;
+  /** The host's clock when the node answered. */
+  answered: number;
+}
+
+/**
+ * Sets the node's clock to the host's plus `offsetS`, taken as the command leaves: the node lands
+ * behind by however long the command took to arrive (under `answered - sent`).
+ */
+export async function setNodeClock(session: NodeSession, lab: LabSpec, node: NodeSpec, offsetS: number, timeoutMs: number): Promise<ClockSet> {
+  const sent = Date.now() / 1000;
+  const r = await session.run(`date +%s.%N && sudo -n date -u -s @${(sent + offsetS).toFixed(3)} >/dev/null`, { timeoutMs });
+  const answered = Date.now() / 1000;
+  if (r.code !== 0) {
+    const to = offsetS === 0 ? '$(date +%s)' : `$(($(date +%s) + ${offsetS}))`;
+    throw new LabError(`setting ${node.name}'s clock failed (exit ${r.code ?? r.signal}): ${r.stderr.trim()}`, `set it by hand: metal-lab ssh ${node.name} --lab ${lab.id} -- sudo date -u -s @${to}`);
+  }
+  return { nodeBefore: Number(r.stdout.trim().split('\n')[0]), sent, answered };
+}
 
 /**
  * One node's clock set to the host's at once. A guest that was saved and restored missed the
@@ -17,12 +42,8 @@ async function stepClock(lab: LabSpec, node: NodeSpec, paths: LabLayout, timeout
   await waitForSsh(target, { timeoutMs: 60_000 * timeoutScale });
   const session = await connectNode(target);
   try {
-    const host = Date.now() / 1000;
-    const r = await session.run(`date +%s.%N && sudo -n date -u -s @${host.toFixed(3)} >/dev/null`, { timeoutMs: 30_000 * timeoutScale });
-    if (r.code !== 0) {
-      throw new LabError(`setting ${node.name}'s clock failed (exit ${r.code ?? r.signal}): ${r.stderr.trim()}`, `set it by hand: metal-lab ssh ${node.name} --lab ${lab.id} -- sudo date -u -s @$(date +%s)`);
-    }
-    return host - Number(r.stdout.trim().split('\n')[0]);
+    const set = await setNodeClock(session, lab, node, 0, 30_000 * timeoutScale);
+    return set.sent - set.nodeBefore;
   } finally {
     await session.close();
   }

@@ -6,10 +6,11 @@ import { liveGroupId, liveProfileId } from '../render/matchbox-live.js';
 import { installGroupId } from '../render/matchbox-install.js';
 import { labModel } from '../ground/lab-model.js';
 import { etcdGet, etcdHealth, etcdHealthFromHost, etcdMembers, etcdPut } from './etcd.js';
-import { consoleOf, nodeEvidence, requestsOf, type ScenarioContext } from './context.js';
+import { consoleOf, nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
 import { KUBE_LAB_CHECKS, kubeletHealth, nodeReady } from './kubernetes.js';
 import { ROLLOUT_CHECK_FNS } from './rollout-steps.js';
+import { LabError } from '../errors.js';
 
 /** A per-node assertion: resolves to a short finding, or throws an EvidenceError. */
 type NodeCheck = (ctx: ScenarioContext, node: NodeSpec) => Promise<string>;
@@ -140,6 +141,13 @@ export const LAB_CHECK_FNS = {
       if (r.health !== 'true') throw new EvidenceError(`${node.name} /health says ${JSON.stringify(r)}`, await nodeEvidence(ctx, node));
     }
     return `${labModel(ctx.lab).controllers.length} endpoints healthy from the host`;
+  },
+
+  /** Every write etcd acknowledged since `watch: etcd-writes`, held by every controller: none lost to the faults between. */
+  'etcd-writes-kept': (ctx) => {
+    if (!ctx.etcdWriter) throw new LabError('etcd-writes-kept judges the writes of a watch: etcd-writes step, and none ran', 'add - watch: etcd-writes before the faults');
+    // A member cut off catches up from the leader: a KVM baseline, scaled.
+    return ctx.etcdWriter.kept(stepDeadline(ctx, 60));
   },
 
   ...KUBE_LAB_CHECKS,

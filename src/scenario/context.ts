@@ -8,6 +8,7 @@ import type { RequestLogEntry } from '../matchbox/types.js';
 import type { KubeState } from './kubernetes.js';
 import type { Rollout } from './rollout-steps.js';
 import type { HostShareClock } from '../toolkit/host-share-clock.js';
+import type { EtcdWriter } from './etcd-writes.js';
 import { labNow } from '../toolkit/lab-clock.js';
 
 /** What every scenario step sees. */
@@ -33,6 +34,8 @@ export interface ScenarioContext {
   kube?: KubeState;
   /** Set by the first rollout step (`watch: rollout`, `workload`): its timeline, watch and probe. */
   rollout?: Rollout;
+  /** Set by `watch: etcd-writes`: the host's writer, judged by `check: etcd-writes-kept`. */
+  etcdWriter?: EtcdWriter;
   signal?: AbortSignal;
 }
 

@@ -1,8 +1,7 @@
-import https from 'node:https';
 import type { NodeSpec } from '../ground/lab-spec.js';
-import { ensureLabPki } from '../pki/ensure.js';
 import { ETCD_TLS_DIR } from '../render/ignition.js';
 import { onNode, type LabAccess } from './on-node.js';
+import { etcdFromHost } from './etcd-from-host.js';
 
 /** etcdctl on a node, as `core`, with the client cert Ignition put in its home. */
 function etcdctl(args: string, endpoints = 'https://127.0.0.1:2379'): string {
@@ -14,9 +13,40 @@ export async function etcdHealth(at: LabAccess, node: NodeSpec): Promise<string>
   return (await onNode(at, node, `${etcdctl('endpoint health')} 2>&1`)).trim();
 }
 
-export async function etcdMembers(at: LabAccess, node: NodeSpec): Promise<Array<{ name: string; peerURLs: string[] }>> {
-  const out = await onNode(at, node, etcdctl('member list -w json'));
-  return (JSON.parse(out) as { members: Array<{ name: string; peerURLs: string[] }> }).members;
+/** A member as the cluster lists it. One added but not started yet has no name and no client URLs. */
+export interface EtcdMember {
+  /** Hex, as `member remove` takes it and etcd logs it. */
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+}
+
+/**
+ * `member list -w json`. IDs are uint64s printed as bare JSON numbers, beyond what a double holds
+ * exactly, so they are quoted before parsing. etcd leaves empty names and URL lists out.
+ */
+export function parseMembers(json: string): EtcdMember[] {
+  type Raw = { ID: string; name?: string; peerURLs?: string[]; clientURLs?: string[] };
+  const { members = [] } = JSON.parse(json.replace(/"ID":(\d+)/g, '"ID":"$1"')) as { members?: Raw[] };
+  return members.map((m) => ({ id: BigInt(m.ID).toString(16), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [] }));
+}
+
+/** A member that started and published itself: it has its name and client URLs. */
+export const memberStarted = (m: EtcdMember): boolean => m.name !== '' && m.clientURLs.length > 0;
+
+export async function etcdMembers(at: LabAccess, node: NodeSpec): Promise<EtcdMember[]> {
+  return parseMembers(await onNode(at, node, etcdctl('member list -w json')));
+}
+
+/** Removes a member by its hex ID, through `via`'s local endpoint. */
+export async function etcdRemoveMember(at: LabAccess, via: NodeSpec, id: string): Promise<void> {
+  await onNode(at, via, etcdctl(`member remove ${id}`));
+}
+
+/** Adds a member (not started yet) by name and peer URLs, through `via`'s local endpoint. */
+export async function etcdAddMember(at: LabAccess, via: NodeSpec, name: string, peerURLs: string): Promise<void> {
+  await onNode(at, via, etcdctl(`member add ${name} --peer-urls=${peerURLs}`));
 }
 
 export async function etcdPut(at: LabAccess, node: NodeSpec, key: string, value: string): Promise<void> {
@@ -29,38 +59,7 @@ export async function etcdGet(at: LabAccess, node: NodeSpec, key: string): Promi
   return out === '' ? undefined : out;
 }
 
-/**
- * GET /health on a controller's client port from the host, across the lab bridge, with the lab's
- * etcd client certificate: what the Kubernetes API server will do.
- */
+/** GET /health on a controller's client port from the host: what the Kubernetes API server will do. */
 export async function etcdHealthFromHost(at: LabAccess, node: NodeSpec): Promise<{ health: string }> {
-  const pki = await ensureLabPki(at.lab, { dir: at.paths.pki });
-  const client = pki.certs['etcd/client']!;
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      {
-        host: node.ip,
-        port: 2379,
-        path: '/health',
-        ca: pki.certs['etcd-ca']!.certPem,
-        cert: client.certPem,
-        key: client.key.reveal(),
-        servername: node.name,
-        timeout: 10_000,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(body) as { health: string });
-          } catch {
-            reject(new Error(`${node.name}: /health answered ${res.statusCode}: ${body.slice(0, 200)}`));
-          }
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${node.name}: /health timed out`)));
-    req.on('error', reject);
-  });
+  return (await etcdFromHost(at, node, '/health')) as { health: string };
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
 import { labObjectNames } from '../ground/lab-spec.js';
 import { flatSteps, type LabCheckName, type NodeCheckName, type ScenarioSpec, type ScenarioStep, type WaitStage } from '../spec/scenario.js';
@@ -28,6 +29,10 @@ import { bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
 import { publishStep } from './publish.js';
 import { resume } from './resume.js';
 import { startWorkload, stopRollout, waitRollout, watchRollout } from './rollout-steps.js';
+import { FAULTS } from './faults/index.js';
+import { EtcdWriter } from './etcd-writes.js';
+import { labModel } from '../ground/lab-model.js';
+import { faultNode, faultTitle } from '../spec/fault-steps.js';
 
 export interface RunOptions {
   scenario: ScenarioSpec;
@@ -127,9 +132,24 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
     reported(ctx, 'reboot', undefined, () => rebootNodes(ctx, stepNodes(ctx, step.nodes), stepDeadline(ctx, 300))),
   publish: (ctx, step) => reported(ctx, `publish ${step.version}`, undefined, () => publishStep(ctx, step)),
   watch: (ctx) => reported(ctx, 'watch rollout', undefined, () => watchRollout(ctx)),
+  'etcd-writes': (ctx) =>
+    reported(ctx, 'watch etcd-writes', undefined, async () => {
+      ctx.etcdWriter = new EtcdWriter(ctx);
+      ctx.etcdWriter.start();
+      return `a key every 0.5s from the host, through the first of ${labModel(ctx.lab).controllers.map((n) => n.name).join(', ')} that takes it`;
+    }),
   rollout: (ctx, step) => reported(ctx, `rollout ${step.until}`, undefined, () => waitRollout(ctx, step)),
   workload: (ctx, step) => reported(ctx, 'workload', undefined, () => startWorkload(ctx, step)),
   resume: (ctx, step) => resume(ctx, step, (steps) => runSteps(ctx, steps)),
+  pause: (ctx, step) =>
+    reported(ctx, 'pause', undefined, async () => {
+      await sleep(step.seconds * 1000, undefined, { signal: ctx.signal });
+      return `${step.seconds}s`;
+    }),
+  fault: (ctx, step) =>
+    reported(ctx, faultTitle(step.fault), faultNode(step.fault), () =>
+      (FAULTS[step.fault.kind] as (c: ScenarioContext, f: typeof step.fault, deadline: number) => Promise<string>)(ctx, step.fault, stepDeadline(ctx, step.timeoutS)),
+    ),
 };
 
 /** Steps in order, each noting when the host's CPU went elsewhere while it ran. */
@@ -226,6 +246,7 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   } finally {
     // Before anything else: the watch and the probe would otherwise go on through `down`.
     await stopRollout(ctx);
+    await ctx.etcdWriter?.stop();
     await gatherEvidence(opts.lab, paths, report, opts.artifactsDir).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
     if (!report.ok && ctx.boot === 'install') await gatherJournals(ctx, opts.artifactsDir);
     if (!opts.keep) await report.step('down', undefined, () => down(opts.lab.id, host)).catch(() => {});

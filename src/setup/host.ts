@@ -21,6 +21,7 @@ export const LAB_PACKAGES = [
   'libvirt-clients', // virsh, virt-xml-validate
   'dnsmasq-base', // DHCP, DNS and TFTP of libvirt networks
   'iptables', // libvirt's network firewall rules
+  'nftables', // nft: a scenario's partition steps drop frames between nodes on the lab bridge
   'ipxe', // undionly.kpxe and ipxe.efi for the TFTP chain
   'ipxe-qemu', // iPXE option ROMs of QEMU's NICs
   'ovmf', // UEFI firmware for firmware: uefi nodes

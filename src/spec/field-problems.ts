@@ -10,12 +10,12 @@ export interface FieldProblem {
   fix: string;
 }
 
-/** `nodes[1].mac`, `dns["cluster.example.com"]`. */
+/** `nodes[1].mac`, `steps[3].boot-server`, `dns["cluster.example.com"]`: names as written, anything else quoted. */
 export function formatPath(path: FieldPath): string {
   return path
     .map((key, i) => {
       if (typeof key === 'number') return `[${key}]`;
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return `[${JSON.stringify(key)}]`;
+      if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) return `[${JSON.stringify(key)}]`;
       return i === 0 ? key : `.${key}`;
     })
     .join('');

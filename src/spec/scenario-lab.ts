@@ -4,6 +4,7 @@ import { checkBootMode } from './boot-mode.js';
 import { loadLab } from './lab.js';
 import { displayPath } from './spec-file.js';
 import { flatSteps, ROLLOUT_CHECKS, type ScenarioSpec, type ScenarioStep } from './scenario.js';
+import { faultNodes, type Fault } from './fault-steps.js';
 
 /** The lab a scenario's `lab:` names: a short name from lab/, or a path from the scenario's own directory. */
 export function scenarioLab(scenario: ScenarioSpec): Promise<LabSpec> {
@@ -18,6 +19,7 @@ function namedNodes(step: ScenarioStep, at: string): [field: string, node: strin
   if (step.kind === 'power') return [[`${at}.power${step.action}`, step.node]];
   if (step.kind === 'reboot') return (step.nodes ?? []).map((n, j) => [`${at}.reboot[${j}]`, n]);
   if (step.kind === 'wait' || step.kind === 'check') return (step.nodes ?? []).map((n, j) => [`${at}.nodes[${j}]`, n]);
+  if (step.kind === 'fault') return faultNodes(step.fault).map(([field, n]) => [`${at}.${field}`, n]);
   return [];
 }
 
@@ -27,6 +29,27 @@ function apiRead(step: ScenarioStep): [field: string, what: string] | undefined 
   if (step.kind === 'check' && (READS_API.has(step.check) || (ROLLOUT_CHECKS as readonly string[]).includes(step.check))) return ['check', step.check];
   if (step.kind === 'watch') return ['watch', 'watch: rollout'];
   if (step.kind === 'workload') return ['workload', 'workload'];
+  return undefined;
+}
+
+/** Faults that act on a node over SSH, which only installed nodes run. */
+const OVER_SSH = new Set<Fault['kind']>(['kill', 'clock', 'disk-full', 'disk-free', 'etcd-replace']);
+
+/** What a fault needs of the lab it runs on, as a problem and its fix; undefined when the lab has it. */
+function faultProblem(f: Fault, lab: LabSpec, labFile: string): [field: string, problem: string, fix: string] | undefined {
+  const controllers = lab.nodes.filter((n) => n.role === 'controller').map((n) => n.name);
+  const onController = (what: string, node: string): [string, string, string] | undefined =>
+    controllers.includes(node) ? undefined : [`${f.kind}.node`, `${what}, and ${node} is not a controller of lab ${lab.id}`, `use a controller: ${controllers.join(', ') || `lab ${lab.id} has none`}`];
+  if (f.kind === 'kill' && f.unit === 'etcd') return onController('etcd runs on controllers only', f.node);
+  if (f.kind === 'kill' && !lab.kubernetes) {
+    return ['kill.unit', `${f.unit} runs on Kubernetes nodes, and lab ${lab.id} has no kubernetes: block`, `kill etcd, or run it on a Kubernetes lab (e.g. --lab bootstrap)`];
+  }
+  if (f.kind === 'etcd-replace') {
+    if (controllers.length < 3) {
+      return ['etcd-replace', `replacing a member needs the others to keep quorum, and lab ${lab.id} has ${controllers.length} controller${controllers.length === 1 ? '' : 's'}`, `run it on a lab with 3 controllers or more (e.g. --lab etcd), or add controllers to ${labFile}`];
+    }
+    return onController('etcd runs on controllers only', f.node);
+  }
   return undefined;
 }
 
@@ -45,9 +68,10 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
   const file = displayPath(scenario.file);
   const labFile = displayPath(lab.file);
   const names = lab.nodes.map((n) => n.name);
-  let up = false;
+  let up: false | 'live' | 'install' = false;
   let bootstrapped = false;
   let watchAt: string | undefined;
+  let writesAt: string | undefined;
   let workloadAt: string | undefined;
   /** Versions published while the watch ran, with their channel: a rollout wait judges from its release's publish. */
   const watchedReleases = new Map<string, string>();
@@ -68,7 +92,16 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
     }
     if (step.kind === 'up') {
       checkBootMode(lab, step.boot);
-      up = true;
+      up = step.boot;
+    }
+    if (step.kind === 'fault') {
+      const field = step.fault.kind;
+      if (!up) fail(field, `${field} acts on a running lab, and no up step comes before it`, 'add up: { boot: install } before it');
+      if (OVER_SSH.has(step.fault.kind) && up === 'live') {
+        fail(field, `${field} acts on the node over SSH, which live nodes do not run`, 'boot the nodes with up: { boot: install }');
+      }
+      const problem = faultProblem(step.fault, lab, labFile);
+      if (problem) fail(...problem);
     }
     if (step.kind === 'bootstrap') {
       if (!lab.kubernetes) {
@@ -85,6 +118,15 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
       }
       if (!up) fail('publish', "publish serves the release from the lab's boot server, which runs only after an up step", 'add up: { boot: install } before it');
       if (watchAt) watchedReleases.set(step.version, step.channel ?? lab.updates!.channel);
+    }
+    if (step.kind === 'etcd-writes') {
+      if (writesAt) fail('watch', `etcd writes are made from ${writesAt} on already`, 'remove this watch step');
+      if (!up) fail('watch', 'etcd-writes writes to the lab\'s etcd, which runs only after an up step', 'add up: { boot: install } before it');
+      if (!lab.nodes.some((n) => n.role === 'controller')) fail('watch', `etcd-writes writes to etcd on the controllers, and lab ${lab.id} has none`, 'run it on a lab with controllers (e.g. --lab etcd)');
+      writesAt = at;
+    }
+    if (step.kind === 'check' && step.check === 'etcd-writes-kept' && !writesAt) {
+      fail('check', 'etcd-writes-kept judges the writes a watch: etcd-writes step makes, and none comes before it', 'add - watch: etcd-writes before the faults');
     }
     if (step.kind === 'watch') {
       if (watchAt) fail('watch', `the rollout is watched from ${watchAt} on already`, 'remove this watch step');

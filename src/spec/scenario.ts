@@ -5,6 +5,7 @@ import { LabError, SpecError } from '../errors.js';
 import { MAX_NODES } from '../ground/lab-model.js';
 import { checkChannel, checkVersion } from '../ground/release-names.js';
 import { checkSnapshotName } from '../ground/snapshot-name.js';
+import { FAULT_FIELDS, FAULT_FORMS, FAULT_KINDS, faultOf, type Fault } from './fault-steps.js';
 import { displayPath, readSpecFile } from './spec-file.js';
 import { parsing, validateYaml } from './validate.js';
 import { wholeNumber } from './whole-number.js';
@@ -19,7 +20,7 @@ export type RolloutCheckName = (typeof ROLLOUT_CHECKS)[number];
  */
 export const NODE_CHECKS = ['dhcp-lease', 'boot-chain', 'userspace', 'installed-once', 'etcd-health', 'node-ready', 'kubelet-health'] as const;
 export const LAB_CHECKS = [
-  'etcd-members', 'etcd-replication', 'etcd-caught-up', 'etcd-from-host',
+  'etcd-members', 'etcd-replication', 'etcd-caught-up', 'etcd-from-host', 'etcd-writes-kept',
   'self-hosted', 'pod-network', 'apiserver-recovers',
   ...ROLLOUT_CHECKS,
 ] as const;
@@ -54,6 +55,8 @@ export type ScenarioStep =
   | { kind: 'publish'; version: string; channel?: string; kernel?: string; broken?: true }
   /** From here on, records every change of the nodes' update state and of the disruption budgets. */
   | { kind: 'watch'; what: 'rollout' }
+  /** From here on, the host writes a key to etcd every half second; `etcd-writes-kept` reads them all back. */
+  | { kind: 'etcd-writes' }
   /** Until the rollout to `version` is done on every node, or paused with `version` as a failed update. */
   | { kind: 'rollout'; until: 'done' | 'paused'; version: string; timeoutS: number }
   /**
@@ -65,7 +68,11 @@ export type ScenarioStep =
    * The lab as `steps` leave it, from the lab's snapshot `snapshot` when one matches the lab, its
    * inputs and these steps; else `steps` run and the lab is saved as that snapshot. First only.
    */
-  | { kind: 'resume'; snapshot: string; steps: ScenarioStep[]; timeoutS: number };
+  | { kind: 'resume'; snapshot: string; steps: ScenarioStep[]; timeoutS: number }
+  /** A fault injected, and the recovery that belongs to it checked within `timeoutS` (a KVM baseline). */
+  | { kind: 'fault'; fault: Fault; timeoutS: number }
+  /** Nothing for a while, in real time: a fault held, a writer left to write. */
+  | { kind: 'pause'; seconds: number };
 
 /** Which test set runs a scenario: `npm test` (ci, within its 45 minutes) or `npm run test:nightly`. */
 export const SCENARIO_SETS = ['ci', 'nightly'] as const;
@@ -100,7 +107,7 @@ const duration = z
   })
   .transform(seconds);
 
-const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload', 'resume'] as const;
+const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload', 'resume', 'pause', ...FAULT_KINDS] as const;
 /** Scenario and node names, and the short scenario names resolved in scenarios/. */
 const NAME = /^[a-z][a-z0-9-]*$/;
 const nodeName = z.string().regex(NAME, { message: 'not a node name: lower-case letters, digits and "-", starting with a letter' });
@@ -151,12 +158,14 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
       publish: z
         .strictObject({ version: releaseVersion, kernel: kernelPackage.optional(), channel: checkedBy(checkChannel).optional(), broken: z.literal(true).optional() })
         .optional(),
-      watch: z.literal('rollout').optional(),
+      watch: z.enum(['rollout', 'etcd-writes']).optional(),
       // One pod per node, on a lab of at most MAX_NODES: checkScenarioLab holds it to the lab's own count.
       workload: z
         .strictObject({ replicas: wholeNumber(1, MAX_NODES), pdb: z.strictObject({ minAvailable: wholeNumber(1, MAX_NODES) }), errorBudget: percent.optional() })
         .optional(),
       resume: snapshotName.optional(),
+      pause: duration.optional(),
+      ...FAULT_FIELDS,
       get steps() {
         return z.array(Step).min(1).optional();
       },
@@ -168,7 +177,9 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
       const fix = kinds.length ? `make each its own step: ${kinds.map((k) => `- ${k}: ...`).join(', ')}` : 'add one of them';
       ctx.addIssue({ code: 'custom', message: `a step is exactly one of ${KINDS.join(', ')} (got ${kinds.join(', ') || 'none'})`, path: [], params: { fix } });
     }
-    if (s.timeout !== undefined && !s.wait && !s.bootstrap && !s.resume) ctx.addIssue({ code: 'custom', message: 'timeout belongs to a wait, bootstrap or resume step', path: ['timeout'] });
+    if (s.timeout !== undefined && !s.wait && !s.bootstrap && !s.resume && !faultOf(s)) {
+      ctx.addIssue({ code: 'custom', message: 'timeout belongs to a wait, bootstrap, resume or fault step', path: ['timeout'] });
+    }
     if (s.resume && !s.steps) {
       ctx.addIssue({ code: 'custom', message: `resume: ${s.resume} needs the steps that make the snapshot when none matches`, path: ['steps'], params: { fix: 'add steps: [up: { boot: install }, ...] under it' } });
     }
@@ -209,9 +220,14 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
     if (s.bootstrap) return { kind: 'bootstrap', timeoutS: s.timeout ?? 20 * 60 };
     if (s.reboot) return { kind: 'reboot', ...(s.reboot === 'all' ? {} : { nodes: s.reboot }) };
     if (s.publish) return { kind: 'publish', ...s.publish };
+    if (s.watch === 'etcd-writes') return { kind: 'etcd-writes' };
     if (s.watch) return { kind: 'watch', what: s.watch };
     // A restored lab's health: a KVM baseline, scaled like the waits.
     if (s.resume) return { kind: 'resume', snapshot: s.resume, steps: s.steps!, timeoutS: s.timeout ?? 120 };
+    if (s.pause) return { kind: 'pause', seconds: s.pause };
+    // A fault's recovery: a KVM baseline, scaled like the waits.
+    const fault = faultOf(s);
+    if (fault) return { kind: 'fault', fault, timeoutS: s.timeout ?? 60 };
     if (s.workload) return { kind: 'workload', replicas: s.workload.replicas, minAvailable: s.workload.pdb.minAvailable, errorBudget: s.workload.errorBudget ?? 0.01 };
     return { kind: 'up', boot: s.up === true || s.up === undefined ? 'live' : s.up.boot };
   });
@@ -231,8 +247,9 @@ const FORMS = {
   lab: 'a lab name from lab/ (mini, talk) or a lab file path',
   steps:
     `a list of steps: up, {up: {boot: install}}, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {wait: ${ROLLOUT_WAITS.join('|')}, version: 2.0.0}, ` +
-    `{check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}, {publish: {version: 2.0.0}}, {watch: rollout}, ` +
-    '{workload: {replicas: 3, pdb: {minAvailable: 2}}}, {resume: bootstrapped, steps: [up, ...]}',
+    `{check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}, {publish: {version: 2.0.0}}, {watch: rollout|etcd-writes}, ` +
+    '{workload: {replicas: 3, pdb: {minAvailable: 2}}}, {resume: bootstrapped, steps: [up, ...]}, {pause: 30s}, ' +
+    `or a fault: ${FAULT_KINDS.map((k) => `{${k}: ${FAULT_FORMS[k]}}`).join(', ')}`,
   up: 'up alone, or up: {boot: install}',
   boot: 'live or install',
   wait: `one of ${[...WAIT_STAGES, ...ROLLOUT_WAITS].join(', ')}`,
@@ -247,13 +264,15 @@ const FORMS = {
   version: 'a release version such as 2.0.0',
   kernel: 'a Debian kernel package such as linux-image-amd64',
   channel: 'an update channel such as stable',
-  watch: 'rollout',
+  watch: 'rollout or etcd-writes',
   workload: 'a workload such as {replicas: 3, pdb: {minAvailable: 2}, errorBudget: 1%}',
   resume: 'a snapshot name such as bootstrapped',
   pdb: 'a PodDisruptionBudget such as {minAvailable: 2}',
   replicas: 'a whole number of pods, at most one per node',
   minAvailable: 'a whole number of pods, below replicas',
   errorBudget: 'the share of probes that may fail, e.g. 1%',
+  pause: 'a duration such as 30s or 2m',
+  ...FAULT_FORMS,
 };
 
 /** The repository's scenarios/ directory, from src/spec or dist/spec alike. */

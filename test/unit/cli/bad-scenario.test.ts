@@ -16,7 +16,11 @@ import { tempDir } from '../../support/temp-dir.js';
  * against the other), so a case the load would accept never reaches the command.
  */
 
-/** Every field set once, valid on LAB; each case breaks one. Steps: 0 up, 1 wait, 2 check, 3 poweroff, 4 poweron, 5 bootstrap, 6 workload, 7 watch, 8 publish, 9 wait rollout-done, 10 publish broken, 11 reboot. */
+/**
+ * Every field set once, valid on LAB; each case breaks one. Steps: 0 up, 1 wait, 2 check, 3 poweroff, 4 poweron, 5 bootstrap, 6 workload, 7 watch, 8 publish,
+ * 9 wait rollout-done, 10 publish broken, 11 reboot, 12 link, 13 partition, 14 heal, 15-16 netem, 17 boot-server, 18 kill, 19 clock, 20 disk-full, 21 pause, 22 disk-free.
+ * etcd-replace needs three controllers, which LAB has not: its cases add the step.
+ */
 const SCENARIO = `name: bad
 description: every field once
 lab: ./lab.yaml
@@ -39,6 +43,18 @@ steps:
     timeout: 25m
   - publish: { version: 3.0.0, broken: true }
   - reboot: [node1, node2]
+  - link: { node: node2, state: down }
+  - partition: { between: [[node1], [node2]] }
+  - heal
+  - netem: { node: node2, delay: 200ms, loss: 5% }
+  - netem: { node: node2, clear: true }
+  - boot-server: restart
+  - kill: { node: node2, unit: kubelet }
+  - clock: { node: node2, offset: -90s }
+  - disk-full: { node: node1, path: /var/lib/etcd }
+  - pause: 30s
+  - disk-free: { node: node1, path: /var/lib/etcd }
+    timeout: 2m
 `;
 const scenario = (from: string, to: string) => edit(SCENARIO, from, to);
 const HEAD = SCENARIO.slice(0, SCENARIO.indexOf('steps:'));
@@ -55,7 +71,7 @@ const CASES: (BadCase & { files?: Record<string, string> })[] = [
   { field: 'lab', title: 'a lab that is a directory', text: scenario('lab: ./lab.yaml', 'lab: ./labs'), at: 'lab', problem: /^\/.*\/labs: is a directory, not a lab file\./, files: { labs: '' } },
   { field: 'steps', title: 'no steps', text: `${HEAD}steps: []\n`, at: 'steps', problem: /^is empty .*Fix: give a list of steps: up,/ },
   { field: 'steps', title: 'steps as one word', text: `${HEAD}steps: up\n`, at: 'steps', problem: /^expected a list, got string "up"/ },
-  { field: 'steps', title: 'a step of two kinds', text: scenario('  - poweron: node2\n', '  - { poweron: node2, poweroff: node1 }\n'), at: 'steps[4]', problem: /^a step is exactly one of up, wait, check, poweroff, poweron, bootstrap, reboot, publish, watch, workload, resume \(got poweroff, poweron\) .*Fix: make each its own step: - poweroff: \.\.\., - poweron: \.\.\.$/ },
+  { field: 'steps', title: 'a step of two kinds', text: scenario('  - poweron: node2\n', '  - { poweron: node2, poweroff: node1 }\n'), at: 'steps[4]', problem: /^a step is exactly one of up, wait, check, poweroff, poweron, bootstrap, reboot, publish, watch, workload, resume, pause, link, partition, heal, netem, boot-server, kill, clock, disk-full, disk-free, etcd-replace \(got poweroff, poweron\) .*Fix: make each its own step: - poweroff: \.\.\., - poweron: \.\.\.$/ },
   { field: 'steps[].up', title: 'up as a number', text: scenario('up: { boot: install }', 'up: 5'), at: 'steps[0].up', problem: /^expected true or a mapping, got number 5 .*Fix: use up alone, or up: \{boot: install\}$/ },
   { field: 'steps[].up.boot', title: 'a boot mode that is none', text: scenario('boot: install', 'boot: disk'), at: 'steps[0].up.boot', problem: /^"disk" is not one of live, install .*Fix: use live or install$/ },
   { field: 'steps[].up.boot', title: 'installing to disk on a UEFI lab', text: scenario('lab: ./lab.yaml', 'lab: ./uefi.yaml'), file: 'uefi.yaml', at: 'nodes[1].firmware', problem: /^node2 boots UEFI, and installing to disk supports BIOS nodes only so far/, files: { 'uefi.yaml': UEFI_LAB } },
@@ -86,6 +102,40 @@ const CASES: (BadCase & { files?: Record<string, string> })[] = [
   { field: 'steps[].workload.errorBudget', title: 'an error budget over 100%', text: scenario('errorBudget: 1%', 'errorBudget: 200%'), at: 'steps[6].workload.errorBudget', problem: /^not a percentage: write e\.g\. 1% or 0\.5%/ },
   { field: 'steps[].resume', title: 'a snapshot name in capitals', text: scenario('  - up: { boot: install }\n', '  - resume: Installed\n    steps: [{ up: { boot: install } }]\n'), at: 'steps[0].resume', problem: /^snapshot name "Installed" is not a plain name .*Fix: use lowercase letters, digits/ },
   { field: 'steps[].steps', title: "a resume's steps as one word", text: scenario('  - up: { boot: install }\n', '  - resume: installed\n    steps: up\n'), at: 'steps[0].steps', problem: /^expected a list, got string "up"/ },
+  { field: 'steps[].pause', title: 'a pause of no time', text: scenario('pause: 30s', 'pause: 0s'), at: 'steps[21].pause', problem: /^0s leaves no time to wait .*Fix: use at least 1s/ },
+  { field: 'steps[].timeout', title: 'a timeout on a pause', text: scenario('  - pause: 30s\n', '  - pause: 30s\n    timeout: 1m\n'), at: 'steps[21].timeout', problem: /^timeout belongs to a wait, bootstrap, resume or fault step/ },
+  { field: 'steps[].link', title: 'a link as a word', text: scenario('link: { node: node2, state: down }', 'link: down'), at: 'steps[12].link', problem: /^expected a mapping, got string "down" .*Fix: use \{node: node2, state: down\}/ },
+  { field: 'steps[].link.node', title: 'a link of a node the lab does not have', text: scenario('link: { node: node2', 'link: { node: node9'), at: 'steps[12].link.node', problem: /^node node9 is not in lab bad/ },
+  { field: 'steps[].link.state', title: 'a link half down', text: scenario('state: down', 'state: flapping'), at: 'steps[12].link.state', problem: /^"flapping" is not one of down, up/ },
+  { field: 'steps[].partition', title: 'a partition of a list', text: scenario('partition: { between: [[node1], [node2]] }', 'partition: [node1, node2]'), at: 'steps[13].partition', problem: /^expected a mapping, got a list/ },
+  { field: 'steps[].partition.between', title: 'a partition of one group', text: scenario('between: [[node1], [node2]]', 'between: [[node1, node2]]'), at: 'steps[13].partition.between', problem: /^a partition needs two groups or more, got 1 .*Fix: write between: \[\[node1\], \[node2, node3\]\]$/ },
+  { field: 'steps[].partition.between', title: 'a node on both sides', text: scenario('between: [[node1], [node2]]', 'between: [[node1], [node2, node1]]'), at: 'steps[13].partition.between[1][1]', problem: /^node1 is in group 0 already .*Fix: put each node in one group only$/ },
+  { field: 'steps[].partition.between', title: 'a partition of a node the lab does not have', text: scenario('between: [[node1], [node2]]', 'between: [[node1], [node9]]'), at: 'steps[13].partition.between[1][0]', problem: /^node node9 is not in lab bad/ },
+  { field: 'steps[].heal', title: 'heal: false', text: scenario('  - heal\n', '  - heal: false\n'), at: 'steps[14].heal', problem: /^false is not one of true/ },
+  { field: 'steps[].netem', title: 'a netem that sets and clears', text: scenario('netem: { node: node2, clear: true }', 'netem: { node: node2, clear: true, loss: 1% }'), at: 'steps[16].netem', problem: /^netem either sets delay and\/or loss, or clears them/ },
+  { field: 'steps[].netem.node', title: 'a netem on no node', text: scenario('netem: { node: node2, clear: true }', 'netem: { clear: true }'), at: 'steps[16].netem.node', problem: /^is missing .*Fix: add steps\[16\]\.netem\.node: a node name such as node2/ },
+  { field: 'steps[].netem.delay', title: 'a delay of an hour', text: scenario('delay: 200ms', 'delay: 3600s'), at: 'steps[15].netem.delay', problem: /^a delay of more than a minute cuts the node off .*Fix: use at most 60s/ },
+  { field: 'steps[].netem.loss', title: 'a loss as a fraction', text: scenario('loss: 5%', 'loss: 0.05'), at: 'steps[15].netem.loss', problem: /^expected a string, got number 0\.05 .*Fix: use a share of packets such as 5%$/ },
+  { field: 'steps[].netem.clear', title: 'clear: false', text: scenario('clear: true', 'clear: false'), at: 'steps[16].netem.clear', problem: /^false is not one of true/ },
+  { field: 'steps[].boot-server', title: 'a boot server paused', text: scenario('boot-server: restart', 'boot-server: pause'), at: 'steps[17].boot-server', problem: /^"pause" is not one of stop, start, restart/ },
+  { field: 'steps[].kill', title: 'a kill of a bare unit', text: scenario('kill: { node: node2, unit: kubelet }', 'kill: kubelet'), at: 'steps[18].kill', problem: /^expected a mapping, got string "kubelet"/ },
+  { field: 'steps[].kill.node', title: 'etcd killed on a worker', text: scenario('kill: { node: node2, unit: kubelet }', 'kill: { node: node2, unit: etcd }'), at: 'steps[18].kill.node', problem: /^etcd runs on controllers only, and node2 is not a controller of lab bad\. Fix: use a controller: node1$/ },
+  { field: 'steps[].kill.unit', title: 'a kill of sshd', text: scenario('unit: kubelet', 'unit: sshd'), at: 'steps[18].kill.unit', problem: /^"sshd" is not one of etcd, kubelet, containerd/ },
+  { field: 'steps[].clock', title: 'a clock as an offset alone', text: scenario('clock: { node: node2, offset: -90s }', 'clock: 5m'), at: 'steps[19].clock', problem: /^expected a mapping, got string "5m"/ },
+  { field: 'steps[].clock.node', title: 'a clock of a node in capitals', text: scenario('clock: { node: node2', 'clock: { node: Node2'), at: 'steps[19].clock.node', problem: /^not a node name/ },
+  { field: 'steps[].clock.offset', title: 'a clock ten years ahead', text: scenario('offset: -90s', 'offset: 3650d'), at: 'steps[19].clock.offset', problem: /^more than a year ahead .*Fix: use at most 366d either way$/ },
+  { field: 'steps[].clock.offset', title: 'an offset in words', text: scenario('offset: -90s', 'offset: later'), at: 'steps[19].clock.offset', problem: /^not a clock offset: write e\.g\. 5m, -90s, 2h or 0s/ },
+  { field: 'steps[].disk-full', title: 'a disk-full of a path alone', text: scenario('disk-full: { node: node1, path: /var/lib/etcd }', 'disk-full: /var/lib/etcd'), at: 'steps[20].disk-full', problem: /^expected a mapping, got string "\/var\/lib\/etcd"/ },
+  { field: 'steps[].disk-full.node', title: 'a disk-full of a node the lab does not have', text: scenario('disk-full: { node: node1', 'disk-full: { node: node7'), at: 'steps[20].disk-full.node', problem: /^node node7 is not in lab bad/ },
+  { field: 'steps[].disk-full.path', title: 'a relative path', text: scenario('disk-full: { node: node1, path: /var/lib/etcd }', 'disk-full: { node: node1, path: var/lib }'), at: 'steps[20].disk-full.path', problem: /^not an absolute path/ },
+  { field: 'steps[].disk-full.path', title: 'a path a shell would run', text: scenario('disk-full: { node: node1, path: /var/lib/etcd }', 'disk-full: { node: node1, path: "/tmp; reboot" }'), at: 'steps[20].disk-full.path', problem: /^not an absolute path of letters/ },
+  { field: 'steps[].disk-free', title: 'a disk-free of a number', text: scenario('disk-free: { node: node1, path: /var/lib/etcd }', 'disk-free: 1'), at: 'steps[22].disk-free', problem: /^expected a mapping, got number 1/ },
+  { field: 'steps[].disk-free.node', title: 'a disk-free with no node', text: scenario('disk-free: { node: node1, path: /var/lib/etcd }', 'disk-free: { path: /var/lib/etcd }'), at: 'steps[22].disk-free.node', problem: /^is missing/ },
+  { field: 'steps[].disk-free.path', title: 'a disk-free with no path', text: scenario('disk-free: { node: node1, path: /var/lib/etcd }', 'disk-free: { node: node1 }'), at: 'steps[22].disk-free.path', problem: /^is missing .*Fix: add steps\[22\]\.disk-free\.path: an absolute path on the node/ },
+  { field: 'steps[].etcd-replace', title: 'a member replaced on a lab of one controller', text: `${SCENARIO}  - etcd-replace: { node: node1 }\n`, at: 'steps[23].etcd-replace', problem: /^replacing a member needs the others to keep quorum, and lab bad has 1 controller\. Fix: run it on a lab with 3 controllers or more/ },
+  { field: 'steps[].etcd-replace.node', title: 'a member replaced by a number', text: `${SCENARIO}  - etcd-replace: { node: 3 }\n`, at: 'steps[23].etcd-replace.node', problem: /^expected a string, got number 3/ },
+  { field: 'steps[].watch', title: 'a second etcd writer', text: scenario('  - watch: rollout\n', '  - watch: rollout\n  - watch: etcd-writes\n  - watch: etcd-writes\n'), at: 'steps[9].watch', problem: /^etcd writes are made from steps\[8\] on already/ },
+  { field: 'steps[].check', title: 'writes judged that nobody made', text: `${SCENARIO}  - check: etcd-writes-kept\n`, at: 'steps[23].check', problem: /^etcd-writes-kept judges the writes a watch: etcd-writes step makes, and none comes before it/ },
   { field: '', title: 'an unknown step', text: scenario('  - watch: rollout\n', '  - wacth: rollout\n'), at: 'steps[7].wacth', problem: /^unknown field "wacth" .*Fix: did you mean "watch"\?$/ },
   { field: '', title: 'an empty file', text: '', at: '', problem: /^the file is empty, not a YAML mapping of fields/ },
   { field: '', title: 'a list for a file', text: '- up\n', at: '', problem: /^the file holds a list, not a YAML mapping/ },

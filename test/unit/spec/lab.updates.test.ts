@@ -89,7 +89,7 @@ const cases: [title: string, text: string, line: string][] = [
   ['a misspelt window key', edit('length: 1h30m', 'lenght: 1h30m'),
     'lab/u1.yaml: updates.rebootWindow.lenght: unknown field "lenght" (line 6, col 47). Fix: did you mean "length"?'],
   ["FLUO's flag name as a key", edit('rebootWindow:', 'reboot-window:'),
-    'lab/u1.yaml: updates["reboot-window"]: unknown field "reboot-window" (line 6, col 18). Fix: did you mean "rebootWindow"?'],
+    'lab/u1.yaml: updates.reboot-window: unknown field "reboot-window" (line 6, col 18). Fix: did you mean "rebootWindow"?'],
   ['an upper-case channel', edit('channel: beta', 'channel: Beta'),
     'lab/u1.yaml: updates.channel: "Beta" is not a valid update channel (line 5, col 12). Fix: use lower-case letters, digits, ".", "_" and "-", e.g. stable'],
   ['a channel that is a path', edit('channel: beta', 'channel: ../beta'),

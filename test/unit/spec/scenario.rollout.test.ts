@@ -64,7 +64,7 @@ const BAD: [title: string, steps: string, line: string][] = [
   ['publish without a release', '  - publish\n',
     's.yaml: steps[0].publish: expected a mapping, got boolean true (line 4, col 5). Fix: use a release such as {version: 2.0.0, kernel: linux-image-amd64, channel: stable}, or {version: 3.0.0, broken: true}'],
   ['a watch of something else', '  - watch: nodes\n',
-    's.yaml: steps[0].watch: "nodes" is not one of rollout (line 4, col 12). Fix: use rollout'],
+    's.yaml: steps[0].watch: "nodes" is not one of rollout, etcd-writes (line 4, col 12). Fix: use rollout or etcd-writes'],
   ['a rollout wait without its version', '  - wait: rollout-done\n',
     's.yaml: steps[0].version: rollout-done needs the release it is about (line 4, col 5). Fix: add version: <the version a publish step published>, e.g. version: 2.0.0'],
   ['a rollout wait on nodes', '  - { wait: rollout-paused, version: 3.0.0, nodes: [node1] }\n',

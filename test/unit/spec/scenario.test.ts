@@ -50,8 +50,8 @@ test('a scenario without steps, or with an unknown field, is refused', (t) => {
 
 test('an unknown step word, or a step of two kinds, is refused', (t) => {
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - up\n  - dwon\n').line(), /steps\[1\]\.dwon: unknown field "dwon"/);
-  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { wait: userspace, check: userspace }\n').line(), /steps\[0\]: a step is exactly one of up, wait, check, poweroff, poweron, bootstrap, reboot, publish, watch, workload, resume \(got wait, check\)/);
-  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { check: userspace, timeout: 5m }\n').line(), /steps\[0\]\.timeout: timeout belongs to a wait, bootstrap or resume step/);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { wait: userspace, check: userspace }\n').line(), /steps\[0\]: a step is exactly one of up, wait, check, poweroff, poweron, bootstrap, reboot, publish, watch, workload, resume, pause, link, partition, heal, netem, boot-server, kill, clock, disk-full, disk-free, etcd-replace \(got wait, check\)/);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { check: userspace, timeout: 5m }\n').line(), /steps\[0\]\.timeout: timeout belongs to a wait, bootstrap, resume or fault step/);
 });
 
 test('scenarios/etcd-cluster.yaml: install boot, waits and checks on listed nodes, power faults', async (t) => {
@@ -81,7 +81,7 @@ test('bootstrap defaults to bootkube\'s 20 minutes; reboot takes a node list; a 
   const parse = (steps: string) => parseScenario(`name: x\nlab: mini\nsteps:\n${steps}`, 's.yaml').steps;
   t.deepEqual(parse('  - bootstrap\n'), [{ kind: 'bootstrap', timeoutS: 1200 }]);
   t.deepEqual(parse('  - reboot: [node1, node2]\n'), [{ kind: 'reboot', nodes: ['node1', 'node2'] }]);
-  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { reboot: all, timeout: 5m }\n').line(), /timeout belongs to a wait, bootstrap or resume step/);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { reboot: all, timeout: 5m }\n').line(), /timeout belongs to a wait, bootstrap, resume or fault step/);
 });
 
 test('a field inside an either-or (up: true or up: {boot}, reboot: all or a list) is described from the option of its kind', (t) => {
