@@ -220,3 +220,22 @@ export async function apiserverPodsComeBack(kc: KubeConfig, timeoutMs: number, i
     `API and apiserver pods back after ${Math.round((Date.now() - started) / 1000)}s`,
   ];
 }
+
+/**
+ * The controller-manager's controllers act, each with its own ServiceAccount's token: a new
+ * namespace gets its `default` ServiceAccount from the serviceaccount controller. Ready nodes and
+ * a Running controller-manager pod do not show that (a restored one may hold expired tokens).
+ */
+export async function controllersAct(kc: KubeConfig, p?: Patience): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const ns = await core.createNamespace({ body: { metadata: { generateName: 'metal-lab-probe-', labels: { 'metal-lab.dev/probe': 'controllers' } } } });
+  const name = ns.metadata!.name!;
+  const started = labNow();
+  try {
+    await check(`the serviceaccount controller to give namespace ${name} its default ServiceAccount`, async () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true, () => pending('no default ServiceAccount yet')), p);
+    return `the serviceaccount controller gave namespace ${name} its default ServiceAccount in ${Math.round((labNow() - started) / 1000)}s`;
+  } finally {
+    await core.deleteNamespace({ name }).catch(() => undefined);
+  }
+}

@@ -9,6 +9,7 @@ import type { SourceFile } from '../images/fluo-source.js';
 import { findLabObjects, isEmpty } from './down.js';
 import { pkiFingerprint } from './lab-inputs.js';
 import { stepNodeClocks } from './node-clocks.js';
+import { restartControllerManagers } from './restored-controllers.js';
 import {
   checkSnapshotFiles, checkSnapshotInputs, checkSnapshotLab, readSnapshot, snapshotDir, snapshotFiles, UnusableSnapshotError, verifySnapshotDigests, type SnapshotManifest,
 } from './snapshot-manifest.js';
@@ -70,7 +71,11 @@ function restoreActions(m: SnapshotManifest, dir: string): UpFrom {
     name: 'clocks',
     execute: (ctx) => stepNodeClocks(ctx.lab, ctx.boot, ctx.paths, ctx.probe?.timeoutScale ?? 1, ctx.steps),
   };
-  return { beforeFiles: [check, state], nodes: [m.nodes.map((n) => node(n.name)), clocks] };
+  const controllers: UpAction = {
+    name: 'controller-manager tokens',
+    execute: (ctx) => restartControllerManagers(ctx.lab, ctx.boot, ctx.paths, ctx.probe?.timeoutScale ?? 1, ctx.steps),
+  };
+  return { beforeFiles: [check, state], nodes: [m.nodes.map((n) => node(n.name)), clocks, controllers] };
 }
 
 /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { labModel } from '../ground/lab-model.js';
 import { loadKubeconfig } from '../kube/client.js';
-import { nodesRenewedSince } from '../kube/health.js';
+import { controllersAct, nodesRenewedSince } from '../kube/health.js';
 import { canonicalDigest } from '../lab/lab-inputs.js';
 import { removeSnapshot } from '../lab/snapshot-list.js';
 import { snapshotNames, UnusableSnapshotError, type SnapshotManifest } from '../lab/snapshot-manifest.js';
@@ -65,6 +65,7 @@ async function healthyAfterRestore(ctx: ScenarioContext, step: ResumeStep, resto
   if (ctx.kube) {
     const names = ctx.lab.nodes.map((n) => n.name);
     seen.push(...(await nodesRenewedSince(ctx.kube.kc, names, restoredAt, { timeoutMs: Math.max(0, deadline - labNow()), intervalMs: 2000 })));
+    seen.push(await controllersAct(ctx.kube.kc, { timeoutMs: Math.max(0, deadline - labNow()), intervalMs: 2000 }));
   }
   const limit = Math.round(step.timeoutS * ctx.timeoutScale);
   return `healthy ${Math.round((labNow() - started) / 1000)}s after the restore (limit ${limit}s): ${seen.join('; ') || 'every node running'}`;

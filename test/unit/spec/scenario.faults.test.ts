@@ -6,7 +6,9 @@ import { checkScenarioLab } from '../../../src/spec/scenario-lab.js';
 
 /** Fault steps and the etcd writer: typed at parse, held to the lab they run on at load. */
 
-const [etcd, mini, bootstrap] = await Promise.all(['lab/etcd.yaml', 'lab/mini.yaml', 'lab/bootstrap.yaml'].map((f) => loadLab(f)));
+const etcd = await loadLab('lab/etcd.yaml');
+const mini = await loadLab('lab/mini.yaml');
+const bootstrap = await loadLab('lab/bootstrap.yaml');
 const parse = (steps: string) => parseScenario(`name: x\nlab: etcd\nsteps:\n${steps}`, 's.yaml');
 
 function refused(steps: string, lab = etcd): string {
