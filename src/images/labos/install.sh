@@ -67,7 +67,8 @@ USR_A=${DISK}1
 ROOT=${DISK}3
 # Slot B must not look like a filesystem until a release is written into it.
 dd if=/dev/zero of="${DISK}2" bs=1M count=1 2>/dev/null
-XX
+retry "writing /usr to slot A" to_device "$SERVER/assets/labos-disk/usr.ext4" "$USR_A" || fail "writing /usr to slot A"
+retry "writing the root filesystem" to_device "$SERVER/assets/labos-disk/root.ext4" "$ROOT" || fail "writing the root filesystem"
 sync
 mkdir -p "$TARGET"
 mount -t ext4 "$ROOT" "$TARGET" || fail "cannot mount $ROOT"
