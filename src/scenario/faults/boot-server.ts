@@ -5,8 +5,7 @@ import { bootServerAnswers, ensureBootServer } from '../../lab/boot-server.js';
 import { labNow } from '../../toolkit/lab-clock.js';
 import { LabError } from '../../errors.js';
 import type { ScenarioContext } from '../context.js';
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+import { seconds } from './target.js';
 
 /** Stopped: no process of it left, and its address no longer answers. */
 async function stop(ctx: ScenarioContext): Promise<string> {

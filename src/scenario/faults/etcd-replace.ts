@@ -6,7 +6,8 @@ import { pending, waitFor, type WaitOptions } from '../../toolkit/wait-for.js';
 import { nodeEvidence, type ScenarioContext } from '../context.js';
 import { etcdAddMember, etcdGet, etcdHealth, etcdMembers, etcdPut, etcdRemoveMember, memberStarted, type EtcdMember } from '../etcd.js';
 import { onNode } from '../on-node.js';
-import { asRoot, faultTarget, keyValues, seconds, UNITS } from './node.js';
+import { asRoot, keyValues, UNITS } from './node.js';
+import { faultTarget, seconds } from './target.js';
 import type { FaultRunner } from './index.js';
 
 /** Where Debian's etcd.service reads its settings (EnvironmentFile=-/etc/default/%p); Ignition writes it once, on first boot. */

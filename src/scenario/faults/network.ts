@@ -13,6 +13,7 @@ import { waitFor } from '../../toolkit/wait-for.js';
 import { nodeEvidence, type ScenarioContext } from '../context.js';
 import { onNode } from '../on-node.js';
 import type { FaultRunner } from './index.js';
+import { faultTarget, labNode, seconds } from './target.js';
 
 type FaultOf<K extends Fault['kind']> = Extract<Fault, { kind: K }>;
 
@@ -20,14 +21,7 @@ type FaultOf<K extends Fault['kind']> = Extract<Fault, { kind: K }>;
 const SSH_ATTEMPT_MS = 5_000;
 const NFT_INSTALL = 'apt-get install nftables, or ./metal-lab setup';
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 const percent = (share: number) => `${+(share * 100).toFixed(4)}%`;
-
-function labNode(lab: LabSpec, name: string): NodeSpec {
-  const node = lab.nodes.find((n) => n.name === name);
-  if (!node) throw new LabError(`lab ${lab.id} has no node ${name}`, `name one of its nodes: ${lab.nodes.map((n) => n.name).join(', ')}`);
-  return node;
-}
 
 /** Waits until the node takes an SSH login from the host; resolves with how long that took. */
 async function answersSsh(ctx: ScenarioContext, node: NodeSpec, deadline: number, what: string): Promise<number> {
@@ -71,9 +65,8 @@ export function linkState(getlink: string): 'up' | 'down' | undefined {
 }
 
 export const link: FaultRunner<FaultOf<'link'>> = async (ctx, fault, deadline) => {
-  const node = labNode(ctx.lab, fault.node);
   // On a shut-off domain virsh would change its stored config, which outlives the fault.
-  if (ctx.poweredOff.has(node.name)) throw new LabError(`${node.name} is powered off: it has no live link to set`, 'power it on first (a poweron step)');
+  const node = faultTarget(ctx, fault.node);
   const domain = labObjectNames(ctx.lab).domain(node.name);
   await virsh(['domif-setlink', domain, node.mac, fault.state]);
   if (fault.state === 'up') return `link up; SSH answered again after ${seconds(await answersSsh(ctx, node, deadline, `${node.name} to answer SSH with its link up`))}`;
@@ -115,7 +108,7 @@ export async function applyPartition(script: string): Promise<void> {
 }
 
 export const partition: FaultRunner<FaultOf<'partition'>> = async (ctx, fault, deadline) => {
-  const groups = fault.between.map((names) => names.map((n) => labNode(ctx.lab, n)));
+  const groups = fault.between.map((names) => names.map((n) => labNode(ctx, n)));
   const table = labNftTable(ctx.lab.id);
   const { script, rules } = partitionScript(table, groups.map((g) => g.map((n) => n.mac)));
   await applyPartition(script);
@@ -237,7 +230,7 @@ async function clearSite(site: NetemSite): Promise<string | undefined> {
 const NO_NETEM = /qdisc kind is unknown|Unknown qdisc/i;
 
 export const netem: FaultRunner<FaultOf<'netem'>> = async (ctx, fault) => {
-  const node = labNode(ctx.lab, fault.node);
+  const node = faultTarget(ctx, fault.node);
   const host = await hostSite(ctx, node);
   if (fault.delayMs === undefined && fault.loss === undefined) {
     const cleared = [await clearSite(host), ctx.boot === 'install' ? await clearSite(await nodeSite(ctx, node)) : undefined].filter(Boolean);

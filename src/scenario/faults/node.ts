@@ -1,28 +1,18 @@
 import { LabError } from '../../errors.js';
-import type { NodeSpec } from '../../ground/lab-spec.js';
 import { setNodeClock, type ClockSet } from '../../lab/node-clocks.js';
 import { nodeSshTarget } from '../../node/lab-target.js';
 import { connectNode } from '../../node/ssh.js';
 import type { Fault, KillableUnit } from '../../spec/fault-steps.js';
 import { labNow } from '../../toolkit/lab-clock.js';
 import { pending, waitFor } from '../../toolkit/wait-for.js';
-import { nodeEvidence, type ScenarioContext } from '../context.js';
+import { nodeEvidence } from '../context.js';
 import { etcdHealth } from '../etcd.js';
 import { EvidenceError } from '../evidence.js';
 import { onNode } from '../on-node.js';
 import type { FaultRunner } from './index.js';
+import { faultTarget, seconds } from './target.js';
 
 type FaultOf<K extends Fault['kind']> = Extract<Fault, { kind: K }>;
-
-export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
-
-/** The node a fault names (checked at load); a fault on it needs it running. */
-export function faultTarget(ctx: ScenarioContext, name: string): NodeSpec {
-  const node = ctx.lab.nodes.find((n) => n.name === name);
-  if (!node) throw new LabError(`lab ${ctx.lab.id} has no node ${name}`, `name one of its nodes: ${ctx.lab.nodes.map((n) => n.name).join(', ')}`);
-  if (ctx.poweredOff.has(name)) throw new LabError(`${name} is powered off`, `power it on first: - poweron: ${name}`);
-  return node;
-}
 
 /** A shell script run as root on the node: `sudo -n sh -c '<script>'`. */
 export function asRoot(script: string): string {
