@@ -194,7 +194,8 @@ export function bulkFillBytes(s: FsStat): number {
 
 /**
  * Fills the filesystem holding `dir` to the last block root may write: fallocate for the bulk (dd
- * alone where the filesystem has no fallocate), then dd appending zeros until "No space left".
+ * alone where the filesystem has no fallocate), then dd appending zeros until "No space left", in
+ * ever smaller blocks.
  * Then a root write is tried and must be refused. Prints fallocate=, took=, fs= and probe=.
  */
 export function fillScript(dir: string, bulkBytes: number): string {
@@ -202,9 +203,18 @@ export function fillScript(dir: string, bulkBytes: number): string {
   return [
     `f=${file}`,
     `if out=$(fallocate -l ${bulkBytes} "$f" 2>&1); then echo fallocate=ok; else echo "fallocate=$(printf %s "$out" | tr "\\n" " ")"; fi`,
-    `out=$(dd if=/dev/zero of="$f" bs=1M oflag=append conv=notrunc 2>&1)`,
-    `case "$out" in *"No space left on device"*) ;; *) echo "dd stopped before the filesystem was full: $out" >&2; exit 1;; esac`,
-    `sync -f "$f"`,
+    // ext4 refuses a write while it holds room back for the extent blocks that dirty data may
+    // still need; once synced that room is free again (4 MiB in a faults run), so smaller writes
+    // go on until a block-sized one is refused too.
+    `for bs in 1M 64K 4K; do`,
+    `  out=$(dd if=/dev/zero of="$f" bs=$bs oflag=append conv=notrunc 2>&1)`,
+    `  case "$out" in *"No space left on device"*) ;; *) echo "dd stopped before the filesystem was full: $out" >&2; exit 1;; esac`,
+    `  sync -f "$f"`,
+    `done`,
+    // The last few blocks go to files of one byte each: a 4 KiB append may want an extent block too.
+    `mkdir -p "$f.d"`,
+    `i=0; while [ $i -lt 100000 ] && printf x > "$f.d/$i" 2>/dev/null; do i=$((i+1)); done`,
+    `rm -f "$f.d/$i"; sync -f "$f"`,
     `echo "took=$(stat -c %s "$f")"`,
     `echo "fs=$(${FS_STAT} ${dir})"`,
     `p=${dir}/.metal-lab-disk-probe`,
@@ -217,7 +227,7 @@ export function fillScript(dir: string, bulkBytes: number): string {
 export function freeScript(dir: string): string {
   return [
     `f=${fillPath(dir)}`,
-    `if [ -e "$f" ]; then echo "took=$(stat -c %s "$f")"; rm -f "$f"; sync -f ${dir}; else echo took=none; fi`,
+    `if [ -e "$f" ]; then echo "took=$(stat -c %s "$f")"; rm -rf "$f" "$f.d"; sync -f ${dir}; else echo took=none; fi`,
     `echo "fs=$(${FS_STAT} ${dir})"`,
   ].join('\n');
 }
