@@ -14,11 +14,13 @@ e2e('faults on lab/etcd.yaml: every fault recovered from, and no write etcd ackn
   const dir = await artifactsDir(t, 'metal-lab-e2e-faults-');
   await ownLab(t, 'etcd');
   const r = await takingTurns(() => runInTest(t, ['faults', '--artifacts', dir, '--json']));
-  t.log(String(r.all).split('\n').filter((l) => /✔ (boot-server|link|partition|heal|netem|kill|clock|disk|etcd-replace|etcd-writes-kept|installed-once)/.test(l)).join('\n'));
   t.is(r.exitCode, 0);
   const timeline = await readTimeline(dir);
   t.true(timeline.ok);
   const ok = (step: string) => timeline.events.filter((e) => e.kind === 'step-ok' && e.step === step).map((e) => e.message ?? '');
+  // Each fault and what it cost, as the run reported them, for the record of the run.
+  const FAULT_STEP = /^(boot-server|link|partition|heal|netem|kill|clock|disk-|etcd-replace|etcd-writes-kept|pause)/;
+  t.log(timeline.events.filter((e) => e.kind === 'step-ok' && FAULT_STEP.test(e.step)).map((e) => `${e.step}${e.node ? ` ${e.node}` : ''}: ${e.message}`).join('\n'));
 
   // Cut off mid-install, each node still installed exactly once once the server was back.
   t.regex(ok('boot-server stop')[0] ?? '', /^stopped \(pid \d+\); http:\/\/\S+ no longer answers$/);
@@ -30,10 +32,13 @@ e2e('faults on lab/etcd.yaml: every fault recovered from, and no write etcd ackn
   t.regex(ok('partition node1 | node2+node3')[0] ?? '', /^2 drop rules on the lab bridge .*node1, node2, node3 answered SSH from the host/);
   t.regex(ok('heal')[0] ?? '', /^partition lifted/);
   t.regex(ok('netem')[0] ?? '', /netem in force on .*delay 200ms, loss 10%/);
-  t.regex(ok('clock +300s')[0] ?? '', /\S/);
-  t.regex(ok('kill etcd')[0] ?? '', /active again/);
-  t.regex(ok('disk-full')[0] ?? '', /\S/);
-  t.regex(ok('etcd-replace')[0] ?? '', /\S/);
+  t.regex(ok('netem clear')[0] ?? '', /netem \(delay 200ms, loss 10%\) cleared/);
+  t.regex(ok('clock +300s')[0] ?? '', /^clock .*reads \+(29\d|30[0-2])\.\ds back/);
+  t.regex(ok('clock +0s')[0] ?? '', /reads [+-][01]\.\ds back/);
+  t.regex(ok('kill etcd')[0] ?? '', /^etcd SIGKILLed \(pid \d+\); .*active again as pid \d+ after [\d.]+s, healthy after [\d.]+s$/);
+  t.regex(ok('disk-full')[0] ?? '', /^filled the filesystem holding \/var\/lib\/etcd with .*: a root write is refused/);
+  t.regex(ok('disk-free')[0] ?? '', /^gave back the .* fill under \/var\/lib\/etcd/);
+  t.regex(ok('etcd-replace')[0] ?? '', /^member \S+ replaced through node\d: .* keys read back through it in [\d.]+s$/);
 
   // After each fault every acknowledged write was read back from every member, and writes went on.
   const kept = ok('etcd-writes-kept');
