@@ -11,7 +11,7 @@ import type { StepRunner } from './steps.js';
 import { CONTROLLER_MANAGER } from '../render/bootkube/control-plane.js';
 
 /** The controller-manager's process on a node (the pattern's own text never matches it: no "/" before the name). */
-const KCM_PROCESS = `(^|/)${CONTROLLER_MANAGER}( |$)`;
+export const KCM_PROCESS = `(^|/)${CONTROLLER_MANAGER}( |$)`;
 
 /** Stops the node's controller-manager processes; how many there were. The kubelet starts them again. */
 async function stopControllerManagers(lab: LabSpec, node: LabSpec['nodes'][number], paths: LabLayout, timeoutScale: number): Promise<number> {
