@@ -147,6 +147,6 @@ export const etcdReplace: FaultRunner<Extract<Fault, { kind: 'etcd-replace' }>> 
   return (
     `${removed ? `member ${removed}` : 'no member (it was not one)'} replaced through ${via.name}: stopped in ${seconds(ms.stop!)}, removed in ${seconds(ms.remove!)}, ` +
     `${settings.dataDir} wiped in ${seconds(ms.wipe!)}, added back as ${added} in ${seconds(ms.add!)}, started in ${seconds(ms.start!)}, ` +
-    `healthy ${seconds(ms.healthy!)} later, ${ctx.etcdKeys.size} keys read back through it in ${seconds(ms.keys!)}`
+    `healthy ${seconds(ms.healthy!)} later, ${ctx.etcdKeys.size} key${ctx.etcdKeys.size === 1 ? '' : 's'} read back through it in ${seconds(ms.keys!)}`
   );
 };
