@@ -7,6 +7,7 @@ import { takingTurns } from '../support/taking-turns.js';
 // The flow's third act on lab/update.yaml (1 controller, 2 workers, labos installed A/B): FLUO
 // rolls 2.0.0 over the nodes one at a time while a workload behind a PodDisruptionBudget keeps
 // answering, then a 3.0.0 that cannot boot: the first node falls back, the guard pauses the rest.
+// After bootstrap.test.ts it starts from that run's snapshot `bootstrapped` instead of installing.
 // The scenario's own steps judge all of it; this test reads their findings back from the run's
 // timeline and its rollout timeline.
 
@@ -23,6 +24,10 @@ e2e('update on lab/update.yaml: 2.0.0 rolled out one node at a time under a PodD
   const timeline = await readTimeline(dir);
   t.true(timeline.ok);
   const ok = (step: string) => timeline.events.filter((e) => e.kind === 'step-ok' && e.step === step).map((e) => e.message ?? '');
+
+  const restored = ok('healthy after restore');
+  t.log(restored.length ? `resumed from snapshot bootstrapped: ${restored[0]}` : 'no snapshot bootstrapped: installed and bootstrapped, then saved it');
+  t.is(restored.length + ok('save bootstrapped').length, 1, 'the cluster came from the snapshot, or was made and saved');
 
   const [done] = ok('rollout done');
   t.regex(done ?? '', /every node on 2\.0\.0, Ready and in service, each rebooted once/);

@@ -65,6 +65,6 @@ test('scenarios/update.yaml fits lab/update.yaml, and not the two nodes of lab/b
   t.notThrows(() => checkScenarioLab(scenario, update));
   t.is(
     t.throws(() => checkScenarioLab(scenario, bootstrap), { instanceOf: SpecError }).line(),
-    'scenarios/update.yaml: steps[8].workload.replicas: 3 replicas: the workload runs one pod per node, and lab bootstrap has 2 nodes. Fix: use at most 2',
+    'scenarios/update.yaml: steps[2].workload.replicas: 3 replicas: the workload runs one pod per node, and lab bootstrap has 2 nodes. Fix: use at most 2',
   );
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SpecError } from '../../../src/errors.js';
 import { loadLab } from '../../../src/spec/lab.js';
-import { flatSteps, parseScenario } from '../../../src/spec/scenario.js';
+import { flatSteps, loadScenario, parseScenario, resolveScenarioFile } from '../../../src/spec/scenario.js';
 import { checkScenarioLab } from '../../../src/spec/scenario-lab.js';
 import { recipeKey } from '../../../src/scenario/resume.js';
 
@@ -62,4 +62,13 @@ test('the recipe key follows the steps, not the YAML around them', (t) => {
   const key = (s: typeof a) => recipeKey(s!.kind === 'resume' ? s!.steps : []);
   t.is(key(a), key(b));
   t.not(key(a), key(c));
+});
+
+test('the bootstrap and update scenarios share one snapshot: the same lab, name and steps', async (t) => {
+  const [bootstrap, update] = await Promise.all(['bootstrap', 'update'].map((name) => loadScenario(resolveScenarioFile(name))));
+  const resumeOf = (s: typeof bootstrap) => (s!.steps[0]!.kind === 'resume' ? s!.steps[0]! : undefined);
+  t.is(bootstrap!.lab, update!.lab);
+  t.is(resumeOf(bootstrap)?.snapshot, 'bootstrapped');
+  t.is(resumeOf(update)?.snapshot, 'bootstrapped');
+  t.is(recipeKey(resumeOf(bootstrap)!.steps), recipeKey(resumeOf(update)!.steps));
 });

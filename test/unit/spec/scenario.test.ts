@@ -1,5 +1,5 @@
 import test from 'ava';
-import { loadScenario, parseScenario, resolveScenarioFile } from '../../../src/spec/scenario.js';
+import { flatSteps, loadScenario, parseScenario, resolveScenarioFile } from '../../../src/spec/scenario.js';
 import { SpecError } from '../../../src/errors.js';
 
 test('scenarios/pxe-boot.yaml loads into typed steps', async (t) => {
@@ -69,9 +69,9 @@ test('nodes on a lab-wide check, or on a power step, are refused', (t) => {
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - up: { boot: disk }\n').line(), /steps\[0\]\.up/);
 });
 
-test('scenarios/bootstrap.yaml: bootstrap with its own limit, reboot of every node, the Kubernetes checks', async (t) => {
+test('scenarios/bootstrap.yaml: bootstrap with its own limit inside the resume, reboot of every node, the Kubernetes checks', async (t) => {
   const s = await loadScenario(resolveScenarioFile('bootstrap'));
-  t.deepEqual(s.steps.find((x) => x.kind === 'bootstrap'), { kind: 'bootstrap', timeoutS: 600 });
+  t.deepEqual(flatSteps(s.steps).map((f) => f.step).find((x) => x.kind === 'bootstrap'), { kind: 'bootstrap', timeoutS: 600 });
   t.deepEqual(s.steps.find((x) => x.kind === 'reboot'), { kind: 'reboot' });
   const checks = s.steps.flatMap((x) => (x.kind === 'check' ? [x.check] : []));
   for (const c of ['node-ready', 'kubelet-health', 'self-hosted', 'pod-network', 'apiserver-recovers'] as const) t.true(checks.includes(c), c);
