@@ -8,6 +8,7 @@ import { loadLab } from '../../src/spec/lab.js';
 import { tempDir } from './bootkube-fixture.js';
 import { program } from './needs.js';
 import { testKey } from './test-keys.js';
+import { ETCD_ENV_FILE } from '../../src/scenario/faults/etcd-replace.js';
 
 /** The parts of a rendered Ignition config the render tests read. */
 export interface Ign {
@@ -53,4 +54,10 @@ export async function ignitionValidate(dir: string, config: object): Promise<{ e
   await fs.writeFile(file, JSON.stringify(config));
   const r = await execa('ignition-validate', [file], { reject: false, all: true });
   return { exitCode: r.exitCode, output: String(r.all) };
+}
+
+/** node3's /etc/default/etcd as Ignition renders it for lab etcd. */
+export async function renderedEtcdEnv(): Promise<string> {
+  const { render } = await nodeIgnition('etcd');
+  return text(render('node3'), ETCD_ENV_FILE);
 }
