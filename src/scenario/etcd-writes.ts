@@ -5,6 +5,7 @@ import { labNow } from '../toolkit/lab-clock.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
 import { etcdFromHost } from './etcd-from-host.js';
 import type { LabAccess } from './on-node.js';
+import type { ScenarioContext } from './context.js';
 
 /** Where the writer's keys live: one prefix, so a member's whole share reads back in one range. */
 export const WRITES_PREFIX = '/metal-lab/writes/';
@@ -87,7 +88,7 @@ export class EtcdWriter {
   }
 
   /** The acknowledged writes a member's own store lacks or holds with another value. */
-  async missingOn(node: NodeSpec, acked: ReadonlyMap<string, string>): Promise<string[]> {
+  async #missingOn(node: NodeSpec, acked: ReadonlyMap<string, string>): Promise<string[]> {
     // serializable: the member answers from its own store, not through the leader.
     const answer = await etcdFromHost(this.at, node, '/v3/kv/range', { key: b64(WRITES_PREFIX), range_end: b64(prefixEnd(WRITES_PREFIX)), serializable: true }, 10_000);
     const held = rangeKeys(answer as Parameters<typeof rangeKeys>[0]);
@@ -106,7 +107,7 @@ export class EtcdWriter {
     const controllers = labModel(this.at.lab).controllers;
     const t0 = labNow();
     await waitFor(`every controller to hold all ${acked.size} acknowledged writes`, async () => {
-      const missing = await Promise.all(controllers.map(async (n) => [n.name, await this.missingOn(n, acked)] as const));
+      const missing = await Promise.all(controllers.map(async (n) => [n.name, await this.#missingOn(n, acked)] as const));
       const short = missing.filter(([, keys]) => keys.length > 0);
       if (short.length === 0) return true;
       return pending(short.map(([n, keys]) => `${n} lacks ${keys.length} (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', ...' : ''})`).join('; '));
@@ -114,4 +115,11 @@ export class EtcdWriter {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
     return `since the last check ${since.acked} writes acknowledged, ${since.refused} refused, longest time without one ${s(since.longestGapMs)}; all ${acked.size} so far held by ${controllers.map((n) => n.name).join(', ')} (after ${s(labNow() - t0)})`;
   }
+}
+
+/** `watch: etcd-writes`: the writer started, kept on the context for the checks and the run's end. */
+export function startEtcdWriter(ctx: ScenarioContext): string {
+  ctx.etcdWriter = new EtcdWriter(ctx);
+  ctx.etcdWriter.start();
+  return `a key every ${PERIOD_MS / 1000}s from the host, through the first of ${labModel(ctx.lab).controllers.map((n) => n.name).join(', ')} that takes it`;
 }

@@ -30,8 +30,7 @@ import { publishStep } from './publish.js';
 import { resume } from './resume.js';
 import { startWorkload, stopRollout, waitRollout, watchRollout } from './rollout-steps.js';
 import { FAULTS } from './faults/index.js';
-import { EtcdWriter } from './etcd-writes.js';
-import { labModel } from '../ground/lab-model.js';
+import { startEtcdWriter } from './etcd-writes.js';
 import { faultNode, faultTitle } from '../spec/fault-steps.js';
 
 export interface RunOptions {
@@ -132,12 +131,7 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
     reported(ctx, 'reboot', undefined, () => rebootNodes(ctx, stepNodes(ctx, step.nodes), stepDeadline(ctx, 300))),
   publish: (ctx, step) => reported(ctx, `publish ${step.version}`, undefined, () => publishStep(ctx, step)),
   watch: (ctx) => reported(ctx, 'watch rollout', undefined, () => watchRollout(ctx)),
-  'etcd-writes': (ctx) =>
-    reported(ctx, 'watch etcd-writes', undefined, async () => {
-      ctx.etcdWriter = new EtcdWriter(ctx);
-      ctx.etcdWriter.start();
-      return `a key every 0.5s from the host, through the first of ${labModel(ctx.lab).controllers.map((n) => n.name).join(', ')} that takes it`;
-    }),
+  'etcd-writes': (ctx) => reported(ctx, 'watch etcd-writes', undefined, async () => startEtcdWriter(ctx)),
   rollout: (ctx, step) => reported(ctx, `rollout ${step.until}`, undefined, () => waitRollout(ctx, step)),
   workload: (ctx, step) => reported(ctx, 'workload', undefined, () => startWorkload(ctx, step)),
   resume: (ctx, step) => resume(ctx, step, (steps) => runSteps(ctx, steps)),
