@@ -66,8 +66,24 @@ function steps(tiers: Tier[]): Step[] {
 /** ava's closing counts: "332 tests passed", "2 tests skipped", "1 hook failed", ... */
 const SUMMARY = /^\s*(\d+ (tests? (passed|failed|skipped|todo|remained pending after a timeout)|hooks? failed|known failures?|unhandled rejections?|uncaught exceptions?))\s*$/;
 
-/** Runs a step with its output passed through, keeping ava's summary lines. */
-function run(step: Step): Promise<{ ok: boolean; summary: string[] }> {
+/** The most of a failed tier's report the summary repeats: CI may keep only a run's last lines. */
+const FAILURE_LINES = 80;
+
+/**
+ * What ava said of a tier's failures: its ✘ lines, then its report between the first and last
+ * rule (─) of the output, where each failure has its title, source line and difference.
+ */
+function failures(lines: string[]): string[] {
+  const marked = lines.filter((line) => line.includes('✘'));
+  const first = lines.findIndex((line) => line.trim() === '─');
+  const last = lines.findLastIndex((line) => line.trim() === '─');
+  const report = first >= 0 && last > first ? lines.slice(first + 1, last).filter((line) => line.trim() !== '') : [];
+  const all = [...marked, ...report].map((line) => line.trimEnd());
+  return all.length > FAILURE_LINES ? [...all.slice(0, FAILURE_LINES), `… ${all.length - FAILURE_LINES} more lines above`] : all;
+}
+
+/** Runs a step with its output passed through, keeping ava's summary lines and failure report. */
+function run(step: Step): Promise<{ ok: boolean; summary: string[]; failures: string[] }> {
   return new Promise((resolve) => {
     // Piped, ava would drop its colours.
     const env = process.stdout.isTTY ? { ...process.env, FORCE_COLOR: '1' } : process.env;
@@ -79,11 +95,12 @@ function run(step: Step): Promise<{ ok: boolean; summary: string[] }> {
     });
     child.on('error', (err) => {
       console.error(`${step.name}: ${err.message}`);
-      resolve({ ok: false, summary: [] });
+      resolve({ ok: false, summary: [], failures: [] });
     });
     child.on('close', (code) => {
-      const summary = stripVTControlCharacters(out).split('\n').flatMap((line) => SUMMARY.exec(line)?.[1] ?? []);
-      resolve({ ok: code === 0, summary });
+      const lines = stripVTControlCharacters(out).split('\n');
+      const summary = lines.flatMap((line) => SUMMARY.exec(line)?.[1] ?? []);
+      resolve({ ok: code === 0, summary, failures: code === 0 ? [] : failures(lines) });
     });
   });
 }
@@ -100,8 +117,9 @@ let failed = false;
 for (const step of steps(wanted.length > 0 ? (wanted as Tier[]) : CI_SET)) {
   console.log(`\n── ${step.name}: ${[step.command, ...step.args].join(' ')}`);
   const started = performance.now();
-  const { ok, summary } = await run(step);
+  const { ok, summary, failures } = await run(step);
   results.push(`${step.name.padEnd(7)} ${ok ? 'ok    ' : 'FAILED'} ${formatDuration(performance.now() - started).padStart(6)}  ${summary.join(', ')}`);
+  results.push(...failures.map((line) => `        ${line}`));
   failed ||= !ok;
   if (!ok && (step.name === 'setup' || step.name === 'build')) {
     results.push(`the rest not run: the tiers after ${step.name} need what it makes`);
