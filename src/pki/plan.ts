@@ -83,14 +83,14 @@ export function planCerts(lab: LabSpec): CertPlan[] {
   });
 
   const apiName = `cluster.${domain}`;
-  const first = controllers[0];
+  // Every controller runs an API server, and a client may name any one of them.
   const apiserverSans = {
     dns: [
       ...KUBE_SERVICE_NAMES,
       ...(lab.dns.some((host) => host.name === apiName) ? [apiName] : []),
-      ...(first ? nodeSans(first).dns : []),
+      ...controllers.flatMap((node) => nodeSans(node).dns),
     ],
-    ips: [...(first ? [first.ip] : []), kubeServiceIp(), '127.0.0.1'],
+    ips: [...controllers.map((node) => node.ip), kubeServiceIp(), '127.0.0.1'],
   };
 
   return [

@@ -54,7 +54,7 @@ test('etcd certificates name their own node only: name, FQDN, IP, localhost', as
   t.deepEqual([client.ca, client.extKeyUsage, client.sans], ['etcd-ca', ['clientAuth'], { dns: [], ips: [] }]);
 });
 
-test('apiserver SANs: service names, the API name, the first controller, the service IP, loopback', async (t) => {
+test('apiserver SANs: service names, the API name, every controller (each runs an API server), the service IP, loopback', async (t) => {
   const apiserver = byName(planCerts(await talkLab())).get('apiserver')!;
   t.is(apiserver.ca, 'ca');
   t.deepEqual(apiserver.extKeyUsage, ['serverAuth']);
@@ -67,8 +67,12 @@ test('apiserver SANs: service names, the API name, the first controller, the ser
       'cluster.example.com',
       'node1',
       'node1.example.com',
+      'node2',
+      'node2.example.com',
+      'node3',
+      'node3.example.com',
     ],
-    ips: ['172.18.0.21', '10.3.0.1', '127.0.0.1'],
+    ips: ['172.18.0.21', '172.18.0.22', '172.18.0.23', '10.3.0.1', '127.0.0.1'],
   });
   t.is(kubeServiceIp(), '10.3.0.1');
 });
