@@ -164,12 +164,12 @@ export async function execInPod(kc: KubeConfig, namespace: string, pod: string, 
 }
 
 /**
- * GET `path` of the kubeconfig's server with its credentials. A request silent for `timeoutMs`
- * is destroyed: one in flight when its node went away would otherwise wait on the dead
- * connection forever, and keep the process from exiting. Network errors reject.
+ * GET `path` of the kubeconfig's server (or of `server`, one API server of several) with its
+ * credentials. A request silent for `timeoutMs` is destroyed: one in flight when its node went
+ * away would otherwise wait on the dead connection forever, and keep the process from exiting.
+ * Network errors reject.
  */
-export async function apiGet(kc: KubeConfig, path: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
-  const server = kc.getCurrentCluster()?.server;
+export async function apiGet(kc: KubeConfig, path: string, timeoutMs = 5000, server = kc.getCurrentCluster()?.server): Promise<{ status: number; body: string }> {
   if (!server) throw new LabError('the kubeconfig names no current cluster', 'set current-context in the kubeconfig');
   const url = new URL(path, server);
   const opts: https.RequestOptions = {};

@@ -8,8 +8,8 @@ import { labModel } from '../ground/lab-model.js';
 import { etcdGet, etcdHealth, etcdHealthFromHost, etcdMembers, etcdPut } from './etcd.js';
 import { consoleOf, nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
-import { KUBE_LAB_CHECKS, kubeletHealth, nodeReady } from './kubernetes.js';
-import { ROLLOUT_CHECK_FNS } from './rollout-steps.js';
+import { apiAnswers, KUBE_LAB_CHECKS, kubeletHealth, nodeReady } from './kubernetes.js';
+import { ROLLOUT_CHECK_FNS, workloadReadyStep } from './rollout-steps.js';
 import { LabError } from '../errors.js';
 
 /** A per-node assertion: resolves to a short finding, or throws an EvidenceError. */
@@ -87,6 +87,9 @@ export const CHECKS = {
     return etcdHealth(ctx, node).catch((err: Error) => fail(ctx, node, err.message));
   },
 
+  /** The node's own API server answers /readyz; workers run none. */
+  'api-answers': (ctx, node) => apiAnswers(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
+
   /** The node is registered with the API server and Ready. */
   'node-ready': (ctx, node) => nodeReady(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
 
@@ -149,6 +152,9 @@ export const LAB_CHECK_FNS = {
     // A member cut off catches up from the leader: a KVM baseline, scaled.
     return ctx.etcdWriter.kept(stepDeadline(ctx, 60));
   },
+
+  /** Every replica of the workload Ready on a Ready node of its own. */
+  'workload-ready': (ctx) => workloadReadyStep(ctx),
 
   ...KUBE_LAB_CHECKS,
   ...ROLLOUT_CHECK_FNS,

@@ -26,6 +26,8 @@ export interface ScenarioContext {
   boot: BootMode;
   /** Nodes a `poweroff` step switched off and no `poweron` brought back. */
   poweredOff: Set<string>;
+  /** Nodes a `link` fault took off the network and no `link: up` brought back. */
+  linkDown: Set<string>;
   /** etcd keys the scenario wrote, with their values, for later catch-up checks. */
   etcdKeys: Map<string, string>;
   /** Bootable releases a `publish` step put on the channel, by version: the kernel (uname -r) a node that booted one runs. */

@@ -8,10 +8,10 @@ import { connectNode, type NodeSession } from '../node/ssh.js';
 import { nodeSshTarget } from '../node/lab-target.js';
 import { readAssetDir } from '../kube/asset-dir.js';
 import { bootkubeStart, sshNodeShell, type PivotResult } from '../kube/bootkube-start.js';
-import { loadKubeconfig } from '../kube/client.js';
+import { apiGet, loadKubeconfig } from '../kube/client.js';
 import { apiserverPodsComeBack, crossNodePodTraffic, nodesReady, selfHostedPlane } from '../kube/health.js';
 import { readKubeAssets } from '../lab/kube-assets.js';
-import { KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../ground/cluster.js';
+import { APISERVER_PORT, KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../ground/cluster.js';
 import { waitFor } from '../toolkit/wait-for.js';
 import { nodeEvidence, type ScenarioContext } from './context.js';
 import { startUpdateOperator } from './update-operator.js';
@@ -124,6 +124,19 @@ export async function kubeletHealth(ctx: ScenarioContext, node: NodeSpec): Promi
   const direct = await fetch(url, { signal: AbortSignal.timeout(10_000) }).then(async (r) => `${r.status} ${(await r.text()).trim()}`);
   if (String(viaApi).trim() !== 'ok' || direct !== '200 ok') throw new LabError(`kubelet healthz: node proxy said "${String(viaApi).trim()}", ${url} said "${direct}"`, `look at the kubelet: metal-lab ssh ${node.name} -- journalctl -u kubelet`);
   return `healthz ok via the API's node proxy and ${url}`;
+}
+
+/**
+ * The node's own kube-apiserver answers /readyz (its etcd included) to the admin's credentials;
+ * workers run none. A failure names the checks /readyz says failed.
+ */
+export async function apiAnswers(ctx: ScenarioContext, node: NodeSpec): Promise<string> {
+  if (node.role !== 'controller') return 'no API server on workers';
+  const server = `https://${node.ip}:${APISERVER_PORT}`;
+  const { status, body } = await apiGet(kubeOf(ctx).kc, '/readyz?verbose', 10_000 * ctx.timeoutScale, server);
+  if (status === 200) return `${server}/readyz ok`;
+  const failed = body.split('\n').filter((l) => l.startsWith('[-]')).map((l) => l.slice(3).trim());
+  throw new LabError(`${server}/readyz answered HTTP ${status}${failed.length ? `: failed ${failed.join(', ')}` : ''}`, `look at etcd and the API server: metal-lab ssh ${node.name} -- journalctl -u etcd -u kubelet`);
 }
 
 /** Ready=True for the node, read through the API; undefined while it is not (for waits). */

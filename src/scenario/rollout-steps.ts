@@ -14,7 +14,8 @@ import { WorkloadProbe } from './rollout-probe.js';
 import type { RolloutRecord } from './rollout-record.js';
 import { budgetApiVersion, startRolloutWatch, type RolloutWatch } from './rollout-watch.js';
 import { budgetKept, oneAtATime, rolloutDone, rolloutPaused, workloadAnswered, type Verdict } from './rollout-verdicts.js';
-import { createWorkload, WORKLOAD_BUDGET } from './rollout-workload.js';
+import { createWorkload, WORKLOAD_BUDGET, workloadReady } from './rollout-workload.js';
+import { API_WAIT } from '../kube/client.js';
 
 /** What a scenario's rollout steps share: the timeline file, the watch, the workload's probe. */
 export interface Rollout {
@@ -25,7 +26,7 @@ export interface Rollout {
   watch?: RolloutWatch;
   /** The update operator's, agents' and guard's logs, copied into `pods/` of the artifacts. */
   logs?: PodLogCopy;
-  workload?: { probe: WorkloadProbe; errorBudget: number };
+  workload?: { probe: WorkloadProbe; errorBudget: number; replicas: number };
 }
 
 /** The host probes the workload this often; failed probes this close together are one outage. */
@@ -120,7 +121,15 @@ export async function startWorkload(ctx: ScenarioContext, step: Extract<Scenario
   const busybox = (await readKubeAssets(ctx.paths)).images.find((i) => i.ref.includes('/busybox:'));
   if (!busybox) throw new LabError('the lab loaded no busybox image', 'bring the lab up again with `up --boot install`');
   const deadline = stepDeadline(ctx, 120);
-  const workload = { replicas: step.replicas, minAvailable: step.minAvailable, image: busybox.ref, budgetApiVersion: await budgetApiVersion(kc), probeTimeoutS: ctx.timeoutScale };
+  const workload = {
+    replicas: step.replicas,
+    minAvailable: step.minAvailable,
+    image: busybox.ref,
+    budgetApiVersion: await budgetApiVersion(kc),
+    probeTimeoutS: ctx.timeoutScale,
+    nodes: step.nodes,
+    evictAfterS: step.evictAfterS,
+  };
   const { nodePort, pods } = await createWorkload(kc, workload, deadline);
   const r = rolloutOf(ctx);
   const probe = new WorkloadProbe(
@@ -132,7 +141,7 @@ export async function startWorkload(ctx: ScenarioContext, step: Extract<Scenario
     return 'node' in res ? res : pending(res.errors.join('; '));
   }, { deadline, intervalMs: PROBE_MS, signal: ctx.signal });
   probe.start();
-  r.workload = { probe, errorBudget: step.errorBudget };
+  r.workload = { probe, errorBudget: step.errorBudget, replicas: step.replicas };
   return `pods ${pods}; node port ${nodePort} answered via ${first.node} (pod ${first.pod}), probed every ${PROBE_MS / 1000}s from now on`;
 }
 
@@ -140,6 +149,34 @@ const verdict = (v: Verdict, file: string): string => {
   if (!v.ok) throw new EvidenceError(v.problem, [file]);
   return v.finding;
 };
+
+/** The workload a `workload` step created (the scenario's load made sure one came first). */
+function workloadOf(ctx: ScenarioContext, judge: string): NonNullable<Rollout['workload']> {
+  const w = ctx.rollout?.workload;
+  if (!w) throw new LabError(`${judge} judges the workload, and no workload step ran before it`, 'add a workload step before it', 2);
+  return w;
+}
+
+/**
+ * `check: workload-ready` (now) and `wait: workload-ready` (by `deadline`): every replica Ready
+ * on a Ready node of its own, as after a fault the workload's pods have been rescheduled.
+ */
+export async function workloadReadyStep(ctx: ScenarioContext, deadline?: number): Promise<string> {
+  const { replicas } = workloadOf(ctx, 'workload-ready');
+  const { kc } = kubeOf(ctx);
+  const lost = new Set([...ctx.poweredOff, ...ctx.linkDown]);
+  if (deadline === undefined) {
+    const now = await workloadReady(kc, replicas, lost);
+    if (!now.ready) throw new EvidenceError(now.line, [ctx.rollout!.file]);
+    return now.line;
+  }
+  const started = Date.now();
+  const line = await waitFor('the workload at full strength', async () => {
+    const now = await workloadReady(kc, replicas, lost);
+    return now.ready ? now.line : pending(now.line);
+  }, { deadline, intervalMs: 2000, ...API_WAIT, signal: ctx.signal });
+  return `${line}, after ${Math.round((Date.now() - started) / 1000)}s`;
+}
 
 /** The rollout's lab checks (LAB_CHECK_FNS), judged on what the watch and the probe saw so far. */
 export const ROLLOUT_CHECK_FNS = {
@@ -152,10 +189,8 @@ export const ROLLOUT_CHECK_FNS = {
     return verdict(budgetKept(record, WORKLOAD_BUDGET), file);
   },
   'workload-answered': async (ctx: ScenarioContext) => {
-    const r = ctx.rollout;
-    if (!r?.workload) throw new LabError('workload-answered judges the workload, and no workload step ran before it', 'add a workload step before it', 2);
-    const { probe, errorBudget } = r.workload;
-    return verdict(workloadAnswered(probe.probes, probe.failures, errorBudget, 2 * PROBE_MS, r.watch?.record), r.file);
+    const { probe, errorBudget } = workloadOf(ctx, 'workload-answered');
+    return verdict(workloadAnswered(probe.probes, probe.failures, errorBudget, 2 * PROBE_MS, ctx.rollout!.watch?.record), ctx.rollout!.file);
   },
 } satisfies Record<RolloutCheckName, (ctx: ScenarioContext) => Promise<string>>;
 

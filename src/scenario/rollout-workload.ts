@@ -1,6 +1,6 @@
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { LabError } from '../errors.js';
-import { API_WAIT, createObjects, listPods, type ApiObject } from '../kube/client.js';
+import { API_WAIT, createObjects, listNodes, listPods, type ApiObject } from '../kube/client.js';
 import { describePod } from '../kube/pods.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
 
@@ -29,7 +29,17 @@ export interface WorkloadOptions {
    * lab deadline is: under TCG a busy node answers late (a run here had pods going unready on Ready nodes).
    */
   probeTimeoutS: number;
+  /** Where the pods go first (preferred, not required: when those nodes fail the pods move on). */
+  nodes?: string[];
+  /** How long a pod stays bound to a node that stopped answering; Kubernetes' default is 300 s. */
+  evictAfterS?: number;
 }
+
+/** A node's name as its hostname label holds it: the lab names its nodes' hosts after them. */
+const HOSTNAME = 'kubernetes.io/hostname';
+
+/** What the node lifecycle controller taints a node with when its kubelet stops reporting. */
+const NODE_GONE_TAINTS = ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready'];
 
 /** The namespace, Deployment, NodePort Service and PodDisruptionBudget, in the order to create them. */
 export function workloadObjects(o: WorkloadOptions): ApiObject[] {
@@ -46,10 +56,17 @@ export function workloadObjects(o: WorkloadOptions): ApiObject[] {
         template: {
           metadata: { labels },
           spec: {
-            affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' }] } },
+            affinity: {
+              podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: HOSTNAME }] },
+              ...(o.nodes ? { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: HOSTNAME, operator: 'In', values: o.nodes }] } }] } } : {}),
+            },
             // The controllers' taints, and no more: a pod that tolerated every taint would be
-            // scheduled back onto the cordoned node its drain just evicted it from.
-            tolerations: ['node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane'].map((key) => ({ key, operator: 'Exists', effect: 'NoSchedule' })),
+            // scheduled back onto the cordoned node its drain just evicted it from. With
+            // evictAfterS, the taints of a lost node for that long, where the API would add 300 s.
+            tolerations: [
+              ...['node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane'].map((key) => ({ key, operator: 'Exists', effect: 'NoSchedule' })),
+              ...(o.evictAfterS === undefined ? [] : NODE_GONE_TAINTS.map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: o.evictAfterS }))),
+            ],
             terminationGracePeriodSeconds: 1,
             containers: [{
               name: 'httpd',
@@ -96,4 +113,31 @@ export async function createWorkload(kc: KubeConfig, o: WorkloadOptions, deadlin
     { deadline, intervalMs: 2000, ...API_WAIT },
   );
   return { nodePort, pods };
+}
+
+const isReady = (conditions?: Array<{ type: string; status: string }>) => conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** Why a pod of the workload does not count, or undefined when it does. */
+function notCounted(p: V1Pod, readyNodes: Set<string | undefined>, lost: ReadonlySet<string>): string | undefined {
+  const node = p.spec?.nodeName;
+  if (p.metadata?.deletionTimestamp) return 'deleting';
+  if (node && lost.has(node)) return `${node} cut off`;
+  if (!node || !readyNodes.has(node)) return node ? `${node} not Ready` : 'unscheduled';
+  return isReady(p.status?.conditions) ? undefined : 'not Ready';
+}
+
+/**
+ * The workload at full strength: `replicas` pods Ready, each on a Ready node of its own. A pod
+ * being deleted, on a node that is not Ready, or on one of `lost` (nodes the scenario cut off,
+ * which the API may still call Ready for a while) does not count.
+ */
+export async function workloadReady(kc: KubeConfig, replicas: number, lost: ReadonlySet<string>): Promise<{ ready: boolean; line: string }> {
+  const [pods, nodes] = await Promise.all([listPods(kc, WORKLOAD.namespace, { labelSelector: `app=${WORKLOAD.name}` }), listNodes(kc)]);
+  const readyNodes = new Set(nodes.filter((n) => isReady(n.status?.conditions)).map((n) => n.metadata?.name));
+  const why = new Map(pods.map((p) => [p, notCounted(p, readyNodes, lost)]));
+  const serving = pods.filter((p) => why.get(p) === undefined);
+  const others = pods.filter((p) => why.get(p) !== undefined).map((p) => `${describePod(p)} (${why.get(p)})`);
+  const onNodes = new Set(serving.map((p) => p.spec?.nodeName)).size;
+  const line = `${onNodes} of ${replicas} pods Ready on nodes of their own: ${serving.map(describePod).join(', ') || 'none'}${others.length ? `; not counted: ${others.join(', ')}` : ''}`;
+  return { ready: onNodes >= replicas, line };
 }

@@ -25,10 +25,10 @@ import { nodeJournal } from '../node/journal.js';
 import { waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
 import { nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
-import { bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
+import { apiAnswers, bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
 import { publishStep } from './publish.js';
 import { resume } from './resume.js';
-import { startWorkload, stopRollout, waitRollout, watchRollout } from './rollout-steps.js';
+import { startWorkload, stopRollout, waitRollout, watchRollout, workloadReadyStep } from './rollout-steps.js';
 import { FAULTS } from './faults/index.js';
 import { startEtcdWriter } from './etcd-writes.js';
 import { faultNode, faultTitle } from '../spec/fault-steps.js';
@@ -82,6 +82,7 @@ const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Pro
     return waitForSsh(target, { timeoutMs: 5_000 }).then((r) => `login after ${r.attempts} attempts`, () => undefined);
   },
   'etcd-health': async (ctx, node) => (node.role !== 'controller' ? 'no etcd on workers' : etcdHealth(ctx, node).catch(() => undefined)),
+  'api-answers': (ctx, node) => apiAnswers(ctx, node).catch(() => undefined),
   'node-ready': (ctx, node) => nodeReady(ctx, node).catch(() => undefined),
 };
 
@@ -103,6 +104,10 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
       });
       return `${found}, within ${limit}`;
     });
+  },
+  'lab-wait': (ctx, step) => {
+    const limit = `${Math.round(step.timeoutS * ctx.timeoutScale)}s limit`;
+    return reported(ctx, `reached ${step.stage}`, undefined, async () => `${await workloadReadyStep(ctx, stepDeadline(ctx, step.timeoutS))}, within ${limit}`);
   },
   check: (ctx, step) => {
     const check = step.check;
@@ -231,7 +236,7 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
   const report = new RunReport({ artifactsDir: opts.artifactsDir, lab: opts.lab.id, scenario: opts.scenario.name, plain: opts.plain, quiet: opts.quiet, htmlReport: writeHtmlReport });
   // Deadlines run on the share of the host the lab gets: a loaded host makes a run slower, not failed.
   const clock = hostShareClock({ pids: () => labProcesses(opts.lab, paths) });
-  const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, clock, timeoutScale: 1, boot: 'live', poweredOff: new Set(), etcdKeys: new Map(), published: new Map(), signal: opts.signal };
+  const ctx: ScenarioContext = { lab: opts.lab, host, paths, report, clock, timeoutScale: 1, boot: 'live', poweredOff: new Set(), linkDown: new Set(), etcdKeys: new Map(), published: new Map(), signal: opts.signal };
   try {
     await withClock(clock, () => runSteps(ctx, opts.scenario.steps));
   } catch (err) {

@@ -12,7 +12,7 @@ export function scenarioLab(scenario: ScenarioSpec): Promise<LabSpec> {
 }
 
 /** Waits and checks that read the Kubernetes API: it exists once a `bootstrap` step ran. */
-const READS_API = new Set<string>(['node-ready', 'kubelet-health', 'self-hosted', 'pod-network', 'apiserver-recovers']);
+const READS_API = new Set<string>(['api-answers', 'node-ready', 'kubelet-health', 'self-hosted', 'pod-network', 'apiserver-recovers', 'workload-ready']);
 
 /** The nodes a step names, each with the field that names it. */
 function namedNodes(step: ScenarioStep, at: string): [field: string, node: string][] {
@@ -20,12 +20,13 @@ function namedNodes(step: ScenarioStep, at: string): [field: string, node: strin
   if (step.kind === 'reboot') return (step.nodes ?? []).map((n, j) => [`${at}.reboot[${j}]`, n]);
   if (step.kind === 'wait' || step.kind === 'check') return (step.nodes ?? []).map((n, j) => [`${at}.nodes[${j}]`, n]);
   if (step.kind === 'fault') return faultNodes(step.fault).map(([field, n]) => [`${at}.${field}`, n]);
+  if (step.kind === 'workload') return (step.nodes ?? []).map((n, j) => [`${at}.workload.nodes[${j}]`, n]);
   return [];
 }
 
 /** What a step reads of the Kubernetes API, as its YAML names it, with the field that says so. */
 function apiRead(step: ScenarioStep): [field: string, what: string] | undefined {
-  if (step.kind === 'wait' && READS_API.has(step.stage)) return ['wait', step.stage];
+  if ((step.kind === 'wait' || step.kind === 'lab-wait') && READS_API.has(step.stage)) return ['wait', step.stage];
   if (step.kind === 'check' && (READS_API.has(step.check) || (ROLLOUT_CHECKS as readonly string[]).includes(step.check))) return ['check', step.check];
   if (step.kind === 'watch') return ['watch', 'watch: rollout'];
   if (step.kind === 'workload') return ['workload', 'workload'];
@@ -138,6 +139,10 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
         fail('workload.replicas', `${step.replicas} replicas: the workload runs one pod per node, and lab ${lab.id} has ${names.length} nodes`, `use at most ${names.length}`);
       }
       workloadAt = at;
+    }
+    const workloadReady = (step.kind === 'lab-wait' || step.kind === 'check') && (step.kind === 'lab-wait' ? step.stage : step.check) === 'workload-ready';
+    if (workloadReady && !workloadAt) {
+      fail(step.kind === 'lab-wait' ? 'wait' : 'check', 'workload-ready judges the workload, and no workload step comes before it', 'add - workload: { replicas: 2, pdb: { minAvailable: 1 } } before it');
     }
     const judge = step.kind === 'rollout' ? rolloutName(step) : step.kind === 'check' && (ROLLOUT_CHECKS as readonly string[]).includes(step.check) ? step.check : undefined;
     if (judge === 'workload-answered' || judge === 'budget-kept') {

@@ -18,10 +18,10 @@ export type RolloutCheckName = (typeof ROLLOUT_CHECKS)[number];
  * Assertions a scenario can make; the runner implements every one of them. Node checks run once
  * per node (or per listed node), lab checks once for the lab.
  */
-export const NODE_CHECKS = ['dhcp-lease', 'boot-chain', 'userspace', 'installed-once', 'etcd-health', 'node-ready', 'kubelet-health'] as const;
+export const NODE_CHECKS = ['dhcp-lease', 'boot-chain', 'userspace', 'installed-once', 'etcd-health', 'api-answers', 'node-ready', 'kubelet-health'] as const;
 export const LAB_CHECKS = [
   'etcd-members', 'etcd-replication', 'etcd-caught-up', 'etcd-from-host', 'etcd-writes-kept',
-  'self-hosted', 'pod-network', 'apiserver-recovers',
+  'self-hosted', 'pod-network', 'apiserver-recovers', 'workload-ready',
   ...ROLLOUT_CHECKS,
 ] as const;
 export const CHECK_NAMES = [...NODE_CHECKS, ...LAB_CHECKS] as const;
@@ -30,8 +30,11 @@ export type LabCheckName = (typeof LAB_CHECKS)[number];
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 /** What a scenario can wait for, per node: boot stages from the request log, SSH, etcd, Kubernetes. */
-export const WAIT_STAGES = ['userspace', 'installed', 'ssh', 'etcd-health', 'node-ready'] as const;
+export const WAIT_STAGES = ['userspace', 'installed', 'ssh', 'etcd-health', 'api-answers', 'node-ready'] as const;
 export type WaitStage = (typeof WAIT_STAGES)[number];
+/** What a scenario can wait for of the whole lab: the workload back at full strength. */
+export const LAB_WAITS = ['workload-ready'] as const;
+export type LabWaitStage = (typeof LAB_WAITS)[number];
 /** What a scenario can wait for of a rollout, lab-wide, on what the rollout watch saw. */
 export const ROLLOUT_WAITS = ['rollout-done', 'rollout-paused'] as const;
 
@@ -40,6 +43,7 @@ export const BOOT_MODES = ['live', 'install'] as const;
 export type ScenarioStep =
   | { kind: 'up'; boot: (typeof BOOT_MODES)[number] }
   | { kind: 'wait'; stage: WaitStage; timeoutS: number; nodes?: string[] }
+  | { kind: 'lab-wait'; stage: LabWaitStage; timeoutS: number }
   | { kind: 'check'; check: CheckName; nodes?: string[] }
   /** Pulls the plug on a node (virsh destroy), or powers it back on. */
   | { kind: 'power'; action: 'off' | 'on'; node: string }
@@ -62,8 +66,10 @@ export type ScenarioStep =
   /**
    * One pod per node for `replicas` nodes behind a NodePort, with a PodDisruptionBudget, probed
    * from the host from then on; `errorBudget` is the share of probes that may fail (0.01 = 1%).
+   * `nodes`: where the pods go first, while those nodes can take them. `evictAfterS`: how long a
+   * pod stays on a node that stopped answering (Kubernetes' default is 300 s).
    */
-  | { kind: 'workload'; replicas: number; minAvailable: number; errorBudget: number }
+  | { kind: 'workload'; replicas: number; minAvailable: number; errorBudget: number; nodes?: string[]; evictAfterS?: number }
   /**
    * The lab as `steps` leave it, from the lab's snapshot `snapshot` when one matches the lab, its
    * inputs and these steps; else `steps` run and the lab is saved as that snapshot. First only.
@@ -146,7 +152,7 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
     (v) => (typeof v === 'string' ? { [v]: true } : v),
     z.strictObject({
       up: z.union([z.literal(true), z.strictObject({ boot: z.enum(BOOT_MODES) })]).optional(),
-      wait: z.enum([...WAIT_STAGES, ...ROLLOUT_WAITS]).optional(),
+      wait: z.enum([...WAIT_STAGES, ...LAB_WAITS, ...ROLLOUT_WAITS]).optional(),
       version: releaseVersion.optional(),
       timeout: duration.optional(),
       check: z.enum(CHECK_NAMES).optional(),
@@ -161,7 +167,13 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
       watch: z.enum(['rollout', 'etcd-writes']).optional(),
       // One pod per node, on a lab of at most MAX_NODES: checkScenarioLab holds it to the lab's own count.
       workload: z
-        .strictObject({ replicas: wholeNumber(1, MAX_NODES), pdb: z.strictObject({ minAvailable: wholeNumber(1, MAX_NODES) }), errorBudget: percent.optional() })
+        .strictObject({
+          replicas: wholeNumber(1, MAX_NODES),
+          pdb: z.strictObject({ minAvailable: wholeNumber(1, MAX_NODES) }),
+          errorBudget: percent.optional(),
+          nodes: z.array(nodeName).min(1).optional(),
+          evictAfter: duration.optional(),
+        })
         .optional(),
       resume: snapshotName.optional(),
       pause: duration.optional(),
@@ -189,7 +201,8 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
       ctx.addIssue({ code: 'custom', message: `${s.check} checks the whole lab; it takes no nodes`, path: ['nodes'], params: { fix: 'remove nodes' } });
     }
     const rollout = (ROLLOUT_WAITS as readonly string[]).includes(s.wait ?? '');
-    if (rollout && s.nodes) ctx.addIssue({ code: 'custom', message: `${s.wait} waits on the whole lab; it takes no nodes`, path: ['nodes'], params: { fix: 'remove nodes' } });
+    const labWide = rollout || (LAB_WAITS as readonly string[]).includes(s.wait ?? '');
+    if (labWide && s.nodes) ctx.addIssue({ code: 'custom', message: `${s.wait} waits on the whole lab; it takes no nodes`, path: ['nodes'], params: { fix: 'remove nodes' } });
     if (rollout && !s.version) ctx.addIssue({ code: 'custom', message: `${s.wait} needs the release it is about`, path: ['version'], params: { fix: 'add version: <the version a publish step published>, e.g. version: 2.0.0' } });
     if (s.version && !rollout) {
       ctx.addIssue({ code: 'custom', message: `version belongs to a ${ROLLOUT_WAITS.join(' or ')} wait`, path: ['version'], params: { fix: 'remove version (a publish step takes its own: publish: { version: 2.0.0 })' } });
@@ -212,6 +225,7 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
     if (s.wait === 'rollout-done' || s.wait === 'rollout-paused') {
       return { kind: 'rollout', until: s.wait === 'rollout-done' ? 'done' : 'paused', version: s.version!, timeoutS: s.timeout ?? 60 };
     }
+    if (s.wait === 'workload-ready') return { kind: 'lab-wait', stage: s.wait, timeoutS: s.timeout ?? 60 };
     if (s.wait) return { kind: 'wait', stage: s.wait, timeoutS: s.timeout ?? 60, ...nodes };
     if (s.check) return { kind: 'check', check: s.check, ...nodes };
     if (s.poweroff) return { kind: 'power', action: 'off', node: s.poweroff };
@@ -228,7 +242,10 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
     // A fault's recovery: a KVM baseline, scaled like the waits.
     const fault = faultOf(s);
     if (fault) return { kind: 'fault', fault, timeoutS: s.timeout ?? 60 };
-    if (s.workload) return { kind: 'workload', replicas: s.workload.replicas, minAvailable: s.workload.pdb.minAvailable, errorBudget: s.workload.errorBudget ?? 0.01 };
+    if (s.workload) {
+      const { replicas, pdb, errorBudget, nodes: on, evictAfter } = s.workload;
+      return { kind: 'workload', replicas, minAvailable: pdb.minAvailable, errorBudget: errorBudget ?? 0.01, ...(on ? { nodes: on } : {}), ...(evictAfter ? { evictAfterS: evictAfter } : {}) };
+    }
     return { kind: 'up', boot: s.up === true || s.up === undefined ? 'live' : s.up.boot };
   });
 
@@ -246,13 +263,13 @@ const FORMS = {
   set: 'ci (npm test runs it) or nightly (npm run test:nightly)',
   lab: 'a lab name from lab/ (mini, talk) or a lab file path',
   steps:
-    `a list of steps: up, {up: {boot: install}}, {wait: ${WAIT_STAGES.join('|')}, timeout: 60s}, {wait: ${ROLLOUT_WAITS.join('|')}, version: 2.0.0}, ` +
+    `a list of steps: up, {up: {boot: install}}, {wait: ${[...WAIT_STAGES, ...LAB_WAITS].join('|')}, timeout: 60s}, {wait: ${ROLLOUT_WAITS.join('|')}, version: 2.0.0}, ` +
     `{check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}, {publish: {version: 2.0.0}}, {watch: rollout|etcd-writes}, ` +
     '{workload: {replicas: 3, pdb: {minAvailable: 2}}}, {resume: bootstrapped, steps: [up, ...]}, {pause: 30s}, ' +
     `or a fault: ${FAULT_KINDS.map((k) => `{${k}: ${FAULT_FORMS[k]}}`).join(', ')}`,
   up: 'up alone, or up: {boot: install}',
   boot: 'live or install',
-  wait: `one of ${[...WAIT_STAGES, ...ROLLOUT_WAITS].join(', ')}`,
+  wait: `one of ${[...WAIT_STAGES, ...LAB_WAITS, ...ROLLOUT_WAITS].join(', ')}`,
   timeout: 'a duration such as 90s or 5m',
   check: `one of ${CHECK_NAMES.join(', ')}`,
   nodes: 'a list of node names such as [node1, node3]',
@@ -265,12 +282,13 @@ const FORMS = {
   kernel: 'a Debian kernel package such as linux-image-amd64',
   channel: 'an update channel such as stable',
   watch: 'rollout or etcd-writes',
-  workload: 'a workload such as {replicas: 3, pdb: {minAvailable: 2}, errorBudget: 1%}',
+  workload: 'a workload such as {replicas: 3, pdb: {minAvailable: 2}, errorBudget: 1%, nodes: [node2, node3], evictAfter: 30s}',
   resume: 'a snapshot name such as bootstrapped',
   pdb: 'a PodDisruptionBudget such as {minAvailable: 2}',
   replicas: 'a whole number of pods, at most one per node',
   minAvailable: 'a whole number of pods, below replicas',
   errorBudget: 'the share of probes that may fail, e.g. 1%',
+  evictAfter: 'a duration such as 30s: how long a pod stays on a node that stopped answering',
   pause: 'a duration such as 30s or 2m',
   ...FAULT_FORMS,
 };

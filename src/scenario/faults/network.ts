@@ -69,6 +69,8 @@ export const link: FaultRunner<FaultOf<'link'>> = async (ctx, fault, deadline) =
   const node = faultTarget(ctx, fault.node);
   const domain = labObjectNames(ctx.lab).domain(node.name);
   await virsh(['domif-setlink', domain, node.mac, fault.state]);
+  if (fault.state === 'down') ctx.linkDown.add(node.name);
+  else ctx.linkDown.delete(node.name);
   if (fault.state === 'up') return `link up; SSH answered again after ${seconds(await answersSsh(ctx, node, deadline, `${node.name} to answer SSH with its link up`))}`;
   const state = linkState((await virsh(['domif-getlink', domain, node.mac])).stdout);
   if (state !== 'down') throw new LabError(`${node.name}: virsh domif-getlink reads ${state ?? 'nothing'} after setting the link down`, `look at the domain: virsh domif-getlink ${domain} ${node.mac}`);

@@ -73,7 +73,7 @@ test.before(async () => {
   await createObjects(kc, workloadObjects({ replicas: 3, minAvailable: 2, image: 'metal-lab.local/busybox:1', budgetApiVersion: budgetVersion, probeTimeoutS: 1 }));
   await write({ budget: { currentHealthy: 3, desiredHealthy: 2, disruptionsAllowed: 1 } });
   const report = new RunReport({ artifactsDir: path.join(home, 'artifacts'), lab: lab.id, scenario: 'update', quiet: true });
-  ctx = { lab, host, paths, report, clock: { stretchMs: () => 0 }, timeoutScale: 1, boot: 'install', poweredOff: new Set(), etcdKeys: new Map(), published: new Map(), kube: { assetDir: paths.bootkube, kc } };
+  ctx = { lab, host, paths, report, clock: { stretchMs: () => 0 }, timeoutScale: 1, boot: 'install', poweredOff: new Set(), linkDown: new Set(), etcdKeys: new Map(), published: new Map(), kube: { assetDir: paths.bootkube, kc } };
 });
 
 test.after.always(async () => {

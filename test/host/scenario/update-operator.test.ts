@@ -35,7 +35,7 @@ async function scenario(t: Parameters<typeof tempDir>[0]): Promise<ScenarioConte
     await writeFile(file, text);
   }
   const report = new RunReport({ lab: lab.id, scenario: 'update-operator', quiet: true });
-  return { lab, host, paths, report, clock: { stretchMs: () => 0 }, timeoutScale: 1, boot: 'install', poweredOff: new Set(), etcdKeys: new Map(), published: new Map() };
+  return { lab, host, paths, report, clock: { stretchMs: () => 0 }, timeoutScale: 1, boot: 'install', poweredOff: new Set(), linkDown: new Set(), etcdKeys: new Map(), published: new Map() };
 }
 
 const said = (ctx: ScenarioContext) => ctx.report.timeline.events.filter((e) => e.kind === 'info').map((e) => e.message ?? '');

@@ -35,7 +35,7 @@ steps:
   - poweron: node2
   - bootstrap: true
     timeout: 10m
-  - workload: { replicas: 2, pdb: { minAvailable: 1 }, errorBudget: 1% }
+  - workload: { replicas: 2, pdb: { minAvailable: 1 }, errorBudget: 1%, nodes: [node2], evictAfter: 30s }
   - watch: rollout
   - publish: { version: 2.0.0, kernel: linux-image-amd64, channel: stable }
   - wait: rollout-done
@@ -94,11 +94,15 @@ const CASES: (BadCase & { files?: Record<string, string> })[] = [
   { field: 'steps[].publish.channel', title: 'a channel in capitals', text: scenario('channel: stable }', 'channel: Stable }'), at: 'steps[8].publish.channel', problem: /^channel "Stable" is not a channel name/ },
   { field: 'steps[].publish.broken', title: 'broken: false', text: scenario('broken: true', 'broken: false'), at: 'steps[10].publish.broken', problem: /^false is not one of true/ },
   { field: 'steps[].watch', title: 'a watch of everything', text: scenario('watch: rollout', 'watch: everything'), at: 'steps[7].watch', problem: /^"everything" is not one of rollout/ },
-  { field: 'steps[].workload', title: 'a workload of a number', text: scenario('workload: { replicas: 2, pdb: { minAvailable: 1 }, errorBudget: 1% }', 'workload: 2'), at: 'steps[6].workload', problem: /^expected a mapping, got number 2/ },
+  { field: 'steps[].workload', title: 'a workload of a number', text: scenario('workload: { replicas: 2, pdb: { minAvailable: 1 }, errorBudget: 1%, nodes: [node2], evictAfter: 30s }', 'workload: 2'), at: 'steps[6].workload', problem: /^expected a mapping, got number 2/ },
   { field: 'steps[].workload.replicas', title: 'more replicas than nodes', text: scenario('replicas: 2', 'replicas: 3'), at: 'steps[6].workload.replicas', problem: /^3 replicas: the workload runs one pod per node, and lab bad has 2 nodes\. Fix: use at most 2$/ },
   { field: 'steps[].workload.replicas', title: 'replicas past the safe integers', text: scenario('replicas: 2', 'replicas: 1e20'), at: 'steps[6].workload.replicas', problem: /^100000000000000000000 is out of range .*Fix: use at most 64$/ },
   { field: 'steps[].workload.pdb', title: 'a budget of a number', text: scenario('pdb: { minAvailable: 1 }', 'pdb: 1'), at: 'steps[6].workload.pdb', problem: /^expected a mapping, got number 1 .*Fix: use a PodDisruptionBudget such as \{minAvailable: 2\}$/ },
   { field: 'steps[].workload.pdb.minAvailable', title: 'a budget that lets no pod go', text: scenario('minAvailable: 1', 'minAvailable: 2'), at: 'steps[6].workload.pdb.minAvailable', problem: /^minAvailable 2 of 2 replicas leaves no pod to evict/ },
+  { field: 'steps[].workload.nodes', title: 'a workload placed on a node the lab does not have', text: scenario('nodes: [node2], evictAfter', 'nodes: [node9], evictAfter'), at: 'steps[6].workload.nodes[0]', problem: /^node node9 is not in lab bad .*Fix: use one of: node1, node2$/ },
+  { field: 'steps[].workload.evictAfter', title: 'an eviction after a number', text: scenario('evictAfter: 30s', 'evictAfter: 30'), at: 'steps[6].workload.evictAfter', problem: /^expected a string, got number 30 .*Fix: use a duration such as 30s/ },
+  { field: 'steps[].wait', title: 'the workload waited for before it exists', text: scenario('  - workload: {', '  - wait: workload-ready\n  - workload: {'), at: 'steps[6].wait', problem: /^workload-ready judges the workload, and no workload step comes before it\. Fix: add - workload:/ },
+  { field: 'steps[].nodes', title: 'a lab-wide wait given nodes', text: scenario('  - watch: rollout\n', '  - wait: workload-ready\n    nodes: [node1]\n  - watch: rollout\n'), at: 'steps[7].nodes', problem: /^workload-ready waits on the whole lab; it takes no nodes/ },
   { field: 'steps[].workload.errorBudget', title: 'an error budget over 100%', text: scenario('errorBudget: 1%', 'errorBudget: 200%'), at: 'steps[6].workload.errorBudget', problem: /^not a percentage: write e\.g\. 1% or 0\.5%/ },
   { field: 'steps[].resume', title: 'a snapshot name in capitals', text: scenario('  - up: { boot: install }\n', '  - resume: Installed\n    steps: [{ up: { boot: install } }]\n'), at: 'steps[0].resume', problem: /^snapshot name "Installed" is not a plain name .*Fix: use lowercase letters, digits/ },
   { field: 'steps[].steps', title: "a resume's steps as one word", text: scenario('  - up: { boot: install }\n', '  - resume: installed\n    steps: up\n'), at: 'steps[0].steps', problem: /^expected a list, got string "up"/ },

@@ -64,11 +64,13 @@ test('the recipe key follows the steps, not the YAML around them', (t) => {
   t.not(key(a), key(c));
 });
 
-test('the bootstrap and update scenarios share one snapshot: the same lab, name and steps', async (t) => {
-  const [bootstrap, update] = await Promise.all(['bootstrap', 'update'].map((name) => loadScenario(resolveScenarioFile(name))));
+test('the bootstrap, update and Kubernetes faults scenarios share one snapshot: the same lab, name and steps', async (t) => {
+  const [bootstrap, ...others] = await Promise.all(['bootstrap', 'update', 'faults-kubernetes'].map((name) => loadScenario(resolveScenarioFile(name))));
   const resumeOf = (s: typeof bootstrap) => (s!.steps[0]!.kind === 'resume' ? s!.steps[0]! : undefined);
-  t.is(bootstrap!.lab, update!.lab);
   t.is(resumeOf(bootstrap)?.snapshot, 'bootstrapped');
-  t.is(resumeOf(update)?.snapshot, 'bootstrapped');
-  t.is(recipeKey(resumeOf(bootstrap)!.steps), recipeKey(resumeOf(update)!.steps));
+  for (const other of others) {
+    t.is(other!.lab, bootstrap!.lab, other!.name);
+    t.is(resumeOf(other)?.snapshot, 'bootstrapped', other!.name);
+    t.is(recipeKey(resumeOf(other)!.steps), recipeKey(resumeOf(bootstrap)!.steps), other!.name);
+  }
 });
