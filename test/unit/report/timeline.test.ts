@@ -50,10 +50,11 @@ test('real concurrent steps are recorded in order with their true elapsed time',
   const ms = tl.events.map((e) => e.ms);
   t.deepEqual(ms, [...ms].sort((a, b) => a - b), 'ms never goes backwards');
   const [r1, r2] = stepResults(tl.events);
-  t.true(r1!.endMs - r1!.startMs >= 119, `node1 took ${r1!.endMs - r1!.startMs}ms`);
+  // A Node timer may fire up to a millisecond early, and each record rounds to a whole one.
+  t.true(r1!.endMs - r1!.startMs >= 118, `node1 took ${r1!.endMs - r1!.startMs}ms`);
   // No more than the time measured around it (the timeline rounds to whole ms), however slow the machine.
   t.true(r1!.endMs - r1!.startMs <= Math.ceil(took.get('node1')!) + 1, `node1: ${r1!.endMs - r1!.startMs}ms recorded, ${took.get('node1')}ms measured`);
-  t.true(r2!.endMs - r2!.startMs >= 39, `node2 took ${r2!.endMs - r2!.startMs}ms`);
+  t.true(r2!.endMs - r2!.startMs >= 38, `node2 took ${r2!.endMs - r2!.startMs}ms`);
   t.true(r2!.endMs < r1!.endMs);
   for (const e of tl.events) t.is(Date.parse(e.t) - Date.parse(tl.startedAt), e.ms);
 });
