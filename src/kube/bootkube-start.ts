@@ -21,7 +21,8 @@ import { bootstrapPods, CONTROL_PLANE_NAMESPACE, podName, selfHostedStatus } fro
 export interface NodeShell {
   readonly name: string;
   run(cmd: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
-  writeFile(path: string, contents: string, mode: number): Promise<void>;
+  /** Written as root, or owned by `owner` (its group too); missing dirs are made 0755. */
+  writeFile(path: string, contents: string, mode: number, owner?: string): Promise<void>;
 }
 
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -32,10 +33,12 @@ export function sshNodeShell(session: NodeSession, timeoutMs = 120_000): NodeShe
   return {
     name: session.alias,
     run: (cmd) => run(cmd),
-    async writeFile(file, contents, mode) {
-      // Written under umask 077 and renamed into place: a key is never readable, a half file never seen.
+    async writeFile(file, contents, mode, owner) {
+      // Written under umask 077 and renamed into place: a key is never readable, a half file never
+      // seen. Its dirs stay traversable, so that a service's own user reaches its file.
       const tmp = `${file}.metal-lab-tmp`;
-      const r = await run(`umask 077 && mkdir -p ${sq(path.posix.dirname(file))} && cat > ${sq(tmp)} && chmod ${mode.toString(8)} ${sq(tmp)} && mv -f ${sq(tmp)} ${sq(file)}`, contents);
+      const chown = owner ? ` && chown ${sq(`${owner}:${owner}`)} ${sq(tmp)}` : '';
+      const r = await run(`(umask 022 && mkdir -p ${sq(path.posix.dirname(file))}) && umask 077 && cat > ${sq(tmp)}${chown} && chmod ${mode.toString(8)} ${sq(tmp)} && mv -f ${sq(tmp)} ${sq(file)}`, contents);
       if (r.code !== 0) throw new LabError(`${session.alias}: cannot write ${file}: ${r.stderr.trim() || `exit ${r.code}`}`, `check ${session.alias}'s disk, and that its login user may sudo without a password`);
     },
   };

@@ -4,12 +4,11 @@ import type { LabPki } from '../pki/ensure.js';
 import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
 import { renderKubeIgnition, type KubeNodeAssets } from './ignition-kube.js';
 import { renderUpdateIgnition } from './ignition-updates.js';
+import { ETCD_SECRETS_READY, ETCD_TLS_DIR } from './node-secrets.js';
 
 /** Ignition spec version the lab renders: the newest stable one Debian's Ignition 2.14 reads. */
 export const IGNITION_VERSION = '3.3.0';
 
-/** Where etcd's TLS material lives on a controller, and etcdctl's client cert for the `core` user. */
-export const ETCD_TLS_DIR = '/etc/etcd/tls';
 
 const ETCD_CLIENT_PORT = 2379;
 const ETCD_PEER_PORT = 2380;
@@ -65,6 +64,17 @@ Restart=always
 RestartSec=5s
 `;
 
+/** etcd starts once the lab has copied its TLS files over SSH (node-secrets.ts), on every boot after that at once. */
+const ETCD_PATH = `[Unit]
+Description=Start etcd once the lab has copied its TLS files
+
+[Path]
+PathExists=${ETCD_SECRETS_READY}
+
+[Install]
+WantedBy=multi-user.target
+`;
+
 /** The first-boot report: a console marker the lab greps for, and a callback into the request log. */
 function firstBootUnit(lab: LabSpec, node: NodeSpec): string {
   const url = `${labModel(lab).bootServerUrl}/lab/event?mac=${node.mac}&stage=installed`;
@@ -87,32 +97,22 @@ WantedBy=multi-user.target
 
 /**
  * A node's Ignition config (spec 3.3.0) for its installed system: hostname, the `core` user with
- * the lab's SSH key, on controllers etcd with its TLS files and the static initial cluster, and
+ * the lab's SSH key, on controllers etcd with the static initial cluster, started by etcd.path
+ * once the lab has copied its TLS files (Ignition carries no private key), and
  * in a Kubernetes lab the node's container runtime, networking and kubelet (ignition-kube.ts),
  * with `updates:` the update engine's channel and release key (ignition-updates.ts).
- * Pure: the PKI comes in as an argument, secrets are revealed only into the config itself.
+ * Pure: the PKI comes in as an argument, and only its certificates and public keys go in.
  */
 export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, opts: { timeoutScale: number; kube?: KubeNodeAssets }): object {
   const files: IgnFile[] = [file('/etc/hostname', `${node.name}\n`, 0o644)];
   const units: IgnUnit[] = [{ name: 'metal-lab-firstboot.service', enabled: true, contents: firstBootUnit(lab, node) }];
   if (node.role === 'controller') {
-    const cert = (name: string) => pki.certs[name]!;
-    const server = cert(`etcd/${node.name}-server`);
-    const peer = cert(`etcd/${node.name}-peer`);
-    const client = cert('etcd/client');
-    const ca = cert('etcd-ca').certPem;
-    files.push(
-      file(`${ETCD_TLS_DIR}/ca.crt`, ca, 0o644),
-      file(`${ETCD_TLS_DIR}/server.crt`, server.certPem, 0o644),
-      file(`${ETCD_TLS_DIR}/server.key`, server.key.reveal(), 0o600, 'etcd'),
-      file(`${ETCD_TLS_DIR}/peer.crt`, peer.certPem, 0o644),
-      file(`${ETCD_TLS_DIR}/peer.key`, peer.key.reveal(), 0o600, 'etcd'),
-      // etcdctl as `core`, for the lab's checks over SSH.
-      file('/home/core/.etcd/client.crt', client.certPem, 0o644, 'core'),
-      file('/home/core/.etcd/client.key', client.key.reveal(), 0o600, 'core'),
-      file('/etc/default/etcd', etcdEnvironment(lab, node, opts.timeoutScale), 0o644),
+    files.push(file('/etc/default/etcd', etcdEnvironment(lab, node, opts.timeoutScale), 0o644));
+    units.push(
+      // Not enabled: started by etcd.path, never before its files are there.
+      { name: 'etcd.service', enabled: false, dropins: [{ name: '10-metal-lab.conf', contents: ETCD_DROPIN }] },
+      { name: 'etcd.path', enabled: true, contents: ETCD_PATH },
     );
-    units.push({ name: 'etcd.service', enabled: true, dropins: [{ name: '10-metal-lab.conf', contents: ETCD_DROPIN }] });
   } else {
     units.push({ name: 'etcd.service', mask: true });
   }

@@ -1,5 +1,5 @@
 import type { NodeSpec } from '../ground/lab-spec.js';
-import { ETCD_TLS_DIR } from '../render/ignition.js';
+import { ETCD_TLS_DIR } from '../render/node-secrets.js';
 import { onNode, type LabAccess } from './on-node.js';
 import { etcdFromHost } from './etcd-from-host.js';
 

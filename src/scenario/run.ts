@@ -31,6 +31,7 @@ import { resume } from './resume.js';
 import { startWorkload, stopRollout, waitRollout, watchRollout, workloadReadyStep } from './rollout-steps.js';
 import { FAULTS } from './faults/index.js';
 import { startEtcdWriter } from './etcd-writes.js';
+import { copySecrets } from './copy-secrets.js';
 import { faultNode, faultTitle } from '../spec/fault-steps.js';
 
 export interface RunOptions {
@@ -114,6 +115,7 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
     if (check in LAB_CHECK_FNS) return reported(ctx, check, undefined, () => LAB_CHECK_FNS[check as LabCheckName](ctx));
     return perNode(ctx, check, stepNodes(ctx, step.nodes), (node) => CHECKS[check as NodeCheckName](ctx, node));
   },
+  'copy-secrets': (ctx) => perNode(ctx, 'copy-secrets', ctx.lab.nodes, (node) => copySecrets(ctx, node)),
   power: (ctx, step) => {
     const [node] = stepNodes(ctx, [step.node]);
     const domain = labObjectNames(ctx.lab).domain(node!.name);

@@ -33,6 +33,17 @@ function apiRead(step: ScenarioStep): [field: string, what: string] | undefined 
   return undefined;
 }
 
+/** What a step asks of etcd, as its YAML names it, with the field that says so: etcd starts once copy-secrets copied its keys. */
+function etcdUse(step: ScenarioStep): [field: string, what: string] | undefined {
+  const etcd = (name: string) => name.startsWith('etcd-');
+  if (step.kind === 'wait' && step.stage === 'etcd-health') return ['wait', step.stage];
+  if (step.kind === 'check' && etcd(step.check)) return ['check', step.check];
+  if (step.kind === 'etcd-writes') return ['watch', 'watch: etcd-writes'];
+  if (step.kind === 'bootstrap') return ['', 'bootstrap'];
+  if (step.kind === 'fault' && (step.fault.kind === 'etcd-replace' || (step.fault.kind === 'kill' && step.fault.unit === 'etcd'))) return [step.fault.kind, step.fault.kind];
+  return undefined;
+}
+
 /** Faults that act on a node over SSH, which only installed nodes run. */
 const OVER_SSH = new Set<Fault['kind']>(['kill', 'clock', 'disk-full', 'disk-free', 'etcd-replace']);
 
@@ -71,6 +82,7 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
   const names = lab.nodes.map((n) => n.name);
   let up: false | 'live' | 'install' = false;
   let bootstrapped = false;
+  let secretsCopied = false;
   let watchAt: string | undefined;
   let writesAt: string | undefined;
   let workloadAt: string | undefined;
@@ -95,6 +107,10 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
       checkBootMode(lab, step.boot);
       up = step.boot;
     }
+    if (step.kind === 'copy-secrets') {
+      if (up !== 'install') fail('copy-secrets', 'copy-secrets copies the keys over SSH, which only installed nodes run', 'put it after up: { boot: install } and wait: ssh');
+      secretsCopied = true;
+    }
     if (step.kind === 'fault') {
       const field = step.fault.kind;
       if (!up) fail(field, `${field} acts on a running lab, and no up step comes before it`, 'add up: { boot: install } before it');
@@ -109,6 +125,10 @@ export function checkScenarioLab(scenario: ScenarioSpec, lab: LabSpec): void {
         fail('', `bootstrap starts Kubernetes, and lab ${lab.id} has no kubernetes: block`, `run it on a Kubernetes lab (e.g. --lab bootstrap), or add kubernetes: {} to ${labFile}`);
       }
       bootstrapped = true;
+    }
+    const usesEtcd = etcdUse(step);
+    if (usesEtcd && up && !secretsCopied && lab.nodes.some((n) => n.role === 'controller')) {
+      fail(usesEtcd[0], `${usesEtcd[1]} needs etcd, which starts only once its keys are on the controllers: Ignition carries none`, 'add - copy-secrets after wait: ssh, before it');
     }
     const reads = apiRead(step);
     if (reads && !bootstrapped) fail(reads[0], `${reads[1]} reads the Kubernetes API, which exists only after a bootstrap step`, 'add a bootstrap step before it');

@@ -45,6 +45,8 @@ export type ScenarioStep =
   | { kind: 'wait'; stage: WaitStage; timeoutS: number; nodes?: string[] }
   | { kind: 'lab-wait'; stage: LabWaitStage; timeoutS: number }
   | { kind: 'check'; check: CheckName; nodes?: string[] }
+  /** Each controller's private keys and their certificates over SSH, which its etcd waits for. */
+  | { kind: 'copy-secrets' }
   /** Pulls the plug on a node (virsh destroy), or powers it back on. */
   | { kind: 'power'; action: 'off' | 'on'; node: string }
   /** bootkube start: the temporary control plane on the first controller, pivoted to self-hosted. */
@@ -113,7 +115,7 @@ const duration = z
   })
   .transform(seconds);
 
-const KINDS = ['up', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload', 'resume', 'pause', ...FAULT_KINDS] as const;
+const KINDS = ['up', 'copy-secrets', 'wait', 'check', 'poweroff', 'poweron', 'bootstrap', 'reboot', 'publish', 'watch', 'workload', 'resume', 'pause', ...FAULT_KINDS] as const;
 /** Scenario and node names, and the short scenario names resolved in scenarios/. */
 const NAME = /^[a-z][a-z0-9-]*$/;
 const nodeName = z.string().regex(NAME, { message: 'not a node name: lower-case letters, digits and "-", starting with a letter' });
@@ -140,7 +142,7 @@ const percent = z
 
 /**
  * A step is `up` (or `{up: {boot: install}}`), `{wait: <stage>, timeout: 90s}`, `{check: <name>}`
- * (both optionally `nodes: [..]`), `{poweroff: <node>}`, `{poweron: <node>}`, `bootstrap`
+ * (both optionally `nodes: [..]`), `copy-secrets`, `{poweroff: <node>}`, `{poweron: <node>}`, `bootstrap`
  * (optionally with a timeout), `{reboot: all}` (or a list of nodes), `{publish: {version: ..}}`,
  * `{watch: rollout}`, `{wait: rollout-done, version: ..}`, `{workload: {replicas: .., pdb: ..}}`, or
  * `{resume: <snapshot>, steps: [..]}` (optionally with a timeout for the restored lab's health).
@@ -160,6 +162,7 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
       poweroff: nodeName.optional(),
       poweron: nodeName.optional(),
       bootstrap: z.literal(true).optional(),
+      'copy-secrets': z.literal(true).optional(),
       reboot: z.union([z.literal('all'), z.array(nodeName).min(1)]).optional(),
       publish: z
         .strictObject({ version: releaseVersion, kernel: kernelPackage.optional(), channel: checkedBy(checkChannel).optional(), broken: z.literal(true).optional() })
@@ -228,6 +231,7 @@ const Step: z.ZodType<ScenarioStep, unknown> = z
     if (s.wait === 'workload-ready') return { kind: 'lab-wait', stage: s.wait, timeoutS: s.timeout ?? 60 };
     if (s.wait) return { kind: 'wait', stage: s.wait, timeoutS: s.timeout ?? 60, ...nodes };
     if (s.check) return { kind: 'check', check: s.check, ...nodes };
+    if (s['copy-secrets']) return { kind: 'copy-secrets' };
     if (s.poweroff) return { kind: 'power', action: 'off', node: s.poweroff };
     if (s.poweron) return { kind: 'power', action: 'on', node: s.poweron };
     // bootkube's own limit for the self-hosted pods is 20 minutes.
@@ -264,7 +268,7 @@ const FORMS = {
   lab: 'a lab name from lab/ (mini, talk) or a lab file path',
   steps:
     `a list of steps: up, {up: {boot: install}}, {wait: ${[...WAIT_STAGES, ...LAB_WAITS].join('|')}, timeout: 60s}, {wait: ${ROLLOUT_WAITS.join('|')}, version: 2.0.0}, ` +
-    `{check: ${CHECK_NAMES.join('|')}}, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}, {publish: {version: 2.0.0}}, {watch: rollout|etcd-writes}, ` +
+    `{check: ${CHECK_NAMES.join('|')}}, copy-secrets, {poweroff: node}, {poweron: node}, bootstrap, {reboot: all}, {publish: {version: 2.0.0}}, {watch: rollout|etcd-writes}, ` +
     '{workload: {replicas: 3, pdb: {minAvailable: 2}}}, {resume: bootstrapped, steps: [up, ...]}, {pause: 30s}, ' +
     `or a fault: ${FAULT_KINDS.map((k) => `{${k}: ${FAULT_FORMS[k]}}`).join(', ')}`,
   up: 'up alone, or up: {boot: install}',
@@ -276,6 +280,7 @@ const FORMS = {
   poweroff: 'a node name such as node2',
   poweron: 'a node name such as node2',
   bootstrap: 'bootstrap alone, or bootstrap: true with a timeout',
+  'copy-secrets': 'copy-secrets alone',
   reboot: 'all, or a list of node names such as [node1, node2]',
   publish: 'a release such as {version: 2.0.0, kernel: linux-image-amd64, channel: stable}, or {version: 3.0.0, broken: true}',
   version: 'a release version such as 2.0.0',

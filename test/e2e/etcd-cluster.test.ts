@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { hostLayout } from '../../src/ground/host-layout.js';
 import { artifactsDir, assertNothingLeft, cli, ownLab, readTimeline, runInTest } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import { filesWithPrivateKeys } from '../support/private-keys.js';
@@ -29,6 +31,10 @@ e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a con
     const modes = String(keys.stdout).trim().split('\n');
     t.true(modes.some((l) => l.endsWith('/etc/etcd/tls/peer.key')), modes.join('; '));
     t.deepEqual(modes.filter((l) => !/^[46]00 /.test(l)), [], 'private keys are 0600 (or 0400) on the nodes');
+    // Ignition carried none of those keys: what the boot server serves to whoever asks, and its logs, hold none.
+    const lab = hostLayout().lab('etcd');
+    t.deepEqual(await filesWithPrivateKeys(lab.matchboxData), [], 'served configs');
+    t.deepEqual(await filesWithPrivateKeys(path.dirname(lab.requestLog), (f) => f === lab.requestLog || f === lab.serverLog), [], 'request and server logs');
     const failing = await cli(['ssh', 'node1', '--lab', 'etcd', '--', 'exit 7']);
     t.is(failing.exitCode, 7, 'the remote exit code is ours');
     t.is((await cli(['down', 'etcd'])).exitCode, 0);
@@ -38,7 +44,7 @@ e2e('etcd-cluster on lab/etcd.yaml: install once, Ignition, SSH, TLS etcd, a con
   const passed = (step: string, node?: string) =>
     timeline.events.some((e) => e.kind === 'step-ok' && e.step === step && e.node === node);
   for (const node of ['node1', 'node2', 'node3']) {
-    for (const step of ['reached installed', 'installed-once', 'reached ssh', 'reached etcd-health']) t.true(passed(step, node), `${node}: ${step}`);
+    for (const step of ['reached installed', 'installed-once', 'reached ssh', 'copy-secrets', 'reached etcd-health']) t.true(passed(step, node), `${node}: ${step}`);
   }
   for (const step of ['etcd-members', 'etcd-replication', 'etcd-from-host', 'etcd-caught-up']) t.true(passed(step), step);
   t.true(passed('power off', 'node2'));

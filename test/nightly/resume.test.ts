@@ -19,6 +19,7 @@ steps:
         timeout: 180s
       - wait: ssh
         timeout: 60s
+      - copy-secrets
       - wait: etcd-health
         nodes: [node1]
         timeout: 60s

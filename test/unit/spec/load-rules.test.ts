@@ -93,9 +93,11 @@ const scenarioOn = (steps: string) => parseScenario(`name: x\nlab: k1\nsteps:\n$
 const scenarioCases: [title: string, steps: string, field: string, message: RegExp][] = [
   ['a wait naming a node the lab lacks', '  - up: { boot: install }\n  - wait: ssh\n    nodes: [c1, c9]\n', 'steps[1].nodes[1]', /node c9 is not in lab k1 \(lab\/k1\.yaml\).*Fix: use one of: c1, w1/],
   ['a poweroff of a node the lab lacks', '  - up: { boot: install }\n  - poweroff: node2\n', 'steps[1].poweroff', /node node2 is not in lab k1/],
-  ['a reboot of a node the lab lacks', '  - up: { boot: install }\n  - bootstrap\n  - reboot: [w2]\n', 'steps[2].reboot[0]', /node w2 is not in lab k1/],
+  ['a reboot of a node the lab lacks', '  - up: { boot: install }\n  - copy-secrets\n  - bootstrap\n  - reboot: [w2]\n', 'steps[3].reboot[0]', /node w2 is not in lab k1/],
   ['a Kubernetes check before bootstrap', '  - up: { boot: install }\n  - check: self-hosted\n  - bootstrap\n', 'steps[1].check', /self-hosted reads the Kubernetes API, which exists only after a bootstrap step.*Fix: add a bootstrap step before it/],
   ['a node-ready wait before bootstrap', '  - up: { boot: install }\n  - wait: node-ready\n', 'steps[1].wait', /node-ready reads the Kubernetes API/],
+  ['etcd waited for before its keys are copied', '  - up: { boot: install }\n  - wait: ssh\n  - wait: etcd-health\n', 'steps[2].wait', /etcd-health needs etcd, which starts only once its keys are on the controllers: Ignition carries none\. Fix: add - copy-secrets after wait: ssh, before it/],
+  ['bootstrap before the keys are copied', '  - up: { boot: install }\n  - bootstrap\n  - copy-secrets\n', 'steps[1]', /bootstrap needs etcd, which starts only once its keys are on the controllers/],
 ];
 
 for (const [title, steps, field, message] of scenarioCases) {
@@ -111,12 +113,18 @@ test('a scenario bringing a Kubernetes lab up live names the lab file and its ku
 
 test('bootstrap on a lab without kubernetes: is refused', (t) => {
   const lab = parseLab(edit('kubernetes: {}\n', ''), FILE);
-  const err = specError(t, () => checkScenarioLab(scenarioOn('  - up: { boot: install }\n  - bootstrap\n'), lab), SCENARIO, 'steps[1]');
+  const err = specError(t, () => checkScenarioLab(scenarioOn('  - up: { boot: install }\n  - copy-secrets\n  - bootstrap\n'), lab), SCENARIO, 'steps[2]');
   t.regex(err.line(), /bootstrap starts Kubernetes, and lab k1 has no kubernetes: block.*Fix: run it on a Kubernetes lab/);
 });
 
+test('copy-secrets on live nodes is refused: they run no SSH', (t) => {
+  const lab = parseLab(edit('kubernetes: {}\n', ''), FILE);
+  const err = specError(t, () => checkScenarioLab(scenarioOn('  - up\n  - copy-secrets\n'), lab), SCENARIO, 'steps[1].copy-secrets');
+  t.regex(err.line(), /copy-secrets copies the keys over SSH, which only installed nodes run\. Fix: put it after up: \{ boot: install \} and wait: ssh/);
+});
+
 test('every shipped scenario fits its own lab', async (t) => {
-  for (const name of ['pxe-boot', 'etcd-cluster', 'bootstrap']) {
+  for (const name of ['pxe-boot', 'etcd-cluster', 'bootstrap', 'update', 'faults', 'faults-kubernetes']) {
     const scenario = await loadScenario(resolveScenarioFile(name));
     const lab = await loadLab(scenario.lab);
     t.notThrows(() => checkScenarioLab(scenario, lab), name);

@@ -24,7 +24,7 @@ function refused(steps: string, lab = etcd): string {
 test('every fault step parses to its fault, with a recovery limit', (t) => {
   const s = parse(
     '  - up: { boot: install }\n  - link: { node: node2, state: down }\n  - partition: { between: [[node1], [node2, node3]] }\n  - heal\n' +
-      '  - netem: { node: node2, delay: 1s, loss: 0.5% }\n  - netem: { node: node2, clear: true }\n  - boot-server: restart\n' +
+      '  - netem: { node: node2, delay: 1s, loss: 0.5% }\n  - netem: { node: node2, clear: true }\n  - boot-server: restart\n  - copy-secrets\n' +
       '  - kill: { node: node1, unit: etcd }\n    timeout: 2m\n  - clock: { node: node3, offset: -2h }\n  - disk-full: { node: node3, path: /var/lib/etcd }\n' +
       '  - disk-free: { node: node3, path: /var/lib/etcd }\n  - etcd-replace: { node: node1 }\n  - pause: 1m\n',
   );
@@ -35,10 +35,10 @@ test('every fault step parses to its fault, with a recovery limit', (t) => {
   t.deepEqual(fault(4), { kind: 'fault', fault: { kind: 'netem', node: 'node2', delayMs: 1000, loss: 0.005 }, timeoutS: 60 });
   t.deepEqual(fault(5), { kind: 'fault', fault: { kind: 'netem', node: 'node2' }, timeoutS: 60 }, 'clear: no delay and no loss');
   t.deepEqual(fault(6), { kind: 'fault', fault: { kind: 'boot-server', action: 'restart' }, timeoutS: 60 });
-  t.deepEqual(fault(7), { kind: 'fault', fault: { kind: 'kill', node: 'node1', unit: 'etcd' }, timeoutS: 120 });
-  t.deepEqual(fault(8), { kind: 'fault', fault: { kind: 'clock', node: 'node3', offsetS: -7200 }, timeoutS: 60 });
-  t.deepEqual(fault(11), { kind: 'fault', fault: { kind: 'etcd-replace', node: 'node1' }, timeoutS: 60 });
-  t.deepEqual(s.steps[12], { kind: 'pause', seconds: 60 });
+  t.deepEqual(fault(8), { kind: 'fault', fault: { kind: 'kill', node: 'node1', unit: 'etcd' }, timeoutS: 120 });
+  t.deepEqual(fault(9), { kind: 'fault', fault: { kind: 'clock', node: 'node3', offsetS: -7200 }, timeoutS: 60 });
+  t.deepEqual(fault(12), { kind: 'fault', fault: { kind: 'etcd-replace', node: 'node1' }, timeoutS: 60 });
+  t.deepEqual(s.steps[13], { kind: 'pause', seconds: 60 });
   t.notThrows(() => checkScenarioLab(s, etcd));
 });
 
@@ -65,7 +65,7 @@ test("a fault is held to the lab's nodes and roles", (t) => {
 });
 
 test('etcd writes: one writer, started after up, judged after it', (t) => {
-  t.notThrows(() => checkScenarioLab(parse('  - up: { boot: install }\n  - watch: etcd-writes\n  - link: { node: node3, state: down }\n  - check: etcd-writes-kept\n'), etcd));
+  t.notThrows(() => checkScenarioLab(parse('  - up: { boot: install }\n  - copy-secrets\n  - watch: etcd-writes\n  - link: { node: node3, state: down }\n  - check: etcd-writes-kept\n'), etcd));
   t.regex(refused('  - watch: etcd-writes\n  - up: { boot: install }\n'), /steps\[0\]\.watch: etcd-writes writes to the lab's etcd, which runs only after an up step/);
-  t.regex(refused('  - up: { boot: install }\n  - check: etcd-writes-kept\n'), /steps\[1\]\.check: etcd-writes-kept judges the writes a watch: etcd-writes step makes, and none comes before it/);
+  t.regex(refused('  - up: { boot: install }\n  - copy-secrets\n  - check: etcd-writes-kept\n'), /steps\[2\]\.check: etcd-writes-kept judges the writes a watch: etcd-writes step makes, and none comes before it/);
 });

@@ -8,7 +8,7 @@ import { recipeKey } from '../../../src/scenario/resume.js';
 /** `resume: NAME` with the steps that make it: parsed into one step, and held to its rules at load. */
 
 const bootstrap = await loadLab('lab/bootstrap.yaml');
-const RECIPE = '    steps:\n      - up: { boot: install }\n      - wait: ssh\n      - bootstrap\n';
+const RECIPE = '    steps:\n      - up: { boot: install }\n      - wait: ssh\n      - copy-secrets\n      - bootstrap\n';
 const parse = (steps: string) => parseScenario(`name: x\nlab: bootstrap\nsteps:\n${steps}`, 's.yaml');
 
 function refused(steps: string): string {
@@ -28,10 +28,10 @@ test('a resume carries its steps, and its timeout is for the restored lab\'s hea
     kind: 'resume',
     snapshot: 'bootstrapped',
     timeoutS: 180,
-    steps: [{ kind: 'up', boot: 'install' }, { kind: 'wait', stage: 'ssh', timeoutS: 60 }, { kind: 'bootstrap', timeoutS: 1200 }],
+    steps: [{ kind: 'up', boot: 'install' }, { kind: 'wait', stage: 'ssh', timeoutS: 60 }, { kind: 'copy-secrets' }, { kind: 'bootstrap', timeoutS: 1200 }],
   });
   t.notThrows(() => checkScenarioLab(s, bootstrap));
-  t.deepEqual(flatSteps(s.steps).map((f) => f.at), ['steps[0].steps[0]', 'steps[0].steps[1]', 'steps[0].steps[2]', 'steps[1]']);
+  t.deepEqual(flatSteps(s.steps).map((f) => f.at), ['steps[0].steps[0]', 'steps[0].steps[1]', 'steps[0].steps[2]', 'steps[0].steps[3]', 'steps[1]']);
 });
 
 test('checks after a resume may read the API its steps bootstrapped', (t) => {
@@ -57,8 +57,8 @@ test("a resume's own steps are checked against the lab like any step, by their p
 
 test('the recipe key follows the steps, not the YAML around them', (t) => {
   const a = parse(`  - resume: bootstrapped\n${RECIPE}`).steps[0];
-  const b = parse(`  # a comment\n  - resume: bootstrapped\n    steps: [{up: {boot: install}}, {wait: ssh, timeout: 60s}, bootstrap]\n`).steps[0];
-  const c = parse('  - resume: bootstrapped\n    steps: [{up: {boot: install}}, {wait: ssh, timeout: 90s}, bootstrap]\n').steps[0];
+  const b = parse(`  # a comment\n  - resume: bootstrapped\n    steps: [{up: {boot: install}}, {wait: ssh, timeout: 60s}, copy-secrets, bootstrap]\n`).steps[0];
+  const c = parse('  - resume: bootstrapped\n    steps: [{up: {boot: install}}, {wait: ssh, timeout: 90s}, copy-secrets, bootstrap]\n').steps[0];
   const key = (s: typeof a) => recipeKey(s!.kind === 'resume' ? s!.steps : []);
   t.is(key(a), key(b));
   t.not(key(a), key(c));

@@ -106,5 +106,5 @@ test('scenarios/update.yaml: the rollout of 2.0.0 watched and judged, then a 3.0
     { kind: 'check', check: 'workload-answered' },
   ]);
   t.deepEqual(s.steps.slice(0, from).map((x) => x.kind), ['resume', 'check']);
-  t.deepEqual(flatSteps(s.steps.slice(0, 1)).map((f) => f.step.kind), ['up', 'wait', 'check', 'wait', 'wait', 'bootstrap', 'wait']);
+  t.deepEqual(flatSteps(s.steps.slice(0, 1)).map((f) => f.step.kind), ['up', 'wait', 'check', 'wait', 'copy-secrets', 'wait', 'bootstrap', 'wait']);
 });

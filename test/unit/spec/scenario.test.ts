@@ -50,7 +50,7 @@ test('a scenario without steps, or with an unknown field, is refused', (t) => {
 
 test('an unknown step word, or a step of two kinds, is refused', (t) => {
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - up\n  - dwon\n').line(), /steps\[1\]\.dwon: unknown field "dwon"/);
-  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { wait: userspace, check: userspace }\n').line(), /steps\[0\]: a step is exactly one of up, wait, check, poweroff, poweron, bootstrap, reboot, publish, watch, workload, resume, pause, link, partition, heal, netem, boot-server, kill, clock, disk-full, disk-free, etcd-replace \(got wait, check\)/);
+  t.regex(bad('name: x\nlab: mini\nsteps:\n  - { wait: userspace, check: userspace }\n').line(), /steps\[0\]: a step is exactly one of up, copy-secrets, wait, check, poweroff, poweron, bootstrap, reboot, publish, watch, workload, resume, pause, link, partition, heal, netem, boot-server, kill, clock, disk-full, disk-free, etcd-replace \(got wait, check\)/);
   t.regex(bad('name: x\nlab: mini\nsteps:\n  - { check: userspace, timeout: 5m }\n').line(), /steps\[0\]\.timeout: timeout belongs to a wait, bootstrap, resume or fault step/);
 });
 
