@@ -10,6 +10,7 @@ import { registerRelease } from './release.js';
 import { registerRender } from './render.js';
 import { registerReport } from './report.js';
 import { registerSnapshot } from './snapshot.js';
+import { registerSecrets } from './secrets.js';
 import { registerSsh } from './ssh.js';
 import { METAL_LAB_VERSION } from '../ground/version.js';
 
@@ -77,6 +78,7 @@ export async function runCli(args: string[], streams: CliStreams): Promise<numbe
   registerRender(program, cli);
   registerReport(program, cli);
   registerSnapshot(program, cli);
+  registerSecrets(program, cli);
   registerSsh(program, cli);
   try {
     await program.parseAsync(args, { from: 'user' });

@@ -53,11 +53,13 @@ function etcdEnvironment(lab: LabSpec, node: NodeSpec, timeoutScale: number): st
 /**
  * Debian's etcd.service starts after network.target only and restarts only on a signal or a
  * timeout. etcd binds the node's own address, so when DHCP has not given it yet etcd exits
- * ("cannot assign requested address") and stays dead: the member never joins.
+ * ("cannot assign requested address") and stays dead: the member never joins. Without its keys
+ * (before the lab has copied them) it is skipped, not failed; etcd.path starts it once they are there.
  */
 const ETCD_DROPIN = `[Unit]
 Wants=network-online.target
 After=network-online.target
+ConditionPathExists=${ETCD_SECRETS_READY}
 
 [Service]
 Restart=always
@@ -108,9 +110,10 @@ export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, op
   const units: IgnUnit[] = [{ name: 'metal-lab-firstboot.service', enabled: true, contents: firstBootUnit(lab, node) }];
   if (node.role === 'controller') {
     files.push(file('/etc/default/etcd', etcdEnvironment(lab, node, opts.timeoutScale), 0o644));
+    // Not `enabled: false`: Ignition would run `systemctl --root /sysroot disable` in the
+    // initramfs, where labos's /usr (which holds the unit) is not mounted, and fail the boot.
     units.push(
-      // Not enabled: started by etcd.path, never before its files are there.
-      { name: 'etcd.service', enabled: false, dropins: [{ name: '10-metal-lab.conf', contents: ETCD_DROPIN }] },
+      { name: 'etcd.service', enabled: true, dropins: [{ name: '10-metal-lab.conf', contents: ETCD_DROPIN }] },
       { name: 'etcd.path', enabled: true, contents: ETCD_PATH },
     );
   } else {

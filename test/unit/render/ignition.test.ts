@@ -28,7 +28,8 @@ test('a controller runs etcd with the static cluster, started by etcd.path once 
   t.regex(env, /^ETCD_ELECTION_TIMEOUT=6000$/m);
   t.is(etcdInitialCluster(lab), 'node1=https://172.18.0.21:2380,node2=https://172.18.0.22:2380,node3=https://172.18.0.23:2380');
   t.true(env.includes(`ETCD_INITIAL_CLUSTER=${etcdInitialCluster(lab)}\n`));
-  t.like(ign.systemd.units.find((u) => u.name === 'etcd.service'), { enabled: false });
+  const etcd = ign.systemd.units.find((u) => u.name === 'etcd.service')!;
+  t.regex(etcd.dropins![0]!.contents, /^ConditionPathExists=\/etc\/etcd\/tls\/peer\.key$/m, 'skipped at boot until the keys are there');
   const path = ign.systemd.units.find((u) => u.name === 'etcd.path')!;
   t.true(path.enabled);
   t.regex(path.contents ?? '', /^\[Path\]\nPathExists=\/etc\/etcd\/tls\/peer\.key$/m);
@@ -56,7 +57,7 @@ test("etcd waits for the node's address and is restarted whatever way it exits",
   // exits 1 on its bind and is never started again.
   const etcd = render('node1').systemd.units.find((u) => u.name === 'etcd.service')!;
   const dropin = etcd.dropins?.find((d) => d.name.endsWith('.conf'))?.contents ?? '';
-  t.regex(dropin, /^\[Unit\]\nWants=network-online\.target\nAfter=network-online\.target$/m);
+  t.regex(dropin, /^\[Unit\]\nWants=network-online\.target\nAfter=network-online\.target\n/m);
   t.regex(dropin, /^\[Service\]\nRestart=always\nRestartSec=5s$/m);
 });
 
