@@ -35,10 +35,21 @@ export function sshNodeShell(session: NodeSession, timeoutMs = 120_000): NodeShe
     run: (cmd) => run(cmd),
     async writeFile(file, contents, mode, owner) {
       // Written under umask 077 and renamed into place: a key is never readable, a half file never
-      // seen. Its dirs stay traversable, so that a service's own user reaches its file.
+      // seen. Its dirs stay traversable, so that a service's own user reaches its file. Synced
+      // before and after the rename: a node whose plug is pulled next (the etcd scenario's) came
+      // back with the new files empty, and etcd failed on "failed to find any PEM data".
+      const dir = path.posix.dirname(file);
       const tmp = `${file}.metal-lab-tmp`;
-      const chown = owner ? ` && chown ${sq(`${owner}:${owner}`)} ${sq(tmp)}` : '';
-      const r = await run(`(umask 022 && mkdir -p ${sq(path.posix.dirname(file))}) && umask 077 && cat > ${sq(tmp)}${chown} && chmod ${mode.toString(8)} ${sq(tmp)} && mv -f ${sq(tmp)} ${sq(file)}`, contents);
+      const place = [
+        `cat > ${sq(tmp)}`,
+        // `user:` is the user and its login group.
+        ...(owner ? [`chown ${sq(`${owner}:`)} ${sq(tmp)}`] : []),
+        `chmod ${mode.toString(8)} ${sq(tmp)}`,
+        `sync ${sq(tmp)}`,
+        `mv -f ${sq(tmp)} ${sq(file)}`,
+        `sync ${sq(dir)}`,
+      ].join(' && ');
+      const r = await run(`(umask 022 && mkdir -p ${sq(dir)}) && umask 077 && { ${place} || { rm -f ${sq(tmp)}; false; }; }`, contents);
       if (r.code !== 0) throw new LabError(`${session.alias}: cannot write ${file}: ${r.stderr.trim() || `exit ${r.code}`}`, `check ${session.alias}'s disk, and that its login user may sudo without a password`);
     },
   };
