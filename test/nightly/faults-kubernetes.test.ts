@@ -22,7 +22,7 @@ e2e('faults on lab/update.yaml: the API comes back, kubelet and containerd resta
   const ok = (step: string, node?: string) => steps.filter((s) => s.step === step && s.node === node).map((s) => s.message ?? '');
   // Every step after the cluster is up, with what it found and how long it took, for the record of the run.
   const from = steps.findIndex((s) => s.step === 'workload');
-  t.log(steps.slice(from).map((s) => `${s.step}${s.node ? ` ${s.node}` : ''} (${((s.endMs - s.startMs) / 1000).toFixed(1)}s): ${s.message}`).join('\n'));
+  t.log(steps.slice(from).map((s) => `${s.step}${s.node ? ` ${s.node}` : ''} (${((s.endMs - s.startMs) / 1000).toFixed(1)}s): ${s.message ?? ''}`).join('\n'));
 
   // The pods start where the scenario placed them, leaving node1 free to take one.
   t.regex(ok('workload')[0] ?? '', /Running@node2/);
