@@ -87,6 +87,9 @@ export function workloadObjects(o: WorkloadOptions): ApiObject[] {
   ];
 }
 
+/** A pod's or node's Ready condition is True. */
+const isReady = (conditions?: Array<{ type: string; status: string }>) => conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
 /**
  * Creates the workload and waits until a pod is Ready on `replicas` nodes and the disruption
  * controller counts them; resolves with the NodePort and where the pods run.
@@ -101,7 +104,7 @@ export async function createWorkload(kc: KubeConfig, o: WorkloadOptions, deadlin
     `${o.replicas} ${WORKLOAD.name} pods Ready on as many nodes, counted by their PodDisruptionBudget`,
     async () => {
       const all = await listPods(kc, WORKLOAD.namespace, { labelSelector: `app=${WORKLOAD.name}` });
-      const ready = all.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      const ready = all.filter((p) => isReady(p.status?.conditions));
       const budget = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'policy', version, plural: 'poddisruptionbudgets', ...WORKLOAD })) as {
         status?: { currentHealthy?: number };
       };
@@ -114,8 +117,6 @@ export async function createWorkload(kc: KubeConfig, o: WorkloadOptions, deadlin
   );
   return { nodePort, pods };
 }
-
-const isReady = (conditions?: Array<{ type: string; status: string }>) => conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** Why a pod of the workload does not count, or undefined when it does. */
 function notCounted(p: V1Pod, readyNodes: Set<string | undefined>, lost: ReadonlySet<string>): string | undefined {

@@ -72,6 +72,9 @@ function reported(ctx: ScenarioContext, step: string, node: string | undefined, 
   });
 }
 
+/** A wait's limit as its report line gives it: the timeout, scaled for the accelerator. */
+const limitOf = (ctx: ScenarioContext, timeoutS: number) => `${Math.round(timeoutS * ctx.timeoutScale)}s limit`;
+
 /** Probes that answer "reached" (a value) or "not yet" (undefined), per wait stage. */
 const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Promise<string | undefined> } = {
   userspace: async (ctx, node) => (bootStage(await requestsOf(ctx, node)) === 'userspace' ? 'callback received' : undefined),
@@ -95,7 +98,7 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
   },
   wait: (ctx, step) => {
     const deadline = stepDeadline(ctx, step.timeoutS);
-    const limit = `${Math.round(step.timeoutS * ctx.timeoutScale)}s limit`;
+    const limit = limitOf(ctx, step.timeoutS);
     return perNode(ctx, `reached ${step.stage}`, stepNodes(ctx, step.nodes), async (node) => {
       const found = await waitFor(`${node.name} to reach ${step.stage}`, () => REACHED[step.stage](ctx, node), {
         deadline,
@@ -106,10 +109,8 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
       return `${found}, within ${limit}`;
     });
   },
-  'lab-wait': (ctx, step) => {
-    const limit = `${Math.round(step.timeoutS * ctx.timeoutScale)}s limit`;
-    return reported(ctx, `reached ${step.stage}`, undefined, async () => `${await workloadReadyStep(ctx, stepDeadline(ctx, step.timeoutS))}, within ${limit}`);
-  },
+  'lab-wait': (ctx, step) =>
+    reported(ctx, `reached ${step.stage}`, undefined, async () => `${await workloadReadyStep(ctx, stepDeadline(ctx, step.timeoutS))}, within ${limitOf(ctx, step.timeoutS)}`),
   check: (ctx, step) => {
     const check = step.check;
     if (check in LAB_CHECK_FNS) return reported(ctx, check, undefined, () => LAB_CHECK_FNS[check as LabCheckName](ctx));
