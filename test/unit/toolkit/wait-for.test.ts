@@ -106,7 +106,9 @@ test('the interval can back off by attempt, and is cut to the deadline', async (
   const shown = pauses.join(', ');
   t.true(firstCut === -1 || pauses.slice(0, firstCut).every((p, i) => p === backoff(i)), shown);
   t.true(pauses.every((p, i) => p <= backoff(i)), shown);
-  t.true(pauses.reduce((sum, p) => sum + p, 0) < 400, shown);
+  // Together they fit the 400 ms, give or take the millisecond each early timer hands back (a cold
+  // npm test here once had 50, 100, 200, 50: exactly 400).
+  t.true(pauses.reduce((sum, p) => sum + p, 0) <= 400 + pauses.length, shown);
 });
 
 test('an abort ends the wait at once with the reason, also during a pause', async (t) => {
