@@ -2,6 +2,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Command } from 'commander';
 import { LabError } from '../errors.js';
+import { APISERVER_PORT } from '../ground/cluster.js';
 import type { CliContext } from './program.js';
 
 /** Parses `IP:PORT` or `[IPv6]:PORT`; the host must be a literal address so we bind exactly it. */
@@ -31,6 +32,14 @@ export function parseReservations(list: string, parseMac: (s: string) => string 
   return reservations;
 }
 
+/** The lab's API front door lives in its boot server's process: the one host process a lab keeps. */
+async function openApiFrontDoor(host: string, apiName: string, print: (line: string) => void) {
+  const { openFrontDoor } = await import('../kube/api-front-door.js');
+  const door = await openFrontDoor({ host, port: APISERVER_PORT, apiName, apiPort: APISERVER_PORT, dnsServer: host, log: print });
+  print(`api front door: ${door.url} -> ${apiName}:${APISERVER_PORT}`);
+  return door;
+}
+
 export function registerMatchbox(program: Command, { print }: CliContext): void {
   const matchbox = program.command('matchbox').description('The embedded Matchbox-compatible boot server');
   matchbox
@@ -41,7 +50,8 @@ export function registerMatchbox(program: Command, { print }: CliContext): void 
     .requiredOption('--address <ip:port>', 'address to bind, e.g. 172.18.0.2:8080 (0.0.0.0 only if you mean every interface)')
     .option('--request-log <file>', 'append a JSON line per request to this file')
     .option('--strict <MAC=IP,...>', "answer /ignition and /metadata only to the address reserved for the MAC asked about (and the server's own)")
-    .action(async (opts: { data: string; assets: string; address: string; requestLog?: string; strict?: string }) => {
+    .option('--api-front-door <name>', `also pass TCP on the address's port ${APISERVER_PORT} to the API servers <name> resolves to (DNS asked at the address)`)
+    .action(async (opts: { data: string; assets: string; address: string; requestLog?: string; strict?: string; apiFrontDoor?: string }) => {
       const { host, port } = parseAddress(opts.address);
       const { parseGoMac } = await import('../matchbox/mac.js');
       const reservations = opts.strict === undefined ? undefined : parseReservations(opts.strict, parseGoMac);
@@ -49,8 +59,9 @@ export function registerMatchbox(program: Command, { print }: CliContext): void 
       const { startMatchboxServer } = await import('../matchbox/server.js');
       const server = await startMatchboxServer({ dataDir: opts.data, assetsDir: opts.assets, host, port, requestLog: opts.requestLog, reservations });
       print(`matchbox: serving ${opts.data} at ${server.url}`);
+      const door = opts.apiFrontDoor === undefined ? undefined : await openApiFrontDoor(host, opts.apiFrontDoor, print);
       await new Promise<void>((resolve) => {
-        const stop = () => void server.close().then(resolve);
+        const stop = () => void Promise.all([server.close(), door?.close()]).then(() => resolve());
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

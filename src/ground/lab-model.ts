@@ -54,11 +54,19 @@ export function labModel(lab: Pick<LabSpec, 'bootServer' | 'nodes'>): LabModel {
 }
 
 /**
- * The first controller runs the temporary control plane and is the lab's API address. The loader
- * refuses a Kubernetes lab without one; a render of another lab is refused here, with the same words.
+ * The first controller runs the temporary control plane. Nodes reach the API at the API name,
+ * which the lab's DNS resolves to every controller; the host reaches it through the API front
+ * door on the bridge address, which resolves the same name. The loader refuses a Kubernetes lab
+ * without a controller; a render of another lab is refused here, with the same words.
  */
-export function controlPlane(lab: LabSpec): { node: NodeSpec; apiServerUrl: string } {
+export function controlPlane(lab: Pick<LabSpec, 'file' | 'nodes' | 'bootServer' | 'kubernetes' | 'network'>): {
+  node: NodeSpec;
+  apiName: string;
+  apiServerUrl: string;
+  frontDoorUrl: string;
+} {
   const [node] = labModel(lab).controllers;
   if (!node) throw new SpecError(lab.file, 'nodes', NO_CONTROLLER.problem, NO_CONTROLLER.fix);
-  return { node, apiServerUrl: `https://${node.ip}:${APISERVER_PORT}` };
+  const apiName = lab.kubernetes?.apiName ?? `cluster.${lab.network.domain}`;
+  return { node, apiName, apiServerUrl: `https://${apiName}:${APISERVER_PORT}`, frontDoorUrl: `https://${lab.bootServer.address}:${APISERVER_PORT}` };
 }

@@ -67,7 +67,11 @@ export interface LabSpec {
   accelerator: AccelChoice;
   nodes: NodeSpec[];
   /** Present when the lab runs Kubernetes on its installed nodes (bootkube-style self-hosted). */
-  kubernetes?: { version: string };
+  kubernetes?: {
+    version: string;
+    /** The control plane's one DNS name (Typhoon's k8s_domain_name): it resolves to every controller. */
+    apiName: string;
+  };
   /** Present when the update operator coordinates the nodes' reboots into new releases (needs kubernetes). */
   updates?: UpdatesSpec;
 }

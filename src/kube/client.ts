@@ -172,7 +172,9 @@ export async function execInPod(kc: KubeConfig, namespace: string, pod: string, 
 export async function apiGet(kc: KubeConfig, path: string, timeoutMs = 5000, server = kc.getCurrentCluster()?.server): Promise<{ status: number; body: string }> {
   if (!server) throw new LabError('the kubeconfig names no current cluster', 'set current-context in the kubeconfig');
   const url = new URL(path, server);
-  const opts: https.RequestOptions = {};
+  // The client library's HTTPS options leave out the kubeconfig's tls-server-name (its own calls
+  // honour it): a server behind the lab's front door is named in its certificate by the API name.
+  const opts: https.RequestOptions = { servername: kc.getCurrentCluster()?.tlsServerName };
   await kc.applyToHTTPSOptions(opts);
   const get = url.protocol === 'http:' ? http.get : https.get;
   return new Promise((resolve, reject) => {

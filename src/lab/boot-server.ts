@@ -20,7 +20,10 @@ export async function bootServerAnswers(url: string): Promise<boolean> {
   }
 }
 
-/** The lab's embedded Matchbox server runs as a detached process so the lab outlives `up`. */
+/**
+ * The lab's embedded Matchbox server runs as a detached process so the lab outlives `up`. In a
+ * Kubernetes lab the same process keeps the host's API front door (src/kube/api-front-door.ts).
+ */
 export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'created' | 'unchanged'> {
   const url = labModel(lab).bootServerUrl;
   if ((await bootServerPids(p)).length > 0 && (await bootServerAnswers(url))) return 'unchanged';
@@ -30,7 +33,8 @@ export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'cre
     self.file,
     [...self.args, 'matchbox', 'serve', '--data', p.matchboxData, '--assets', p.matchboxAssets,
       '--address', `${lab.bootServer.address}:${lab.bootServer.port}`, '--request-log', p.requestLog,
-      ...(lab.bootServer.strict ? ['--strict', lab.nodes.map((n) => `${n.mac}=${n.ip}`).join(',')] : [])],
+      ...(lab.bootServer.strict ? ['--strict', lab.nodes.map((n) => `${n.mac}=${n.ip}`).join(',')] : []),
+      ...(lab.kubernetes ? ['--api-front-door', lab.kubernetes.apiName] : [])],
     { detached: true, stdio: ['ignore', log, log] },
   );
   fs.closeSync(log);

@@ -82,12 +82,11 @@ export function planCerts(lab: LabSpec): CertPlan[] {
     ];
   });
 
-  const apiName = `cluster.${domain}`;
-  // Every controller runs an API server, and a client may name any one of them.
+  // Every controller runs an API server, and a client may name any one of them or the API name.
   const apiserverSans = {
     dns: [
       ...KUBE_SERVICE_NAMES,
-      ...(lab.dns.some((host) => host.name === apiName) ? [apiName] : []),
+      ...(lab.kubernetes ? [lab.kubernetes.apiName] : []),
       ...controllers.flatMap((node) => nodeSans(node).dns),
     ],
     ips: [...controllers.map((node) => node.ip), kubeServiceIp(), '127.0.0.1'],

@@ -1,5 +1,5 @@
 import type { DnsHost, LabSpec, NodeSpec } from '../ground/lab-spec.js';
-import { DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
+import { APISERVER_PORT, DEFAULT_KUBE_VERSION } from '../ground/cluster.js';
 import { labModel, MAX_NODES, NO_CONTROLLER } from '../ground/lab-model.js';
 import { inRange, ipToInt, Subnet } from '../ground/ipv4.js';
 import type { LabFile } from './lab-schema.js';
@@ -67,6 +67,8 @@ export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
     }
     dns.push({ name, ip: node.ip });
   }
+  const apiName = raw.kubernetes && (raw.kubernetes.apiName ?? `cluster.${domain}`);
+  if (apiName) dns.push(...apiNameHosts(apiName, raw, nodes, fail));
 
   const lab: LabSpec = {
     id: raw.id,
@@ -84,10 +86,13 @@ export function buildLab(raw: LabFile, file: string, fail: Fail): LabSpec {
     bootServer: { address: gateway, port: raw.bootServer.port, ...(raw.bootServer.strict ? { strict: true as const } : {}) },
     accelerator: raw.accelerator,
     nodes,
-    ...(raw.kubernetes ? { kubernetes: { version: raw.kubernetes.version ?? DEFAULT_KUBE_VERSION } } : {}),
+    ...(apiName ? { kubernetes: { version: raw.kubernetes?.version ?? DEFAULT_KUBE_VERSION, apiName } } : {}),
     ...(raw.updates ? { updates: raw.updates } : {}),
   };
   if (lab.kubernetes) checkKubernetesNodes(raw, lab, fail);
+  if (lab.kubernetes && lab.bootServer.port === APISERVER_PORT) {
+    fail(['bootServer', 'port'], `${APISERVER_PORT} is where the lab's API front door listens on the bridge address`, 'use 8080 (the default) or another port');
+  }
   if (lab.updates) checkUpdates(lab, fail);
   return lab;
 }
@@ -124,6 +129,20 @@ function checkKubernetesNodes(raw: LabFile, lab: LabSpec, fail: Fail): void {
     fail(at, `${node.name} boots UEFI, and a Kubernetes lab installs labos to disk, which supports BIOS nodes only so far`, 'set firmware: bios (the default)');
   });
   if (labModel(lab).controllers.length === 0) fail(['nodes'], NO_CONTROLLER.problem, NO_CONTROLLER.fix);
+}
+
+/**
+ * The API name resolves to every controller, as Typhoon's k8s_domain_name does with one DNS record
+ * per controller: clients that lose one controller go on to the next.
+ */
+function apiNameHosts(apiName: string, raw: LabFile, nodes: NodeSpec[], fail: Fail): DnsHost[] {
+  const at: FieldPath = raw.kubernetes?.apiName ? ['kubernetes', 'apiName'] : ['kubernetes'];
+  if (apiName in raw.dns) {
+    fail(['dns', apiName], `${apiName} is the API name, which resolves to every controller`, 'remove it from dns (kubernetes.apiName names it)');
+  }
+  const node = nodes.find((n) => `${n.name}.${raw.network.domain}` === apiName);
+  if (node) fail(at, `${apiName} is node ${node.name}'s own name, and the API name resolves to every controller`, 'set kubernetes.apiName to a name of its own, e.g. cluster.<domain>');
+  return nodes.filter((n) => n.role === 'controller').map((n) => ({ name: apiName, ip: n.ip }));
 }
 
 function checkDhcpRange(range: { start: string; end: string }, subnet: Subnet, fail: Fail): void {

@@ -139,7 +139,7 @@ export const LabFileSchema = z.strictObject({
     .strictObject({ address: ipv4.optional(), port: bootServerPort.default(8080), strict: z.boolean().optional() })
     .prefault({}),
   dns: z.record(hostName, ipv4).default({}),
-  kubernetes: z.strictObject({ version: kubeVersion.optional() }).optional(),
+  kubernetes: z.strictObject({ version: kubeVersion.optional(), apiName: hostName.optional() }).optional(),
   updates: updates.optional(),
   defaults: z
     .strictObject({
@@ -176,7 +176,8 @@ export const FIELD_FORMS: Record<string, string> = {
   port: 'a TCP port such as 8080',
   strict: 'true (each node alone reads its Ignition config and metadata) or false',
   dns: 'a mapping of DNS names to IPv4 addresses',
-  kubernetes: 'a mapping such as { version: v1.20.2 } (or {} for the built version)',
+  kubernetes: 'a mapping such as { version: v1.20.2, apiName: cluster.example.com } (or {} for the defaults)',
+  apiName: 'a DNS name such as cluster.example.com',
   version: 'a Kubernetes release such as v1.20.2',
   defaults: 'a mapping such as { memory: 512, vcpus: 1, disk: 10, firmware: bios }',
   nodes: 'a list of nodes, each { name, role, mac, ip }',

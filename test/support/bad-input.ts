@@ -29,7 +29,7 @@ network:
 bootServer: { port: 8080 }
 dns:
   api.example.com: 10.77.0.10
-kubernetes: { version: v1.20.2 }
+kubernetes: { version: v1.20.2, apiName: cluster.example.com }
 updates:
   channel: stable
   rebootWindow: { start: "Sat 02:00", length: 2h }

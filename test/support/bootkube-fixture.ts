@@ -32,7 +32,7 @@ network:
   dhcpRange: { start: 172.30.5.50, end: 172.30.5.99 }
 bootServer: { port: 8080 }
 dns:
-  cluster.example.com: 172.30.5.21
+  matchbox.example.com: 172.30.5.1
 defaults: { memory: 512, vcpus: 1, disk: 4, firmware: bios }
 nodes:
   - { name: c1, role: controller, mac: "52:54:00:00:05:21", ip: 172.30.5.21 }

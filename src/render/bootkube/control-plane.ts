@@ -4,6 +4,7 @@ import { kubeMinor } from '../../ground/cluster.js';
 import { clusterRoleBinding, configMap, meta, NAMESPACE, podLabels, serviceAccount, type KubeObject } from './objects.js';
 import { podTemplate, secretsMount, type Mount, type PodTemplate } from './pod.js';
 import type { TlsFile } from './tls.js';
+import type { ApiServer } from './kubeconfig.js';
 
 /** kube-controller-manager and kube-scheduler: bootstrap static pods and self-hosted Deployments. */
 
@@ -15,7 +16,7 @@ type Stage = 'bootstrap' | 'self-hosted';
 export const CONTROLLER_MANAGER_SECRET_FILES = ['ca.crt', 'ca.key', 'service-account.key'] as const satisfies readonly TlsFile[];
 
 /** Both talk to the apiserver on their own node: the Service IP needs kube-proxy, which may not be up yet. */
-export const LOCAL_APISERVER = `https://127.0.0.1:${APISERVER_PORT}`;
+export const LOCAL_APISERVER: ApiServer = { url: `https://127.0.0.1:${APISERVER_PORT}` };
 /** ConfigMap with the ServiceAccount kubeconfig the self-hosted components share. */
 export const KUBECONFIG_CONFIGMAP = 'control-plane-kubeconfig';
 const KUBECONFIG_DIR = '/etc/kubernetes/kubeconfig';

@@ -38,9 +38,12 @@ export function renderBootkubeAssets(lab: LabSpec, pki: LabPki, opts: BootkubeOp
   kubeMinor(t.kubeVersion); // refuse a malformed version before writing anything
   const assets = new Map<string, string>();
   const tls = tlsFiles(pki);
-  const server = controlPlane(lab).apiServerUrl;
+  const { apiName, apiServerUrl, frontDoorUrl } = controlPlane(lab);
+  // Nodes name the API; the host reaches it through the front door, which checks the same name.
+  const server = { url: apiServerUrl };
+  const hostServer = { url: frontDoorUrl, tlsServerName: apiName };
 
-  assets.set('auth/kubeconfig', embeddedKubeconfig(lab.id, server, tls['ca.crt'], 'admin', tls['admin.crt'], tls['admin.key']));
+  assets.set('auth/kubeconfig', embeddedKubeconfig(lab.id, hostServer, tls['ca.crt'], 'admin', tls['admin.crt'], tls['admin.key']));
   assets.set('auth/bootstrap-kubeconfig', fileKubeconfig(lab.id, LOCAL_APISERVER, NODE_PATHS.bootstrapSecrets, 'admin'));
   for (const node of lab.nodes) {
     const kubelet = pki.certs[`kubelet/${node.name}`];
@@ -68,7 +71,7 @@ export function renderBootkubeAssets(lab: LabSpec, pki: LabPki, opts: BootkubeOp
     kubeconfigConfigMap(serviceAccountKubeconfig(lab.id, LOCAL_APISERVER)),
     secret(CONTROLLER_MANAGER, pick(tls, CONTROLLER_MANAGER_SECRET_FILES)),
     ...([CONTROLLER_MANAGER, SCHEDULER] as const).flatMap((c) => [componentDeployment(c, t), componentPdb(c, t)]),
-    // Every node reaches the API at the first controller; the Service IP would need kube-proxy itself.
+    // kube-proxy reaches the API at its name: the Service IP would need kube-proxy itself.
     ...kubeProxyObjects(t.kubeVersion, serviceAccountKubeconfig(lab.id, server)),
   ];
   for (const [file, text] of manifestFiles(objects, 'manifests')) assets.set(file, text);

@@ -18,7 +18,7 @@ const live = { kernel: '/cache/labos-live/k/vmlinuz', initrd: '/cache/labos-live
 const mini = miniLab();
 const livePlan = (): LabPlan => renderLabPlan(mini, { accel: 'tcg', timeoutScale: 6, paths: host.lab(mini.id), live });
 
-const kubeLab = { ...goldenLab(), kubernetes: { version: 'v1.20.2' } };
+const kubeLab = { ...goldenLab(), kubernetes: { version: 'v1.20.2', apiName: 'cluster.example.com' } };
 const kube: KubeFiles = {
   assets: {
     version: 'v1.20.2',

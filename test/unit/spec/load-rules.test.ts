@@ -31,8 +31,11 @@ function specError(t: ExecutionContext, check: () => unknown, file: string, fiel
   return err;
 }
 
-test('the Kubernetes fixture itself is valid', (t) => {
-  t.deepEqual(parseLab(KUBE, FILE).kubernetes, { version: 'v1.20.2' });
+test('the Kubernetes fixture itself is valid; its API name is cluster.<domain>, resolving to every controller', (t) => {
+  const lab = parseLab(edit('ip: 10.6.0.11 }', 'ip: 10.6.0.11 }\n  - { name: c2, role: controller, mac: "52:54:00:00:00:03", ip: 10.6.0.12 }'), FILE);
+  t.deepEqual(lab.kubernetes, { version: 'v1.20.2', apiName: 'cluster.example.com' });
+  t.deepEqual(lab.dns.filter((d) => d.name === 'cluster.example.com').map((d) => d.ip), ['10.6.0.10', '10.6.0.12']);
+  t.like(controlPlane(lab), { apiServerUrl: 'https://cluster.example.com:6443', frontDoorUrl: 'https://10.6.0.1:6443' });
 });
 
 const labCases: [title: string, text: string, field: string, problem: RegExp, fix: RegExp][] = [

@@ -180,7 +180,7 @@ test('self-hosted controller-manager and scheduler: 2 controller replicas as the
   t.true(flags(proxy).includes('--proxy-mode=iptables'));
   t.true(flags(proxy).includes('--hostname-override=$(NODE_NAME)'));
   const proxyKubeconfig = parse((podByName(assets, 'manifests/20-kube-proxy-kubeconfig-configmap.yaml') as KubeObject & { data: { kubeconfig: string } }).data.kubeconfig);
-  t.is(proxyKubeconfig.clusters[0].cluster.server, 'https://172.30.5.21:6443');
+  t.is(proxyKubeconfig.clusters[0].cluster.server, 'https://cluster.example.com:6443');
 });
 
 test('a lab with three controllers: etcd on all of them, kubelet kubeconfigs for every node', async (t) => {

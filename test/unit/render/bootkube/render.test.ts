@@ -59,7 +59,7 @@ test('certificates and keys parse, and the kubeconfigs carry the right identitie
 
   const identity = (file: string) => {
     const cfg = parse(a.get(file)!) as {
-      clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+      clusters: { cluster: { server: string; 'tls-server-name'?: string; 'certificate-authority-data': string } }[];
       users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
     };
     const b64 = (s: string) => Buffer.from(s, 'base64').toString();
@@ -67,10 +67,12 @@ test('certificates and keys parse, and the kubeconfigs carry the right identitie
     // The embedded key belongs to the embedded certificate.
     t.true(cert.checkPrivateKey(createPrivateKey(b64(cfg.users[0]!.user['client-key-data']))), file);
     t.is(b64(cfg.clusters[0]!.cluster['certificate-authority-data']), a.get('tls/ca.crt')!);
-    return { server: cfg.clusters[0]!.cluster.server, subject: cert.subject };
+    const { server, 'tls-server-name': tlsServerName } = cfg.clusters[0]!.cluster;
+    return { server, tlsServerName, subject: cert.subject };
   };
-  t.deepEqual(identity('auth/kubeconfig'), { server: 'https://172.30.5.21:6443', subject: 'O=system:masters\nCN=admin' });
-  t.deepEqual(identity('auth/kubelet/w1.kubeconfig'), { server: 'https://172.30.5.21:6443', subject: 'O=system:nodes\nCN=system:node:w1' });
+  // The host goes through the front door on the bridge address and checks the API name; nodes name the API.
+  t.deepEqual(identity('auth/kubeconfig'), { server: 'https://172.30.5.1:6443', tlsServerName: 'cluster.example.com', subject: 'O=system:masters\nCN=admin' });
+  t.deepEqual(identity('auth/kubelet/w1.kubeconfig'), { server: 'https://cluster.example.com:6443', tlsServerName: undefined, subject: 'O=system:nodes\nCN=system:node:w1' });
 
   // Secrets hold the same files as tls/, and the checkpoint holds the apiserver Secret's files.
   const secretData = (file: string) => (parse(a.get(file)!) as KubeObject & { data: Record<string, string> }).data;

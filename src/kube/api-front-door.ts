@@ -1,0 +1,96 @@
+import net from 'node:net';
+import { Resolver } from 'node:dns/promises';
+
+/**
+ * The host's way to the API, as kind's load balancer is for an HA cluster: a TCP door on the lab's
+ * bridge address that passes each connection to one of the API servers the API name resolves to.
+ * TLS goes through untouched (the client checks the API name in the certificate), so the door
+ * holds no key. It asks the lab network's DNS for the name on every connection, and tries the
+ * addresses in turn, the last one that answered first: a client outlives the loss of any controller.
+ */
+export interface FrontDoorOptions {
+  host: string;
+  port: number;
+  apiName: string;
+  /** The API servers' port. */
+  apiPort: number;
+  /** The DNS server that resolves apiName: the lab's dnsmasq, on the bridge address. */
+  dnsServer: string;
+  /** A controller that does not accept within this is passed over (a powered-off one never answers). */
+  connectTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface FrontDoor {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function openFrontDoor(o: FrontDoorOptions): Promise<FrontDoor> {
+  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  resolver.setServers([o.dnsServer]);
+  const log = o.log ?? (() => {});
+  let preferred: string | undefined;
+
+  const backends = async (): Promise<string[]> => {
+    const addresses = await resolver.resolve4(o.apiName);
+    return preferred && addresses.includes(preferred) ? [preferred, ...addresses.filter((a) => a !== preferred)] : addresses;
+  };
+
+  const server = net.createServer({ pauseOnConnect: true }, (client) => {
+    client.on('error', () => client.destroy());
+    void backends()
+      .then((addresses) => connectFirst(addresses, o.apiPort, o.connectTimeoutMs ?? 3000))
+      .then(({ socket, address, passed }) => {
+        if (client.destroyed) return void socket.destroy();
+        if (address !== preferred) log(`api front door: ${o.apiName} -> ${address}${passed.length ? ` (passed over: ${passed.join(', ')})` : ''}`);
+        preferred = address;
+        socket.on('error', () => client.destroy());
+        client.on('close', () => socket.destroy());
+        socket.on('close', () => client.destroy());
+        client.pipe(socket).pipe(client);
+        client.resume();
+      })
+      .catch((err: Error) => {
+        log(`api front door: no API server for ${o.apiName}: ${err.message}`);
+        client.destroy();
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  return {
+    url: `https://${o.host}:${(server.address() as net.AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Connects to the first address that accepts; the others' failures say why they were passed over. */
+export async function connectFirst(addresses: string[], port: number, timeoutMs: number): Promise<{ socket: net.Socket; address: string; passed: string[] }> {
+  const passed: string[] = [];
+  for (const address of addresses) {
+    try {
+      return { socket: await connect(address, port, timeoutMs), address, passed };
+    } catch (err) {
+      passed.push(`${address} ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  throw new Error(addresses.length ? `none accepted: ${passed.join(', ')}` : 'the name resolves to no address');
+}
+
+function connect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
