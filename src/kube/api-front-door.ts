@@ -1,3 +1,4 @@
+import https from 'node:https';
 import net from 'node:net';
 import { Resolver } from 'node:dns/promises';
 
@@ -6,7 +7,8 @@ import { Resolver } from 'node:dns/promises';
  * bridge address that passes each connection to one of the API servers the API name resolves to.
  * TLS goes through untouched (the client checks the API name in the certificate), so the door
  * holds no key. It asks the lab network's DNS for the name on every connection, and tries the
- * addresses in turn, the last one that answered first: a client outlives the loss of any controller.
+ * addresses in turn, ready ones first and among them the last one used: a client outlives the
+ * loss of any controller.
  */
 export interface FrontDoorOptions {
   host: string;
@@ -18,6 +20,8 @@ export interface FrontDoorOptions {
   dnsServer: string;
   /** A controller that does not accept within this is passed over (a powered-off one never answers). */
   connectTimeoutMs?: number;
+  /** How often each API server's /readyz is asked, as haproxy's `option httpchk` does in kubeadm's HA setup. */
+  probeIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -32,9 +36,20 @@ export async function openFrontDoor(o: FrontDoorOptions): Promise<FrontDoor> {
   const log = o.log ?? (() => {});
   let preferred: string | undefined;
 
+  // A controller cut off from etcd's quorum still accepts connections, and answers them with
+  // errors: its /readyz says so, and the door sends connections to the ready ones first.
+  const ready = new Map<string, boolean>();
+  const probe = async () => {
+    const addresses = await resolver.resolve4(o.apiName).catch(() => [] as string[]);
+    await Promise.all(addresses.map(async (a) => ready.set(a, await readyz(a, o.apiPort, o.connectTimeoutMs ?? 3000))));
+  };
+  const prober = setInterval(() => void probe(), o.probeIntervalMs ?? 3000).unref();
+  void probe();
+
   const backends = async (): Promise<string[]> => {
     const addresses = await resolver.resolve4(o.apiName);
-    return preferred && addresses.includes(preferred) ? [preferred, ...addresses.filter((a) => a !== preferred)] : addresses;
+    const rank = (a: string) => (ready.get(a) ? 0 : 2) + (a === preferred ? 0 : 1);
+    return [...addresses].sort((a, b) => rank(a) - rank(b));
   };
 
   const server = net.createServer({ pauseOnConnect: true }, (client) => {
@@ -62,8 +77,25 @@ export async function openFrontDoor(o: FrontDoorOptions): Promise<FrontDoor> {
   });
   return {
     url: `https://${o.host}:${(server.address() as net.AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => {
+      clearInterval(prober);
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
+}
+
+/**
+ * Whether an API server says it is ready. /readyz is public (system:public-info-viewer), so the
+ * probe needs no credentials; like haproxy's `check-ssl verify none` it reads only the status.
+ */
+function readyz(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = https.get({ host, port, path: '/readyz', rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy()).on('error', () => resolve(false));
+  });
 }
 
 /** Connects to the first address that accepts; the others' failures say why they were passed over. */

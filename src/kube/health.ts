@@ -1,12 +1,13 @@
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { LabError } from '../errors.js';
-import { imageRef } from '../ground/cluster.js';
+import { CONTROLLER_LABEL, imageRef } from '../ground/cluster.js';
 import { pending, waitFor, type Pending } from '../toolkit/wait-for.js';
 import { labNow } from '../toolkit/lab-clock.js';
 import { API_WAIT, apiHealthz, createObjects, execInPod, isStatus, listNodes, listPods } from './client.js';
 import {
   bootstrapPods,
   CONTROL_PLANE_NAMESPACE,
+  controllersWithoutApiserver,
   describePod,
   isRunning,
   orphanCheckpoints,
@@ -78,19 +79,22 @@ export async function nodesRenewedSince(kc: KubeConfig, names: readonly string[]
  * owned by their DaemonSet/ReplicaSet, no bootstrap pod, no checkpoint without a Running parent.
  */
 export async function selfHostedPlane(kc: KubeConfig, p?: Patience): Promise<string[]> {
-  return check('a self-hosted control plane (no bootstrap pod, no orphaned checkpoint)', async () => {
-    const pods = await listPods(kc, CONTROL_PLANE_NAMESPACE);
+  return check('a self-hosted control plane (an apiserver on every controller, no bootstrap pod, no orphaned checkpoint)', async () => {
+    const [pods, nodes] = await Promise.all([listPods(kc, CONTROL_PLANE_NAMESPACE), listNodes(kc)]);
+    const controllers = nodes.filter((n) => n.metadata?.labels?.[CONTROLLER_LABEL] === 'true').map((n) => n.metadata?.name ?? '?');
+    const uncovered = controllersWithoutApiserver(pods, controllers);
     const status = selfHostedStatus(pods);
     const owners = SELF_HOSTED_COMPONENTS.flatMap((c) => selfHostedPods(pods, c).map((pod) => `${podName(pod)} owned by ${workloadOwner(pod)}`));
     const bootstrap = bootstrapPods(pods);
     const orphans = orphanCheckpoints(pods);
     const problems = [
       ...(status.ready ? [] : status.lines),
+      ...(uncovered.length ? [`no Running kube-apiserver pod on controller ${uncovered.join(', ')}`] : []),
       ...(bootstrap.length ? [`bootstrap pods left: ${bootstrap.map(describePod).join(', ')}`] : []),
       ...(orphans.length ? [`checkpoints without a Running parent: ${orphans.map(describePod).join(', ')}`] : []),
     ];
     if (problems.length) return pending(problems.join('; '));
-    return [...status.lines, ...owners, 'bootstrap pods: none', 'orphaned checkpoints: none'];
+    return [...status.lines, ...owners, `kube-apiserver on every controller: ${controllers.join(', ')}`, 'bootstrap pods: none', 'orphaned checkpoints: none'];
   }, p);
 }
 

@@ -50,6 +50,12 @@ export function selfHostedStatus(pods: readonly V1Pod[]): PlaneStatus {
   return { ready, lines };
 }
 
+/** Controllers with no Running self-hosted kube-apiserver pod: the DaemonSet runs one on each. */
+export function controllersWithoutApiserver(pods: readonly V1Pod[], controllers: readonly string[]): string[] {
+  const running = new Set(selfHostedPods(pods, 'kube-apiserver').filter(isRunning).map((p) => p.spec?.nodeName));
+  return controllers.filter((name) => !running.has(name));
+}
+
 /**
  * Checkpoint pods with no Running parent on their node: the checkpoint should have stepped
  * aside (bootkube's e2e check). bootkube's pod-checkpointer names the parent pod

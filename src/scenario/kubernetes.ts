@@ -1,18 +1,21 @@
 import { appendFileSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { NodeSpec } from '../ground/lab-spec.js';
 import { LabError } from '../errors.js';
-import { labModel } from '../ground/lab-model.js';
+import { controlPlane, labModel } from '../ground/lab-model.js';
+import { labObjectNames } from '../ground/lab-spec.js';
 import { connectNode, type NodeSession } from '../node/ssh.js';
 import { nodeSshTarget } from '../node/lab-target.js';
 import { readAssetDir } from '../kube/asset-dir.js';
 import { bootkubeStart, sshNodeShell, type PivotResult } from '../kube/bootkube-start.js';
-import { apiGet, loadKubeconfig } from '../kube/client.js';
+import { API_WAIT, apiGet, loadKubeconfig } from '../kube/client.js';
 import { apiserverPodsComeBack, crossNodePodTraffic, nodesReady, selfHostedPlane } from '../kube/health.js';
 import { readKubeAssets } from '../lab/kube-assets.js';
 import { APISERVER_PORT, KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../ground/cluster.js';
-import { waitFor } from '../toolkit/wait-for.js';
+import { pending, waitFor } from '../toolkit/wait-for.js';
+import { labNow } from '../toolkit/lab-clock.js';
 import { nodeEvidence, type ScenarioContext } from './context.js';
 import { startUpdateOperator } from './update-operator.js';
 
@@ -139,6 +142,29 @@ export async function apiAnswers(ctx: ScenarioContext, node: NodeSpec): Promise<
   throw new LabError(`${server}/readyz answered HTTP ${status}${failed.length ? `: failed ${failed.join(', ')}` : ''}`, `look at etcd and the API server: metal-lab ssh ${node.name} -- journalctl -u etcd -u kubelet`);
 }
 
+/**
+ * The API as its clients reach it: the lab's DNS resolves the API name to every controller, and
+ * /readyz answers through the host's front door, whichever controller is behind it. Patient: the
+ * door passes over a controller that went away only once a connection to it fails.
+ */
+export async function apiThroughName(ctx: ScenarioContext): Promise<string> {
+  const { apiName } = controlPlane(ctx.lab);
+  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  resolver.setServers([ctx.lab.network.gateway]);
+  const resolved = (await resolver.resolve4(apiName)).sort();
+  const controllers = labModel(ctx.lab).controllers.map((n) => n.ip).sort();
+  if (resolved.join() !== controllers.join()) {
+    throw new LabError(`${apiName} resolves to ${resolved.join(', ')}, not to every controller (${controllers.join(', ')})`, `look at the lab network's DNS: virsh net-dumpxml ${labObjectNames(ctx.lab).network}`);
+  }
+  const { kc } = kubeOf(ctx);
+  const door = kc.getCurrentCluster()?.server;
+  await waitFor(`${apiName} to answer /readyz through ${door}`, async () => {
+    const { status, body } = await apiGet(kc, '/readyz', 10_000 * ctx.timeoutScale);
+    return status === 200 || pending(`HTTP ${status}: ${body.trim().slice(0, 200)}`);
+  }, { deadline: labNow() + 60_000 * ctx.timeoutScale, intervalMs: 2000, ...API_WAIT, signal: ctx.signal });
+  return `${apiName} resolves to ${resolved.join(', ')}; /readyz ok through the front door ${door}`;
+}
+
 /** Ready=True for the node, read through the API; undefined while it is not (for waits). */
 export async function nodeReady(ctx: ScenarioContext, node: NodeSpec): Promise<string> {
   const [line] = await nodesReady(kubeOf(ctx).kc, [node.name]);
@@ -149,6 +175,7 @@ const lines = (l: string[]) => l.join('; ');
 
 /** The scenario's cluster-wide Kubernetes checks (the API side lives in src/kube/health.ts). */
 export const KUBE_LAB_CHECKS = {
+  'api-name': apiThroughName,
   'self-hosted': async (ctx: ScenarioContext) => lines(await selfHostedPlane(kubeOf(ctx).kc, { timeoutMs: 60_000 * ctx.timeoutScale })),
   'pod-network': async (ctx: ScenarioContext) => {
     const busybox = (await readKubeAssets(ctx.paths)).images.find((i) => i.ref.includes('/busybox:'));

@@ -1,5 +1,6 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference } from '@kubernetes/client-node';
 import { LabError } from '../../../src/errors.js';
+import { CONTROLLER_LABEL } from '../../../src/ground/cluster.js';
 import { createObjects, listPods, loadKubeconfig } from '../../../src/kube/client.js';
 import { apiserverPodsComeBack, nodesReady, selfHostedPlane, trafficDeployment, waitForTrafficPods } from '../../../src/kube/health.js';
 import { ENVTEST_NEEDS, forceDeletePod, ownerOf, podWithPhase, startEnvtest, type Envtest } from '../../support/envtest.js';
@@ -26,6 +27,14 @@ async function setReady(name: string, ready: boolean) {
     conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', lastHeartbeatTime: now, lastTransitionTime: now }],
   };
   await core.replaceNodeStatus({ name, body: node });
+}
+
+/** A node as the kubelet registers a controller: with the controller label. */
+async function labelController(name: string) {
+  const core = kc.makeApiClient(CoreV1Api);
+  const node = await core.readNode({ name }).catch(() => core.createNode({ body: { metadata: { name } } }));
+  node.metadata!.labels = { ...node.metadata!.labels, [CONTROLLER_LABEL]: 'true' };
+  await core.replaceNode({ name, body: node });
 }
 
 async function resetKubeSystem() {
@@ -69,9 +78,16 @@ test.serial('selfHostedPlane: owned Running pods pass; a bootstrap pod or an orp
     await podWithPhase(kc, { name: 'kube-controller-manager-7c9-abcde', namespace: NS, node: 'c1', phase: 'Running', owner: rs('kube-controller-manager-7c9') });
     // A checkpoint beside its Running parent on the same node is fine.
     await podWithPhase(kc, { name: 'kube-apiserver-checkpoint-c1', namespace: NS, node: 'c1', phase: 'Running', annotations: { 'checkpointer.alpha.coreos.com/checkpoint-of': 'kube-apiserver' } });
+    await labelController('c1');
     const evidence = await selfHostedPlane(kc);
     t.true(evidence.includes('kube-apiserver-x7k2p owned by DaemonSet/kube-apiserver'), evidence.join('\n'));
+    t.true(evidence.includes('kube-apiserver on every controller: c1'), evidence.join('\n'));
     t.true(evidence.includes('orphaned checkpoints: none'));
+
+    // A second controller the DaemonSet has not covered yet.
+    await labelController('c3');
+    t.regex((await t.throwsAsync(selfHostedPlane(kc), { instanceOf: LabError })).message, /no Running kube-apiserver pod on controller c3/);
+    await kc.makeApiClient(CoreV1Api).deleteNode({ name: 'c3' });
 
     await podWithPhase(kc, { name: 'bootstrap-kube-apiserver-c1', namespace: NS, node: 'c1', phase: 'Running' });
     await podWithPhase(kc, { name: 'kube-apiserver-checkpoint-c2', namespace: NS, node: 'c2', phase: 'Running', annotations: { 'checkpointer.alpha.coreos.com/checkpoint-of': 'kube-system/kube-apiserver-gone1' } });

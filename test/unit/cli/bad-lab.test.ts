@@ -114,7 +114,7 @@ test('up refuses a lab file it cannot read: a directory, a device, nothing there
   await fs.truncate(path.join(dir, 'huge.yaml'), 2 * 1024 ** 2);
   const keep = ['labs', 'loop.yaml', 'huge.yaml'];
   const cases: [string, RegExp][] = [
-    [path.join(dir, 'labs'), /: is a directory, not a lab file\. Fix: pass a lab file path or one of: bootstrap, etcd, mini, talk, update$/],
+    [path.join(dir, 'labs'), /: is a directory, not a lab file\. Fix: pass a lab file path or one of: bootstrap, etcd, ha, mini, talk, update$/],
     ['/dev/null', /^\/dev\/null: is not a regular file, so not a lab file\./],
     [path.join(dir, 'none.yaml'), /: no such lab file\. Fix: pass a lab file path or one of:/],
     [path.join(dir, 'loop.yaml'), /: is a loop of symbolic links\. Fix: point the link at the file itself$/],

@@ -69,7 +69,7 @@ const CASES: (BadCase & { files?: Record<string, string> })[] = [
   { field: 'description', title: 'a description that is a list', text: scenario('description: every field once', 'description: [every, field]'), at: 'description', problem: /^expected a string, got a list .*Fix: use a line of text$/ },
   { field: 'set', title: 'a set that is none', text: scenario('lab: ./lab.yaml', 'lab: ./lab.yaml\nset: weekly'), at: 'set', problem: /^"weekly" is not one of ci, nightly .*Fix: use ci or nightly$/ },
   { field: 'lab', title: 'an empty lab', text: scenario('lab: ./lab.yaml', 'lab: ""'), at: 'lab', problem: /^is empty .*Fix: give a lab name from lab\/ \(mini, talk\) or a lab file path$/ },
-  { field: 'lab', title: 'a lab that is not there', text: scenario('lab: ./lab.yaml', 'lab: ./gone.yaml'), at: 'lab', problem: /^\/.*\/gone\.yaml: no such lab file\. Fix: set lab to a lab file path \(relative to \/.*\) or one of: bootstrap, etcd, mini, talk, update$/ },
+  { field: 'lab', title: 'a lab that is not there', text: scenario('lab: ./lab.yaml', 'lab: ./gone.yaml'), at: 'lab', problem: /^\/.*\/gone\.yaml: no such lab file\. Fix: set lab to a lab file path \(relative to \/.*\) or one of: bootstrap, etcd, ha, mini, talk, update$/ },
   { field: 'lab', title: 'a lab that is a directory', text: scenario('lab: ./lab.yaml', 'lab: ./labs'), at: 'lab', problem: /^\/.*\/labs: is a directory, not a lab file\./, files: { labs: '' } },
   { field: 'steps', title: 'no steps', text: `${HEAD}steps: []\n`, at: 'steps', problem: /^is empty .*Fix: give a list of steps: up,/ },
   { field: 'steps', title: 'steps as one word', text: `${HEAD}steps: up\n`, at: 'steps', problem: /^expected a list, got string "up"/ },

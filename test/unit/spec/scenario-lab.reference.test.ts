@@ -33,7 +33,7 @@ test('a lab that is not there is the scenario\'s lab: field, naming the file loo
   t.is(err.field, 'lab');
   t.is(
     err.line(),
-    `${dir}/scenarios/x.yaml: lab: ${dir}/labs/gone.yaml: no such lab file. Fix: set lab to a lab file path (relative to ${dir}/scenarios) or one of: bootstrap, etcd, mini, talk, update`,
+    `${dir}/scenarios/x.yaml: lab: ${dir}/labs/gone.yaml: no such lab file. Fix: set lab to a lab file path (relative to ${dir}/scenarios) or one of: bootstrap, etcd, ha, mini, talk, update`,
   );
   const named = await t.throwsAsync(scenarioLab(scenarioIn(dir, 'gone')), { instanceOf: SpecError });
   t.is(named.message, `${dir}/scenarios/x.yaml: lab: lab/gone.yaml: no such lab file`);

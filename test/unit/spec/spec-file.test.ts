@@ -42,7 +42,7 @@ test('a permission denied (not testable as root, who reads anything) and any oth
 test('loadLab and loadScenario name the file and what is wrong with it, exit 2', async (t) => {
   const dir = await tempDir(t);
   const lab = await t.throwsAsync(loadLab(dir), { instanceOf: SpecError });
-  t.is(lab.line(), `${dir}: is a directory, not a lab file. Fix: pass a lab file path or one of: bootstrap, etcd, mini, talk, update`);
+  t.is(lab.line(), `${dir}: is a directory, not a lab file. Fix: pass a lab file path or one of: bootstrap, etcd, ha, mini, talk, update`);
   t.is(lab.exitCode, 2);
   const scenario = await t.throwsAsync(loadScenario(dir), { instanceOf: SpecError });
   t.is(scenario.line(), `${dir}: is a directory, not a scenario file. Fix: pass a scenario file path or a name from scenarios/ (e.g. pxe-boot)`);
