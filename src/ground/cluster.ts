@@ -10,8 +10,9 @@ import { METAL_LAB_VERSION } from './version.js';
 /** The Kubernetes release the binaries are built from (Debian's source package), as the render's default. */
 export const DEFAULT_KUBE_VERSION = 'v1.20.2';
 
-/** Every node's pods get a /24 of this, by the node's index in the lab (Typhoon's default pod range). */
+/** Typhoon's default pod range: the controller-manager gives each node a /24 of it (Node spec.podCIDR). */
 export const POD_CIDR = '10.2.0.0/16';
+export const NODE_POD_CIDR_BITS = 24;
 
 /** Kubernetes' service network (Typhoon's default); its first address is the `kubernetes` Service. */
 export const KUBE_SERVICE_CIDR = '10.3.0.0/16';
@@ -21,13 +22,22 @@ export function kubeServiceIp(cidr = KUBE_SERVICE_CIDR): string {
   return intToIp(ipToInt(network) + 1);
 }
 
+/** The cluster DNS Service's address, the tenth of the service range as in Typhoon (10.3.0.10). */
+export function clusterDnsIp(cidr = KUBE_SERVICE_CIDR): string {
+  const [network = ''] = cidr.split('/');
+  return intToIp(ipToInt(network) + 10);
+}
+
+export const CLUSTER_DOMAIN = 'cluster.local';
+
 /** Registry-less names: the lab loads every image into containerd itself, nothing is ever pulled. */
 export const IMAGE_REGISTRY = 'metal-lab.local';
 
-export type ImageName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy' | 'pause' | 'busybox';
+/** `addons`: the pod network and cluster DNS add-ons' image (busybox, kubectl, dnsmasq). */
+export type ImageName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy' | 'pause' | 'busybox' | 'addons';
 
 export const IMAGE_NAMES: readonly ImageName[] = [
-  'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'pause', 'busybox',
+  'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'pause', 'busybox', 'addons',
 ];
 
 /** An image reference, e.g. metal-lab.local/kube-apiserver:v1.20.2. */

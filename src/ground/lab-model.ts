@@ -1,6 +1,5 @@
 import { SpecError } from '../errors.js';
-import { APISERVER_PORT, POD_CIDR } from './cluster.js';
-import { intToIp, ipToInt } from './ipv4.js';
+import { APISERVER_PORT } from './cluster.js';
 import type { LabSpec, NodeSpec } from './lab-spec.js';
 
 /**
@@ -9,12 +8,9 @@ import type { LabSpec, NodeSpec } from './lab-spec.js';
  */
 export type BootMode = 'live' | 'install';
 
-/** A Kubernetes lab gives each node a /24 of POD_CIDR (a /16): at most this many nodes. */
-export const MAX_KUBE_NODES = 256;
-
 /**
  * Every node of a lab is a VM on this one host: more is a typo, not a lab (the talk's has 6).
- * Below MAX_KUBE_NODES, so the nodes of any lab fit the pod range.
+ * Far below 256, so the nodes of any lab fit the pod range (the controller-manager gives each a /24 of a /16).
  */
 export const MAX_NODES = 64;
 
@@ -32,8 +28,6 @@ export interface LabModel {
   releasesUrl: string;
   controllers: NodeSpec[];
   workers: NodeSpec[];
-  /** The node's /24 of POD_CIDR: node i of the lab (0-based) gets 10.2.i.0/24. */
-  podCidr(node: Pick<NodeSpec, 'name'>): string;
 }
 
 export function labModel(lab: Pick<LabSpec, 'bootServer' | 'nodes'>): LabModel {
@@ -43,13 +37,6 @@ export function labModel(lab: Pick<LabSpec, 'bootServer' | 'nodes'>): LabModel {
     releasesUrl: `${bootServerUrl}/assets`,
     controllers: lab.nodes.filter((n) => n.role === 'controller'),
     workers: lab.nodes.filter((n) => n.role === 'worker'),
-    podCidr: (node) => {
-      const index = lab.nodes.findIndex((n) => n.name === node.name);
-      if (index < 0) throw new Error(`node ${node.name} is not in the lab`);
-      if (index >= MAX_KUBE_NODES) throw new Error(`a lab has at most ${MAX_KUBE_NODES} nodes (one /24 of the pod range each)`);
-      const [base = ''] = POD_CIDR.split('/');
-      return `${intToIp(ipToInt(base) + index * 256)}/24`;
-    },
   };
 }
 

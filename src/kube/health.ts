@@ -157,37 +157,82 @@ export async function waitForTrafficPods(kc: KubeConfig, o: Pick<TrafficOptions,
   }, { timeoutMs: o.timeoutMs ?? 10 * 60_000, intervalMs: 3000 });
 }
 
+/** The traffic pods, one per node, for `fn`; the Deployment (and `extra` objects) are removed after. */
+async function withTrafficPods<T>(kc: KubeConfig, o: TrafficOptions, fn: (pods: V1Pod[]) => Promise<T>): Promise<T> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }]);
+  await apps.createNamespacedDeployment({ namespace: o.namespace, body: trafficDeployment(o) }).catch((err: unknown) => {
+    if (!isStatus(err, 409)) throw err;
+  });
+  try {
+    return await fn(await waitForTrafficPods(kc, o));
+  } finally {
+    await apps.deleteNamespacedDeployment({ name: TRAFFIC_APP, namespace: o.namespace, propagationPolicy: 'Background' }).catch(() => {});
+  }
+}
+
+/**
+ * A raw HTTP request through nc, and the body it got: Debian's static busybox wget looks the
+ * "http" service up through glibc's NSS, which a static binary in a scratch image cannot load (it
+ * segfaults). nc resolves a host name through glibc's resolver, with the pod's search path.
+ */
+async function httpFromPod(kc: KubeConfig, o: TrafficOptions, from: V1Pod, host: string): Promise<{ got: string; said: string }> {
+  const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 10 ${host} ${HTTP_PORT}`;
+  const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['sh', '-c', request], o.execTimeoutMs ?? 60_000);
+  const got = r.stdout.split(/\r?\n\r?\n/).slice(1).join('\n').trim();
+  return { got, said: got || r.stderr.trim() || r.message };
+}
+
 /**
  * Pod-to-pod traffic across nodes: from each pod, HTTP to every other pod's IP returns that
  * pod's name. Proves the per-node bridges and the routes between nodes carry pod traffic.
  */
 export async function crossNodePodTraffic(kc: KubeConfig, o: TrafficOptions): Promise<string[]> {
   if (o.nodes.length < 2) throw new LabError('cross-node pod traffic needs at least two nodes', 'pass two or more node names');
-  const apps = kc.makeApiClient(AppsV1Api);
-  const deployment = trafficDeployment(o);
-  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }]);
-  await apps.createNamespacedDeployment({ namespace: o.namespace, body: deployment }).catch((err: unknown) => {
-    if (!isStatus(err, 409)) throw err;
-  });
-  try {
-    const pods = await waitForTrafficPods(kc, o);
+  return withTrafficPods(kc, o, async (pods) => {
     const evidence: string[] = [];
     for (const from of pods) {
       for (const to of pods.filter((q) => q !== from)) {
-        const url = `http://${to.status!.podIP}:${HTTP_PORT}/`;
-        // A raw HTTP request through nc: Debian's static busybox wget looks the "http" service up
-        // through glibc's NSS, which a static binary in a scratch image cannot load (it segfaults).
-        const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 10 ${to.status!.podIP} ${HTTP_PORT}`;
-        const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['sh', '-c', request], o.execTimeoutMs ?? 60_000);
-        const got = r.stdout.split(/\r?\n\r?\n/).slice(1).join('\n').trim();
-        const line = `${podName(from)}@${from.spec?.nodeName} -> ${url} (${podName(to)}@${to.spec?.nodeName}): ${got || r.stderr.trim() || r.message}`;
-        if (got !== podName(to)) throw new LabError(`pod traffic across nodes failed: ${line}`, 'check the CNI bridge config and the routes between nodes (ip route on each node)');
+        const { got, said } = await httpFromPod(kc, o, from, to.status!.podIP!);
+        const line = `${podName(from)}@${from.spec?.nodeName} -> http://${to.status!.podIP}:${HTTP_PORT}/ (${podName(to)}@${to.spec?.nodeName}): ${said}`;
+        if (got !== podName(to)) throw new LabError(`pod traffic across nodes failed: ${line}`, 'look at the pod network add-on (kubectl -n kube-system logs ds/pod-network) and ip route on each node');
         evidence.push(line);
       }
     }
     return evidence;
+  });
+}
+
+/**
+ * Cluster DNS and a Service, as a pod uses them: from the pod on each node, the API's own name
+ * resolves to the kubernetes Service's address, and HTTP to the traffic pods' Service by its short
+ * name (the pod's search path, kube-proxy's rules) reaches one of them.
+ */
+export async function serviceByName(kc: KubeConfig, o: TrafficOptions & { apiServiceIp: string }): Promise<string[]> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const service = { metadata: { name: TRAFFIC_APP }, spec: { selector: { app: TRAFFIC_APP }, ports: [{ port: HTTP_PORT, targetPort: HTTP_PORT }] } };
+  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }]);
+  await core.createNamespacedService({ namespace: o.namespace, body: service }).catch((err: unknown) => {
+    if (!isStatus(err, 409)) throw err;
+  });
+  try {
+    return await withTrafficPods(kc, o, async (pods) => {
+      const evidence: string[] = [];
+      const names = new Set(pods.map(podName));
+      for (const from of pods) {
+        const at = `${podName(from)}@${from.spec?.nodeName}`;
+        const apiName = 'kubernetes.default.svc.cluster.local';
+        const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['nslookup', apiName], o.execTimeoutMs ?? 60_000);
+        const addresses = [...r.stdout.matchAll(/^Address:\s*(\S+)$/gm)].map((m) => m[1]).filter((a) => !a!.includes(':53'));
+        if (!addresses.includes(o.apiServiceIp)) throw new LabError(`${at}: nslookup ${apiName} gave ${addresses.join(', ') || 'no address'}: ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' ')}`, 'look at the cluster DNS add-on: kubectl -n kube-system logs deploy/kube-dns -c services');
+        const { got, said } = await httpFromPod(kc, o, from, TRAFFIC_APP);
+        if (!names.has(got)) throw new LabError(`${at}: http://${TRAFFIC_APP}:${HTTP_PORT}/ (the Service by its short name) answered: ${said}`, 'look at the cluster DNS add-on and kube-proxy (iptables -t nat -L KUBE-SERVICES on the node)');
+        evidence.push(`${at}: ${apiName} is ${o.apiServiceIp}; http://${TRAFFIC_APP}:${HTTP_PORT}/ answered by ${got}`);
+      }
+      return evidence;
+    });
   } finally {
-    await apps.deleteNamespacedDeployment({ name: TRAFFIC_APP, namespace: o.namespace, propagationPolicy: 'Background' }).catch(() => {});
+    await core.deleteNamespacedService({ name: TRAFFIC_APP, namespace: o.namespace }).catch(() => {});
   }
 }
 

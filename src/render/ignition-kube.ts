@@ -1,7 +1,6 @@
-import { CONTROLLER_LABEL, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS } from '../ground/cluster.js';
-import { labModel } from '../ground/lab-model.js';
+import { CLUSTER_DOMAIN, clusterDnsIp, CONTROLLER_LABEL, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS } from '../ground/cluster.js';
 import type { LabPki } from '../pki/ensure.js';
-import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
+import type { NodeSpec } from '../ground/lab-spec.js';
 import { file, remoteFile, type IgnFile, type IgnUnit } from './ignition-files.js';
 
 /** Under the boot server's /assets: what Kubernetes nodes download on their first boot (`<dir>/<version>/`). */
@@ -40,41 +39,6 @@ function containerdConfig(k: KubeNodeAssets): string {
 `;
 }
 
-/**
- * The node's pods sit on bridge cni0 in its own /24 of the pod range. No masquerading: other
- * nodes route the whole /24 here (podRoutes), so pod addresses stay visible across nodes.
- */
-function cniConfig(lab: LabSpec, node: NodeSpec): string {
-  return `${JSON.stringify(
-    {
-      cniVersion: '0.4.0',
-      name: 'metal-lab',
-      plugins: [
-        {
-          type: 'bridge',
-          bridge: 'cni0',
-          isGateway: true,
-          ipMasq: false,
-          hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: labModel(lab).podCidr(node) }]], routes: [{ dst: '0.0.0.0/0' }] },
-        },
-        { type: 'portmap', capabilities: { portMappings: true } },
-      ],
-    },
-    null,
-    2,
-  )}\n`;
-}
-
-/** A networkd drop-in for the DHCP network: every other node's pod /24 via that node. */
-function podRoutes(lab: LabSpec, node: NodeSpec): string {
-  const { podCidr } = labModel(lab);
-  return lab.nodes
-    .filter((peer) => peer.name !== node.name)
-    .map((peer) => `[Route]\nDestination=${podCidr(peer)}\nGateway=${peer.ip}\n`)
-    .join('\n');
-}
-
 /** KubeletConfiguration v1beta1 (1.20). Image GC is off: an image removed could never be pulled again. */
 function kubeletConfig(timeoutScale: number): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
@@ -89,7 +53,10 @@ authentication:
 authorization:
   mode: Webhook
 cgroupDriver: cgroupfs
-clusterDomain: cluster.local
+clusterDomain: ${CLUSTER_DOMAIN}
+clusterDNS: [${clusterDnsIp()}]
+# Pods with dnsPolicy Default get the node's upstream, not resolved's 127.0.0.53 stub (unreachable from a pod).
+resolvConf: /run/systemd/resolve/resolv.conf
 staticPodPath: ${NODE_PATHS.staticPods}
 healthzBindAddress: 0.0.0.0
 healthzPort: ${KUBELET_HEALTHZ_PORT}
@@ -249,18 +216,16 @@ WantedBy=multi-user.target
 
 /**
  * The Kubernetes part of a node's Ignition config: binaries and image archives from the boot
- * server (verified by digest), containerd and CNI configuration, pod routes to every other node,
- * the kubelet waiting for its kubeconfig, and on controllers the apiserver checkpoint unit.
+ * server (verified by digest), containerd's configuration (the pod network add-on writes the CNI
+ * config), the kubelet waiting for its kubeconfig, and on controllers the apiserver checkpoint unit.
  */
-export function renderKubeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, k: KubeNodeAssets, opts: { timeoutScale: number }): { files: IgnFile[]; units: IgnUnit[] } {
+export function renderKubeIgnition(node: NodeSpec, pki: LabPki, k: KubeNodeAssets, opts: { timeoutScale: number }): { files: IgnFile[]; units: IgnUnit[] } {
   const remote = (path: string, a: KubeAsset, mode: number) => remoteFile(path, `${k.baseUrl}/${a.name}`, a.sha512, mode);
   const files = [
     remote(`${NODE_PATHS.bin}/kubelet`, k.kubelet, 0o755),
     remote(`${NODE_PATHS.bin}/kubectl`, k.kubectl, 0o755),
     ...k.images.map((image) => remote(`${NODE_PATHS.images}/${image.name}`, image, 0o644)),
     file('/etc/containerd/config.toml', containerdConfig(k), 0o644),
-    file(`${NODE_PATHS.cniConfig}/10-metal-lab.conflist`, cniConfig(lab, node), 0o644),
-    file('/etc/systemd/network/10-labos-dhcp.network.d/50-pod-routes.conf', podRoutes(lab, node), 0o644),
     file(NODE_PATHS.caCert, pki.certs.ca!.certPem, 0o644),
     file('/etc/kubernetes/kubelet.yaml', kubeletConfig(opts.timeoutScale), 0o644),
   ];

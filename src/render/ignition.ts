@@ -121,7 +121,7 @@ export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, op
   }
   files.push(...renderUpdateIgnition(lab, pki));
   if (opts.kube) {
-    const kube = renderKubeIgnition(lab, node, pki, opts.kube, opts);
+    const kube = renderKubeIgnition(node, pki, opts.kube, opts);
     files.push(...kube.files);
     units.push(...kube.units);
   }

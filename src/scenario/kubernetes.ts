@@ -11,9 +11,9 @@ import { nodeSshTarget } from '../node/lab-target.js';
 import { readAssetDir } from '../kube/asset-dir.js';
 import { bootkubeStart, sshNodeShell, type PivotResult } from '../kube/bootkube-start.js';
 import { API_WAIT, apiGet, loadKubeconfig } from '../kube/client.js';
-import { apiserverPodsComeBack, crossNodePodTraffic, nodesReady, selfHostedPlane } from '../kube/health.js';
+import { apiserverPodsComeBack, crossNodePodTraffic, nodesReady, selfHostedPlane, serviceByName, type TrafficOptions } from '../kube/health.js';
 import { readKubeAssets } from '../lab/kube-assets.js';
-import { APISERVER_PORT, KUBELET_HEALTHZ_PORT, NODE_PATHS } from '../ground/cluster.js';
+import { APISERVER_PORT, KUBELET_HEALTHZ_PORT, kubeServiceIp, NODE_PATHS } from '../ground/cluster.js';
 import { pending, waitFor } from '../toolkit/wait-for.js';
 import { labNow } from '../toolkit/lab-clock.js';
 import { nodeEvidence, type ScenarioContext } from './context.js';
@@ -173,22 +173,24 @@ export async function nodeReady(ctx: ScenarioContext, node: NodeSpec): Promise<s
 
 const lines = (l: string[]) => l.join('; ');
 
+/** The traffic pods the network checks use: busybox httpd, one on every node of the lab. */
+async function trafficOptions(ctx: ScenarioContext): Promise<TrafficOptions> {
+  const busybox = (await readKubeAssets(ctx.paths)).images.find((i) => i.ref.includes('/busybox:'));
+  if (!busybox) throw new LabError('the lab loaded no busybox image', 'bring the lab up again with `up --boot install`');
+  return {
+    namespace: 'default',
+    nodes: ctx.lab.nodes.map((n) => n.name),
+    busyboxTag: busybox.ref.split(':').pop()!,
+    timeoutMs: 120_000 * ctx.timeoutScale,
+    execTimeoutMs: 30_000 * ctx.timeoutScale,
+  };
+}
+
 /** The scenario's cluster-wide Kubernetes checks (the API side lives in src/kube/health.ts). */
 export const KUBE_LAB_CHECKS = {
   'api-name': apiThroughName,
   'self-hosted': async (ctx: ScenarioContext) => lines(await selfHostedPlane(kubeOf(ctx).kc, { timeoutMs: 60_000 * ctx.timeoutScale })),
-  'pod-network': async (ctx: ScenarioContext) => {
-    const busybox = (await readKubeAssets(ctx.paths)).images.find((i) => i.ref.includes('/busybox:'));
-    if (!busybox) throw new LabError('the lab loaded no busybox image', 'bring the lab up again with `up --boot install`');
-    return lines(
-      await crossNodePodTraffic(kubeOf(ctx).kc, {
-        namespace: 'default',
-        nodes: ctx.lab.nodes.map((n) => n.name),
-        busyboxTag: busybox.ref.split(':').pop()!,
-        timeoutMs: 120_000 * ctx.timeoutScale,
-        execTimeoutMs: 30_000 * ctx.timeoutScale,
-      }),
-    );
-  },
+  'pod-network': async (ctx: ScenarioContext) => lines(await crossNodePodTraffic(kubeOf(ctx).kc, await trafficOptions(ctx))),
+  'cluster-dns': async (ctx: ScenarioContext) => lines(await serviceByName(kubeOf(ctx).kc, { ...(await trafficOptions(ctx)), apiServiceIp: kubeServiceIp() })),
   'apiserver-recovers': async (ctx: ScenarioContext) => lines(await apiserverPodsComeBack(kubeOf(ctx).kc, 120_000 * ctx.timeoutScale)),
 };

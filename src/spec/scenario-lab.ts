@@ -12,7 +12,7 @@ export function scenarioLab(scenario: ScenarioSpec): Promise<LabSpec> {
 }
 
 /** Waits and checks that read the Kubernetes API: it exists once a `bootstrap` step ran. */
-const READS_API = new Set<string>(['api-answers', 'api-name', 'node-ready', 'kubelet-health', 'self-hosted', 'pod-network', 'apiserver-recovers', 'workload-ready']);
+const READS_API = new Set<string>(['api-answers', 'api-name', 'node-ready', 'kubelet-health', 'self-hosted', 'pod-network', 'cluster-dns', 'apiserver-recovers', 'workload-ready']);
 
 /** The nodes a step names, each with the field that names it. */
 function namedNodes(step: ScenarioStep, at: string): [field: string, node: string][] {

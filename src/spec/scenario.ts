@@ -21,7 +21,7 @@ export type RolloutCheckName = (typeof ROLLOUT_CHECKS)[number];
 export const NODE_CHECKS = ['dhcp-lease', 'boot-chain', 'userspace', 'installed-once', 'etcd-health', 'api-answers', 'node-ready', 'kubelet-health'] as const;
 export const LAB_CHECKS = [
   'etcd-members', 'etcd-replication', 'etcd-caught-up', 'etcd-from-host', 'etcd-writes-kept',
-  'api-name', 'self-hosted', 'pod-network', 'apiserver-recovers', 'workload-ready',
+  'api-name', 'self-hosted', 'pod-network', 'cluster-dns', 'apiserver-recovers', 'workload-ready',
   ...ROLLOUT_CHECKS,
 ] as const;
 export const CHECK_NAMES = [...NODE_CHECKS, ...LAB_CHECKS] as const;

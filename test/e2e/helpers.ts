@@ -5,6 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { ExecutionContext } from 'ava';
 import { selfCommand } from '../../src/lab/self.js';
 import { findLabObjects, isEmpty } from '../../src/lab/down.js';
+import { takingTurns } from '../support/taking-turns.js';
 
 /** Runs the metal-lab CLI from sources, as a user would run it. */
 export function cli(args: string[], opts: { reject?: boolean } = {}): ResultPromise {
@@ -67,4 +68,19 @@ export interface Timeline {
 
 export async function readTimeline(artifacts: string): Promise<Timeline> {
   return JSON.parse(await fs.readFile(path.join(artifacts, 'timeline.json'), 'utf8')) as Timeline;
+}
+
+/**
+ * A scenario run the way the nightly tests run one: on the lab the test owns, taking turns with
+ * every other VM test, its artifacts kept only if it fails. Asserts that it passed; resolves with
+ * the run and its timeline.
+ */
+export async function runOwnScenario(t: ExecutionContext, scenario: string, lab: string): Promise<{ run: Awaited<ResultPromise>; timeline: Timeline }> {
+  const dir = await artifactsDir(t, `metal-lab-e2e-${scenario}-`);
+  await ownLab(t, lab);
+  const run = await takingTurns(() => runInTest(t, [scenario, '--artifacts', dir, '--json']));
+  t.is(run.exitCode, 0);
+  const timeline = await readTimeline(dir);
+  t.true(timeline.ok);
+  return { run, timeline };
 }

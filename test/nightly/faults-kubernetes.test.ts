@@ -1,7 +1,6 @@
 import { stepResults, type TimelineEvent } from '../../src/report/timeline.js';
-import { artifactsDir, assertNothingLeft, ownLab, readTimeline, runInTest } from '../e2e/helpers.js';
+import { assertNothingLeft, runOwnScenario } from '../e2e/helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
-import { takingTurns } from '../support/taking-turns.js';
 
 // The fault matrix on the bootkube cluster (scenarios/faults-kubernetes.yaml, lab/update.yaml,
 // from the bootstrap scenario's snapshot when there is one): etcd killed and the API back, the
@@ -12,12 +11,7 @@ const e2e = needs(virsh, libvirtd);
 
 e2e('faults on lab/update.yaml: the API comes back, kubelet and containerd restart, a lost worker\'s pod is rescheduled', async (t) => {
   t.timeout(150 * 60_000);
-  const dir = await artifactsDir(t, 'metal-lab-e2e-faults-kube-');
-  await ownLab(t, 'update');
-  const r = await takingTurns(() => runInTest(t, ['faults-kubernetes', '--artifacts', dir, '--json']));
-  t.is(r.exitCode, 0);
-  const timeline = await readTimeline(dir);
-  t.true(timeline.ok);
+  const { timeline } = await runOwnScenario(t, 'faults-kubernetes', 'update');
   const steps = stepResults(timeline.events as TimelineEvent[]).filter((s) => s.outcome === 'ok');
   const ok = (step: string, node?: string) => steps.filter((s) => s.step === step && s.node === node).map((s) => s.message ?? '');
   // Every step after the cluster is up, with what it found and how long it took, for the record of the run.

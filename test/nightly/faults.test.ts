@@ -1,6 +1,5 @@
-import { artifactsDir, assertNothingLeft, ownLab, readTimeline, runInTest } from '../e2e/helpers.js';
+import { assertNothingLeft, runOwnScenario } from '../e2e/helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
-import { takingTurns } from '../support/taking-turns.js';
 
 // The fault matrix (scenarios/faults.yaml) on lab/etcd.yaml: the boot server stopped while the
 // nodes install, then a link down, a partition, a slow and lossy link, a clock ahead, etcd
@@ -11,12 +10,7 @@ const e2e = needs(virsh, libvirtd);
 
 e2e('faults on lab/etcd.yaml: every fault recovered from, and no write etcd acknowledged lost', async (t) => {
   t.timeout(150 * 60_000);
-  const dir = await artifactsDir(t, 'metal-lab-e2e-faults-');
-  await ownLab(t, 'etcd');
-  const r = await takingTurns(() => runInTest(t, ['faults', '--artifacts', dir, '--json']));
-  t.is(r.exitCode, 0);
-  const timeline = await readTimeline(dir);
-  t.true(timeline.ok);
+  const { timeline } = await runOwnScenario(t, 'faults', 'etcd');
   const ok = (step: string) => timeline.events.filter((e) => e.kind === 'step-ok' && e.step === step).map((e) => e.message ?? '');
   // Each fault and what it cost, as the run reported them, for the record of the run.
   const FAULT_STEP = /^(boot-server|link|partition|heal|netem|kill|clock|disk-|etcd-replace|etcd-writes-kept|pause)/;

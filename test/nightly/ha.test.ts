@@ -1,7 +1,6 @@
 import { stepResults, type TimelineEvent } from '../../src/report/timeline.js';
-import { artifactsDir, assertNothingLeft, ownLab, readTimeline, runInTest } from '../e2e/helpers.js';
+import { assertNothingLeft, runOwnScenario } from '../e2e/helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
-import { takingTurns } from '../support/taking-turns.js';
 
 // The talk's highly available control plane (scenarios/ha.yaml, lab/ha.yaml: 3 controllers and a
 // worker, one API name): the pivot puts an apiserver on every controller; with the bootkube
@@ -12,12 +11,7 @@ const e2e = needs(virsh, libvirtd);
 
 e2e('ha on lab/ha.yaml: an apiserver on every controller, the API up through its name with a controller off or cut off', async (t) => {
   t.timeout(150 * 60_000);
-  const dir = await artifactsDir(t, 'metal-lab-e2e-ha-');
-  await ownLab(t, 'ha');
-  const r = await takingTurns(() => runInTest(t, ['ha', '--artifacts', dir, '--json']));
-  t.is(r.exitCode, 0);
-  const timeline = await readTimeline(dir);
-  t.true(timeline.ok);
+  const { timeline } = await runOwnScenario(t, 'ha', 'ha');
   const steps = stepResults(timeline.events as TimelineEvent[]).filter((s) => s.outcome === 'ok');
   const ok = (step: string, node?: string) => steps.filter((s) => s.step === step && s.node === node).map((s) => s.message ?? '');
   t.log(steps.map((s) => `${s.step}${s.node ? ` ${s.node}` : ''} (${((s.endMs - s.startMs) / 1000).toFixed(1)}s): ${s.message ?? ''}`).join('\n'));
@@ -28,6 +22,11 @@ e2e('ha on lab/ha.yaml: an apiserver on every controller, the API up through its
   for (const line of byName) t.regex(line, /^cluster\.example\.com resolves to 172\.27\.0\.21, 172\.27\.0\.22, 172\.27\.0\.23; \/readyz ok through the front door https:\/\/172\.27\.0\.1:6443/);
   t.regex(ok('self-hosted')[0] ?? '', /kube-apiserver on every controller: node1, node2, node3/);
   t.is(ok('etcd-members').length, 2);
+  // The add-ons: routes between the nodes' pod /24s, and cluster DNS from a pod on each node.
+  t.regex(ok('pod-network')[0] ?? '', /@node1 -> http:\/\/10\.2\.\d+\.\d+:8080\/ .*@node4\): /);
+  for (const node of ['node1', 'node2', 'node3', 'node4']) {
+    t.regex(ok('cluster-dns')[0] ?? '', new RegExp(`@${node}: kubernetes\\.default\\.svc\\.cluster\\.local is 10\\.3\\.0\\.1; http://metal-lab-traffic:8080/ answered by metal-lab-traffic-`));
+  }
 
   // node1 off: etcd on the other two; back on: its own apiserver answers again, the plane whole.
   t.is(ok('power off', 'node1')[0], 'plug pulled (virsh destroy)');

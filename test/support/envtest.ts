@@ -6,7 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1OwnerReference, type V1Pod } from '@kubernetes/client-node';
+import type { TestFn } from 'ava';
 import { stringify } from 'yaml';
 import { hostLayout } from '../../src/ground/host-layout.js';
 import { ensureLabPki } from '../../src/pki/ensure.js';
@@ -226,4 +227,19 @@ export function ownerOf(obj: { kind?: string; apiVersion?: string; metadata?: { 
 /** Removes a pod at once, as the kubelet does once its containers are gone. */
 export async function forceDeletePod(kc: KubeConfig, namespace: string, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+}
+
+/** One envtest for a test file: started before its tests, stopped after them; its admin client. */
+export function fileEnvtest(test: TestFn): { env: () => Envtest; kc: () => KubeConfig } {
+  let env: Envtest | undefined;
+  let kc: KubeConfig | undefined;
+  test.before(async () => {
+    env = await startEnvtest();
+    kc = new KubeConfig();
+    kc.loadFromFile(env.kubeconfig);
+  });
+  test.after.always(async () => {
+    await env?.stop();
+  });
+  return { env: () => env!, kc: () => kc! };
 }

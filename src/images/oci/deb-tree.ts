@@ -11,8 +11,9 @@ const PRUNED = ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/l
  * Depends closure of `roots` by the host's apt lists (first alternative unless one is already
  * in), asked level by level in parallel: each apt-cache call costs seconds. A name in `pinned`
  * is taken at that version, not the candidate: the candidate may be a package only the host has.
+ * A name in `omitted` is left out with what only it would have brought.
  */
-export async function debClosure(roots: string[], pinned: Readonly<Record<string, string>> = {}): Promise<DebPackage[]> {
+export async function debClosure(roots: string[], pinned: Readonly<Record<string, string>> = {}, omitted: readonly string[] = []): Promise<DebPackage[]> {
   const found = new Map<string, DebPackage>();
   for (let level = [...new Set(roots)]; level.length > 0; ) {
     const shown = await Promise.all(level.map((name) => showPackage(name, pinned[name])));
@@ -22,7 +23,7 @@ export async function debClosure(roots: string[], pinned: Readonly<Record<string
       for (const clause of depends.split(',').filter((c) => c.trim())) {
         // "libc6 (>= 2.34)", "libfoo:any | libbar": package names only.
         const alternatives = clause.split('|').map((a) => a.trim().split(/[\s(:]/)[0] ?? '');
-        if (alternatives[0] && !alternatives.some((a) => found.has(a) || next.has(a))) next.add(alternatives[0]);
+        if (alternatives[0] && !alternatives.some((a) => found.has(a) || next.has(a) || omitted.includes(a))) next.add(alternatives[0]);
       }
     }
     level = [...next];

@@ -12,19 +12,28 @@ import { type LayerSpec, type OciImageSpec, PATH_ENV, TMP_DIR, writeOciArchive }
 import { fileDigest } from '../file-digest.js';
 
 /** Bump when this module changes what ends up in an image. */
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 2;
 
 /** Static Go binaries in scratch images, at the path the upstream images use. */
 const CONTROL_PLANE = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 /** Compiled from Kubernetes' build/pause/linux/pause.c by the binaries' builder. */
 const PAUSE = 'pause';
-const BINARIES = [...CONTROL_PLANE, 'kube-proxy', PAUSE] as const;
+const BINARIES = [...CONTROL_PLANE, 'kube-proxy', PAUSE, 'kubectl'] as const;
 
 /** What kube-proxy runs in iptables mode: iptables-restore/-save and conntrack (stale UDP entries). */
 const KUBE_PROXY_DEBS = ['iptables', 'conntrack'];
 const BUSYBOX_DEB = 'busybox-static';
-/** Applets the test workloads use; the image gets every applet, this is what must be among them. */
-const REQUIRED_APPLETS = ['sh', 'httpd', 'wget', 'nc', 'ip', 'sleep', 'cat', 'echo', 'hostname'];
+/** The cluster DNS server of the add-ons, as in kube-dns (no CoreDNS package exists in Debian 12). */
+const ADDONS_DEBS = ['dnsmasq-base'];
+/** dnsmasq-base's postinst adds its user with passwd (and PAM); no maintainer script runs in an image. */
+const ADDONS_OMITTED = ['passwd'];
+/** Applets the test workloads and the add-ons' scripts use; the image gets every applet, these must be among them. */
+const REQUIRED_APPLETS = ['sh', 'httpd', 'wget', 'nc', 'ip', 'sleep', 'cat', 'echo', 'hostname', 'nslookup', 'killall', 'grep', 'mv', 'mkdir'];
+/** dnsmasq looks its user up even as root; no package's maintainer script ran to write these. */
+const ADDONS_USERS = [
+  { path: 'etc/passwd', contents: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' },
+  { path: 'etc/group', contents: 'root:x:0:\nnogroup:x:65534:\n' },
+];
 /** The names iptables' postinst points at the nft backend through update-alternatives (Debian's default, as on the nodes). */
 const IPTABLES_ALTERNATIVES = ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore'];
 
@@ -75,8 +84,8 @@ async function kubeProxyLayers(binDir: string, debs: DebPackage[], work: string)
 }
 
 /** busybox: Debian's static busybox with a symlink per applet, as `busybox --install` would make. */
-async function busyboxLayers(deb: DebPackage, work: string): Promise<LayerSpec[]> {
-  const tree = path.join(work, 'busybox-root');
+async function busyboxLayers(deb: DebPackage, work: string, treeName = 'busybox-root'): Promise<LayerSpec[]> {
+  const tree = path.join(work, treeName);
   await debTree([deb], path.join(work, 'debs'), tree);
   const busybox = path.join(tree, 'bin/busybox');
   const applets = (await runCommand([busybox, '--list-full'])).stdout.split('\n').filter((a) => a && a !== 'bin/busybox');
@@ -90,6 +99,21 @@ async function busyboxLayers(deb: DebPackage, work: string): Promise<LayerSpec[]
   ];
 }
 
+/**
+ * The add-ons' image: dnsmasq with its libraries from Debian, busybox for the scripts, and kubectl,
+ * through which the scripts read Nodes and Services. Its own download dir: kube-proxy's tree is
+ * unpacked at the same time, and both closures hold libc6.
+ */
+async function addonsLayers(binDir: string, debs: DebPackage[], busybox: DebPackage, work: string): Promise<LayerSpec[]> {
+  const tree = path.join(work, 'addons-root');
+  await debTree(debs, path.join(work, 'addons-debs'), tree);
+  return [
+    { dir: tree, createdBy: `metal-lab: Debian ${debs.map((d) => `${d.name}=${d.version}`).join(' ')}` },
+    ...(await busyboxLayers(busybox, work, 'addons-busybox-root')),
+    { entries: [{ path: 'usr/local/bin/kubectl', file: path.join(binDir, 'kubectl'), mode: 0o755 }, ...ADDONS_USERS], createdBy: 'metal-lab: kubectl, users' },
+  ];
+}
+
 function scratchBinary(binDir: string, name: string, at: string): LayerSpec[] {
   return [{ entries: [{ path: at, file: path.join(binDir, name), mode: 0o755 }, TMP_DIR], createdBy: `metal-lab: ${name}` }];
 }
@@ -99,6 +123,7 @@ interface ImageInputs {
   binDir: string;
   version: string;
   proxyDebs: DebPackage[];
+  addonsDebs: DebPackage[];
   busybox: DebPackage;
 }
 
@@ -115,6 +140,8 @@ async function imageSpec(name: ImageName, o: ImageInputs & { work: string }): Pr
       return { ref: imageRef(name, o.version), layers: scratchBinary(o.binDir, PAUSE, 'pause'), config: { env, entrypoint: ['/pause'] } };
     case 'busybox':
       return { ref: imageRef(name, debianVersionTag(o.busybox.version)), layers: await busyboxLayers(o.busybox, o.work), config: { env, cmd: ['sh'] } };
+    case 'addons':
+      return { ref: imageRef(name, o.version), layers: await addonsLayers(o.binDir, o.addonsDebs, o.busybox, o.work), config: { env, cmd: ['sh'] } };
   }
 }
 
@@ -138,15 +165,15 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
  */
 export async function buildKubeImages({ binDir, version, cacheDir, ...reporting }: { binDir: string; version: string; cacheDir?: string } & BuildReporting): Promise<KubeImages> {
   const binaries = await requireBinaries(binDir);
-  const [proxyDebs, { pkg: busybox }] = await Promise.all([debClosure(KUBE_PROXY_DEBS), showPackage(BUSYBOX_DEB)]);
+  const [proxyDebs, addonsDebs, { pkg: busybox }] = await Promise.all([debClosure(KUBE_PROXY_DEBS), debClosure(ADDONS_DEBS, {}, ADDONS_OMITTED), showPackage(BUSYBOX_DEB)]);
   const r = await cachedBuild({
     ...reporting,
     what: `the kube images of ${version}`,
     root: path.join(cacheDir ?? hostLayout().cacheRoot, 'kube-images'),
-    inputs: { builder: BUILDER_VERSION, version, binaries, debs: [...proxyDebs, busybox] },
+    inputs: { builder: BUILDER_VERSION, version, binaries, debs: [...proxyDebs, ...addonsDebs, busybox] },
     read: readImages,
     summary: (images) => images.map((i) => `${i.name} ${mb(i.bytes)}`).join(', '),
-    build: (tmp, { progress }) => writeImages(tmp, progress, { binDir, version, proxyDebs, busybox }),
+    build: (tmp, { progress }) => writeImages(tmp, progress, { binDir, version, proxyDebs, addonsDebs, busybox }),
   });
   return { dir: r.dir, images: r.value };
 }

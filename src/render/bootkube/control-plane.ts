@@ -1,4 +1,4 @@
-import { APISERVER_PORT, KUBE_SERVICE_CIDR, NODE_PATHS, POD_CIDR } from '../../ground/cluster.js';
+import { APISERVER_PORT, KUBE_SERVICE_CIDR, NODE_PATHS, NODE_POD_CIDR_BITS, POD_CIDR } from '../../ground/cluster.js';
 import { BOOTSTRAP_KUBECONFIG } from '../../ground/bootkube-layout.js';
 import { kubeMinor } from '../../ground/cluster.js';
 import { clusterRoleBinding, configMap, meta, NAMESPACE, podLabels, serviceAccount, type KubeObject } from './objects.js';
@@ -55,9 +55,10 @@ function componentFlags(component: Component, secretsDir: string, kubeconfig: st
   const own =
     component === CONTROLLER_MANAGER
       ? [
-          // Pod CIDRs are static per node (the lab renders each node's bridge CNI config).
-          '--allocate-node-cidrs=false',
+          // Each node's /24 of the pod range, which the pod network add-on routes.
+          '--allocate-node-cidrs=true',
           `--cluster-cidr=${POD_CIDR}`,
+          `--node-cidr-mask-size=${NODE_POD_CIDR_BITS}`,
           `--cluster-signing-cert-file=${secretsDir}/ca.crt`,
           `--cluster-signing-key-file=${secretsDir}/ca.key`,
           '--configure-cloud-routes=false',

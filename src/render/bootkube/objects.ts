@@ -44,6 +44,7 @@ const CREATE_ORDER: Record<string, string> = {
   RoleBinding: '12',
   Secret: '20',
   ConfigMap: '20',
+  Service: '30',
   DaemonSet: '30',
   Deployment: '30',
   PodDisruptionBudget: '40',

@@ -16,16 +16,15 @@ export interface Mount {
   source: VolumeSource;
 }
 
-export interface EnvVar {
-  name: string;
-  valueFrom: { fieldRef: { fieldPath: string } };
-}
+export type EnvVar = { name: string; value: string } | { name: string; valueFrom: { fieldRef: { fieldPath: string } } };
 
 export interface PodParts {
   image: ImageName;
   kubeVersion: string;
   labels: Record<string, string>;
   annotations?: Record<string, string>;
+  /** The container's name and program: the image's own (its name, on PATH) unless given. */
+  container?: { name: string; command: string[] };
   args: string[];
   env?: EnvVar[];
   mounts: Mount[];
@@ -48,9 +47,9 @@ export interface PodTemplate {
  */
 export function podTemplate(p: PodParts): PodTemplate {
   const container = {
-    name: p.image,
+    name: p.container?.name ?? p.image,
     image: imageRef(p.image, p.kubeVersion),
-    command: [p.image, ...p.args],
+    command: [...(p.container?.command ?? [p.image]), ...p.args],
     ...(p.env ? { env: p.env } : {}),
     ...(p.privileged ? { securityContext: { privileged: true } } : {}),
     volumeMounts: p.mounts.map((m) => ({ name: m.name, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true } : {}) })),

@@ -16,6 +16,8 @@ import {
   type TimingOptions,
 } from './control-plane.js';
 import { kubeProxyObjects } from './kube-proxy.js';
+import { podNetworkObjects } from './pod-network.js';
+import { clusterDnsObjects } from './cluster-dns.js';
 import { embeddedKubeconfig, fileKubeconfig, serviceAccountKubeconfig } from './kubeconfig.js';
 import { kubeMinor } from '../../ground/cluster.js';
 import { manifestFiles, meta, secret, toYaml, type KubeObject } from './objects.js';
@@ -73,6 +75,9 @@ export function renderBootkubeAssets(lab: LabSpec, pki: LabPki, opts: BootkubeOp
     ...([CONTROLLER_MANAGER, SCHEDULER] as const).flatMap((c) => [componentDeployment(c, t), componentPdb(c, t)]),
     // kube-proxy reaches the API at its name: the Service IP would need kube-proxy itself.
     ...kubeProxyObjects(t.kubeVersion, serviceAccountKubeconfig(lab.id, server)),
+    // The add-ons of the talk: the pod network reaches the API by its name too, DNS by the Service IP.
+    ...podNetworkObjects(t.kubeVersion, serviceAccountKubeconfig(lab.id, server)),
+    ...clusterDnsObjects(t.kubeVersion),
   ];
   for (const [file, text] of manifestFiles(objects, 'manifests')) assets.set(file, text);
 

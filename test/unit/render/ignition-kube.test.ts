@@ -22,12 +22,13 @@ test('the kubelet waits for its kubeconfig: kubelet.path is enabled, kubelet.ser
   t.regex(text(ign, '/etc/containerd/config.toml'), /sandbox_image = "metal-lab\.local\/pause:v1\.20\.2"/);
 });
 
-test('each node has its own pod /24 and a route to every other node\'s', (t) => {
-  const cni = (n: string) => JSON.parse(text(render(n), '/etc/cni/net.d/10-metal-lab.conflist')) as { plugins: Array<{ ipam?: { ranges: Array<Array<{ subnet: string }>> } }> };
-  t.is(cni('node1').plugins[0]!.ipam!.ranges[0]![0]!.subnet, '10.2.0.0/24');
-  t.is(cni('node2').plugins[0]!.ipam!.ranges[0]![0]!.subnet, '10.2.1.0/24');
-  const routes = text(render('node1'), '/etc/systemd/network/10-labos-dhcp.network.d/50-pod-routes.conf');
-  t.is(routes, '[Route]\nDestination=10.2.1.0/24\nGateway=172.24.0.22\n');
+test('no static pod network: the add-on writes the CNI config; pods resolve through the cluster DNS Service', (t) => {
+  const ign = render('node1');
+  t.false(ign.storage.files.some((f) => f.path.startsWith('/etc/cni/') || f.path.includes('pod-routes')));
+  const kubelet = text(ign, '/etc/kubernetes/kubelet.yaml');
+  t.regex(kubelet, /^clusterDomain: cluster\.local$/m);
+  t.regex(kubelet, /^clusterDNS: \[10\.3\.0\.10\]$/m);
+  t.regex(kubelet, /^resolvConf: \/run\/systemd\/resolve\/resolv\.conf$/m);
 });
 
 test('only controllers run the apiserver checkpoint unit', (t) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { parse } from 'yaml';
-import { CONTROLLER_LABEL, DEFAULT_KUBE_VERSION, IMAGE_NAMES, imageRef, NODE_PATHS, type ImageName } from '../../../../src/ground/cluster.js';
+import { CONTROLLER_LABEL, DEFAULT_KUBE_VERSION, IMAGE_NAMES, imageRef, NODE_PATHS } from '../../../../src/ground/cluster.js';
 import { LabError } from '../../../../src/errors.js';
 import { loadLab } from '../../../../src/spec/lab.js';
 import { renderBootkubeAssets, STAGE_LABEL, type KubeObject } from '../../../../src/render/bootkube/index.js';
@@ -45,16 +45,18 @@ test('no two files define the same object', async (t) => {
   t.is(seen.size, manifestObjects(assets).length + 4);
 });
 
-test('every image is imageRef(container name, version), for the version asked', async (t) => {
+test('every image is imageRef(name, version), for the version asked; a container named for its image runs its program', async (t) => {
   for (const version of [DEFAULT_KUBE_VERSION, 'v1.21.7']) {
     const assets = await render(version);
     const pods = podObjects(assets);
-    t.is(pods.length, 8); // 3 bootstrap, 1 checkpoint, apiserver + proxy DaemonSets, 2 Deployments
+    t.is(pods.length, 10); // 3 bootstrap, 1 checkpoint, apiserver + proxy + pod-network DaemonSets, 3 Deployments
     for (const { file, obj } of pods) {
-      const c = container(obj);
-      t.true(IMAGE_NAMES.includes(c.name as ImageName), file);
-      t.is(c.image, imageRef(c.name as ImageName, version), file);
-      t.is(c.command[0], c.name, file);
+      const spec = ((obj.spec as { template?: { spec: unknown } }).template?.spec ?? obj.spec) as { containers: { name: string; image: string; command: string[] }[] };
+      for (const c of spec.containers) {
+        const name = IMAGE_NAMES.find((n) => c.image === imageRef(n, version));
+        t.truthy(name, `${file}: ${c.image}`);
+        if (c.name === name) t.is(c.command[0], c.name, file);
+      }
     }
     t.false([...assets.values()].some((text) => text.includes(version === DEFAULT_KUBE_VERSION ? 'v1.21.7' : DEFAULT_KUBE_VERSION)));
   }
@@ -173,7 +175,7 @@ test('self-hosted controller-manager and scheduler: 2 controller replicas as the
     t.true(assets.has(`manifests/12-${name}-clusterrolebinding.yaml`));
   }
   const kcm = flags(podByName(assets, 'manifests/30-kube-controller-manager-deployment.yaml'));
-  for (const want of ['--use-service-account-credentials=true', '--allocate-node-cidrs=false', '--cluster-cidr=10.2.0.0/16', '--root-ca-file=/etc/kubernetes/secrets/ca.crt']) {
+  for (const want of ['--use-service-account-credentials=true', '--allocate-node-cidrs=true', '--cluster-cidr=10.2.0.0/16', '--node-cidr-mask-size=24', '--root-ca-file=/etc/kubernetes/secrets/ca.crt']) {
     t.true(kcm.includes(want), want);
   }
   const proxy = podByName(assets, 'manifests/30-kube-proxy-daemonset.yaml');
