@@ -219,14 +219,17 @@ export async function serviceByName(kc: KubeConfig, o: TrafficOptions & { apiSer
     return await withTrafficPods(kc, o, async (pods) => {
       const evidence: string[] = [];
       const names = new Set(pods.map(podName));
+      const apiName = 'kubernetes.default.svc.cluster.local';
       for (const from of pods) {
         const at = `${podName(from)}@${from.spec?.nodeName}`;
-        const apiName = 'kubernetes.default.svc.cluster.local';
-        const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['nslookup', apiName], o.execTimeoutMs ?? 60_000);
-        const addresses = [...r.stdout.matchAll(/^Address:\s*(\S+)$/gm)].map((m) => m[1]).filter((a) => !a!.includes(':53'));
-        if (!addresses.includes(o.apiServiceIp)) throw new LabError(`${at}: nslookup ${apiName} gave ${addresses.join(', ') || 'no address'}: ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' ')}`, 'look at the cluster DNS add-on: kubectl -n kube-system logs deploy/kube-dns -c services');
-        const { got, said } = await httpFromPod(kc, o, from, TRAFFIC_APP);
-        if (!names.has(got)) throw new LabError(`${at}: http://${TRAFFIC_APP}:${HTTP_PORT}/ (the Service by its short name) answered: ${said}`, 'look at the cluster DNS add-on and kube-proxy (iptables -t nat -L KUBE-SERVICES on the node)');
+        // Patient: the DNS pod, the Service's endpoints and kube-proxy's rules come up on their own time.
+        const got = await check(`${at} to resolve ${apiName} and reach http://${TRAFFIC_APP}:${HTTP_PORT}/`, async () => {
+          const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['nslookup', apiName], o.execTimeoutMs ?? 60_000);
+          const addresses = [...r.stdout.matchAll(/^Address:\s*(\S+)$/gm)].map((m) => m[1]!).filter((a) => !a.includes(':53'));
+          if (!addresses.includes(o.apiServiceIp)) return pending(`nslookup ${apiName} gave ${addresses.join(', ') || 'no address'}: ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' ')}`);
+          const { got: name, said } = await httpFromPod(kc, o, from, TRAFFIC_APP);
+          return names.has(name) ? name : pending(`http://${TRAFFIC_APP}:${HTTP_PORT}/ (the Service by its short name) answered: ${said}`);
+        }, { timeoutMs: o.timeoutMs, intervalMs: 5000 });
         evidence.push(`${at}: ${apiName} is ${o.apiServiceIp}; http://${TRAFFIC_APP}:${HTTP_PORT}/ answered by ${got}`);
       }
       return evidence;
