@@ -35,6 +35,7 @@ export async function openFrontDoor(o: FrontDoorOptions): Promise<FrontDoor> {
   resolver.setServers([o.dnsServer]);
   const log = o.log ?? (() => {});
   let preferred: string | undefined;
+  let outage = false;
 
   // A controller cut off from etcd's quorum still accepts connections, and answers them with
   // errors: its /readyz says so, and the door sends connections to the ready ones first.
@@ -58,8 +59,9 @@ export async function openFrontDoor(o: FrontDoorOptions): Promise<FrontDoor> {
       .then((addresses) => connectFirst(addresses, o.apiPort, o.connectTimeoutMs ?? 3000))
       .then(({ socket, address, passed }) => {
         if (client.destroyed) return void socket.destroy();
-        if (address !== preferred) log(`api front door: ${o.apiName} -> ${address}${passed.length ? ` (passed over: ${passed.join(', ')})` : ''}`);
+        if (address !== preferred || outage) log(`api front door: ${o.apiName} -> ${address}${passed.length ? ` (passed over: ${passed.join(', ')})` : ''}`);
         preferred = address;
+        outage = false;
         socket.on('error', () => client.destroy());
         client.on('close', () => socket.destroy());
         socket.on('close', () => client.destroy());
@@ -67,7 +69,9 @@ export async function openFrontDoor(o: FrontDoorOptions): Promise<FrontDoor> {
         client.resume();
       })
       .catch((err: Error) => {
-        log(`api front door: no API server for ${o.apiName}: ${err.message}`);
+        // Once per outage: clients retry every few seconds while a control plane comes up.
+        if (!outage) log(`api front door: no API server for ${o.apiName}: ${err.message}`);
+        outage = true;
         client.destroy();
       });
   });
