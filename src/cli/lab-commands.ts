@@ -7,6 +7,7 @@ import { DEFAULT_LAB } from './defaults.js';
 import type { CliContext } from './program.js';
 import { interruptible } from './interruptible.js';
 import { underReport } from './under-report.js';
+import { warnOf } from './lab-warnings.js';
 
 export function registerLabCommands(program: Command, cli: CliContext): void {
   const { host, env, say, print } = cli;
@@ -46,6 +47,7 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install'; fluoSource?: string; from?: string }) => {
       const [{ labFromArg }, { checkBootMode }, snapshots] = await Promise.all([import('./resolve.js'), import('../spec/boot-mode.js'), import('../lab/snapshot-restore.js')]);
       const lab = await labFromArg(labArg);
+      warnOf(lab, say);
       // A snapshot that is not there, of another lab file or not whole is told before the host is touched.
       const snapshot = opts.from === undefined ? undefined : await snapshots.checkSnapshotFor(lab, opts.from, labArg, host);
       const boot = snapshot?.inputs.boot ?? opts.boot;
@@ -144,6 +146,7 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
       ]);
       const scenario = await loadScenario(resolveScenarioFile(scenarioArg));
       const lab = opts.lab ? await labFromArg(opts.lab) : await scenarioLab(scenario);
+      warnOf(lab, say);
       checkScenarioLab(scenario, lab);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const artifactsDir = path.resolve(opts.artifacts ?? path.join('artifacts', `${scenario.name}-${lab.id}-${stamp}`));

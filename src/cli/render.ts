@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_KUBE_VERSION, kubeMinor } from '../ground/cluster.js';
 import { LAB_FILES } from '../ground/host-layout.js';
 import { controlPlane } from '../ground/lab-model.js';
+import { warnOf } from './lab-warnings.js';
 import { DEFAULT_LAB } from './defaults.js';
 import type { CliContext } from './program.js';
 
@@ -26,6 +27,7 @@ export function registerRender(program: Command, { host, say }: CliContext): voi
       ]);
       const out = path.resolve(opts.out);
       const lab = await labFromArg(labArg);
+      warnOf(lab, say);
       // Checked before the PKI is made, so a lab without a controller or a mistaken --out changes nothing.
       controlPlane(lab);
       await bootkube.assertEmptyDir(out);

@@ -57,3 +57,15 @@ export function controlPlane(lab: Pick<LabSpec, 'file' | 'nodes' | 'bootServer' 
   const apiName = lab.kubernetes?.apiName ?? `cluster.${lab.network.domain}`;
   return { node, apiName, apiServerUrl: `https://${apiName}:${APISERVER_PORT}`, frontDoorUrl: `https://${lab.bootServer.address}:${APISERVER_PORT}` };
 }
+
+/**
+ * Every controller runs an etcd member. An even count buys nothing: n members need n/2+1 for a
+ * quorum, so they outlast no more lost members than n-1 would, and have one more that can fail.
+ * Said as a warning (two controllers are a fine lab to watch a quorum lost), never refused.
+ */
+export function etcdMembersWarning(lab: Pick<LabSpec, 'id' | 'bootServer' | 'nodes'>): string | undefined {
+  const n = labModel(lab).controllers.length;
+  if (n < 2 || n % 2 === 1) return undefined;
+  const lost = n / 2 - 1;
+  return `lab ${lab.id}: ${n} controllers make ${n} etcd members, which need ${n / 2 + 1} for a quorum and so outlast ${lost} lost member${lost === 1 ? '' : 's'}, as ${n - 1} would; use ${n - 1} or ${n + 1} controllers`;
+}

@@ -48,3 +48,26 @@ test("render of a lab with updates: writes the update operator's manifests besid
   t.regex(await fs.readFile(path.join(out, 'update-operator/30-flatcar-linux-update-operator-deployment.yaml'), 'utf8'), /image: metal-lab\.local\/flatcar-linux-update-operator:v0\.9\.0\n/);
   t.true((await fs.readdir(path.join(out, 'manifests'))).length > 10);
 });
+
+test('a lab with an even number of controllers is rendered, with a warning saying why it is no better than one fewer', async (t) => {
+  const home = await tempDir();
+  const file = path.join(home, 'two.yaml');
+  await fs.writeFile(file, `id: two
+network: { bridge: ml-two0, subnet: 10.8.0.0/24 }
+kubernetes: {}
+nodes:
+  - { name: c1, role: controller, mac: "52:54:00:00:08:01", ip: 10.8.0.10 }
+  - { name: c2, role: controller, mac: "52:54:00:00:08:02", ip: 10.8.0.11 }
+`);
+  const out = path.join(home, 'assets');
+  const r = await cli(home, [file, '--out', out]);
+  t.is(r.exitCode, 0, r.stderr);
+  t.deepEqual(r.stderr.split('\n'), [
+    'metal-lab: warning: lab two: 2 controllers make 2 etcd members, which need 2 for a quorum and so outlast 0 lost members, as 1 would; use 1 or 3 controllers',
+    `metal-lab: wrote ${(await fs.readdir(out, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length} files for lab two (Kubernetes v1.20.2) to ${out}`,
+  ]);
+  // Three controllers, as the talk has them: no warning.
+  const talk = await cli(home, ['talk', '--out', path.join(home, 'talk')]);
+  t.is(talk.exitCode, 0, talk.stderr);
+  t.notRegex(talk.stderr, /warning/);
+});
