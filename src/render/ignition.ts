@@ -77,20 +77,30 @@ PathExists=${ETCD_SECRETS_READY}
 WantedBy=multi-user.target
 `;
 
-/** The first-boot report: a console marker the lab greps for, and a callback into the request log. */
+/** Where a node keeps that its first boot was reported. */
+const FIRST_BOOT_REPORTED = '/var/lib/metal-lab/first-boot-reported';
+
+/**
+ * The first-boot report: a console marker the lab greps for, and a callback into the request log.
+ * Once, on the first boot that gets this far, by a stamp of its own: not ConditionFirstBoot, since
+ * a first boot cut short (a TCG guest starved into a soft lockup, then reset by its watchdog) has
+ * committed the machine-id already, and the boot after it would never report.
+ */
 function firstBootUnit(lab: LabSpec, node: NodeSpec): string {
   const url = `${labModel(lab).bootServerUrl}/lab/event?mac=${node.mac}&stage=installed`;
   return `[Unit]
 Description=metal-lab: report the installed system's first boot
 Wants=network-online.target
 After=network-online.target
-ConditionFirstBoot=yes
+ConditionPathExists=!${FIRST_BOOT_REPORTED}
 
 [Service]
 Type=oneshot
+StateDirectory=metal-lab
 StandardOutput=journal+console
 ExecStart=/bin/echo "metal-lab: installed system up node=${node.name} mac=${node.mac}"
 ExecStart=/usr/bin/curl -fsS --retry 10 --retry-delay 2 --retry-all-errors -o /dev/null "${url}"
+ExecStart=/bin/touch ${FIRST_BOOT_REPORTED}
 
 [Install]
 WantedBy=multi-user.target

@@ -14,6 +14,10 @@ test('every node: hostname, the core user with the lab SSH key, the first-boot r
     const report = ign.systemd.units.find((u) => u.name === 'metal-lab-firstboot.service')!;
     t.true(report.enabled);
     t.regex(report.contents!, new RegExp(`/lab/event\\?mac=${node(name).mac}&stage=installed`));
+    // Once, by its own stamp: a first boot its watchdog reset has committed the machine-id already.
+    t.notRegex(report.contents!, /ConditionFirstBoot/);
+    t.regex(report.contents!, /^ConditionPathExists=!\/var\/lib\/metal-lab\/first-boot-reported$/m);
+    t.regex(report.contents!, /--retry-all-errors -o \/dev\/null "[^"]+"\nExecStart=\/bin\/touch \/var\/lib\/metal-lab\/first-boot-reported\n/);
   }
 });
 
