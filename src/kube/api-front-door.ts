@@ -53,7 +53,11 @@ export async function openFrontDoor(o: FrontDoorOptions): Promise<FrontDoor> {
     return [...addresses].sort((a, b) => rank(a) - rank(b));
   };
 
+  // Open streams end with the door: a watch would otherwise hold close() open for good.
+  const open = new Set<net.Socket>();
   const server = net.createServer({ pauseOnConnect: true }, (client) => {
+    open.add(client);
+    client.on('close', () => open.delete(client));
     client.on('error', () => client.destroy());
     void backends()
       .then((addresses) => connectFirst(addresses, o.apiPort, o.connectTimeoutMs ?? 3000))
@@ -75,17 +79,16 @@ export async function openFrontDoor(o: FrontDoorOptions): Promise<FrontDoor> {
         client.destroy();
       });
   });
+  const close = () => {
+    clearInterval(prober);
+    for (const socket of open) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  };
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => void close().then(() => reject(err)));
     server.listen(o.port, o.host, () => resolve());
   });
-  return {
-    url: `https://${o.host}:${(server.address() as net.AddressInfo).port}`,
-    close: () => {
-      clearInterval(prober);
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { url: `https://${o.host}:${(server.address() as net.AddressInfo).port}`, close };
 }
 
 /**

@@ -1,5 +1,5 @@
 import https from 'node:https';
-import type net from 'node:net';
+import net from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,4 +104,13 @@ test('the front door prefers an API server whose /readyz says ready over one tha
   const door = await open(t, apiPort, []);
   await waitFor('the probes to find 127.0.0.4 ready', async () => ((await through(door)) === '127.0.0.4') || undefined, { deadline: Date.now() + 10_000, intervalMs: 200 });
   for (let i = 0; i < 5; i++) t.is(await through(door), '127.0.0.4');
+
+  // A stream still open (a watch) ends with the door, and does not hold its close().
+  const { hostname, port } = new URL(door.url);
+  const held = net.connect({ host: hostname, port: Number(port) });
+  await new Promise((resolve) => held.once('connect', resolve));
+  const ended = new Promise((resolve) => held.once('close', resolve));
+  await door.close();
+  await ended;
+  t.true(held.destroyed);
 });
