@@ -106,10 +106,11 @@ export const DEFAULT_PIVOT_INTERVALS: PivotIntervals = { healthzIntervalMs: 5000
 /** Without a deadline: bootkube's own limits (20 min for the API, 20 for the pods) plus 10 for the handover. */
 export const DEFAULT_PIVOT_MS = 50 * 60_000;
 
-/** One wait of the pivot: until when (shared by all of them) and how often. */
+/** One wait of the pivot: until when (shared by all of them), how often, and what cuts it short (Ctrl-C). */
 export interface PivotWait {
   deadline: number;
   intervalMs: number;
+  signal?: AbortSignal;
 }
 
 export interface PivotTimings {
@@ -139,6 +140,8 @@ export interface BootkubeStartOptions {
    */
   deadline?: number;
   intervals?: Partial<PivotIntervals>;
+  /** Ends every wait of the pivot at once: a run interrupted mid-pivot goes on to its artifacts. */
+  signal?: AbortSignal;
 }
 
 export interface PivotResult {
@@ -219,12 +222,12 @@ export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResul
     await writeFiles(o.first, o.assets, bootstrap);
     timings.copyMs = lap();
     log('Waiting for api-server...');
-    await waitForApi(o.kc, { deadline, intervalMs: healthzIntervalMs }, log);
+    await waitForApi(o.kc, { deadline, intervalMs: healthzIntervalMs, signal: o.signal }, log);
     timings.apiUpMs = lap();
     log('Creating self-hosted assets...');
     created = await createObjects(o.kc, objects, { log: (l) => log(`\t${l}`), deadline });
     timings.createMs = lap();
-    await waitForSelfHosted(o.kc, { deadline, intervalMs: pollIntervalMs }, log);
+    await waitForSelfHosted(o.kc, { deadline, intervalMs: pollIntervalMs, signal: o.signal }, log);
     timings.selfHostedMs = lap();
     log('All self-hosted control plane components successfully started');
   } catch (err) {
@@ -252,7 +255,7 @@ export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResul
   timings.checkpointsMs = lap();
 
   log('Waiting for the self-hosted api-server to take over...');
-  const evidence = await waitForHandover(o.kc, { deadline, intervalMs: pollIntervalMs });
+  const evidence = await waitForHandover(o.kc, { deadline, intervalMs: pollIntervalMs, signal: o.signal });
   timings.handoverMs = lap();
   timings.totalMs = Math.round(performance.now() - start);
   log(`Self-hosted control plane serving: ${evidence.join('; ')}`);

@@ -100,13 +100,18 @@ export async function createObjects(
       results.push({ object: name, outcome: opts.dryRun ? 'dry-run' : 'created' });
       log(`${opts.dryRun ? 'Validated' : 'Created'} ${name}`);
     } catch (err) {
-      if (!isStatus(err, 409)) throw new LabError(`creating ${name} failed: ${describeError(err)}`, 'fix the manifest, or check the API server log');
+      // A Service with a fixed cluster IP that exists already is refused for its IP (422), not its name.
+      if (!isStatus(err, 409) && !(await exists(client, obj))) throw new LabError(`creating ${name} failed: ${describeError(err)}`, 'fix the manifest, or check the API server log');
       results.push({ object: name, outcome: 'exists' });
       log(`${name} already exists`);
     }
     if (obj.kind === 'CustomResourceDefinition') crds.push(obj.metadata.name);
   }
   return results;
+}
+
+async function exists(client: KubernetesObjectApi, obj: ApiObject): Promise<boolean> {
+  return client.read(obj).then(() => true, () => false);
 }
 
 /** The API serves a CRD's kind only once it is Established. */

@@ -74,6 +74,7 @@ export async function bootstrap(ctx: ScenarioContext, deadline: number): Promise
         appendFileSync(logFile, `${line}\n`);
       },
       deadline,
+      signal: ctx.signal,
     });
   });
   if (lab.updates) await startUpdateOperator(ctx, kc, deadline);

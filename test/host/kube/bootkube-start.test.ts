@@ -171,6 +171,26 @@ test('one deadline bounds the whole pivot: an API that never answers uses it up,
   t.deepEqual(await fs.readdir(path.join(first.root, NODE_PATHS.staticPods)), []);
 });
 
+test('Ctrl-C ends the pivot at once, long before its deadline, and the temporary plane is still torn down', async (t) => {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'lab', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+    users: [{ name: 'admin' }],
+    contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }],
+    currentContext: 'lab',
+  });
+  const first = await localNode('c1');
+  const lines: string[] = [];
+  const interrupt = new AbortController();
+  setTimeout(() => interrupt.abort(new Error('interrupted by SIGINT')), 500);
+  const start = Date.now();
+  const err = await t.throwsAsync(bootkubeStart({ kc, assets, first, controllers: [first], log: (l) => lines.push(l), deadline: start + 3_600_000, intervals: fast, signal: interrupt.signal }));
+  t.true(Date.now() - start < 30_000, `the pivot stopped ${Date.now() - start} ms after it started`);
+  t.is(err.message, 'interrupted by SIGINT');
+  t.true(lines.some((l) => l.endsWith('Tearing down temporary bootstrap control plane...')));
+  t.deepEqual(await fs.readdir(path.join(first.root, NODE_PATHS.staticPods)), []);
+});
+
 apiTest.serial('a pivot whose scheduler never runs times out naming the pods, and still tears down the temporary plane', async (t) => {
   const kc = loadKubeconfig(env.kubeconfig);
   const first = await localNode('c1');
