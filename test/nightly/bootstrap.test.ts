@@ -31,6 +31,10 @@ e2e('bootstrap on lab/update.yaml: kubelets, bootkube pivot to a self-hosted pla
   t.is(selfHosted.length, 3);
   for (const e of selfHosted) t.regex(e.message ?? '', /bootstrap pods: none/);
   t.regex(ok('pod-network')[0]?.message ?? '', /node1.*node2|node2.*node1/);
+  // The add-ons: from a pod on every node, the API's Service name resolves and a Service answers by its short name.
+  for (const node of ['node1', 'node2', 'node3']) {
+    t.regex(ok('cluster-dns')[0]?.message ?? '', new RegExp(`@${node}: kubernetes\\.default\\.svc\\.cluster\\.local is 10\\.3\\.0\\.1; http://metal-lab-traffic:8080/ answered by metal-lab-traffic-`));
+  }
   t.is(ok('apiserver-recovers').length, 1);
   t.regex(ok('reboot')[0]?.message ?? '', /new boot ids/);
   await assertNothingLeft(t, 'update');
