@@ -7,6 +7,12 @@ export interface DomainContext {
   consoleLog: string;
 }
 
+/**
+ * The translation cache a TCG guest gets: room for the hot code of a kernel, etcd, containerd and
+ * the Kubernetes binaries, and QEMU's own RSS stays within 300 MiB of the guest's memory.
+ */
+export const TB_CACHE_MIB = 192;
+
 /** i440fx is the plainest BIOS machine; q35 is what OVMF's descriptors and UEFI guests expect. */
 function addOs(dom: XmlElement, node: NodeSpec): void {
   if (node.firmware === 'bios') {
@@ -38,7 +44,10 @@ export function renderDomainXml(lab: LabSpec, node: NodeSpec, ctx: DomainContext
   dom.ele('vcpu').txt(String(node.vcpus));
   addOs(dom, node);
   // ACPI so `virsh shutdown` reaches the guest as a power-button press.
-  dom.ele('features').ele('acpi').up().ele('apic');
+  const features = dom.ele('features');
+  features.ele('acpi').up().ele('apic');
+  // QEMU's TCG keeps 1 GiB of translated code by default, resident on top of the guest's memory.
+  if (ctx.accel === 'tcg') features.ele('tcg').ele('tb-cache', { unit: 'MiB' }).txt(String(TB_CACHE_MIB));
   // TCG's default CPU model lacks RDRAND, which guest kernels and Go programs wait on for entropy.
   dom.ele('cpu', { mode: ctx.accel === 'kvm' ? 'host-passthrough' : 'maximum', check: 'none' });
   dom.ele('on_poweroff').txt('destroy');

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { labIdFromXml } from '../../../src/libvirt/metadata.js';
-import { renderDomainXml } from '../../../src/render/libvirt-domain.js';
+import { renderDomainXml, TB_CACHE_MIB } from '../../../src/render/libvirt-domain.js';
 import { LAB_XMLNS, labObjectNames, type Accel, type NodeSpec } from '../../../src/ground/lab-spec.js';
 import { miniLab, miniPaths } from '../../support/mini-lab.js';
 import { all, one, parseXml, type El } from '../../support/xml-query.js';
@@ -12,16 +12,19 @@ const renderXml = (node: NodeSpec, accel: Accel) =>
 const render = (node: NodeSpec, accel: Accel) => parseXml(renderXml(node, accel));
 const attrs = (el: El, ...names: string[]) => names.map((n) => el.getAttribute(n));
 
-test('TCG: domain type qemu with the maximum CPU model', (t) => {
+test('TCG: domain type qemu with the maximum CPU model and a bounded translation cache', (t) => {
   const dom = render(bios, 'tcg');
   t.is(dom.getAttribute('type'), 'qemu');
   t.deepEqual(attrs(one(dom, 'cpu'), 'mode', 'check'), ['maximum', 'none']);
+  const cache = one(one(one(dom, 'features'), 'tcg'), 'tb-cache');
+  t.deepEqual([cache.getAttribute('unit'), cache.textContent], ['MiB', String(TB_CACHE_MIB)]);
 });
 
-test('KVM: domain type kvm with host-passthrough', (t) => {
+test('KVM: domain type kvm with host-passthrough, and no TCG settings', (t) => {
   const dom = render(bios, 'kvm');
   t.is(dom.getAttribute('type'), 'kvm');
   t.is(one(dom, 'cpu').getAttribute('mode'), 'host-passthrough');
+  t.is(all(dom, 'tcg').length, 0);
 });
 
 test('name, size and description come from the lab and node', (t) => {
