@@ -146,15 +146,20 @@ apiTest.serial('bootkubeStart pivots: bootstrap files copied, manifests created,
   }
 });
 
-test('one deadline bounds the whole pivot: an API that never answers uses it up, the error names that phase, the temporary plane is torn down', async (t) => {
+/** An admin kubeconfig for an API that never comes up: nothing listens on port 1. */
+function noApiKubeconfig(): KubeConfig {
   const kc = new KubeConfig();
-  // Nothing listens on port 1: the temporary API never comes up.
   kc.loadFromOptions({
     clusters: [{ name: 'lab', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
     users: [{ name: 'admin' }],
     contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }],
     currentContext: 'lab',
   });
+  return kc;
+}
+
+test('one deadline bounds the whole pivot: an API that never answers uses it up, the error names that phase, the temporary plane is torn down', async (t) => {
+  const kc = noApiKubeconfig();
   const first = await localNode('c1');
   const lines: string[] = [];
   const start = Date.now();
@@ -172,13 +177,7 @@ test('one deadline bounds the whole pivot: an API that never answers uses it up,
 });
 
 test('Ctrl-C ends the pivot at once, long before its deadline, and the temporary plane is still torn down', async (t) => {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'lab', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-    users: [{ name: 'admin' }],
-    contexts: [{ name: 'lab', cluster: 'lab', user: 'admin' }],
-    currentContext: 'lab',
-  });
+  const kc = noApiKubeconfig();
   const first = await localNode('c1');
   const lines: string[] = [];
   const interrupt = new AbortController();
