@@ -43,7 +43,8 @@ function runScript(t: ExecutionContext, script: string, dir: string, vars: Recor
   const child = spawn('sh', ['-c', script], {
     detached: true,
     stdio: 'ignore',
-    env: { PATH: `${dir}/bin:/usr/bin:/bin`, KUBECONFIG: envtest.env().kubeconfig, ...vars },
+    // HOME: kubectl keeps its discovery cache under it, which is not the checkout's business.
+    env: { PATH: `${dir}/bin:/usr/bin:/bin`, HOME: dir, KUBECONFIG: envtest.env().kubeconfig, ...vars },
   });
   t.teardown(() => {
     try {
