@@ -11,14 +11,17 @@ export async function availableMemoryMiB(meminfo = '/proc/meminfo'): Promise<num
 
 const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
 
-/** The nodes' memory must fit in what the host has free: guests that boot touch most of theirs, and a host short of it swaps or kills them. */
-export function checkMemoryFits(nodes: readonly NodeSpec[], availableMiB: number): void {
-  const total = nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
+/**
+ * The nodes' memory must fit in what the host has free: guests that boot touch most of theirs, and
+ * a host short of it swaps or kills them. `perGuestMiB` is what each QEMU holds beyond its guest.
+ */
+export function checkMemoryFits(nodes: readonly NodeSpec[], availableMiB: number, perGuestMiB = 0): void {
+  const total = nodes.reduce((sum, n) => sum + n.memoryMiB + perGuestMiB, 0);
   if (total <= availableMiB) return;
   const biggest = nodes.reduce((a, b) => (b.memoryMiB > a.memoryMiB ? b : a));
   const alone = biggest.memoryMiB > availableMiB ? `, ${biggest.name} alone ${gib(biggest.memoryMiB)}` : '';
   throw new HostError(
-    `the ${nodes.length} nodes need ${gib(total)} of memory together${alone}, and this host has ${gib(availableMiB)} available`,
+    `the ${nodes.length} nodes need ${gib(total)} of memory together${perGuestMiB ? ` (QEMU's own ${perGuestMiB} MiB each included)` : ''}${alone}, and this host has ${gib(availableMiB)} available`,
     'give the nodes less memory (defaults.memory, or a node\'s memory), use fewer nodes, or free memory on the host',
   );
 }

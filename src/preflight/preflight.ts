@@ -7,6 +7,7 @@ import { definedNetworks, networkInfo } from '../libvirt/network.js';
 import { displayPath } from '../spec/spec-file.js';
 import { checkLibvirtd, checkVirtlogd } from './daemons.js';
 import { availableMemoryMiB, checkMemoryFits } from './memory.js';
+import { TCG_GUEST_OVERHEAD_MIB } from '../render/libvirt-domain.js';
 import { checkBridgeUnclaimed, checkInterfaceFree, checkSubnetFree, checkSubnetUnclaimed } from './network.js';
 import { checkPortFree } from './ports.js';
 import { checkIpxe, checkQemu } from './tools.js';
@@ -64,7 +65,8 @@ export async function preflightLab(lab: LabSpec, host: HostLayout, holds?: Prefl
       checkSubnetUnclaimed(subnet, networks);
       await checkSubnetFree(subnet);
     });
-    await forField(lab, 'nodes', async () => checkMemoryFits(lab.nodes, await availableMemoryMiB()));
+    // Under TCG each QEMU also keeps its translation cache.
+    await forField(lab, 'nodes', async () => checkMemoryFits(lab.nodes, await availableMemoryMiB(), probe.accel === 'tcg' ? TCG_GUEST_OVERHEAD_MIB : 0));
   }
   if (!ownServer) await forField(lab, 'bootServer.port', () => checkPortFree(lab.bootServer.port, lab.bootServer.address));
   return probe;

@@ -13,6 +13,9 @@ export interface DomainContext {
  */
 export const TB_CACHE_MIB = 192;
 
+/** What a TCG guest's QEMU holds beyond the guest's memory: the cache and QEMU itself (262-277 MiB measured). */
+export const TCG_GUEST_OVERHEAD_MIB = TB_CACHE_MIB + 96;
+
 /** i440fx is the plainest BIOS machine; q35 is what OVMF's descriptors and UEFI guests expect. */
 function addOs(dom: XmlElement, node: NodeSpec): void {
   if (node.firmware === 'bios') {

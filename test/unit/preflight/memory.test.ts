@@ -23,4 +23,7 @@ test('nodes that need more memory together than the host has are refused, naming
   t.regex(many.fix, /less memory \(defaults\.memory, or a node's memory\), use fewer nodes, or free memory/);
   const huge = t.throws(() => checkMemoryFits([node('small', 512), node('huge', 1024 * 1024)], 14662), { instanceOf: HostError });
   t.is(huge.message, 'the 2 nodes need 1024.5 GiB of memory together, huge alone 1024.0 GiB, and this host has 14.3 GiB available');
+  // Under TCG each QEMU holds its translation cache too: two 512 MiB guests no longer fit in 1 GiB.
+  const tcg = t.throws(() => checkMemoryFits([node('a', 512), node('b', 512)], 1024, 288), { instanceOf: HostError });
+  t.is(tcg.message, "the 2 nodes need 1.6 GiB of memory together (QEMU's own 288 MiB each included), and this host has 1.0 GiB available");
 });
