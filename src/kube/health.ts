@@ -1,9 +1,9 @@
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubernetesObjectApi, type KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { LabError } from '../errors.js';
 import { CONTROLLER_LABEL, imageRef } from '../ground/cluster.js';
 import { pending, waitFor, type Pending } from '../toolkit/wait-for.js';
 import { labNow } from '../toolkit/lab-clock.js';
-import { API_WAIT, apiHealthz, createObjects, execInPod, isStatus, listNodes, listPods } from './client.js';
+import { API_WAIT, apiHealthz, createObjects, execInPod, isStatus, listNodes, listPods, type ApiObject } from './client.js';
 import {
   bootstrapPods,
   CONTROL_PLANE_NAMESPACE,
@@ -157,10 +157,10 @@ export async function waitForTrafficPods(kc: KubeConfig, o: Pick<TrafficOptions,
   }, { timeoutMs: o.timeoutMs ?? 10 * 60_000, intervalMs: 3000 });
 }
 
-/** The traffic pods, one per node, for `fn`; the Deployment (and `extra` objects) are removed after. */
-async function withTrafficPods<T>(kc: KubeConfig, o: TrafficOptions, fn: (pods: V1Pod[]) => Promise<T>): Promise<T> {
+/** The traffic pods, one per node, for `fn`; the Deployment and the `extra` objects beside it are removed after. */
+async function withTrafficPods<T>(kc: KubeConfig, o: TrafficOptions, fn: (pods: V1Pod[]) => Promise<T>, extra: ApiObject[] = []): Promise<T> {
   const apps = kc.makeApiClient(AppsV1Api);
-  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }]);
+  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }, ...extra]);
   await apps.createNamespacedDeployment({ namespace: o.namespace, body: trafficDeployment(o) }).catch((err: unknown) => {
     if (!isStatus(err, 409)) throw err;
   });
@@ -168,6 +168,8 @@ async function withTrafficPods<T>(kc: KubeConfig, o: TrafficOptions, fn: (pods: 
     return await fn(await waitForTrafficPods(kc, o));
   } finally {
     await apps.deleteNamespacedDeployment({ name: TRAFFIC_APP, namespace: o.namespace, propagationPolicy: 'Background' }).catch(() => {});
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    for (const obj of extra) await objects.delete(obj).catch(() => {});
   }
 }
 
@@ -192,12 +194,12 @@ export async function crossNodePodTraffic(kc: KubeConfig, o: TrafficOptions): Pr
   return withTrafficPods(kc, o, async (pods) => {
     const evidence: string[] = [];
     for (const from of pods) {
-      for (const to of pods.filter((q) => q !== from)) {
-        const { got, said } = await httpFromPod(kc, o, from, to.status!.podIP!);
-        const line = `${podName(from)}@${from.spec?.nodeName} -> http://${to.status!.podIP}:${HTTP_PORT}/ (${podName(to)}@${to.spec?.nodeName}): ${said}`;
-        if (got !== podName(to)) throw new LabError(`pod traffic across nodes failed: ${line}`, 'look at the pod network add-on (kubectl -n kube-system logs ds/pod-network) and ip route on each node');
-        evidence.push(line);
-      }
+    for (const to of pods.filter((q) => q !== from)) {
+      const { got, said } = await httpFromPod(kc, o, from, to.status!.podIP!);
+      const line = `${podName(from)}@${from.spec?.nodeName} -> http://${to.status!.podIP}:${HTTP_PORT}/ (${podName(to)}@${to.spec?.nodeName}): ${said}`;
+      if (got !== podName(to)) throw new LabError(`pod traffic across nodes failed: ${line}`, 'look at the pod network add-on (kubectl -n kube-system logs ds/pod-network) and ip route on each node');
+      evidence.push(line);
+    }
     }
     return evidence;
   });
@@ -209,34 +211,30 @@ export async function crossNodePodTraffic(kc: KubeConfig, o: TrafficOptions): Pr
  * name (the pod's search path, kube-proxy's rules) reaches one of them.
  */
 export async function serviceByName(kc: KubeConfig, o: TrafficOptions & { apiServiceIp: string }): Promise<string[]> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const service = { metadata: { name: TRAFFIC_APP }, spec: { selector: { app: TRAFFIC_APP }, ports: [{ port: HTTP_PORT, targetPort: HTTP_PORT }] } };
-  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }]);
-  await core.createNamespacedService({ namespace: o.namespace, body: service }).catch((err: unknown) => {
-    if (!isStatus(err, 409)) throw err;
-  });
-  try {
-    return await withTrafficPods(kc, o, async (pods) => {
-      const evidence: string[] = [];
-      const names = new Set(pods.map(podName));
-      const apiName = 'kubernetes.default.svc.cluster.local';
-      for (const from of pods) {
-        const at = `${podName(from)}@${from.spec?.nodeName}`;
-        // Patient: the DNS pod, the Service's endpoints and kube-proxy's rules come up on their own time.
-        const got = await check(`${at} to resolve ${apiName} and reach http://${TRAFFIC_APP}:${HTTP_PORT}/`, async () => {
-          const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['nslookup', apiName], o.execTimeoutMs ?? 60_000);
-          const addresses = [...r.stdout.matchAll(/^Address:\s*(\S+)$/gm)].map((m) => m[1]!).filter((a) => !a.includes(':53'));
-          if (!addresses.includes(o.apiServiceIp)) return pending(`nslookup ${apiName} gave ${addresses.join(', ') || 'no address'}: ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' ')}`);
-          const { got: name, said } = await httpFromPod(kc, o, from, TRAFFIC_APP);
-          return names.has(name) ? name : pending(`http://${TRAFFIC_APP}:${HTTP_PORT}/ (the Service by its short name) answered: ${said}`);
-        }, { timeoutMs: o.timeoutMs, intervalMs: 5000 });
-        evidence.push(`${at}: ${apiName} is ${o.apiServiceIp}; http://${TRAFFIC_APP}:${HTTP_PORT}/ answered by ${got}`);
-      }
-      return evidence;
-    });
-  } finally {
-    await core.deleteNamespacedService({ name: TRAFFIC_APP, namespace: o.namespace }).catch(() => {});
-  }
+  const service: ApiObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: TRAFFIC_APP, namespace: o.namespace },
+    spec: { selector: { app: TRAFFIC_APP }, ports: [{ port: HTTP_PORT, targetPort: HTTP_PORT }] },
+  };
+  return withTrafficPods(kc, o, async (pods) => {
+    const evidence: string[] = [];
+    const names = new Set(pods.map(podName));
+    const apiName = 'kubernetes.default.svc.cluster.local';
+    for (const from of pods) {
+      const at = `${podName(from)}@${from.spec?.nodeName}`;
+      // Patient: the DNS pod, the Service's endpoints and kube-proxy's rules come up on their own time.
+      const got = await check(`${at} to resolve ${apiName} and reach http://${TRAFFIC_APP}:${HTTP_PORT}/`, async () => {
+        const r = await execInPod(kc, o.namespace, podName(from), 'httpd', ['nslookup', apiName], o.execTimeoutMs ?? 60_000);
+        const addresses = [...r.stdout.matchAll(/^Address:\s*(\S+)$/gm)].map((m) => m[1]!).filter((a) => !a.includes(':53'));
+        if (!addresses.includes(o.apiServiceIp)) return pending(`nslookup ${apiName} gave ${addresses.join(', ') || 'no address'}: ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' ')}`);
+        const { got: name, said } = await httpFromPod(kc, o, from, TRAFFIC_APP);
+        return names.has(name) ? name : pending(`http://${TRAFFIC_APP}:${HTTP_PORT}/ (the Service by its short name) answered: ${said}`);
+      }, { timeoutMs: o.timeoutMs, intervalMs: 5000 });
+      evidence.push(`${at}: ${apiName} is ${o.apiServiceIp}; http://${TRAFFIC_APP}:${HTTP_PORT}/ answered by ${got}`);
+    }
+    return evidence;
+  }, [service]);
 }
 
 /**
