@@ -3,6 +3,7 @@ import type { LabSpec } from '../../ground/lab-spec.js';
 import { controlPlane, labModel } from '../../ground/lab-model.js';
 import { kubeMinor } from '../../ground/cluster.js';
 import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, podLabels, type Stage } from './objects.js';
+import type { TimingOptions } from './control-plane.js';
 import { podTemplate, secretsMount, type PodTemplate } from './pod.js';
 import type { TlsFile } from './tls.js';
 
@@ -35,7 +36,7 @@ export function etcdServers(lab: LabSpec): string {
  * The apiserver's flags; only where its secrets are and what it advertises differ between stages.
  * Without an advertise address the apiserver takes the address of its default-route interface.
  */
-export function apiserverFlags(lab: LabSpec, kubeVersion: string, secretsDir: string, advertiseAddress?: string): string[] {
+export function apiserverFlags(lab: LabSpec, t: TimingOptions, secretsDir: string, advertiseAddress?: string): string[] {
   const s = (file: (typeof APISERVER_SECRET_FILES)[number]) => `${secretsDir}/${file}`;
   return [
     ...(advertiseAddress ? [`--advertise-address=${advertiseAddress}`] : []),
@@ -47,9 +48,12 @@ export function apiserverFlags(lab: LabSpec, kubeVersion: string, secretsDir: st
     `--etcd-certfile=${s('etcd-client.crt')}`,
     `--etcd-keyfile=${s('etcd-client.key')}`,
     `--etcd-servers=${etcdServers(lab)}`,
+    // Counting every resource type is a quorum read per type and minute for a metric the lab never
+    // reads; on a starved TCG etcd those reads took 1-3 s each and crowded out the pivot's own.
+    `--etcd-count-metric-poll-period=${t.timeoutScale}m`,
     // Until 1.24 the apiserver also serves plain HTTP on 127.0.0.1:8080, without port sharing:
     // a second apiserver on the node would fail to bind it and exit.
-    ...(kubeMinor(kubeVersion) < 24 ? ['--insecure-port=0'] : []),
+    ...(kubeMinor(t.kubeVersion) < 24 ? ['--insecure-port=0'] : []),
     // The kubelet client is the admin identity (O=system:masters): more than the kubelet API needs,
     // acceptable in a lab, and it spares a ClusterRoleBinding to system:kubelet-api-admin.
     `--kubelet-client-certificate=${s('admin.crt')}`,
@@ -74,7 +78,7 @@ export function apiserverFlags(lab: LabSpec, kubeVersion: string, secretsDir: st
  * template on every controller, and its checkpoint (the same pod as a static pod reading secrets
  * from disk, for booting when no apiserver answers).
  */
-export function apiserverPod(lab: LabSpec, kubeVersion: string, stage: Stage): PodTemplate {
+export function apiserverPod(lab: LabSpec, t: TimingOptions, stage: Stage): PodTemplate {
   const secrets = secretsMount(stage, APISERVER);
   // The bootstrap pod runs on one known node; the DaemonSet's run wherever it places them, and
   // the kubelet fills in the node's address. Not for the checkpoint: after a full reboot its
@@ -85,10 +89,10 @@ export function apiserverPod(lab: LabSpec, kubeVersion: string, stage: Stage): P
     stage === 'self-hosted' ? { [CHECKPOINT_ANNOTATION]: 'true' } : stage === 'checkpoint' ? { [CHECKPOINT_OF_ANNOTATION]: APISERVER } : undefined;
   return podTemplate({
     image: APISERVER,
-    kubeVersion,
+    kubeVersion: t.kubeVersion,
     labels: podLabels(APISERVER, stage),
     annotations,
-    args: apiserverFlags(lab, kubeVersion, secrets.mountPath, fromHost ? '$(HOST_IP)' : stage === 'bootstrap' ? controlPlane(lab).node.ip : undefined),
+    args: apiserverFlags(lab, t, secrets.mountPath, fromHost ? '$(HOST_IP)' : stage === 'bootstrap' ? controlPlane(lab).node.ip : undefined),
     env: fromHost ? [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] : undefined,
     mounts: [secrets],
     priorityClassName: 'system-cluster-critical',

@@ -55,12 +55,12 @@ export function renderBootkubeAssets(lab: LabSpec, pki: LabPki, opts: BootkubeOp
   for (const [name, text] of Object.entries(tls)) assets.set(`tls/${name}`, text);
 
   const bootstrap = (file: string, pod: KubeObject) => assets.set(`bootstrap-manifests/${file}`, toYaml(pod));
-  bootstrap('bootstrap-apiserver.yaml', staticPod(staticPodName(APISERVER, 'bootstrap'), apiserverPod(lab, t.kubeVersion, 'bootstrap')));
+  bootstrap('bootstrap-apiserver.yaml', staticPod(staticPodName(APISERVER, 'bootstrap'), apiserverPod(lab, t, 'bootstrap')));
   bootstrap('bootstrap-controller-manager.yaml', staticPod(staticPodName(CONTROLLER_MANAGER, 'bootstrap'), componentPod(CONTROLLER_MANAGER, 'bootstrap', t)));
   bootstrap('bootstrap-scheduler.yaml', staticPod(staticPodName(SCHEDULER, 'bootstrap'), componentPod(SCHEDULER, 'bootstrap', t)));
 
   const apiserverSecretFiles = pick(tls, APISERVER_SECRET_FILES);
-  const apiserverTemplate = apiserverPod(lab, t.kubeVersion, 'self-hosted');
+  const apiserverTemplate = apiserverPod(lab, t, 'self-hosted');
   const objects: KubeObject[] = [
     secret(APISERVER, apiserverSecretFiles),
     {
@@ -81,7 +81,7 @@ export function renderBootkubeAssets(lab: LabSpec, pki: LabPki, opts: BootkubeOp
   ];
   for (const [file, text] of manifestFiles(objects, 'manifests')) assets.set(file, text);
 
-  assets.set('checkpoints/kube-apiserver.yaml', toYaml(staticPod(staticPodName(APISERVER, 'checkpoint'), apiserverPod(lab, t.kubeVersion, 'checkpoint'))));
+  assets.set('checkpoints/kube-apiserver.yaml', toYaml(staticPod(staticPodName(APISERVER, 'checkpoint'), apiserverPod(lab, t, 'checkpoint'))));
   for (const [name, text] of Object.entries(apiserverSecretFiles)) assets.set(`checkpoints/secrets/${name}`, text);
   return assets;
 }
