@@ -140,8 +140,10 @@ export function serveContent(req: IncomingMessage, content: Content, name: strin
 }
 
 export function sendReply(res: ServerResponse, reply: Reply): void {
-  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
-  const headers = reply.status === 304 ? reply.headers : { ...reply.headers, 'Content-Length': String(body.length) };
+  const { body } = reply;
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const headers = reply.status === 304 ? reply.headers : { ...reply.headers, 'Content-Length': String(length) };
   res.writeHead(reply.status, headers);
+  // A string body is measured, not copied into a Buffer: Node writes it out with the headers.
   res.end(body);
 }

@@ -3,9 +3,11 @@
  * no disk reads (Matchbox re-reads every group file per request) yet changes show up at once.
  *
  * Two signals mark the snapshot stale: inotify events (fs.watch) on the data dir, groups/ and
- * profiles/, and, checked synchronously on every request, a change of those directories'
- * mtime/ctime. The writer renames files into place, which changes the directory's times before
- * the write returns, so a request sent right after a write never sees the old snapshot.
+ * profiles/, and, checked synchronously, a change of those directories' mtime/ctime. The writer
+ * renames files into place, which changes the directory's times before the write returns, so a
+ * request sent right after a write never sees the old snapshot. The times are read once per
+ * event-loop turn, not per request: the requests a turn reads were on their sockets when it began,
+ * so one sent after a write arrives in a later turn, which reads the times again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +20,7 @@ export class LiveStore {
   private snapshot: StoreSnapshot;
   private stamps: string;
   private dirty = false;
+  private checkedThisTurn = false;
   private reloading: Promise<StoreSnapshot> | undefined;
   private watchers: fs.FSWatcher[] = [];
   private lastError: string | undefined;
@@ -42,6 +45,9 @@ export class LiveStore {
   /** The current snapshot, reloaded first if anything changed. On a bad change the last good snapshot stays. */
   get(): StoreSnapshot | Promise<StoreSnapshot> {
     if (this.reloading) return this.reloading;
+    if (!this.dirty && this.checkedThisTurn) return this.snapshot;
+    this.checkedThisTurn = true;
+    setImmediate(() => (this.checkedThisTurn = false));
     const stamps = dirStamps(this.dataDir);
     if (!this.dirty && stamps === this.stamps) return this.snapshot;
     this.dirty = false;
