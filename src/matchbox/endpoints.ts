@@ -9,7 +9,7 @@ import { IPXE_BOOTSTRAP, envFile, grubConfig, ipxeScript, templateData } from '.
 import type { LoadedGroup, StoreSnapshot } from './store.js';
 import type { TemplateFiles } from './template-files.js';
 import { TemplateError } from './template/index.js';
-import type { Profile } from './types.js';
+import type { NetBoot, Profile } from './types.js';
 
 export interface RequestFacts {
   req: IncomingMessage;
@@ -33,15 +33,19 @@ function selectProfile(store: StoreSnapshot, labels: Record<string, string>): { 
   return { group, profile: group && store.profiles.get(group.profile) };
 }
 
-const bootConfig =
-  (render: (boot: NonNullable<Profile['boot']>) => string): Handler =>
-  (store, { labels }) => {
+/** A profile's boot config, rendered once per snapshot: a reload makes new profile objects. */
+function bootConfig(render: (boot: NetBoot) => string): Handler {
+  const rendered = new WeakMap<NetBoot, string>();
+  return (store, { labels }) => {
     const { group, profile } = selectProfile(store, labels);
     if (!group) return notFound('no group matches the labels');
     if (!profile) return withChoice(notFound(`profile ${group.profile} not found`), group);
     if (!profile.boot) return withChoice(notFound(`profile ${profile.id} has no boot section`), group, profile);
-    return withChoice(text(render(profile.boot)), group, profile);
+    let body = rendered.get(profile.boot);
+    if (body === undefined) rendered.set(profile.boot, (body = render(profile.boot)));
+    return withChoice(text(body), group, profile);
   };
+}
 
 /** A rendered template (ignition/ or generic/) for the matched group's profile. */
 async function renderFor(

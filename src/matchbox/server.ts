@@ -48,6 +48,14 @@ export interface MatchboxServer {
 
 const HEX2 = /^[0-9a-fA-F]{2}$/;
 
+/** What a request came to, for its log line. */
+interface Outcome {
+  status: number;
+  bytes: number;
+  answer?: Answer;
+  error?: string;
+}
+
 /** Go's path unescaping of the request target: undefined for a bad %-escape (Go answers 400). */
 function unescapePath(raw: string): string | undefined {
   if (!raw.includes('%')) return raw;
@@ -114,10 +122,6 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
     throw new HostError(`cannot open the request log ${opts.requestLog}: ${(err as Error).message}`, 'pass a writable --request-log path');
   }
 
-  function record(entry: Omit<RequestLogEntry, 'time'>): void {
-    log?.write({ time: new Date().toISOString(), ...entry });
-  }
-
   function strictRefusal(reservations: ReadonlyMap<string, string>, mac: string | undefined, client: string): string | undefined {
     if (client === opts.host) return undefined;
     if (!mac) return `strict: ${client} asked without a mac`;
@@ -125,64 +129,74 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
     return reserved === client ? undefined : `strict: ${client} asked for ${mac}, reserved for ${reserved ?? 'no address'}`;
   }
 
-  async function route(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, rawQuery: string, labels: Record<string, string>): Promise<{ status: number; bytes: number; answer?: Answer; error?: string }> {
-    const clean = cleanPath(path);
-    let answer: Answer;
-    if (clean !== path) {
-      // Go's ServeMux redirects every non-canonical path (.., //, %2e%2e) to its clean form.
-      answer = redirect(method, escapePath(clean) + (rawQuery ? `?${rawQuery}` : ''));
-    } else if (path.startsWith('/assets/')) {
-      return assets.serve(req, res, path.slice('/assets'.length), rawQuery);
-    } else if (path === '/assets') {
-      answer = redirect(method, '/assets/');
-    } else {
-      const handler = ENDPOINTS[path];
-      const refused = opts.reservations && STRICT_PATHS.has(path) ? strictRefusal(opts.reservations, labels.mac, clientIp(req.socket)) : undefined;
-      if (refused) {
-        answer = goError(403, '403 Forbidden', refused);
-      } else if (handler) {
-        const snapshot = await store.get();
-        answer = await handler(snapshot, { req, labels, rawQuery }, templates);
-      } else {
-        answer = path === '/' ? text('matchbox\n') : notFound();
-      }
-    }
+  function sent(res: http.ServerResponse, method: string, answer: Answer): Outcome {
     sendReply(res, answer);
-    const out: { status: number; bytes: number; answer?: Answer; error?: string } = { status: answer.status, bytes: bodyBytes(answer, method), answer };
+    const out: Outcome = { status: answer.status, bytes: bodyBytes(answer, method), answer };
     if (answer.error) out.error = answer.error;
     return out;
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /**
+   * Serves one request. Synchronous while the snapshot and the endpoint are (a boot script, a
+   * group's metadata: nearly every request), so those cost no promise and no extra turn.
+   */
+  function route(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, rawQuery: string, labels: Record<string, string>): Outcome | Promise<Outcome> {
+    const clean = cleanPath(path);
+    // Go's ServeMux redirects every non-canonical path (.., //, %2e%2e) to its clean form.
+    if (clean !== path) return sent(res, method, redirect(method, escapePath(clean) + (rawQuery ? `?${rawQuery}` : '')));
+    if (path.startsWith('/assets/')) return assets.serve(req, res, path.slice('/assets'.length), rawQuery);
+    if (path === '/assets') return sent(res, method, redirect(method, '/assets/'));
+    const handler = ENDPOINTS[path];
+    const refused = opts.reservations && STRICT_PATHS.has(path) ? strictRefusal(opts.reservations, labels.mac, clientIp(req.socket)) : undefined;
+    if (refused) return sent(res, method, goError(403, '403 Forbidden', refused));
+    if (!handler) return sent(res, method, path === '/' ? text('matchbox\n') : notFound());
+    const facts = { req, labels, rawQuery };
+    const snapshot = store.get();
+    const answer = snapshot instanceof Promise ? snapshot.then((s) => handler(s, facts, templates)) : handler(snapshot, facts, templates);
+    return answer instanceof Promise ? answer.then((a) => sent(res, method, a)) : sent(res, method, answer);
+  }
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const target = splitTarget(req.url ?? '/');
     const path = target && unescapePath(target.rawPath);
     const rawQuery = target?.rawQuery ?? '';
     const labels = labelsFromQuery(rawQuery);
-    const base = { client: clientIp(req.socket), method, path: target?.rawPath ?? req.url ?? '', query: rawQuery, labels };
-    let result: { status: number; bytes: number; answer?: Answer; error?: string };
-    try {
-      if (path === undefined) {
-        const bad = goError(400, '400 Bad Request', 'malformed request target');
-        sendReply(res, bad);
-        result = { status: 400, bytes: bodyBytes(bad, method), error: bad.error! };
-      } else {
-        result = await route(req, res, method, path, rawQuery, labels);
-      }
-    } catch (err) {
+    const failed = (err: unknown): Outcome => {
       if (!res.headersSent) sendReply(res, goError(500, '500 Internal Server Error'));
       else res.destroy();
-      result = { status: 500, bytes: 0, error: (err as Error).message };
+      return { status: 500, bytes: 0, error: (err as Error).message };
+    };
+    const logged = (result: Outcome): void => {
+      if (!log) return;
+      const entry: RequestLogEntry = {
+        time: new Date().toISOString(),
+        client: clientIp(req.socket),
+        method,
+        path: target?.rawPath ?? req.url ?? '',
+        query: rawQuery,
+        labels,
+        status: result.status,
+        bytes: result.bytes,
+        ms: Math.round((performance.now() - started) * 1000) / 1000,
+      };
+      if (result.answer?.group) entry.group = result.answer.group;
+      if (result.answer?.profile) entry.profile = result.answer.profile;
+      if (result.error) entry.error = result.error;
+      log.write(entry);
+    };
+    let result: Outcome | Promise<Outcome>;
+    try {
+      result = path === undefined ? sent(res, method, goError(400, '400 Bad Request', 'malformed request target')) : route(req, res, method, path, rawQuery, labels);
+    } catch (err) {
+      result = failed(err);
     }
-    const entry: Omit<RequestLogEntry, 'time'> = { ...base, status: result.status, bytes: result.bytes, ms: Math.round((performance.now() - started) * 1000) / 1000 };
-    if (result.answer?.group) entry.group = result.answer.group;
-    if (result.answer?.profile) entry.profile = result.answer.profile;
-    if (result.error) entry.error = result.error;
-    record(entry);
+    if (result instanceof Promise) void result.catch(failed).then(logged);
+    else logged(result);
   }
 
-  const server = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => void handle(req, res));
+  const server = http.createServer({ keepAliveTimeout: 5000 }, handle);
   // Requests Node's parser rejects (oversized headers, garbage) still get a status and a log line.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -191,7 +205,7 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
     }
     const [status, reason] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status} ${reason}`);
-    record({ client: clientIp(socket), method: '', path: '', query: '', labels: {}, status, bytes: 0, ms: 0, error: err.code ?? err.message });
+    log?.write({ time: new Date().toISOString(), client: clientIp(socket), method: '', path: '', query: '', labels: {}, status, bytes: 0, ms: 0, error: err.code ?? err.message });
   });
 
   await new Promise<void>((resolve, reject) => {
