@@ -24,8 +24,12 @@ export function goClean(p: string): string {
   return rooted ? `/${joined}` : joined || '.';
 }
 
+/** An empty, `.` or `..` segment: only such a rooted path changes when cleaned. */
+const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)/;
+
 /** ServeMux's cleanPath: rooted, cleaned, trailing slash kept. */
 export function cleanPath(p: string): string {
+  if (p.startsWith('/') && !UNCLEAN.test(p)) return p;
   if (p === '') return '/';
   if (!p.startsWith('/')) p = `/${p}`;
   let np = goClean(p);
