@@ -7,7 +7,6 @@ import { DEFAULT_LAB } from './defaults.js';
 import type { CliContext } from './program.js';
 import { interruptible } from './interruptible.js';
 import { underReport } from './under-report.js';
-import { warnOf } from './lab-warnings.js';
 
 export function registerLabCommands(program: Command, cli: CliContext): void {
   const { host, env, say, print } = cli;
@@ -45,7 +44,9 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .option('--fluo-source <file>', 'a lab with updates: the update operator\'s source tarball (FLUO v0.9.0) if it is not built yet (or METAL_LAB_FLUO_SOURCE)')
     .option('--from <snapshot>', 'bring the lab back as snapshot NAME saved it (metal-lab snapshot save); its boot mode is the snapshot\'s')
     .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install'; fluoSource?: string; from?: string }) => {
-      const [{ labFromArg }, { checkBootMode }, snapshots] = await Promise.all([import('./resolve.js'), import('../spec/boot-mode.js'), import('../lab/snapshot-restore.js')]);
+      const [{ labFromArg }, { checkBootMode }, snapshots, { warnOf }] = await Promise.all([
+        import('./resolve.js'), import('../spec/boot-mode.js'), import('../lab/snapshot-restore.js'), import('./lab-warnings.js'),
+      ]);
       const lab = await labFromArg(labArg);
       warnOf(lab, say);
       // A snapshot that is not there, of another lab file or not whole is told before the host is touched.
@@ -141,8 +142,9 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .option('--artifacts <dir>', 'where to write the artifacts')
     .option('--json', 'plain progress on stderr, the result as JSON on stdout')
     .action(async (scenarioArg: string, opts: { lab?: string; keep?: boolean; artifacts?: string; json?: boolean }) => {
-      const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab, scenarioLab }, { runScenario }, { ensureHost }, { labFromArg }, { checkArtifactsDir }] = await Promise.all([
+      const [{ loadScenario, resolveScenarioFile }, { checkScenarioLab, scenarioLab }, { runScenario }, { ensureHost }, { labFromArg }, { checkArtifactsDir }, { warnOf }] = await Promise.all([
         import('../spec/scenario.js'), import('../spec/scenario-lab.js'), import('../scenario/run.js'), import('../setup/host.js'), import('./resolve.js'), import('./artifacts-dir.js'),
+        import('./lab-warnings.js'),
       ]);
       const scenario = await loadScenario(resolveScenarioFile(scenarioArg));
       const lab = opts.lab ? await labFromArg(opts.lab) : await scenarioLab(scenario);

@@ -2,8 +2,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_KUBE_VERSION, kubeMinor } from '../ground/cluster.js';
 import { LAB_FILES } from '../ground/host-layout.js';
-import { controlPlane } from '../ground/lab-model.js';
-import { warnOf } from './lab-warnings.js';
 import { DEFAULT_LAB } from './defaults.js';
 import type { CliContext } from './program.js';
 
@@ -21,9 +19,9 @@ export function registerRender(program: Command, { host, say }: CliContext): voi
     .requiredOption('--out <dir>', 'a new or empty dir to write the assets to')
     .option('--kube-version <version>', 'Kubernetes version: image tags and version-specific flags', checkedVersion, DEFAULT_KUBE_VERSION)
     .action(async (labArg: string, opts: { out: string; kubeVersion: string }) => {
-      const [{ labFromArg }, { ensureLabPki }, { labAccel }, bootkube, { renderUpdateOperator }] = await Promise.all([
+      const [{ labFromArg }, { ensureLabPki }, { labAccel }, bootkube, { renderUpdateOperator }, { warnOf }, { controlPlane }] = await Promise.all([
         import('./resolve.js'), import('../pki/ensure.js'), import('../preflight/preflight.js'), import('../render/bootkube/index.js'),
-        import('../render/update-operator/index.js'),
+        import('../render/update-operator/index.js'), import('./lab-warnings.js'), import('../ground/lab-model.js'),
       ]);
       const out = path.resolve(opts.out);
       const lab = await labFromArg(labArg);
