@@ -36,6 +36,9 @@ function etcdEnvironment(lab: LabSpec, node: NodeSpec, timeoutScale: number): st
     ETCD_INITIAL_CLUSTER: etcdInitialCluster(lab),
     ETCD_INITIAL_CLUSTER_STATE: 'new',
     ETCD_INITIAL_CLUSTER_TOKEN: `metal-lab-${lab.id}`,
+    // Bookworm's etcd (3.4 before 3.4.30) logs a slow read-index through a nil logger under its
+    // default capnslog and panics (etcd-io/etcd#14402, #17265): zap is the logger it has.
+    ETCD_LOGGER: 'zap',
     ETCD_HEARTBEAT_INTERVAL: String(100 * timeoutScale),
     ETCD_ELECTION_TIMEOUT: String(1000 * timeoutScale),
     ETCD_TRUSTED_CA_FILE: tls('ca.crt'),
@@ -57,6 +60,8 @@ function etcdEnvironment(lab: LabSpec, node: NodeSpec, timeoutScale: number): st
  * (before the lab has copied them) it is skipped, not failed; etcd.path starts it once they are there.
  * The CPU and disk priorities are etcd's tuning guide's: on a busy node (a TCG controller runs two
  * apiservers at 100% CPU during the pivot) heartbeats and read-index answers must not wait their turn.
+ * No start timeout, as Container Linux's etcd-member.service: a member is "started" once it has
+ * published itself through the quorum, and one killed while waiting for it never rejoins.
  */
 const ETCD_DROPIN = `[Unit]
 Wants=network-online.target
@@ -66,6 +71,7 @@ ConditionPathExists=${ETCD_SECRETS_READY}
 [Service]
 Restart=always
 RestartSec=5s
+TimeoutStartSec=0
 Nice=-19
 IOSchedulingClass=best-effort
 IOSchedulingPriority=0
