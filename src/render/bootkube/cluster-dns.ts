@@ -1,5 +1,6 @@
 import { CLUSTER_DOMAIN, clusterDnsIp, imageRef } from '../../ground/cluster.js';
 import { clusterRoleBinding, meta, serviceAccount, type KubeObject } from './objects.js';
+import { rewatchLoop } from './rewatch.js';
 
 /**
  * Cluster DNS as an add-on, built as kube-dns was in the talk's day: dnsmasq answers on the
@@ -26,13 +27,8 @@ write() {
   mv "$HOSTS.new" "$HOSTS"
   killall -HUP dnsmasq && echo "cluster dns: $(wc -l < "$HOSTS") Services in $DOMAIN"
 }
-while :; do
-  kubectl get services --all-namespaces --watch --output-watch-events -o jsonpath='{.type} {.object.metadata.name}{"\n"}' |
-    while read -r _; do write; done
-  echo "cluster dns: the watch on Services ended; watching again in 5s"
-  sleep 5
-done
-`;
+` + rewatchLoop('cluster dns (Services)', String.raw`  kubectl get services --all-namespaces --watch --output-watch-events -o jsonpath='{.type} {.object.metadata.name}{"\n"}' |
+    while read -r _; do write; done`);
 
 export function clusterDnsObjects(kubeVersion: string): KubeObject[] {
   const labels = { 'k8s-app': CLUSTER_DNS };

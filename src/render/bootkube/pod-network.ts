@@ -1,6 +1,7 @@
 import { NODE_PATHS } from '../../ground/cluster.js';
 import { clusterRoleBinding, configMap, meta, serviceAccount, type KubeObject } from './objects.js';
 import { podTemplate } from './pod.js';
+import { rewatchLoop } from './rewatch.js';
 
 /**
  * The pod network as an add-on, as flannel's host-gw backend does it: a DaemonSet on every node
@@ -47,8 +48,10 @@ events() {
     -o jsonpath='{.type} {.object.metadata.name} {.object.spec.podCIDR} {.object.status.addresses[?(@.type=="InternalIP")].address}{"\n"}'
 }
 
-while :; do
-  events | while read -r event name cidr ip; do
+
+# Each Node event: this node's /24 into the CNI config, another's as a route via that node.
+apply() {
+  while read -r event name cidr ip; do
     [ -n "$cidr" ] && [ -n "$ip" ] || continue
     key="$state/$(echo "$cidr" | tr ./ __)"
     if [ "$name" = "$NODE_NAME" ]; then
@@ -61,10 +64,8 @@ while :; do
       ip route replace "$cidr" via "$ip" && echo "$ip" > "$key" && echo "pod network: $name's pods $cidr via $ip"
     fi
   done
-  echo "pod network: the watch on Nodes ended; watching again in 5s"
-  sleep 5
-done
-`;
+}
+` + rewatchLoop('pod network (Nodes)', '  events | apply');
 
 export function podNetworkObjects(kubeVersion: string, kubeconfigText: string): KubeObject[] {
   const template = podTemplate({
