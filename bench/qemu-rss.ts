@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { labObjectNames, type LabSpec } from '../src/ground/lab-spec.js';
 
+/** A field of /proc/PID/status in KiB (VmRSS now, VmHWM the peak so far); 0 once the process is gone. */
+export function procStatusKiB(pid: number | string, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** VmRSS of a libvirt domain's qemu, by the pid file libvirt keeps; 0 while it is not running. */
 function qemuRssKiB(domain: string): number {
   try {
-    const pid = readFileSync(`/run/libvirt/qemu/${domain}.pid`, 'utf8').trim();
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
+    return procStatusKiB(readFileSync(`/run/libvirt/qemu/${domain}.pid`, 'utf8').trim(), 'VmRSS');
   } catch {
     return 0;
   }
