@@ -4,6 +4,7 @@ import type { LabPki } from '../pki/ensure.js';
 import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
 import { renderKubeIgnition, type KubeNodeAssets } from './ignition-kube.js';
 import { renderUpdateIgnition } from './ignition-updates.js';
+import { renderNicWatchdog } from './nic-watchdog.js';
 import { ETCD_SECRETS_READY, ETCD_TLS_DIR } from './node-secrets.js';
 
 /** Ignition spec version the lab renders: the newest stable one Debian's Ignition 2.14 reads. */
@@ -123,7 +124,8 @@ WantedBy=multi-user.target
  * the lab's SSH key, on controllers etcd with the static initial cluster, started by etcd.path
  * once the lab has copied its TLS files (Ignition carries no private key), and
  * in a Kubernetes lab the node's container runtime, networking and kubelet (ignition-kube.ts),
- * with `updates:` the update engine's channel and release key (ignition-updates.ts).
+ * with `updates:` the update engine's channel and release key (ignition-updates.ts), and on
+ * every node the watchdog for QEMU's stuck virtio transmit queue (nic-watchdog.ts).
  * Pure: the PKI comes in as an argument, and only its certificates and public keys go in.
  */
 export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, opts: { timeoutScale: number; kube?: KubeNodeAssets }): object {
@@ -141,6 +143,9 @@ export function renderNodeIgnition(lab: LabSpec, node: NodeSpec, pki: LabPki, op
     units.push({ name: 'etcd.service', mask: true });
   }
   files.push(...renderUpdateIgnition(lab, pki));
+  const nicWatchdog = renderNicWatchdog();
+  files.push(...nicWatchdog.files);
+  units.push(...nicWatchdog.units);
   if (opts.kube) {
     const kube = renderKubeIgnition(node, pki, opts.kube, opts);
     files.push(...kube.files);

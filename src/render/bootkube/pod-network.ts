@@ -19,8 +19,6 @@ export const CNI_CONFIG_FILE = '10-metal-lab.conflist';
  * No masquerading: every node routes every pod /24, so pod addresses stay visible across nodes.
  */
 export const POD_NETWORK_SCRIPT = String.raw`set -u
-# The route each other node's /24 last got, so that a Node's heartbeat changes nothing.
-state=$(mktemp -d)
 
 conflist() {
   cat <<EOF
@@ -50,18 +48,18 @@ events() {
 
 
 # Each Node event: this node's /24 into the CNI config, another's as a route via that node.
+# The kernel's table is the state: a Node's heartbeat changes nothing, and a route the kernel
+# flushed (the NIC reopened by the lab's watchdog) is back with that node's next event.
 apply() {
   while read -r event name cidr ip; do
     [ -n "$cidr" ] && [ -n "$ip" ] || continue
-    key="$state/$(echo "$cidr" | tr ./ __)"
     if [ "$name" = "$NODE_NAME" ]; then
       conflist "$cidr" > "$CNI_CONF.tmp"
       if ! cmp -s "$CNI_CONF.tmp" "$CNI_CONF"; then mv "$CNI_CONF.tmp" "$CNI_CONF"; echo "pod network: this node's pods in $cidr ($CNI_CONF)"; fi
     elif [ "$event" = DELETED ]; then
       ip route del "$cidr" via "$ip" 2>/dev/null && echo "pod network: $name deleted, route $cidr via $ip removed"
-      rm -f "$key"
-    elif [ "$(cat "$key" 2>/dev/null)" != "$ip" ]; then
-      ip route replace "$cidr" via "$ip" && echo "$ip" > "$key" && echo "pod network: $name's pods $cidr via $ip"
+    elif ! ip route show "$cidr" | grep -q "via $ip "; then
+      ip route replace "$cidr" via "$ip" && echo "pod network: $name's pods $cidr via $ip"
     fi
   done
 }

@@ -63,13 +63,27 @@ async function node(name: string, podCIDR: string, ip: string): Promise<void> {
   await core.replaceNodeStatus({ name, body: created });
 }
 
-test.serial('pod network: the node\'s own /24 into the CNI config, a route to every other node\'s, also one that joins later', async (t) => {
-  const dir = await binDir(t, { ip: 'echo "$*" >> "$IP_LOG"' });
+/**
+ * `ip route` on a table of this test's own: `show` prints a route as busybox's ip does, `replace`
+ * and `del` change the table and are logged to IP_LOG.
+ */
+const IP_ROUTE_STAND_IN = `[ "$1" = route ] || exit 1
+case "$2" in
+  show) grep "^$3 " "$ROUTES" 2>/dev/null; exit 0 ;;
+  replace) { grep -v "^$3 " "$ROUTES" 2>/dev/null; echo "$3 via $5 dev ens2 "; } > "$ROUTES.new" ;;
+  del) grep -v "^$3 " "$ROUTES" > "$ROUTES.new" ;;
+esac
+mv "$ROUTES.new" "$ROUTES"
+echo "$*" >> "$IP_LOG"`;
+
+test.serial('pod network: the node\'s own /24 into the CNI config, a route to every other node\'s, also one that joins later, and one the kernel flushed', async (t) => {
+  const dir = await binDir(t, { ip: IP_ROUTE_STAND_IN });
   const ipLog = path.join(dir, 'ip.log');
   const conf = path.join(dir, '10-metal-lab.conflist');
   await node('c1', '10.2.0.0/24', '10.6.0.10');
   await node('w1', '10.2.1.0/24', '10.6.0.11');
-  runScript(t, POD_NETWORK_SCRIPT, dir, { NODE_NAME: 'c1', CNI_CONF: conf, IP_LOG: ipLog });
+  const table = path.join(dir, 'routes');
+  runScript(t, POD_NETWORK_SCRIPT, dir, { NODE_NAME: 'c1', CNI_CONF: conf, IP_LOG: ipLog, ROUTES: table });
   const routes = async () => (await readFile(ipLog, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
 
   await waitFor('the CNI config and the route to w1', async () => ((await routes()).length === 1 && (await readFile(conf, 'utf8').catch(() => ''))) || pending(String(await routes())), soon);
@@ -89,6 +103,15 @@ test.serial('pod network: the node\'s own /24 into the CNI config, a route to ev
   await core.deleteNode({ name: 'w2' });
   await waitFor('the route to w2 removed', async () => (await routes()).includes('route del 10.2.2.0/24 via 10.6.0.12') || pending(String(await routes())), soon);
   t.deepEqual(await routes(), ['route replace 10.2.1.0/24 via 10.6.0.11', 'route replace 10.2.2.0/24 via 10.6.0.12', 'route del 10.2.2.0/24 via 10.6.0.12']);
+
+  // The link went down and up, so the kernel dropped the route: w1's next event brings it back.
+  await writeFile(table, '');
+  const w1Now = await core.readNode({ name: 'w1' });
+  w1Now.status!.conditions![0]!.lastHeartbeatTime = new Date(Date.now() + 1000);
+  await core.replaceNodeStatus({ name: 'w1', body: w1Now });
+  await waitFor('the route to w1 again', async () => (await routes()).length === 4 || pending(String(await routes())), soon);
+  t.is((await routes())[3], 'route replace 10.2.1.0/24 via 10.6.0.11');
+  t.is((await readFile(table, 'utf8')).trim(), '10.2.1.0/24 via 10.6.0.11 dev ens2');
 });
 
 test.serial('cluster DNS: dnsmasq answers for every Service in cluster.local as Services come and go, and for nothing else', async (t) => {

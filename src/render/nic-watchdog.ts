@@ -1,0 +1,58 @@
+import { NODE_PATHS } from '../ground/cluster.js';
+import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
+
+/**
+ * QEMU 7.x's virtio-net can stop serving a NIC's transmit ring for good (fedora-coreos-tracker#1463,
+ * seen here on TCG controllers under pivot load): the kernel's watchdog then counts a timeout every
+ * 5 s and the node stays cut off (964 s in one lab ha run) until the NIC is reopened. This loop
+ * reopens it, taking the link down and up; networkd then configures it again (DHCP gives the same
+ * reserved address) and the pod network add-on puts back its routes on the next Node event.
+ * Two or more timeouts in one interval mean the queue was stuck all along, not slow once.
+ * SYSFS_NET and STATE_DIR are there for the tests.
+ */
+export const NIC_WATCHDOG_SCRIPT = `#!/bin/sh
+set -u
+net=\${SYSFS_NET:-/sys/class/net}
+state=\${STATE_DIR:-$RUNTIME_DIRECTORY}
+interval=\${INTERVAL:-10}
+while sleep "$interval"; do
+  # Only NICs on a bus: bridges, veths and the loopback have no device and no such fault.
+  for dev in "$net"/*; do
+    [ -e "$dev/device" ] || continue
+    name=\${dev##*/}
+    now=0
+    for count in "$dev"/queues/tx-*/tx_timeout; do now=$((now + $(cat "$count"))); done
+    last=$(cat "$state/$name" 2>/dev/null || echo "$now")
+    echo "$now" > "$state/$name"
+    if [ $((now - last)) -ge 2 ]; then
+      echo "metal-lab: $name: transmit queue stuck ($((now - last)) timeouts in $interval s), reopening the link"
+      ip link set dev "$name" down
+      ip link set dev "$name" up
+    fi
+  done
+done
+`;
+
+export const NIC_WATCHDOG_PATH = `${NODE_PATHS.bin}/metal-lab-nic-watchdog`;
+
+const NIC_WATCHDOG_UNIT = `[Unit]
+Description=metal-lab: reopen a NIC whose transmit queue is stuck (QEMU virtio-net)
+
+[Service]
+ExecStart=${NIC_WATCHDOG_PATH}
+RuntimeDirectory=metal-lab-nic-watchdog
+StandardOutput=journal+console
+Restart=always
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/** Every node runs it: the fault is the hypervisor's, whatever the node's role or OS. */
+export function renderNicWatchdog(): { files: IgnFile[]; units: IgnUnit[] } {
+  return {
+    files: [file(NIC_WATCHDOG_PATH, NIC_WATCHDOG_SCRIPT, 0o755)],
+    units: [{ name: 'metal-lab-nic-watchdog.service', enabled: true, contents: NIC_WATCHDOG_UNIT }],
+  };
+}
