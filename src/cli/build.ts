@@ -1,6 +1,6 @@
 import { Argument, type Command } from 'commander';
 import { BUILD_TARGETS, type BuildTarget } from '../images/build-targets.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 
 /**
  * `metal-lab build [targets...]`: builds (or finds cached) what labs boot, with progress, and

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 
 /** The checkout this CLI runs from: src/cli and dist/cli both sit two levels below it. */
 const projectRoot = () => path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

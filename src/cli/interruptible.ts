@@ -1,5 +1,5 @@
 import { LabError } from '../errors.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 
 /**
  * Ctrl-C aborts the running operation, which then puts back or removes what it touched; a second

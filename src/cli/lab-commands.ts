@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { LabError } from '../errors.js';
 import { DEFAULT_LAB } from './defaults.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 import { interruptible } from './interruptible.js';
 import { underReport } from './under-report.js';
 
@@ -87,21 +87,9 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .description('a table of the lab nodes: state, MAC, IP, last boot request, stage')
     .argument('[lab]', 'lab id, file or name')
     .option('--json', 'print as JSON')
-    .action(async (labArg: string | undefined, opts: { json?: boolean }) => {
-      const [{ labStatus }, { existingLab }] = await Promise.all([import('../lab/status.js'), import('./resolve.js')]);
-      const s = await labStatus(await existingLab(host, labArg), host);
-      if (opts.json) {
-        printJson(s);
-        return;
-      }
-      const { default: Table } = await import('cli-table3');
-      const table = new Table({ head: ['node', 'role', 'state', 'mac', 'ip', 'lease', 'last boot request', 'stage'], style: { head: [], border: [] } });
-      for (const n of s.nodes) {
-        const last = n.lastRequest ? `${n.lastRequest.path} ${n.lastRequest.status} ${n.lastRequest.time.slice(11, 19)}` : '-';
-        table.push([n.node, n.role, n.state, n.mac, n.ip, n.lease ?? '-', last, n.stage]);
-      }
-      print(`lab ${s.lab}: network ${s.network}, boot server ${s.bootServer}`);
-      print(table.toString());
+    .action(async (lab: string | undefined, opts: { json?: boolean }) => {
+      const { printStatus } = await import('./status.js');
+      await printStatus(cli, { lab, json: opts.json });
     });
 
   program

@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { Command } from 'commander';
 import { LabError } from '../errors.js';
 import { APISERVER_PORT } from '../ground/cluster.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 
 /** Parses `IP:PORT` or `[IPv6]:PORT`; the host must be a literal address so we bind exactly it. */
 export function parseAddress(address: string): { host: string; port: number } {

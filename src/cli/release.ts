@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LabError } from '../errors.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 
 /** `metal-lab release publish|show`: a lab's update channels, served by its boot server under /assets/releases/. */
 export function registerRelease(program: Command, cli: CliContext): void {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_KUBE_VERSION, kubeMinor } from '../ground/cluster.js';
 import { LAB_FILES } from '../ground/host-layout.js';
 import { DEFAULT_LAB } from './defaults.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 
 /** A malformed version is a usage error before anything is written. */
 function checkedVersion(value: string): string {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 
 export function registerReport(program: Command, { print }: CliContext): void {
   program

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LabError } from '../errors.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 
 /**
  * `metal-lab secrets [lab]`: what a scenario's copy-secrets step does, for a lab brought up by

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_LAB } from './defaults.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 import { interruptible } from './interruptible.js';
 import { underReport } from './under-report.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LabError } from '../errors.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './context.js';
 
 /** Seconds as the CLI takes them; 0 or garbage is a usage error, not a zero timeout. */
 function parseSeconds(value: string): number {

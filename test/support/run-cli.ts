@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
-import { runCli } from '../../src/cli/program.js';
+import { runMetalLab } from '../../src/cli/run.js';
 
 export interface CliResult {
   exitCode: number;
@@ -16,7 +16,7 @@ export async function metalLab(args: string[], env: NodeJS.ProcessEnv = {}): Pro
   const [stdout, stderr] = [new PassThrough(), new PassThrough()];
   const text = (stream: PassThrough) => stream.setEncoding('utf8').toArray().then((parts) => parts.join('').replace(/\n$/, ''));
   const [out, err] = [text(stdout), text(stderr)];
-  const exitCode = await runCli(args, { env: { ...process.env, ...env }, stdin: Readable.from([]), stdout, stderr });
+  const exitCode = await runMetalLab(args, { env: { ...process.env, ...env }, stdin: Readable.from([]), stdout, stderr });
   stdout.end();
   stderr.end();
   return { exitCode, stdout: await out, stderr: await err };

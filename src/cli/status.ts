@@ -1,0 +1,49 @@
+import { cliContext, failed, type CliContext, type CliStreams } from './context.js';
+
+export interface StatusArgs {
+  lab?: string;
+  json?: boolean;
+}
+
+/** `metal-lab status`: the lab's nodes as a table, or as JSON. */
+export async function printStatus(cli: CliContext, args: StatusArgs): Promise<void> {
+  const [{ labStatus }, { existingLab }] = await Promise.all([import('../lab/status.js'), import('./resolve.js')]);
+  const s = await labStatus(await existingLab(cli.host, args.lab), cli.host);
+  if (args.json) {
+    cli.print(JSON.stringify(s, null, 2));
+    return;
+  }
+  const { default: Table } = await import('cli-table3');
+  const table = new Table({ head: ['node', 'role', 'state', 'mac', 'ip', 'lease', 'last boot request', 'stage'], style: { head: [], border: [] } });
+  for (const n of s.nodes) {
+    const last = n.lastRequest ? `${n.lastRequest.path} ${n.lastRequest.status} ${n.lastRequest.time.slice(11, 19)}` : '-';
+    table.push([n.node, n.role, n.state, n.mac, n.ip, n.lease ?? '-', last, n.stage]);
+  }
+  cli.print(`lab ${s.lab}: network ${s.network}, boot server ${s.bootServer}`);
+  cli.print(table.toString());
+}
+
+/**
+ * `status`, `status LAB`, `status --json` or `status LAB --json`, and nothing else: the command
+ * line that can skip commander and the other commands' modules. Anything more (help, a typo)
+ * goes the whole way, for commander's usage line.
+ */
+export function plainStatusArgs(args: string[]): StatusArgs | undefined {
+  if (args[0] !== 'status' || args.length > 3) return undefined;
+  const rest = args.slice(1);
+  const json = rest.includes('--json');
+  const positional = rest.filter((a) => a !== '--json');
+  if (positional.length > 1 || positional.some((a) => a.startsWith('-')) || rest.length - positional.length > 1) return undefined;
+  return { lab: positional[0], json };
+}
+
+/** Status is what a workshop types most: on its own it skips commander and the other commands' modules. */
+export async function runStatus(args: StatusArgs, streams: CliStreams): Promise<number> {
+  const cli = cliContext(streams);
+  try {
+    await printStatus(cli, args);
+    return cli.exitCode;
+  } catch (err) {
+    return failed(cli, err);
+  }
+}
