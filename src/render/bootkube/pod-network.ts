@@ -49,7 +49,7 @@ events() {
 
 # Each Node event: this node's /24 into the CNI config, another's as a route via that node.
 # The kernel's table is the state: a Node's heartbeat changes nothing, and a route the kernel
-# flushed (the NIC reopened by the lab's watchdog) is back with that node's next event.
+# flushed (the NIC reset by the lab's watchdog) is back with that node's next event.
 apply() {
   while read -r event name cidr ip; do
     [ -n "$cidr" ] && [ -n "$ip" ] || continue
