@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { columns } from './columns.js';
 import { DEFAULT_LAB } from './defaults.js';
 import type { CliContext } from './context.js';
 import { interruptible } from './interruptible.js';
@@ -47,12 +48,8 @@ export function registerSnapshot(program: Command, cli: CliContext): void {
         say(`no snapshots${labArg ? ` of ${labArg}` : ''}: save one with metal-lab snapshot save NAME [lab]`);
         return;
       }
-      const { default: Table } = await import('cli-table3');
-      const table = new Table({ head: ['lab', 'snapshot', 'saved', 'boot', 'nodes', 'size'], style: { head: [], border: [] } });
-      for (const s of list) {
-        table.push(s.problem ? [s.lab, s.name, { colSpan: 4, content: s.problem }] : [s.lab, s.name, s.createdAt!.slice(0, 19).replace('T', ' '), s.boot!, s.nodes!, mib(s.bytes!)]);
-      }
-      print(table.toString());
+      const rows = list.map((s) => (s.problem ? [s.lab, s.name, s.problem] : [s.lab, s.name, s.createdAt!.slice(0, 19).replace('T', ' '), s.boot!, String(s.nodes!), mib(s.bytes!)]));
+      print(columns(['lab', 'snapshot', 'saved', 'boot', 'nodes', 'size'], rows));
     });
 
   snapshot

@@ -1,3 +1,4 @@
+import { columns } from './columns.js';
 import { cliContext, failed, type CliContext, type CliStreams } from './context.js';
 
 export interface StatusArgs {
@@ -13,14 +14,12 @@ export async function printStatus(cli: CliContext, args: StatusArgs): Promise<vo
     cli.print(JSON.stringify(s, null, 2));
     return;
   }
-  const { default: Table } = await import('cli-table3');
-  const table = new Table({ head: ['node', 'role', 'state', 'mac', 'ip', 'lease', 'last boot request', 'stage'], style: { head: [], border: [] } });
-  for (const n of s.nodes) {
+  const rows = s.nodes.map((n) => {
     const last = n.lastRequest ? `${n.lastRequest.path} ${n.lastRequest.status} ${n.lastRequest.time.slice(11, 19)}` : '-';
-    table.push([n.node, n.role, n.state, n.mac, n.ip, n.lease ?? '-', last, n.stage]);
-  }
+    return [n.node, n.role, n.state, n.mac, n.ip, n.lease ?? '-', n.stage, last];
+  });
   cli.print(`lab ${s.lab}: network ${s.network}, boot server ${s.bootServer}`);
-  cli.print(table.toString());
+  cli.print(columns(['node', 'role', 'state', 'mac', 'ip', 'lease', 'stage', 'last boot request'], rows));
 }
 
 /**
