@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
@@ -121,6 +122,9 @@ export async function connectNode(t: SshTarget): Promise<NodeSession> {
   const client = new Client();
   const timeoutMs = t.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const where = `${t.host}:${t.port ?? SSH_PORT}`;
+  // Our own socket, so that it can be destroyed: ssh2's destroy() skips a socket it has
+  // already ended (mscdex/ssh2#1124), which then waits on a silent node for minutes.
+  const sock = net.connect({ host: t.host, port: t.port ?? SSH_PORT });
   let hostKey: HostKeyCheck | undefined;
   let refusal: unknown;
   await new Promise<void>((resolve, reject) => {
@@ -130,7 +134,7 @@ export async function connectNode(t: SshTarget): Promise<NodeSession> {
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
-      client.end();
+      sock.destroy();
       // ssh2 only says "verification failed": the pinning error says why and what to do.
       reject(refusal ?? connectError(t, err, timeoutMs));
     };
@@ -142,8 +146,7 @@ export async function connectNode(t: SshTarget): Promise<NodeSession> {
       .on('error', fail)
       .once('close', () => fail(new Error('connection closed before login')))
       .connect({
-        host: t.host,
-        port: t.port ?? SSH_PORT,
+        sock,
         username: t.user,
         privateKey: t.privateKey,
         readyTimeout: timeoutMs,
@@ -160,10 +163,10 @@ export async function connectNode(t: SshTarget): Promise<NodeSession> {
       });
   });
   // ssh2 emits 'ready' only after the verifier accepted, so hostKey is set here.
-  return session(client, t.hostAlias, hostKey!);
+  return session(client, sock, t.hostAlias, hostKey!);
 }
 
-function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSession {
+function session(client: Client, sock: net.Socket, alias: string, hostKey: HostKeyCheck): NodeSession {
   let closed = false;
   client.once('close', () => (closed = true));
   const exec = (command: string) =>
@@ -327,7 +330,7 @@ function session(client: Client, alias: string, hostKey: HostKeyCheck): NodeSess
       if (closed) return Promise.resolve();
       return new Promise<void>((resolve) => {
         // A node that stopped answering never acknowledges the disconnect.
-        const timer = setTimeout(() => client.destroy(), 2000);
+        const timer = setTimeout(() => sock.destroy(), 2000);
         client.once('close', () => resolve(clearTimeout(timer))).end();
       });
     },

@@ -103,6 +103,19 @@ sshTest('a node silent for less than silenceMs keeps its connection; silent for 
   t.deepEqual(kept.status === 'fulfilled' && kept.value.stdout, 'patient\n');
 });
 
+sshTest('close gives up on a node that never answers the disconnect, and frees its socket', async (t) => {
+  const f = await fixture(t);
+  const s = await connectNode(f.target);
+  // Stopped: sshd neither reads our disconnect nor closes its side, as a node whose network died.
+  const { thawed } = await f.sshd.freeze(20_000);
+  const start = Date.now();
+  await s.close();
+  const took = Date.now() - start;
+  await thawed;
+  // Its 2 s grace, then the socket is destroyed: not held until the node answers (mscdex/ssh2#1124).
+  t.true(took < 10_000, `${took} ms`);
+});
+
 sshTest('copyTo and copyFrom move bytes and modes over SFTP', async (t) => {
   const { s, dir } = await open(t);
   const remote = path.join(dir, 'remote');
