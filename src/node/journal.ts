@@ -84,6 +84,9 @@ export async function nodeJournal(target: SshTarget, diskImage: string, timeoutM
     return `# ${target.hostAlias}: journal read over SSH\n${await journalOverSsh(target, timeoutMs)}`;
   } catch (err) {
     const why = (err as Error).message;
-    return `# ${target.hostAlias}: journal read from its disk image ${diskImage} (over SSH: ${why})\n${await journalFromDisk(diskImage, timeoutMs)}`;
+    const fromDisk = await journalFromDisk(diskImage, timeoutMs).catch((diskErr: Error) => {
+      throw new Error(`over SSH: ${why}; from its disk: ${diskErr.message}`);
+    });
+    return `# ${target.hostAlias}: journal read from its disk image ${diskImage} (over SSH: ${why})\n${fromDisk}`;
   }
 }
