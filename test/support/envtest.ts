@@ -160,7 +160,7 @@ export async function startEnvtest(opts: EnvtestOptions = {}): Promise<Envtest> 
     ];
     const flagName = (f: string) => f.split('=')[0];
     const replaced = new Set(local.map(flagName));
-    const rendered = apiserverFlags(lab, { kubeVersion: DEFAULT_KUBE_VERSION, timeoutScale: 1 }, secrets, '127.0.0.1').filter((f) => !replaced.has(flagName(f)));
+    const rendered = apiserverFlags({ kubeVersion: DEFAULT_KUBE_VERSION, timeoutScale: 1 }, secrets, '127.0.0.1').filter((f) => !replaced.has(flagName(f)));
     procs.push(launch(path.join(binDir, 'kube-apiserver'), [...rendered, ...local], apiLog));
     guardProc = guard(procs.map((p) => p.pid!), dir);
 

@@ -1,6 +1,6 @@
 import { APISERVER_PORT, KUBE_SERVICE_CIDR } from '../../ground/cluster.js';
 import type { LabSpec } from '../../ground/lab-spec.js';
-import { controlPlane, labModel } from '../../ground/lab-model.js';
+import { controlPlane } from '../../ground/lab-model.js';
 import { kubeMinor } from '../../ground/cluster.js';
 import { CHECKPOINT_ANNOTATION, CHECKPOINT_OF_ANNOTATION, podLabels, type Stage } from './objects.js';
 import type { TimingOptions } from './control-plane.js';
@@ -24,19 +24,21 @@ export const APISERVER_SECRET_FILES = [
   'admin.key',
 ] as const satisfies readonly TlsFile[];
 
-const ETCD_CLIENT_PORT = 2379;
-
-export function etcdServers(lab: LabSpec): string {
-  return labModel(lab)
-    .controllers.map((n) => `https://${n.ip}:${ETCD_CLIENT_PORT}`)
-    .join(',');
-}
+/**
+ * Every apiserver runs on a controller beside its etcd member, and talks to that member only, over
+ * loopback (kubeadm's stacked etcd; Typhoon lists every member). A 1.20 apiserver opens a client
+ * per resource type: listing all members made each apiserver's reconnects a storm of TLS handshakes
+ * on every member, which in ha run 8 kept a starved TCG etcd from ever keeping a leader. An
+ * apiserver whose member is lost or cut off fails its readiness, and the API name's front door
+ * goes to another controller.
+ */
+const ETCD_LOCAL_SERVER = 'https://127.0.0.1:2379';
 
 /**
  * The apiserver's flags; only where its secrets are and what it advertises differ between stages.
  * Without an advertise address the apiserver takes the address of its default-route interface.
  */
-export function apiserverFlags(lab: LabSpec, t: TimingOptions, secretsDir: string, advertiseAddress?: string): string[] {
+export function apiserverFlags(t: TimingOptions, secretsDir: string, advertiseAddress?: string): string[] {
   const s = (file: (typeof APISERVER_SECRET_FILES)[number]) => `${secretsDir}/${file}`;
   return [
     ...(advertiseAddress ? [`--advertise-address=${advertiseAddress}`] : []),
@@ -47,7 +49,7 @@ export function apiserverFlags(lab: LabSpec, t: TimingOptions, secretsDir: strin
     `--etcd-cafile=${s('etcd-client-ca.crt')}`,
     `--etcd-certfile=${s('etcd-client.crt')}`,
     `--etcd-keyfile=${s('etcd-client.key')}`,
-    `--etcd-servers=${etcdServers(lab)}`,
+    `--etcd-servers=${ETCD_LOCAL_SERVER}`,
     // Counting every resource type is a quorum read per type and minute for a metric the lab never
     // reads; on a starved TCG etcd those reads took 1-3 s each and crowded out the pivot's own.
     `--etcd-count-metric-poll-period=${t.timeoutScale}m`,
@@ -92,7 +94,7 @@ export function apiserverPod(lab: LabSpec, t: TimingOptions, stage: Stage): PodT
     kubeVersion: t.kubeVersion,
     labels: podLabels(APISERVER, stage),
     annotations,
-    args: apiserverFlags(lab, t, secrets.mountPath, fromHost ? '$(HOST_IP)' : stage === 'bootstrap' ? controlPlane(lab).node.ip : undefined),
+    args: apiserverFlags(t, secrets.mountPath, fromHost ? '$(HOST_IP)' : stage === 'bootstrap' ? controlPlane(lab).node.ip : undefined),
     env: fromHost ? [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] : undefined,
     mounts: [secrets],
     priorityClassName: 'system-cluster-critical',
