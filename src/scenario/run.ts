@@ -22,7 +22,7 @@ import { hostShareClock } from '../toolkit/host-share-clock.js';
 import { nodeSshTarget } from '../node/lab-target.js';
 import { waitForSsh } from '../node/wait.js';
 import { nodeJournal } from '../node/journal.js';
-import { waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
+import { pending, Pending, waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
 import { nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
 import { apiAnswers, bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
@@ -75,19 +75,22 @@ function reported(ctx: ScenarioContext, step: string, node: string | undefined, 
 /** A wait's limit as its report line gives it: the timeout, scaled for the accelerator. */
 const limitOf = (ctx: ScenarioContext, timeoutS: number) => `${Math.round(timeoutS * ctx.timeoutScale)}s limit`;
 
-/** Probes that answer "reached" (a value) or "not yet" (undefined), per wait stage. */
-const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Promise<string | undefined> } = {
+/** What a failed probe said: the timeout's "last seen", so a wait that runs out says why. */
+const notYet = (err: Error) => pending(err.message);
+
+/** Probes that answer "reached" (a value) or "not yet" (undefined, or what they saw instead), per wait stage. */
+const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Promise<string | Pending | undefined> } = {
   userspace: async (ctx, node) => (bootStage(await requestsOf(ctx, node)) === 'userspace' ? 'callback received' : undefined),
   installed: async (ctx, node) =>
     (await requestsOf(ctx, node)).some((e) => e.path === '/lab/event' && e.labels?.stage === 'installed') ? 'first boot reported' : undefined,
   ssh: async (ctx, node) => {
     const target = await nodeSshTarget(ctx.lab, node, ctx.paths, ctx.timeoutScale);
     // One short attempt per poll: the outer wait owns the deadline and the evidence.
-    return waitForSsh(target, { timeoutMs: 5_000 }).then((r) => `login after ${r.attempts} attempts`, () => undefined);
+    return waitForSsh(target, { timeoutMs: 5_000 }).then((r) => `login after ${r.attempts} attempts`, notYet);
   },
-  'etcd-health': async (ctx, node) => (node.role !== 'controller' ? 'no etcd on workers' : etcdHealth(ctx, node).catch(() => undefined)),
-  'api-answers': (ctx, node) => apiAnswers(ctx, node).catch(() => undefined),
-  'node-ready': (ctx, node) => nodeReady(ctx, node).catch(() => undefined),
+  'etcd-health': async (ctx, node) => (node.role !== 'controller' ? 'no etcd on workers' : etcdHealth(ctx, node).catch(notYet)),
+  'api-answers': (ctx, node) => apiAnswers(ctx, node).catch(notYet),
+  'node-ready': (ctx, node) => nodeReady(ctx, node).catch(notYet),
 };
 
 const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract<ScenarioStep, { kind: K }>) => Promise<unknown> } = {
