@@ -21,9 +21,19 @@ const JOURNAL_ARGS = ['--no-pager', '--no-hostname', '-o', 'short-precise'];
 const POD_LOGS = '/var/log/pods';
 const POD_LOG_LINES = 200;
 
-/** Each container log under `dir` (a node's POD_LOGS, or a copy of it), its last lines headed by its path. */
+/** klog's error and fatal lines (E1130, F1130): a fatal's reason sits above the goroutine dump that fills the tail. */
+const KLOG_ERRORS = ' [EF][0-9]{4} ';
+const EARLIER_ERRORS = 20;
+
+/**
+ * Each container log under `dir` (a node's POD_LOGS, or a copy of it), its last lines headed by its
+ * path; before them, when the log is longer, the last klog errors above those lines.
+ */
 function podLogTails(dir: string): string {
-  return `for f in ${dir}/*/*/*.log; do [ -f "$f" ] && echo "== pod log $f (last ${POD_LOG_LINES} lines)" && tail -n ${POD_LOG_LINES} "$f"; done; true`;
+  const earlier =
+    `n=$(wc -l < "$f"); [ "$n" -gt ${POD_LOG_LINES} ] && e=$(head -n $((n - ${POD_LOG_LINES})) "$f" | grep -E "${KLOG_ERRORS}" | tail -n ${EARLIER_ERRORS}) && ` +
+    `[ -n "$e" ] && echo "== pod log $f (its last ${EARLIER_ERRORS} klog errors above the last ${POD_LOG_LINES} lines)" && echo "$e"`;
+  return `for f in ${dir}/*/*/*.log; do [ -f "$f" ] || continue; ${earlier}; echo "== pod log $f (last ${POD_LOG_LINES} lines)" && tail -n ${POD_LOG_LINES} "$f"; done; true`;
 }
 
 /** The unit summary and the whole journal, as one command for the node's shell. */

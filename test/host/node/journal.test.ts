@@ -85,6 +85,23 @@ test('a node journal read from its disk: every journal entry, then the last 200 
   t.false(podSection.includes('F line 51\n'), 'only the last 200 lines of a log');
 });
 
+test('a crashed container\'s fatal above its last 200 lines is kept: klog errors before the tail', async (t) => {
+  const dir = await tempDir(t);
+  const root = await rootWithJournal(dir);
+  const apiserverLog = path.join(root, APISERVER_LOG);
+  await fs.mkdir(path.dirname(apiserverLog), { recursive: true });
+  // As run 9's node2: the fatal, then a goroutine dump longer than the tail.
+  const fatal = '2026-11-30T10:48:11.9Z stderr F F1130 10:48:11.900567       1 storage.go:42] etcdserver: request timed out';
+  const dump = Array.from({ length: 300 }, (_, i) => `2026-11-30T10:48:12Z stderr F goroutine ${i + 1} [select]:`);
+  await fs.writeFile(apiserverLog, ['2026-11-30T10:40:00Z stderr F I1130 10:40:00.000000       1 server.go:1] starting', fatal, ...dump].join('\n') + '\n');
+
+  const text = await journalFromDisk(await nodeDisk(dir, root), 60_000);
+  const podSection = text.slice(text.indexOf('== pod log '));
+  t.regex(podSection, /^== pod log \S+\/kube-apiserver\/1\.log \(its last 20 klog errors above the last 200 lines\)\n.*F1130 10:48:11\.900567 .*request timed out\n== pod log \S+ \(last 200 lines\)\n/);
+  t.false(podSection.includes('I1130 10:40:00'), 'only error and fatal lines from above the tail');
+  t.true(podSection.includes('goroutine 300 [select]:'));
+});
+
 test('a node without Kubernetes has no pod logs: its journal alone, no pod section', async (t) => {
   const dir = await tempDir(t);
   const text = await journalFromDisk(await nodeDisk(dir, await rootWithJournal(dir)), 60_000);
