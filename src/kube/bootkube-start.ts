@@ -99,9 +99,11 @@ export interface PivotIntervals {
   healthzIntervalMs: number;
   /** Self-hosted pod status and the handover poll at this rate. */
   pollIntervalMs: number;
+  /** The log names each new state; one that lasts is logged again after this, so a stall shows. */
+  quietLogMs: number;
 }
 
-export const DEFAULT_PIVOT_INTERVALS: PivotIntervals = { healthzIntervalMs: 5000, pollIntervalMs: 5000 };
+export const DEFAULT_PIVOT_INTERVALS: PivotIntervals = { healthzIntervalMs: 5000, pollIntervalMs: 5000, quietLogMs: 5 * 60_000 };
 
 /** Without a deadline: bootkube's own limits (20 min for the API, 20 for the pods) plus 10 for the handover. */
 export const DEFAULT_PIVOT_MS = 50 * 60_000;
@@ -110,6 +112,7 @@ export const DEFAULT_PIVOT_MS = 50 * 60_000;
 export interface PivotWait {
   deadline: number;
   intervalMs: number;
+  quietLogMs?: number;
   signal?: AbortSignal;
 }
 
@@ -151,12 +154,22 @@ export interface PivotResult {
   evidence: string[];
 }
 
-/** waitFor's options for a pivot wait; bootkube logs each new state it sees. */
-const pivotWait = (w: PivotWait, log?: (state: string) => void) => ({
-  ...w,
-  ...API_WAIT,
-  onRetry: log && ((r: { state: string; changed: boolean }) => r.changed && log(r.state)),
-});
+/** waitFor's options for a pivot wait; bootkube logs each new state it sees, and again while it lasts. */
+const pivotWait = (w: PivotWait, log?: (state: string) => void) => {
+  let since = 0;
+  let logged = 0;
+  const onRetry = (r: { state: string; changed: boolean }) => {
+    const now = Date.now();
+    if (r.changed) {
+      since = logged = now;
+      log?.(r.state);
+    } else if (now - logged >= (w.quietLogMs ?? DEFAULT_PIVOT_INTERVALS.quietLogMs)) {
+      logged = now;
+      log?.(`${r.state} (the same for ${Math.round((now - since) / 1000)}s)`);
+    }
+  };
+  return { ...w, ...API_WAIT, onRetry: log && onRetry };
+};
 
 export async function waitForApi(kc: KubeConfig, w: PivotWait, log: Log): Promise<void> {
   await waitFor(
@@ -199,7 +212,7 @@ export async function waitForHandover(kc: KubeConfig, w: PivotWait): Promise<str
 }
 
 export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResult> {
-  const { healthzIntervalMs, pollIntervalMs } = { ...DEFAULT_PIVOT_INTERVALS, ...o.intervals };
+  const { healthzIntervalMs, pollIntervalMs, quietLogMs } = { ...DEFAULT_PIVOT_INTERVALS, ...o.intervals };
   const deadline = o.deadline ?? labNow() + DEFAULT_PIVOT_MS;
   const log: Log = (line) => o.log?.(`${new Date().toISOString()} ${line}`);
   const start = performance.now();
@@ -222,12 +235,12 @@ export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResul
     await writeFiles(o.first, o.assets, bootstrap);
     timings.copyMs = lap();
     log('Waiting for api-server...');
-    await waitForApi(o.kc, { deadline, intervalMs: healthzIntervalMs, signal: o.signal }, log);
+    await waitForApi(o.kc, { deadline, intervalMs: healthzIntervalMs, quietLogMs, signal: o.signal }, log);
     timings.apiUpMs = lap();
     log('Creating self-hosted assets...');
     created = await createObjects(o.kc, objects, { log: (l) => log(`\t${l}`), deadline });
     timings.createMs = lap();
-    await waitForSelfHosted(o.kc, { deadline, intervalMs: pollIntervalMs, signal: o.signal }, log);
+    await waitForSelfHosted(o.kc, { deadline, intervalMs: pollIntervalMs, quietLogMs, signal: o.signal }, log);
     timings.selfHostedMs = lap();
     log('All self-hosted control plane components successfully started');
   } catch (err) {
@@ -255,7 +268,7 @@ export async function bootkubeStart(o: BootkubeStartOptions): Promise<PivotResul
   timings.checkpointsMs = lap();
 
   log('Waiting for the self-hosted api-server to take over...');
-  const evidence = await waitForHandover(o.kc, { deadline, intervalMs: pollIntervalMs, signal: o.signal });
+  const evidence = await waitForHandover(o.kc, { deadline, intervalMs: pollIntervalMs, quietLogMs, signal: o.signal });
   timings.handoverMs = lap();
   timings.totalMs = Math.round(performance.now() - start);
   log(`Self-hosted control plane serving: ${evidence.join('; ')}`);

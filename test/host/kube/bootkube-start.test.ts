@@ -6,7 +6,7 @@ import test from 'ava';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LabError } from '../../../src/errors.js';
 import { manifestObjects } from '../../../src/kube/asset-dir.js';
-import { bootkubeStart, waitForSelfHosted, type NodeShell } from '../../../src/kube/bootkube-start.js';
+import { bootkubeStart, waitForApi, waitForSelfHosted, type NodeShell } from '../../../src/kube/bootkube-start.js';
 import { loadKubeconfig, listPods } from '../../../src/kube/client.js';
 import { DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../../src/ground/cluster.js';
 import { renderBootkubeAssets } from '../../../src/render/bootkube/index.js';
@@ -174,6 +174,16 @@ test('one deadline bounds the whole pivot: an API that never answers uses it up,
   t.true(lines.some((l) => l.endsWith('Unable to determine api-server readiness: error: ECONNREFUSED')), 'bootkube logs what it sees');
   t.true(lines.some((l) => l.endsWith('Tearing down temporary bootstrap control plane...')));
   t.deepEqual(await fs.readdir(path.join(first.root, NODE_PATHS.staticPods)), []);
+});
+
+test('a state that lasts is logged again after quietLogMs, with how long it has lasted', async (t) => {
+  const lines: string[] = [];
+  await t.throwsAsync(waitForApi(noApiKubeconfig(), { deadline: Date.now() + 1500, intervalMs: 100, quietLogMs: 500 }, (l) => lines.push(l)), { instanceOf: WaitTimeoutError });
+  t.is(lines[0], 'Unable to determine api-server readiness: error: ECONNREFUSED');
+  const again = lines.slice(1);
+  // 1.5 s of the same state, logged again every 0.5 s; a loaded machine may fit fewer polls in.
+  t.true(again.length >= 1 && again.length <= 3, again.join('\n'));
+  for (const line of again) t.regex(line, /^Unable to determine api-server readiness: error: ECONNREFUSED \(the same for [0-2]s\)$/);
 });
 
 test('Ctrl-C ends the pivot at once, long before its deadline, and the temporary plane is still torn down', async (t) => {
