@@ -1,5 +1,5 @@
 import path from 'node:path';
-import forge from 'node-forge';
+import type { X509Certificate } from '@peculiar/x509';
 import type { LabSpec } from '../ground/lab-spec.js';
 import {
   ensurePrivateDirs,
@@ -14,7 +14,7 @@ import {
 import { planCerts, RELEASE_KEY, SERVICE_ACCOUNT_KEY, type CaName, type CertPlan } from './plan.js';
 import { Secret } from './secret.js';
 import { newSshKeyPair, parseSshPrivate, sshPublicLine, sshPublicMatches } from './ssh.js';
-import { certMismatch, fingerprint, issueCert, newRsaKey, parseCert, parseKey, rsaPublicPem, type Issuer } from './x509.js';
+import { certMismatch, fingerprint, issueCert, keyTypeOf, newEcKey, newRsaKey, parseCert, rsaPublicPem, type Issuer } from './x509.js';
 
 /** Creates what the lab's PKI lacks and hands back all of it; reuses everything still right. */
 
@@ -52,7 +52,10 @@ export interface PkiOptions {
   /** The lab's `pki` in its host layout, or any dir (tests, `metal-lab render`). */
   dir: string;
   now?: Date;
-  /** Where new RSA keys (PKCS#8 PEM) come from: fresh from OpenSSL unless a test hands out its own. */
+  /**
+   * Where new RSA keys (PKCS#8 PEM) come from: fresh from OpenSSL unless a test hands out its own.
+   * ECDSA keys are always fresh: they take a millisecond.
+   */
   newKey?: () => Promise<string>;
 }
 
@@ -77,8 +80,7 @@ export async function ensureLabPki(lab: LabSpec, options: PkiOptions): Promise<L
   // CAs one by one (the leaves need them), then every leaf at once: key generation runs in parallel.
   for (const plan of plans.filter((p) => !p.ca)) {
     const { material } = await ensure(plan);
-    const cert = forge.pki.certificateFromPem(material.certPem);
-    issuers.set(plan.name as CaName, { cert, keyPem: material.key.reveal() });
+    issuers.set(plan.name as CaName, { cert: parseCert(material.certPem)!, keyPem: material.key.reveal() });
   }
   await Promise.all(plans.filter((p) => p.ca).map(ensure));
 
@@ -98,26 +100,29 @@ async function ensureCert(
   const certFile = layout.cert(plan.name);
   const keyFile = layout.key(plan.name);
   const [certText, keyText] = await Promise.all([readIfExists(certFile), readIfExists(keyFile)]);
-  const keyPem = keyText !== undefined && parseKey(keyText) ? keyText : undefined;
+  const keyType = keyText === undefined ? undefined : keyTypeOf(keyText);
+  const keyPem = keyType === plan.keyType ? keyText : undefined;
   const existing = certText === undefined ? undefined : parseCert(certText);
 
   const reason = !keyPem
-    ? 'new key'
+    ? keyType
+      ? `key type ${keyType}, planned ${plan.keyType}`
+      : 'new key'
     : !existing
       ? 'new certificate'
-      : certMismatch(plan, existing, keyPem, issuer, now);
+      : await certMismatch(plan, existing, keyPem, issuer, now);
   if (!reason) {
     await setMode(keyFile, SECRET_MODE);
     return { material: material(plan.name, certFile, keyFile, certText!, keyPem!, existing!) };
   }
 
   // A changed SAN or expiry re-signs over the same key; only a missing or broken key makes a new one.
-  const privatePem = keyPem ?? (await newKey());
+  const privatePem = keyPem ?? (await (plan.keyType === 'rsa' ? newKey() : newEcKey()));
   if (!keyPem) await writeAtomic(keyFile, privatePem, SECRET_MODE);
-  const certPem = issueCert(plan, privatePem, issuer, now);
+  const certPem = await issueCert(plan, privatePem, issuer, now);
   await writeAtomic(certFile, certPem, PUBLIC_MODE);
   return {
-    material: material(plan.name, certFile, keyFile, certPem, privatePem, forge.pki.certificateFromPem(certPem)),
+    material: material(plan.name, certFile, keyFile, certPem, privatePem, parseCert(certPem)!),
     reason,
   };
 }
@@ -128,7 +133,7 @@ function material(
   keyFile: string,
   certPem: string,
   keyPem: string,
-  cert: forge.pki.Certificate,
+  cert: X509Certificate,
 ): CertMaterial {
   return { name, certFile, keyFile, certPem, key: new Secret(keyPem), fingerprint: fingerprint(cert) };
 }

@@ -5,7 +5,13 @@ import { labModel } from '../ground/lab-model.js';
 /** What the lab's certificates are, as data: pure, so it can be tested and rendered into Ignition. */
 
 export type CaName = 'ca' | 'etcd-ca';
-export type KeyUsage = 'digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign';
+/**
+ * CAs are RSA, leaves ECDSA P-256. Under TCG a guest signs with RSA-2048 in 25.7 ms and with
+ * P-256 in 0.7 ms (openssl speed), and every mutual-TLS handshake signs once on each side; the
+ * chain checks stay RSA verifies, the cheapest of all (0.32 ms).
+ */
+export type KeyType = 'rsa' | 'ecdsa';
+export type KeyUsage = 'digitalSignature' | 'keyCertSign' | 'cRLSign';
 export type ExtKeyUsage = 'serverAuth' | 'clientAuth';
 
 export interface CertPlan {
@@ -16,6 +22,7 @@ export interface CertPlan {
   subject: { cn: string; o?: string };
   sans: { dns: string[]; ips: string[] };
   isCa: boolean;
+  keyType: KeyType;
   keyUsage: KeyUsage[];
   extKeyUsage: ExtKeyUsage[];
   validityDays: number;
@@ -57,7 +64,9 @@ export function planCerts(lab: LabSpec): CertPlan[] {
     subject,
     sans: { dns: unique(sans.dns), ips: unique(sans.ips) },
     isCa: false,
-    keyUsage: ['digitalSignature', 'keyEncipherment'],
+    keyType: 'ecdsa',
+    // An ECDSA key signs and never encrypts: no keyEncipherment (RFC 5480, 3).
+    keyUsage: ['digitalSignature'],
     extKeyUsage,
     validityDays: LEAF_DAYS,
   });
@@ -66,6 +75,7 @@ export function planCerts(lab: LabSpec): CertPlan[] {
     subject: { cn, o: 'metal-lab' },
     sans: { dns: [], ips: [] },
     isCa: true,
+    keyType: 'rsa',
     keyUsage: ['digitalSignature', 'keyCertSign', 'cRLSign'],
     extKeyUsage: [],
     validityDays: CA_DAYS,

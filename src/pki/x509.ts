@@ -1,12 +1,17 @@
-import { constants, createHash, createPrivateKey, createPublicKey, generateKeyPair, privateEncrypt, randomBytes } from 'node:crypto';
+// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API
+// loaded before it.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
-import type { CertPlan, ExtKeyUsage, KeyUsage } from './plan.js';
+import type { CertPlan, ExtKeyUsage, KeyType, KeyUsage } from './plan.js';
 
 /**
- * Issuing and checking X.509 certificates: node-forge builds and reads them; node:crypto (OpenSSL)
- * makes the keys and does the private-key arithmetic, which forge's JavaScript RSA does ~50x slower.
+ * Issuing and checking X.509 certificates: @peculiar/x509 builds and reads them, node:crypto
+ * (OpenSSL, through WebCrypto) makes the keys and signs.
  */
+
+x509.cryptoProvider.set(webcrypto as ReturnType<typeof x509.cryptoProvider.get>);
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -20,34 +25,41 @@ export async function newRsaKey(): Promise<string> {
   return privateKey;
 }
 
+/** A new ECDSA P-256 key (PKCS#8 PEM): a millisecond to make, and cheap to sign with. */
+export async function newEcKey(): Promise<string> {
+  const { privateKey } = await generateKeyPairAsync('ec', {
+    namedCurve: 'P-256',
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return privateKey;
+}
+
+/** The key type of a private key PEM, or undefined when the text is none the lab makes. */
+export function keyTypeOf(privatePem: string): KeyType | undefined {
+  const key = privateKey(privatePem);
+  if (key?.asymmetricKeyType === 'rsa') return 'rsa';
+  if (key?.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ecdsa';
+  return undefined;
+}
+
 /** The SPKI PEM of a private key, or undefined when the text is not an RSA private key. */
 export function rsaPublicPem(privatePem: string): string | undefined {
-  try {
-    const key = createPrivateKey(privatePem);
-    if (key.asymmetricKeyType !== 'rsa') return undefined;
-    return createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string;
-  } catch {
-    return undefined;
-  }
+  return keyTypeOf(privatePem) === 'rsa' ? spkiPem(privatePem) : undefined;
 }
 
 /** A CA as the signer of other certificates. */
 export interface Issuer {
-  cert: forge.pki.Certificate;
+  cert: x509.X509Certificate;
   keyPem: string;
 }
 
-export function parseCert(pem: string): forge.pki.Certificate | undefined {
+export function parseCert(pem: string): x509.X509Certificate | undefined {
   try {
-    return forge.pki.certificateFromPem(pem);
+    return new x509.X509Certificate(pem);
   } catch {
     return undefined;
   }
-}
-
-/** The key's PEM when it is a readable RSA private key. */
-export function parseKey(pem: string): string | undefined {
-  return rsaPublicPem(pem) === undefined ? undefined : pem;
 }
 
 /** Guests' clocks may trail the host's a little right after boot: backdate so fresh certs are valid. */
@@ -56,34 +68,58 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** A certificate this close to its end is re-issued rather than left to expire mid-run. */
 const RENEW_BEFORE_MS = 30 * DAY_MS;
 
-/** Signs a certificate for `plan` over `privatePem`'s key; `issuer` undefined means self-signed. */
-export function issueCert(plan: CertPlan, privatePem: string, issuer: Issuer | undefined, now = new Date()): string {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(rsaPublicPem(privatePem)!);
-  cert.serialNumber = serialNumber();
-  cert.validity.notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
-  cert.validity.notAfter = new Date(now.getTime() + plan.validityDays * DAY_MS);
-  cert.setSubject(subjectAttrs(plan.subject));
-  cert.setIssuer(issuer ? issuer.cert.subject.attributes : cert.subject.attributes);
+/** WebCrypto's names for each key type, good both to import a key and to sign with it (SHA-256). */
+const ALGORITHMS: Record<KeyType, webcrypto.RsaHashedImportParams | (webcrypto.EcKeyImportParams & webcrypto.EcdsaParams)> = {
+  rsa: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  ecdsa: { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' },
+};
 
-  const keyUsage = Object.fromEntries(plan.keyUsage.map((usage) => [usage, true]));
-  const extKeyUsage = Object.fromEntries(plan.extKeyUsage.map((usage) => [usage, true]));
-  const altNames = [
-    ...plan.sans.dns.map((value) => ({ type: 2, value })),
-    ...plan.sans.ips.map((ip) => ({ type: 7, ip })),
+const KEY_USAGE_FLAGS: Record<KeyUsage, x509.KeyUsageFlags> = {
+  digitalSignature: x509.KeyUsageFlags.digitalSignature,
+  keyCertSign: x509.KeyUsageFlags.keyCertSign,
+  cRLSign: x509.KeyUsageFlags.cRLSign,
+};
+const EXT_KEY_USAGE_OIDS: Record<ExtKeyUsage, string> = {
+  serverAuth: x509.ExtendedKeyUsage.serverAuth,
+  clientAuth: x509.ExtendedKeyUsage.clientAuth,
+};
+
+/** Signs a certificate for `plan` over `privatePem`'s key; `issuer` undefined means self-signed. */
+export async function issueCert(plan: CertPlan, privatePem: string, issuer: Issuer | undefined, now = new Date()): Promise<string> {
+  const publicKey = await importPublic(privatePem);
+  const signerPem = issuer?.keyPem ?? privatePem;
+  const signerType = keyTypeOf(signerPem)!;
+  const signingKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    privateKey(signerPem)!.export({ type: 'pkcs8', format: 'der' }),
+    ALGORITHMS[signerType],
+    false,
+    ['sign'],
+  );
+  const usages = plan.keyUsage.reduce((flags, usage) => flags | KEY_USAGE_FLAGS[usage], 0);
+  const altNames: x509.JsonGeneralName[] = [
+    ...plan.sans.dns.map((value) => ({ type: 'dns' as const, value })),
+    ...plan.sans.ips.map((value) => ({ type: 'ip' as const, value })),
   ];
-  const authority = issuer?.cert ?? cert;
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: plan.isCa, critical: true },
-    { name: 'keyUsage', critical: true, ...keyUsage },
-    ...(plan.extKeyUsage.length ? [{ name: 'extKeyUsage', ...extKeyUsage }] : []),
-    ...(altNames.length ? [{ name: 'subjectAltName', altNames }] : []),
-    { name: 'subjectKeyIdentifier' },
-    { name: 'authorityKeyIdentifier', keyIdentifier: authority.generateSubjectKeyIdentifier().getBytes() },
-  ]);
-  // forge's typings ask for a whole key; `cert.sign` only calls its `sign(md)`.
-  cert.sign(opensslSigner(issuer?.keyPem ?? privatePem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-  return normalizePem(forge.pki.certificateToPem(cert));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: subjectName(plan.subject),
+    issuer: issuer ? issuer.cert.subjectName : subjectName(plan.subject),
+    notBefore: new Date(now.getTime() - CLOCK_SKEW_MS),
+    notAfter: new Date(now.getTime() + plan.validityDays * DAY_MS),
+    signingAlgorithm: ALGORITHMS[signerType],
+    publicKey,
+    signingKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(plan.isCa, undefined, true),
+      new x509.KeyUsagesExtension(usages, true),
+      ...(plan.extKeyUsage.length ? [new x509.ExtendedKeyUsageExtension(plan.extKeyUsage.map((u) => EXT_KEY_USAGE_OIDS[u]))] : []),
+      ...(altNames.length ? [new x509.SubjectAlternativeNameExtension(altNames)] : []),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(issuer?.cert ?? publicKey),
+    ],
+  });
+  return `${cert.toString('pem')}\n`;
 }
 
 /**
@@ -91,87 +127,79 @@ export function issueCert(plan: CertPlan, privatePem: string, issuer: Issuer | u
  * signed by `issuer` (itself for a CA), carry the key in `privatePem`, the planned subject,
  * SANs and usages, and stay valid for a while yet.
  */
-export function certMismatch(
+export async function certMismatch(
   plan: CertPlan,
-  cert: forge.pki.Certificate,
+  cert: x509.X509Certificate,
   privatePem: string,
   issuer: Issuer | undefined,
   now = new Date(),
-): string | undefined {
+): Promise<string | undefined> {
   const signer = issuer?.cert ?? cert;
-  if (!signedBy(cert, signer)) return issuer ? `not signed by the current ${plan.ca}` : 'not self-signed';
-  if (rsaPublicPem(privatePem) !== normalizePem(forge.pki.publicKeyToPem(cert.publicKey))) {
-    return 'does not match its key';
-  }
+  const signed = cert.issuer === signer.subject && (await cert.verify({ publicKey: signer.publicKey, signatureOnly: true }));
+  if (!signed) return issuer ? `not signed by the current ${plan.ca}` : 'not self-signed';
+  if (!Buffer.from(cert.publicKey.rawData).equals(spkiDer(privatePem))) return 'does not match its key';
   const info = describeCert(cert);
-  if (!sameList(info.subject, subjectAttrs(plan.subject).map(({ shortName, value }) => `${shortName}=${value}`))) {
-    return 'subject changed';
-  }
+  if (!sameList(info.subject, subjectAttrs(plan.subject))) return 'subject changed';
   if (!sameList(info.sans.dns, plan.sans.dns) || !sameList(info.sans.ips, plan.sans.ips)) return 'SANs changed';
   if (info.isCa !== plan.isCa || !sameList(info.keyUsage, plan.keyUsage)) return 'key usage changed';
   if (!sameList(info.extKeyUsage, plan.extKeyUsage)) return 'extended key usage changed';
-  if (cert.validity.notBefore.getTime() > now.getTime()) return 'not valid yet';
-  if (cert.validity.notAfter.getTime() - now.getTime() < RENEW_BEFORE_MS) return 'expires soon';
+  if (cert.notBefore.getTime() > now.getTime()) return 'not valid yet';
+  if (cert.notAfter.getTime() - now.getTime() < RENEW_BEFORE_MS) return 'expires soon';
   return undefined;
 }
 
 /** What a certificate says, in the plan's terms (for checks and tests). */
-export function describeCert(cert: forge.pki.Certificate) {
-  const ext = <T>(name: string) => cert.getExtension(name) as (T & { critical?: boolean }) | undefined;
-  const altNames = ext<{ altNames: { type: number; value: string; ip?: string }[] }>('subjectAltName')?.altNames ?? [];
-  const keyUsage = ext<Partial<Record<KeyUsage, boolean>>>('keyUsage') ?? {};
-  const extKeyUsage = ext<Partial<Record<ExtKeyUsage, boolean>>>('extKeyUsage') ?? {};
-  const usages: KeyUsage[] = ['digitalSignature', 'keyEncipherment', 'keyCertSign', 'cRLSign'];
-  const extUsages: ExtKeyUsage[] = ['serverAuth', 'clientAuth'];
+export function describeCert(cert: x509.X509Certificate) {
+  const names = cert.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? [];
+  const usages = cert.getExtension(x509.KeyUsagesExtension)?.usages ?? 0;
+  const extUsages = cert.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? [];
   return {
-    subject: cert.subject.attributes.map(({ shortName, value }) => `${shortName}=${String(value)}`),
+    subject: cert.subjectName.toJSON().flatMap((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((v) => `${type}=${v}`))),
     sans: {
-      dns: altNames.filter((name) => name.type === 2).map((name) => name.value),
-      ips: altNames.filter((name) => name.type === 7).map((name) => name.ip ?? ''),
+      dns: names.filter((name) => name.type === 'dns').map((name) => name.value),
+      ips: names.filter((name) => name.type === 'ip').map((name) => name.value),
     },
-    isCa: ext<{ cA?: boolean }>('basicConstraints')?.cA === true,
-    keyUsage: usages.filter((usage) => keyUsage[usage]),
-    extKeyUsage: extUsages.filter((usage) => extKeyUsage[usage]),
+    isCa: cert.getExtension(x509.BasicConstraintsExtension)?.ca === true,
+    keyUsage: (Object.keys(KEY_USAGE_FLAGS) as KeyUsage[]).filter((usage) => usages & KEY_USAGE_FLAGS[usage]),
+    extKeyUsage: (Object.keys(EXT_KEY_USAGE_OIDS) as ExtKeyUsage[]).filter((usage) =>
+      extUsages.includes(EXT_KEY_USAGE_OIDS[usage]),
+    ),
   };
 }
 
 /** SHA-256 of the DER encoding, as colon-separated upper-case hex (what `openssl x509 -fingerprint` prints). */
-export function fingerprint(cert: forge.pki.Certificate): string {
-  const der = forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes();
-  const hex = createHash('sha256').update(Buffer.from(der, 'binary')).digest('hex').toUpperCase();
+export function fingerprint(cert: x509.X509Certificate): string {
+  const hex = createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex').toUpperCase();
   return hex.match(/../g)!.join(':');
 }
 
-function signedBy(cert: forge.pki.Certificate, signer: forge.pki.Certificate): boolean {
+function privateKey(pem: string): KeyObject | undefined {
   try {
-    return signer.verify(cert); // throws when the issuer name does not match the signer's subject
+    return createPrivateKey(pem);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-function subjectAttrs(subject: CertPlan['subject']) {
-  return [
-    ...(subject.o ? [{ shortName: 'O', value: subject.o }] : []),
-    { shortName: 'CN', value: subject.cn },
-  ];
+function spkiPem(privatePem: string): string {
+  return createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }) as string;
 }
 
-/** DER of a SHA-256 DigestInfo up to its 32-byte digest (RFC 8017, 9.2, note 1). */
-const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+function spkiDer(privatePem: string): Buffer {
+  return createPublicKey(privatePem).export({ type: 'spki', format: 'der' });
+}
 
-/**
- * What forge's `cert.sign` wants of a key, `sign(md)`, done in OpenSSL: RSASSA-PKCS1-v1_5 is the
- * private-key operation over the DigestInfo with type-1 padding.
- */
-function opensslSigner(privatePem: string) {
-  return {
-    sign(md: forge.md.MessageDigest): string {
-      const digest = Buffer.from(md.digest().getBytes(), 'binary');
-      const digestInfo = Buffer.concat([SHA256_DIGEST_INFO, digest]);
-      return privateEncrypt({ key: privatePem, padding: constants.RSA_PKCS1_PADDING }, digestInfo).toString('binary');
-    },
-  };
+async function importPublic(privatePem: string): Promise<webcrypto.CryptoKey> {
+  return webcrypto.subtle.importKey('spki', spkiDer(privatePem), ALGORITHMS[keyTypeOf(privatePem)!], true, ['verify']);
+}
+
+/** `O=…, CN=…`: the organisation (Kubernetes' group) first, as kubeadm writes it. */
+function subjectAttrs(subject: CertPlan['subject']): string[] {
+  return [...(subject.o ? [`O=${subject.o}`] : []), `CN=${subject.cn}`];
+}
+
+function subjectName(subject: CertPlan['subject']): x509.JsonName {
+  return [...(subject.o ? [{ O: [subject.o] }] : []), { CN: [subject.cn] }];
 }
 
 /** A positive 128-bit serial whose first byte is non-zero, so DER keeps all 16 bytes. */
@@ -179,11 +207,6 @@ function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x40;
   return bytes.toString('hex');
-}
-
-/** forge writes CRLF line ends; PEM files and comparisons use LF. */
-function normalizePem(pem: string): string {
-  return pem.replace(/\r\n/g, '\n');
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

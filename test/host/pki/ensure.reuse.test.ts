@@ -6,7 +6,7 @@ import { ensureLabPki } from '../../../src/pki/ensure.js';
 import { needs, program } from '../../support/needs.js';
 import { copyPki, fingerprints, issuedTalkPki, rewritten, snapshot, sorted } from '../../support/pki-fixture.js';
 
-// openssl verifies the re-issued chains, independently of node-forge and node:crypto.
+// openssl verifies the re-issued chains, independently of @peculiar/x509 and node:crypto.
 const test = needs(program('openssl', 'openssl'));
 
 const { lab, plans, dir, first } = await issuedTalkPki();

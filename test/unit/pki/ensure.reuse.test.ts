@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
@@ -69,6 +69,16 @@ test('damage heals: a corrupt certificate, a widened key mode and a lost SSH pub
   t.is((await fs.stat(path.join(copy, 'kubelet'))).mode & 0o777, 0o700);
   // Rebuilt from the private key, the public line is the one generated with it.
   t.is(await fs.readFile(path.join(copy, 'ssh/id_ed25519.pub'), 'utf8'), first.ssh.publicKey);
+});
+
+test('a leaf on an RSA key, as labs made before leaves were ECDSA, gets a new ECDSA key and certificate', async (t) => {
+  const copy = await copyPki(dir);
+  await fs.writeFile(path.join(copy, 'etcd/node2-peer.key'), await testKey(), { mode: 0o600 });
+  const after = await ensureLabPki(lab, { dir: copy });
+  t.deepEqual(after.written, [{ name: 'etcd/node2-peer', reason: 'key type rsa, planned ecdsa' }]);
+  const cert = new X509Certificate(after.certs['etcd/node2-peer']!.certPem);
+  t.is(cert.publicKey.asymmetricKeyType, 'ec');
+  t.true(cert.checkPrivateKey(createPrivateKey(await fs.readFile(path.join(copy, 'etcd/node2-peer.key'), 'utf8'))));
 });
 
 for (const [name, pair] of [['service-account', 'serviceAccount'], ['release', 'release']] as const) {

@@ -95,12 +95,12 @@ test('Kubernetes client identities: admin in system:masters, one system:node:<na
   }
 });
 
-test('CAs sign and last ten years; leaves cannot sign and last one', async (t) => {
+test('CAs are RSA, sign and last ten years; leaves are ECDSA, cannot sign and last one', async (t) => {
   for (const plan of planCerts(await talkLab())) {
     if (plan.ca) {
-      t.deepEqual([plan.isCa, plan.keyUsage, plan.validityDays], [false, ['digitalSignature', 'keyEncipherment'], 365]);
+      t.deepEqual([plan.keyType, plan.isCa, plan.keyUsage, plan.validityDays], ['ecdsa', false, ['digitalSignature'], 365]);
     } else {
-      t.deepEqual([plan.isCa, plan.keyUsage, plan.validityDays], [true, ['digitalSignature', 'keyCertSign', 'cRLSign'], 3650]);
+      t.deepEqual([plan.keyType, plan.isCa, plan.keyUsage, plan.validityDays], ['rsa', true, ['digitalSignature', 'keyCertSign', 'cRLSign'], 3650]);
     }
   }
 });
