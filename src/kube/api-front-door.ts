@@ -39,10 +39,19 @@ export async function openFrontDoor(o: FrontDoorOptions): Promise<FrontDoor> {
 
   // A controller cut off from etcd's quorum still accepts connections, and answers them with
   // errors: its /readyz says so, and the door sends connections to the ready ones first.
+  // One round of probes at a time: on a starved API server a probe outlasts the interval, and
+  // piling up new ones would cost it a TLS handshake every interval.
   const ready = new Map<string, boolean>();
+  let probing = false;
   const probe = async () => {
-    const addresses = await resolver.resolve4(o.apiName).catch(() => [] as string[]);
-    await Promise.all(addresses.map(async (a) => ready.set(a, await readyz(a, o.apiPort, o.connectTimeoutMs ?? 3000))));
+    if (probing) return;
+    probing = true;
+    try {
+      const addresses = await resolver.resolve4(o.apiName).catch(() => [] as string[]);
+      await Promise.all(addresses.map(async (a) => ready.set(a, await readyz(a, o.apiPort, o.connectTimeoutMs ?? 3000))));
+    } finally {
+      probing = false;
+    }
   };
   const prober = setInterval(() => void probe(), o.probeIntervalMs ?? 3000).unref();
   void probe();

@@ -114,3 +114,28 @@ test('the front door prefers an API server whose /readyz says ready over one tha
   await ended;
   t.true(held.destroyed);
 });
+
+test('a /readyz probe that gets no answer is not asked again before it times out', async (t) => {
+  const apiPort = await freePort('127.0.0.3');
+  // Every server accepts and never answers, as a starved API server does.
+  const accepted = new Map<string, number>();
+  const sockets = new Set<net.Socket>();
+  const servers = await Promise.all(
+    BACKENDS.map((ip) => new Promise<net.Server>((resolve) => {
+      const server = net.createServer((socket) => {
+        sockets.add(socket);
+        accepted.set(ip, (accepted.get(ip) ?? 0) + 1);
+      });
+      server.listen(apiPort, ip, () => resolve(server));
+    })),
+  );
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    return Promise.all(servers.map((s) => close(s).catch(() => {})));
+  });
+  await open(t, apiPort, []);
+  await waitFor('a probe to reach every server', async () => BACKENDS.every((ip) => accepted.get(ip)) || undefined, { deadline: Date.now() + 10_000, intervalMs: 50 });
+  // Within the probe's 1000 ms timeout, the 200 ms interval comes round three times more.
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  t.deepEqual(BACKENDS.map((ip) => accepted.get(ip)), [1, 1, 1]);
+});
