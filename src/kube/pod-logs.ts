@@ -25,6 +25,8 @@ export interface CopyTiming {
 const TIMING: CopyTiming = { pollMs: 10_000, requestMs: 15_000 };
 /** Node clocks under TCG run a little apart from the host's: ask from a bit earlier, drop repeats. */
 const SLACK_S = 30;
+/** How many of the newest lines a copy remembers, to know an ended instance's lines it already has. */
+const RECENT_LINES = 5000;
 
 /** A container's copy: where it goes and the newest line it has, by the node's timestamp. */
 interface Copied {
@@ -33,6 +35,8 @@ interface Copied {
   /** RFC3339Nano of the newest line copied; lines with it are in `atLast`. */
   last?: string;
   atLast: Set<string>;
+  /** The newest lines copied, oldest first (a Set keeps insertion order). */
+  recent: Set<string>;
   lastPollMs?: number;
 }
 
@@ -43,20 +47,35 @@ async function read(kc: KubeConfig, path: string, requestMs: number): Promise<st
   return body;
 }
 
-/** Appends the lines of `text` the copy does not have yet; each starts with its RFC3339Nano stamp. */
-function append(copy: Copied, text: string): void {
+/**
+ * Appends the lines of `text` the copy does not have yet; each starts with its RFC3339Nano stamp.
+ * A running instance's lines come in stamp order, so anything older than the newest copied is a
+ * repeat. An ended instance's lines (`ended`) may be older than lines its successor already gave,
+ * when the container restarted between a poll's pod list and its log request: there only the
+ * lines the copy remembers are repeats, and the rest are its last words.
+ */
+function append(copy: Copied, text: string, ended = false): void {
   const fresh: string[] = [];
   const lines = text.split('\n');
   lines.pop();
   for (const line of lines) {
     const stamp = line.slice(0, line.indexOf(' '));
-    if (!line || (copy.last && stamp < copy.last) || (stamp === copy.last && copy.atLast.has(line))) continue;
-    if (stamp !== copy.last) copy.atLast.clear();
-    copy.last = stamp;
-    copy.atLast.add(line);
+    if (!line) continue;
+    if (ended ? copy.recent.has(line) : (copy.last && stamp < copy.last) || (stamp === copy.last && copy.atLast.has(line))) continue;
+    if (!copy.last || stamp > copy.last) {
+      copy.atLast.clear();
+      copy.last = stamp;
+    }
+    if (stamp === copy.last) copy.atLast.add(line);
+    remember(copy.recent, line);
     fresh.push(line);
   }
   if (fresh.length) appendFileSync(copy.file, `${fresh.join('\n')}\n`);
+}
+
+function remember(recent: Set<string>, line: string): void {
+  recent.add(line);
+  if (recent.size > RECENT_LINES) recent.delete(recent.values().next().value!);
 }
 
 async function poll(kc: KubeConfig, ns: string, dir: string, copies: Map<string, Copied>, requestMs: number): Promise<void> {
@@ -70,7 +89,7 @@ async function poll(kc: KubeConfig, ns: string, dir: string, copies: Map<string,
         let copy = copies.get(key);
         if (!copy) {
           mkdirSync(path.join(dir, ns, name), { recursive: true });
-          copy = { file: path.join(dir, ns, name, `${status.name}.log`), restarts: status.restartCount, atLast: new Set() };
+          copy = { file: path.join(dir, ns, name, `${status.name}.log`), restarts: status.restartCount, atLast: new Set(), recent: new Set() };
           copies.set(key, copy);
         }
         const since: Record<string, string> = copy.lastPollMs === undefined ? {} : { sinceSeconds: String(Math.ceil((Date.now() - copy.lastPollMs) / 1000) + SLACK_S) };
@@ -81,7 +100,7 @@ async function poll(kc: KubeConfig, ns: string, dir: string, copies: Map<string,
         };
         if (status.restartCount > copy.restarts) {
           // The instance that ended since the last poll: its last words are why it ended.
-          append(copy, await log(true).catch(() => ''));
+          append(copy, await log(true).catch(() => ''), true);
           copy.restarts = status.restartCount;
         }
         append(copy, await log(false));
