@@ -8,8 +8,14 @@ export interface StatusArgs {
 
 /** `metal-lab status`: the lab's nodes as a table, or as JSON. */
 export async function printStatus(cli: CliContext, args: StatusArgs): Promise<void> {
-  const [{ labStatus }, { existingLab }] = await Promise.all([import('../lab/status.js'), import('./resolve.js')]);
-  const s = await labStatus(await existingLab(cli.host, args.lab), cli.host);
+  const [{ existingLab }, { queryLabView }] = await Promise.all([import('./resolve.js'), import('../libvirt/lab-view.js')]);
+  const lab = await existingLab(cli.host, args.lab);
+  // virsh answers while the rest of status loads. Until labStatus awaits it, a failure must not
+  // count as unhandled: it is reported from there, as one line.
+  const libvirt = queryLabView(lab);
+  libvirt.catch(() => {});
+  const { labStatus } = await import('../lab/status.js');
+  const s = await labStatus(lab, cli.host, libvirt);
   if (args.json) {
     cli.print(JSON.stringify(s, null, 2));
     return;

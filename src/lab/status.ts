@@ -1,9 +1,9 @@
 import { labObjectNames, type LabSpec } from '../ground/lab-spec.js';
 import { hostLayout, type HostLayout } from '../ground/host-layout.js';
 import { bootServerPids } from '../ground/processes.js';
-import { LIST_DOMAINS, parseDomainList } from '../libvirt/domain.js';
+import { parseDomainList } from '../libvirt/domain.js';
+import { queryLabView } from '../libvirt/lab-view.js';
 import { parseLeases, parseNetworkInfo } from '../libvirt/network.js';
-import { virshQueries } from '../libvirt/virsh.js';
 import { nodeRequests, readRequestLog } from '../matchbox/request-log.js';
 import { bootStage, type BootStage } from './node-progress.js';
 
@@ -26,14 +26,14 @@ export interface LabStatus {
 }
 
 /**
- * One look at the lab: libvirt's view of the VMs and leases (one virsh process: status runs in
- * loops), and the boot server's request log.
+ * One look at the lab: libvirt's view of the VMs and leases (`libvirt`: queryLabView's answer,
+ * which a caller may have started already), and the boot server's request log.
  */
-export async function labStatus(lab: LabSpec, host: HostLayout = hostLayout()): Promise<LabStatus> {
+export async function labStatus(lab: LabSpec, host: HostLayout = hostLayout(), libvirt: Promise<string[]> = queryLabView(lab)): Promise<LabStatus> {
   const names = labObjectNames(lab);
   const paths = host.lab(lab.id);
   const [[list = '', info = '', leaseTable = ''], pids, requests] = await Promise.all([
-    virshQueries([LIST_DOMAINS, ['net-info', names.network], ['net-dhcp-leases', names.network]]),
+    libvirt,
     bootServerPids(paths),
     readRequestLog(paths.requestLog).catch(() => []),
   ]);

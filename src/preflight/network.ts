@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { HostError } from '../errors.js';
 import { cidrsOverlap } from '../ground/ipv4.js';
-import type { NetworkDefinition } from '../libvirt/network.js';
+import type { NetworkDefinition } from '../libvirt/network-claims.js';
 import { runCommand } from '../toolkit/command-error.js';
 
 /** An IPv4 prefix the host already routes or owns. */

@@ -1,4 +1,4 @@
-import { definedNetworks } from '../../../src/libvirt/network.js';
+import { definedNetworks } from '../../../src/libvirt/network-claims.js';
 import { libvirtd, needs, virsh } from '../../support/needs.js';
 
 // Read-only: net-list and net-dumpxml of what this host's libvirtd has defined.

@@ -1,5 +1,6 @@
 import { LIST_DOMAINS, listDomains, parseDomainList } from '../../../src/libvirt/domain.js';
-import { definedNetworks, networkInfo, parseNetworkInfo } from '../../../src/libvirt/network.js';
+import { networkInfo, parseNetworkInfo } from '../../../src/libvirt/network.js';
+import { definedNetworks } from '../../../src/libvirt/network-claims.js';
 import { virshQueries } from '../../../src/libvirt/virsh.js';
 import { libvirtd, needs, virsh } from '../../support/needs.js';
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { SpecError } from '../../../src/errors.js';
 import { hostLayout } from '../../../src/ground/host-layout.js';
-import { definedNetworks } from '../../../src/libvirt/network.js';
+import { definedNetworks } from '../../../src/libvirt/network-claims.js';
 import { preflightLab } from '../../../src/preflight/preflight.js';
 import { loadLab } from '../../../src/spec/lab.js';
 import type { LabSpec } from '../../../src/ground/lab-spec.js';

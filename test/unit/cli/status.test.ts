@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { execa } from 'execa';
 import { plainStatusArgs } from '../../../src/cli/status.js';
 import { metalLab } from '../../support/run-cli.js';
 
@@ -28,4 +29,22 @@ test('status of a lab that does not exist: one line naming the fix and exit 2; a
   const usage = await metalLab(['status', 'nosuchlab', 'extra'], { METAL_LAB_HOME: home });
   t.is(usage.exitCode, 1);
   t.regex(usage.stderr, /too many arguments for 'status'/);
+});
+
+test('status where virsh is missing: one line naming the fix, not a crash of virsh started early', async (t) => {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'status-'));
+  t.teardown(() => rm(home, { recursive: true, force: true }));
+  // Its own process, with a PATH that holds node alone: the virsh that status starts before it
+  // loads the rest of itself fails at once.
+  const bin = path.join(home, 'bin');
+  await mkdir(bin);
+  await symlink(process.execPath, path.join(bin, 'node'));
+  const r = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', 'mini'], {
+    env: { PATH: bin, METAL_LAB_HOME: home },
+    extendEnv: false,
+    reject: false,
+  });
+  t.is(r.stdout, '');
+  t.is(r.stderr, 'metal-lab: virsh is not installed. Fix: run ./metal-lab setup (or apt-get install libvirt-clients)');
+  t.not(r.exitCode, 0);
 });

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { networkClaims, parseLeases } from '../../../src/libvirt/network.js';
+import { networkClaims } from '../../../src/libvirt/network-claims.js';
+import { parseLeases } from '../../../src/libvirt/network.js';
 
 // Captured from `virsh net-dhcp-leases` of libvirt 9.0 on a lab network.
 const LEASES = ` Expiry Time           MAC address         Protocol   IP address       Hostname   Client ID or DUID

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { HostError } from '../../../src/errors.js';
-import type { NetworkDefinition } from '../../../src/libvirt/network.js';
+import type { NetworkDefinition } from '../../../src/libvirt/network-claims.js';
 import {
   addressesToPrefixes,
   checkBridgeUnclaimed,
