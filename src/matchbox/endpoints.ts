@@ -94,3 +94,6 @@ export const ENDPOINTS: Record<string, Handler> = {
   // metal-lab extension: the node agent reports progress ("reached userspace"); the request log is the record.
   '/lab/event': () => text('ok\n'),
 };
+
+/** Endpoints whose answer is a function of the snapshot, the path and the query alone (no template file, no request header). */
+export const PURE_ENDPOINTS: ReadonlySet<string> = new Set(['/boot.ipxe', '/boot.ipxe.0', '/ipxe', '/grub', '/metadata', '/lab/event']);

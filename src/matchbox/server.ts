@@ -9,11 +9,13 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { HostError, LabError } from '../errors.js';
 import { Assets } from './assets.js';
-import { ENDPOINTS, type Answer } from './endpoints.js';
+import { ENDPOINTS, PURE_ENDPOINTS, type Answer } from './endpoints.js';
 import { cleanPath, escapePath, goError, notFound, redirect, sendReply, text } from './http-go.js';
 import { LiveStore } from './live-store.js';
 import { labelsFromQuery } from './query.js';
+import { ReplyCache } from './reply-cache.js';
 import { RequestLogWriter } from './request-log.js';
+import type { StoreSnapshot } from './store.js';
 import { TemplateFiles } from './template-files.js';
 import type { RequestLogEntry } from './types.js';
 
@@ -114,6 +116,7 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
   const store = await LiveStore.open(opts.dataDir, onDataError);
   const templates = new TemplateFiles(opts.dataDir);
   const assets = new Assets(opts.assetsDir);
+  const replies = new ReplyCache();
   let log: RequestLogWriter | undefined;
   try {
     log = opts.requestLog ? await RequestLogWriter.open(opts.requestLog) : undefined;
@@ -138,31 +141,41 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
 
   /**
    * Serves one request. Synchronous while the snapshot and the endpoint are (a boot script, a
-   * group's metadata: nearly every request), so those cost no promise and no extra turn.
+   * group's metadata: nearly every request), so those cost no promise and no extra turn; a pure
+   * endpoint's answer is rendered once per snapshot and query. Labels are parsed only when
+   * something reads them.
    */
-  function route(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, rawQuery: string, labels: Record<string, string>): Outcome | Promise<Outcome> {
+  function route(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, rawQuery: string, labelsOf: () => Record<string, string>): Outcome | Promise<Outcome> {
     const clean = cleanPath(path);
     // Go's ServeMux redirects every non-canonical path (.., //, %2e%2e) to its clean form.
     if (clean !== path) return sent(res, method, redirect(method, escapePath(clean) + (rawQuery ? `?${rawQuery}` : '')));
     if (path.startsWith('/assets/')) return assets.serve(req, res, path.slice('/assets'.length), rawQuery);
     if (path === '/assets') return sent(res, method, redirect(method, '/assets/'));
     const handler = ENDPOINTS[path];
-    const refused = opts.reservations && STRICT_PATHS.has(path) ? strictRefusal(opts.reservations, labels.mac, clientIp(req.socket)) : undefined;
+    const refused = opts.reservations && STRICT_PATHS.has(path) ? strictRefusal(opts.reservations, labelsOf().mac, clientIp(req.socket)) : undefined;
     if (refused) return sent(res, method, goError(403, '403 Forbidden', refused));
     if (!handler) return sent(res, method, path === '/' ? text('matchbox\n') : notFound());
-    const facts = { req, labels, rawQuery };
+    const answerFrom = (snapshot: StoreSnapshot): Answer | Promise<Answer> => {
+      const key = PURE_ENDPOINTS.has(path) ? `${path}?${rawQuery}` : undefined;
+      const known = key && replies.get(snapshot, key);
+      if (known) return known;
+      const answer = handler(snapshot, { req, labels: labelsOf(), rawQuery }, templates);
+      if (key && !(answer instanceof Promise)) replies.set(snapshot, key, answer);
+      return answer;
+    };
     const snapshot = store.get();
-    const answer = snapshot instanceof Promise ? snapshot.then((s) => handler(s, facts, templates)) : handler(snapshot, facts, templates);
+    const answer = snapshot instanceof Promise ? snapshot.then(answerFrom) : answerFrom(snapshot);
     return answer instanceof Promise ? answer.then((a) => sent(res, method, a)) : sent(res, method, answer);
   }
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const started = performance.now();
+    const started = log ? performance.now() : 0;
     const method = req.method ?? 'GET';
     const target = splitTarget(req.url ?? '/');
     const path = target && unescapePath(target.rawPath);
     const rawQuery = target?.rawQuery ?? '';
-    const labels = labelsFromQuery(rawQuery);
+    let labels: Record<string, string> | undefined;
+    const labelsOf = () => (labels ??= labelsFromQuery(rawQuery));
     const failed = (err: unknown): Outcome => {
       if (!res.headersSent) sendReply(res, goError(500, '500 Internal Server Error'));
       else res.destroy();
@@ -176,7 +189,7 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
         method,
         path: target?.rawPath ?? req.url ?? '',
         query: rawQuery,
-        labels,
+        labels: labelsOf(),
         status: result.status,
         bytes: result.bytes,
         ms: Math.round((performance.now() - started) * 1000) / 1000,
@@ -188,7 +201,7 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
     };
     let result: Outcome | Promise<Outcome>;
     try {
-      result = path === undefined ? sent(res, method, goError(400, '400 Bad Request', 'malformed request target')) : route(req, res, method, path, rawQuery, labels);
+      result = path === undefined ? sent(res, method, goError(400, '400 Bad Request', 'malformed request target')) : route(req, res, method, path, rawQuery, labelsOf);
     } catch (err) {
       result = failed(err);
     }

@@ -209,3 +209,13 @@ test('HEAD gets headers without a body', async (t) => {
   t.is(r.status, 200);
   t.is(r.body, '');
 });
+
+test('a boot script asked again comes from the reply cache, and its log line is as full as the first', async (t) => {
+  const { f, url } = await started(t);
+  const first = await get(`${url}/ipxe?mac=${MAC}`);
+  const again = await get(`${url}/ipxe?mac=${MAC}`);
+  t.is(again.body, first.body);
+  const lines = (await readRequestLog(f.requestLog)).filter((e) => e.path === '/ipxe');
+  t.is(lines.length, 2);
+  for (const line of lines) t.like(line, { group: 'install-node1', profile: 'install', status: 200, bytes: first.body.length, labels: { mac: MAC } });
+});
