@@ -40,6 +40,13 @@ export const IMAGE_NAMES: readonly ImageName[] = [
   'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'pause', 'busybox', 'addons',
 ];
 
+/**
+ * Images only controllers run: the bootstrap control plane's static pods (on the bootkube
+ * controller) and the self-hosted plane, kept to controllers by its node selector. Workers are
+ * not given them: under TCG importing an image costs a guest minutes.
+ */
+export const CONTROLLER_ONLY_IMAGES: readonly ImageName[] = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
 /** An image reference, e.g. metal-lab.local/kube-apiserver:v1.20.2. */
 export function imageRef(name: ImageName, tag: string): string {
   return `${IMAGE_REGISTRY}/${name}:${tag}`;

@@ -1,4 +1,4 @@
-import { CLUSTER_DOMAIN, clusterDnsIp, CONTROLLER_LABEL, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS } from '../ground/cluster.js';
+import { CLUSTER_DOMAIN, clusterDnsIp, CONTROLLER_LABEL, CONTROLLER_ONLY_IMAGES, imageRef, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS } from '../ground/cluster.js';
 import type { LabPki } from '../pki/ensure.js';
 import type { NodeSpec } from '../ground/lab-spec.js';
 import { file, remoteFile, type IgnFile, type IgnUnit } from './ignition-files.js';
@@ -214,6 +214,13 @@ RestartSec=10
 WantedBy=multi-user.target
 `;
 
+/** The image archives a node imports: a worker gets none of the controllers' own. */
+export function nodeImages(node: Pick<NodeSpec, 'role'>, k: Pick<KubeNodeAssets, 'images' | 'version'>): KubeNodeAssets['images'] {
+  if (node.role === 'controller') return k.images;
+  const controllerOnly = new Set(CONTROLLER_ONLY_IMAGES.map((name) => imageRef(name, k.version)));
+  return k.images.filter((image) => !controllerOnly.has(image.ref));
+}
+
 /**
  * The Kubernetes part of a node's Ignition config: binaries and image archives from the boot
  * server (verified by digest), containerd's configuration (the pod network add-on writes the CNI
@@ -224,7 +231,7 @@ export function renderKubeIgnition(node: NodeSpec, pki: LabPki, k: KubeNodeAsset
   const files = [
     remote(`${NODE_PATHS.bin}/kubelet`, k.kubelet, 0o755),
     remote(`${NODE_PATHS.bin}/kubectl`, k.kubectl, 0o755),
-    ...k.images.map((image) => remote(`${NODE_PATHS.images}/${image.name}`, image, 0o644)),
+    ...nodeImages(node, k).map((image) => remote(`${NODE_PATHS.images}/${image.name}`, image, 0o644)),
     file('/etc/containerd/config.toml', containerdConfig(k), 0o644),
     file(NODE_PATHS.caCert, pki.certs.ca!.certPem, 0o644),
     file('/etc/kubernetes/kubelet.yaml', kubeletConfig(opts.timeoutScale), 0o644),

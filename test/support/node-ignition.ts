@@ -29,6 +29,7 @@ export const KUBE_ASSETS: KubeNodeAssets = {
   images: [
     { name: 'pause.tar', sha512: digest('c'), ref: 'metal-lab.local/pause:v1.20.2' },
     { name: 'kube-proxy.tar', sha512: digest('d'), ref: 'metal-lab.local/kube-proxy:v1.20.2' },
+    { name: 'kube-apiserver.tar', sha512: digest('e'), ref: 'metal-lab.local/kube-apiserver:v1.20.2' },
   ],
   pauseRef: 'metal-lab.local/pause:v1.20.2',
 };

@@ -35,3 +35,9 @@ test('only controllers run the apiserver checkpoint unit', (t) => {
   t.is(unit(render('node1'), 'kube-apiserver-checkpoint.service')?.enabled, true);
   t.is(unit(render('node2'), 'kube-apiserver-checkpoint.service'), undefined);
 });
+
+test('a worker is not given the controllers\' own images: it never runs them, and under TCG each import costs a guest minutes', (t) => {
+  const images = (name: string) => render(name).storage.files.filter((f) => f.path.startsWith('/var/lib/metal-lab/images/')).map((f) => f.path.slice('/var/lib/metal-lab/images/'.length));
+  t.deepEqual(images('node1'), ['pause.tar', 'kube-proxy.tar', 'kube-apiserver.tar']);
+  t.deepEqual(images('node2'), ['pause.tar', 'kube-proxy.tar']);
+});
