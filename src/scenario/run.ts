@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabSpec, NodeSpec } from '../ground/lab-spec.js';
@@ -252,8 +253,13 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
     // Before anything else: the watch and the probe would otherwise go on through `down`.
     await stopRollout(ctx);
     await ctx.etcdWriter?.stop();
-    await gatherEvidence(opts.lab, paths, report, opts.artifactsDir).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
-    if (!report.ok && ctx.boot === 'install') await gatherJournals(ctx, opts.artifactsDir);
+    // A run that failed before `up` made the lab (a missing build, bad input) has no lab evidence:
+    // a warning for each file it never made would bury the one line that says why.
+    if (!existsSync(paths.root)) report.info(`lab ${opts.lab.id} was not created: no lab artifacts or journals to collect`);
+    else {
+      await gatherEvidence(opts.lab, paths, report, opts.artifactsDir).catch((err) => report.info(`collecting artifacts failed: ${(err as Error).message}`));
+      if (!report.ok && ctx.boot === 'install') await gatherJournals(ctx, opts.artifactsDir);
+    }
     if (!opts.keep) await report.step('down', undefined, () => down(opts.lab.id, host)).catch(() => {});
     await report.finish();
   }
