@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, readlink, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -17,8 +17,9 @@ import { METAL_LAB_VERSION } from '../../../src/ground/version.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function makeBundle() {
+async function makeBundle(t: import('ava').ExecutionContext) {
   const root = await mkdtemp(path.join(os.tmpdir(), 'bundle-test-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
   const from = path.join(root, 'from');
   const image = Buffer.alloc(3 << 20, 7);
   image.write('inside-the-image', 1 << 20);
@@ -42,7 +43,7 @@ async function makeBundle() {
 const listed = async (dir: string) => (await readdir(dir, { recursive: true }).catch(() => [])).sort();
 
 test('load: the entries arrive as they were, the bundle\'s apt repository, npm cache and answers beside them', async (t) => {
-  const { root, file, image } = await makeBundle();
+  const { root, file, image } = await makeBundle(t);
   const to = path.join(root, 'to');
   const r = await loadBundle(file, to);
   t.deepEqual(r.added, ['kube-images/bbbb', 'labos-disk/aaaa']);
@@ -71,7 +72,7 @@ async function refused(t: import('ava').ExecutionContext, file: string, to: stri
 }
 
 test('load refuses a bundle with a byte changed, one cut short, and one made by another version, before writing anything', async (t) => {
-  const { root, file, image } = await makeBundle();
+  const { root, file, image } = await makeBundle(t);
   const raw = gunzipSync(await readFile(file));
   const to = path.join(root, 'to');
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -8,6 +8,7 @@ import { startBundleRecord } from '../../../src/toolkit/bundle-record.js';
 
 test.serial('a loaded bundle answers the apt questions that key builds, apt is not asked, and a recording notes the answers', async (t) => {
   const cache = await mkdtemp(path.join(os.tmpdir(), 'pinned-'));
+  t.teardown(() => rm(cache, { recursive: true, force: true }));
   await mkdir(path.join(cache, 'bundle'));
   const pinned = { pkg: { name: 'no-such-package-here', version: '1.2-3', sha256: 'ab'.repeat(32), size: 10 }, depends: 'libc6 (>= 2.34)' };
   await writeFile(path.join(cache, 'bundle', 'apt-answers.json'), JSON.stringify({ 'apt-cache show no-such-package-here': pinned }));
