@@ -58,11 +58,11 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
       ]);
       await ensureHost(say);
       // Before the first progress line: what the lab asks of this host is the one line that says why not.
-      await preflightLab(lab, host);
+      const preflight = await preflightLab(lab, host);
       if (snapshot) await snapshots.checkLabDown(lab.id, host);
       const signal = interruptible(cli);
       const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
-      const shared = { steps: report, signal, host, fluoSource: chooseSource(opts.fluoSource, env) };
+      const shared = { steps: report, signal, host, preflight, fluoSource: chooseSource(opts.fluoSource, env) };
       const res = await underReport(report, () => (snapshot ? snapshots.upFromSnapshot(lab, snapshot, shared) : up(lab, { ...shared, boot })), signal);
       if (opts.json) printJson(res);
     });

@@ -6,6 +6,7 @@ import { labObjectNames, type LabSpec } from '../ground/lab-spec.js';
 import { refreshPool, restoreDomain } from '../libvirt/save-restore.js';
 import { copyQcow2 } from '../qemu/disk-copy.js';
 import type { SourceFile } from '../images/fluo-source.js';
+import type { AccelProbe } from '../libvirt/accel.js';
 import { findLabObjects, isEmpty } from './down.js';
 import { pkiFingerprint } from './lab-inputs.js';
 import { stepNodeClocks } from './node-clocks.js';
@@ -86,7 +87,7 @@ function restoreActions(m: SnapshotManifest, dir: string): UpFrom {
 export async function upFromSnapshot(
   lab: LabSpec,
   m: SnapshotManifest,
-  opts: { steps?: StepRunner; signal?: AbortSignal; host?: HostLayout; fluoSource?: SourceFile } = {},
+  opts: { steps?: StepRunner; signal?: AbortSignal; host?: HostLayout; fluoSource?: SourceFile; preflight?: AccelProbe } = {},
 ): Promise<UpResult> {
   const host = opts.host ?? hostLayout();
   const steps = opts.steps ?? silentSteps;

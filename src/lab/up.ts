@@ -12,7 +12,8 @@ import { buildFluoImage } from '../images/oci/fluo-image.js';
 import { buildGuardImage } from '../images/oci/guard-image.js';
 import { buildKubeImages, type KubeImages } from '../images/oci/kube-images.js';
 import type { AccelProbe } from '../libvirt/accel.js';
-import { ensureDomain } from '../libvirt/domain.js';
+import { defineDomain, startDomain } from '../libvirt/domain.js';
+import { passIpxePrompt } from '../libvirt/ipxe-prompt.js';
 import { ensureNetwork } from '../libvirt/network.js';
 import { ensurePool, ensureVolume } from '../libvirt/pool.js';
 import { ensureLabPki } from '../pki/ensure.js';
@@ -74,11 +75,11 @@ function need<T>(value: T | undefined, what: string): T {
 /** A build's reporting: its step lines kept in the timeline, its heartbeats only shown. */
 const progress = (ctx: UpContext) => ({ onProgress: (m: string) => ctx.steps.info(m), onHeartbeat: (m: string) => ctx.steps.activity(m) });
 
-/** The host checked for everything the lab asks of it; the accelerator it runs on, said under the line. */
+/** The host checked for everything the lab asks of it (unless the caller just did); the accelerator it runs on, said under the line. */
 const preflight: UpAction = {
   name: 'preflight',
   async execute(ctx) {
-    ctx.probe = await preflightLab(ctx.lab, ctx.host);
+    ctx.probe ??= await preflightLab(ctx.lab, ctx.host);
     return `accelerator: ${ctx.probe.accel} (${ctx.probe.reason})`;
   },
 };
@@ -178,7 +179,7 @@ const diskPool: UpAction = {
   },
 };
 
-/** A node's disk, then its VM. */
+/** A node's disk, then its VM defined. */
 const vm = (node: NodeSpec): UpAction => ({
   name: 'vm',
   node: node.name,
@@ -186,14 +187,27 @@ const vm = (node: NodeSpec): UpAction => ({
     const names = labObjectNames(ctx.lab);
     ctx.changes[`${node.name} disk`] = await ensureVolume(names.pool, names.volume(node.name), ctx.paths.volumeXml(node.name));
     ctx.signal?.throwIfAborted();
-    ctx.changes[node.name] = await ensureDomain(names.domain(node.name), ctx.paths.domainXml(node.name));
+    if (await defineDomain(names.domain(node.name), ctx.paths.domainXml(node.name))) ctx.changes[node.name] = 'created';
+  },
+});
+
+/** A node's VM started unless it runs; a new one, whose blank disk sends it to iPXE, is let past iPXE's prompt. */
+const power = (node: NodeSpec): UpAction => ({
+  name: 'power on',
+  node: node.name,
+  async execute(ctx) {
+    const domain = labObjectNames(ctx.lab).domain(node.name);
+    const started = await startDomain(domain);
+    ctx.changes[node.name] ??= started ? 'started' : 'unchanged';
+    if (ctx.changes[node.name] === 'created') await passIpxePrompt(domain, ctx.paths.console(node.name), { signal: ctx.signal });
   },
 });
 
 /**
  * `up`, as kind's create: check the host, build what the nodes boot, write the lab's files, then
- * create the network, boot server, disk pool and VMs (every node at once). Nothing is created
- * before every check passed and every image is built.
+ * create the network and disk pool, then the boot server while the VMs are defined, then start
+ * the VMs (each group at once). Nothing is created before every check passed and every image is
+ * built.
  */
 export function upActions(lab: LabSpec, boot: BootMode, from?: UpFrom): Actions<UpContext> {
   return [
@@ -205,10 +219,9 @@ export function upActions(lab: LabSpec, boot: BootMode, from?: UpFrom): Actions<
     ...(lab.kubernetes ? [kubernetesBinaries, containerImages] : []),
     ...(from?.beforeFiles ?? []),
     labFiles,
-    network,
-    bootServer,
-    diskPool,
-    ...(from ? from.nodes : [lab.nodes.map(vm)]),
+    [network, diskPool],
+    // The VMs are defined while the boot server starts; none starts before it answers.
+    ...(from ? [bootServer, ...from.nodes] : [[bootServer, ...lab.nodes.map(vm)], lab.nodes.map(power)]),
   ];
 }
 
@@ -219,7 +232,16 @@ export function upActions(lab: LabSpec, boot: BootMode, from?: UpFrom): Actions<
  */
 export async function up(
   lab: LabSpec,
-  opts: { steps?: StepRunner; signal?: AbortSignal; boot?: BootMode; host?: HostLayout; fluoSource?: SourceFile; from?: UpFrom } = {},
+  opts: {
+    steps?: StepRunner;
+    signal?: AbortSignal;
+    boot?: BootMode;
+    host?: HostLayout;
+    fluoSource?: SourceFile;
+    from?: UpFrom;
+    /** The caller's preflightLab of this lab, run just before: up does not check the host again. */
+    preflight?: AccelProbe;
+  } = {},
 ): Promise<UpResult> {
   const boot = opts.boot ?? 'live';
   checkBootMode(lab, boot);
@@ -229,7 +251,7 @@ export async function up(
   const existed = (await readLabState(paths)) !== undefined;
   // A scenario's `up` step has no flag to pass: the environment names the source there.
   const fluoSource = opts.fluoSource ?? chooseSource(undefined, process.env);
-  const ctx: UpContext = { lab, boot, host, paths, steps, signal: opts.signal, fluoSource, updateImages: [], changes: {} };
+  const ctx: UpContext = { lab, boot, host, paths, steps, signal: opts.signal, probe: opts.preflight, fluoSource, updateImages: [], changes: {} };
   await runActions(upActions(lab, boot, opts.from), ctx, {
     steps,
     signal: opts.signal,

@@ -35,14 +35,11 @@ export async function domainLabId(name: string): Promise<string | undefined> {
   return labIdFromXml((await virsh(['dumpxml', '--inactive', name])).stdout);
 }
 
-/** Defines the domain unless it exists, and starts it unless it runs. */
-export async function ensureDomain(name: string, xmlFile: string): Promise<'created' | 'started' | 'unchanged'> {
-  const r = await virsh(['domstate', name], { check: false });
-  const exists = r.exitCode === 0;
-  if (!exists) await virsh(['define', xmlFile]);
-  const running = exists && r.stdout.trim() === 'running';
-  if (!running) await virsh(['start', name]);
-  return !exists ? 'created' : running ? 'unchanged' : 'started';
+/** Defines the domain unless it exists; whether it did. */
+export async function defineDomain(name: string, xmlFile: string): Promise<boolean> {
+  if ((await virsh(['domstate', name], { check: false })).exitCode === 0) return false;
+  await virsh(['define', xmlFile]);
+  return true;
 }
 
 /** Hard power-off before removal, whatever state the domain is in. */
@@ -72,8 +69,9 @@ export function attachConsole(name: string): Promise<number> {
   return virshInteractive(['console', name]);
 }
 
-/** Powers a defined domain on (after a fault, say); a no-op if it runs. */
-export async function startDomain(name: string): Promise<void> {
-  const r = await virsh(['domstate', name]);
-  if (r.stdout.trim() !== 'running') await virsh(['start', name]);
+/** Powers a defined domain on (after a fault, say) unless it runs; whether it did. */
+export async function startDomain(name: string): Promise<boolean> {
+  if ((await virsh(['domstate', name])).stdout.trim() === 'running') return false;
+  await virsh(['start', name]);
+  return true;
 }
