@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { LabError } from '../errors.js';
 import { APISERVER_PORT } from '../ground/cluster.js';
 import type { CliContext } from './context.js';
+import { seconds } from './seconds.js';
 
 /** Parses `IP:PORT` or `[IPv6]:PORT`; the host must be a literal address so we bind exactly it. */
 export function parseAddress(address: string): { host: string; port: number } {
@@ -50,14 +51,17 @@ export function registerMatchbox(program: Command, { print }: CliContext): void 
     .requiredOption('--address <ip:port>', 'address to bind, e.g. 172.18.0.2:8080 (0.0.0.0 only if you mean every interface)')
     .option('--request-log <file>', 'append a JSON line per request to this file')
     .option('--strict <MAC=IP,...>', "answer /ignition and /metadata only to the address reserved for the MAC asked about (and the server's own)")
+    .option('--await-address <seconds>', 'wait this long for the address to appear on this machine (a bridge being created) before failing', seconds('--await-address', 30))
     .option('--api-front-door <name>', `also pass TCP on the address's port ${APISERVER_PORT} to the API servers <name> resolves to (DNS asked at the address)`)
-    .action(async (opts: { data: string; assets: string; address: string; requestLog?: string; strict?: string; apiFrontDoor?: string }) => {
+    .action(async (opts: { data: string; assets: string; address: string; requestLog?: string; strict?: string; awaitAddress?: number; apiFrontDoor?: string }) => {
       const { host, port } = parseAddress(opts.address);
       const { parseGoMac } = await import('../matchbox/mac.js');
       const reservations = opts.strict === undefined ? undefined : parseReservations(opts.strict, parseGoMac);
       // Loaded here, not at the top: every other command would pay for the server's modules.
       const { startMatchboxServer } = await import('../matchbox/server.js');
-      const server = await startMatchboxServer({ dataDir: opts.data, assetsDir: opts.assets, host, port, requestLog: opts.requestLog, reservations });
+      const server = await startMatchboxServer({
+        dataDir: opts.data, assetsDir: opts.assets, host, port, requestLog: opts.requestLog, reservations, awaitAddressMs: (opts.awaitAddress ?? 0) * 1000,
+      });
       print(`matchbox: serving ${opts.data} at ${server.url}`);
       const door = opts.apiFrontDoor === undefined ? undefined : await openApiFrontDoor(host, opts.apiFrontDoor, print);
       await new Promise<void>((resolve) => {

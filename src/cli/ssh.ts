@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
-import { LabError } from '../errors.js';
 import type { CliContext } from './context.js';
-
-/** Seconds as the CLI takes them; 0 or garbage is a usage error, not a zero timeout. */
-function parseSeconds(value: string): number {
-  const s = Number(value);
-  if (!Number.isFinite(s) || s <= 0) throw new LabError(`--timeout ${value} is not a positive number of seconds`, 'e.g. --timeout 600', 2);
-  return s;
-}
+import { seconds } from './seconds.js';
 
 export function registerSsh(program: Command, cli: CliContext): void {
   const { host, say } = cli;
@@ -17,7 +10,7 @@ export function registerSsh(program: Command, cli: CliContext): void {
     .argument('<node>')
     .argument('[command...]', 'command to run; put -- before it if it has options (metal-lab ssh node1 -- ls -l /)')
     .option('--lab <lab>', 'lab id, file or name')
-    .option('--timeout <seconds>', 'kill the command after this long (not the login shell)', parseSeconds, 600)
+    .option('--timeout <seconds>', 'kill the command after this long (not the login shell)', seconds('--timeout', 600), 600)
     .option('--forget-host-key', "forget the node's pinned host key first (after a reinstall)")
     .action(async (nodeName: string, command: string[], opts: { lab?: string; timeout: number; forgetHostKey?: boolean }) => {
       // Loaded on demand: ssh2 and its crypto are not needed by any other command.

@@ -20,19 +20,25 @@ export async function bootServerAnswers(url: string): Promise<boolean> {
   }
 }
 
+/** How long the boot server waits for the lab bridge's address: `up` starts it beside the network. */
+const AWAIT_ADDRESS_S = 30;
+
 /**
  * The lab's embedded Matchbox server runs as a detached process so the lab outlives `up`. In a
  * Kubernetes lab the same process keeps the host's API front door (src/kube/api-front-door.ts).
+ * It may start before the lab network: it binds once the bridge has its address, and only then,
+ * when its log says it serves, is it asked over the network, which by then is this machine's.
  */
 export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'created' | 'unchanged'> {
   const url = labModel(lab).bootServerUrl;
   if ((await bootServerPids(p)).length > 0 && (await bootServerAnswers(url))) return 'unchanged';
   const self = selfCommand();
   const log = fs.openSync(p.serverLog, 'a');
+  const logFrom = fs.fstatSync(log).size;
   const child = spawn(
     self.file,
     [...self.args, 'matchbox', 'serve', '--data', p.matchboxData, '--assets', p.matchboxAssets,
-      '--address', `${lab.bootServer.address}:${lab.bootServer.port}`, '--request-log', p.requestLog,
+      '--address', `${lab.bootServer.address}:${lab.bootServer.port}`, '--await-address', String(AWAIT_ADDRESS_S), '--request-log', p.requestLog,
       ...(lab.bootServer.strict ? ['--strict', lab.nodes.map((n) => `${n.mac}=${n.ip}`).join(',')] : []),
       ...(lab.kubernetes ? ['--api-front-door', lab.kubernetes.apiName] : [])],
     { detached: true, stdio: ['ignore', log, log] },
@@ -41,11 +47,11 @@ export async function ensureBootServer(lab: LabSpec, p: LabLayout): Promise<'cre
   child.unref();
   fs.writeFileSync(p.serverPid, `${child.pid}\n`);
   const fix = `read its log at ${p.serverLog}`;
-  const logTail = () => lastLines(fs.readFileSync(p.serverLog, 'utf8'));
+  const ownLog = () => fs.readFileSync(p.serverLog).subarray(logFrom).toString('utf8');
   await waitFor(`the boot server to answer at ${url}`, async () => {
-    if (await bootServerAnswers(url)) return true;
-    if (child.exitCode !== null) throw new LabError(`the boot server exited (code ${child.exitCode}) instead of serving ${url}: ${logTail()}`, fix);
+    if (ownLog().includes('matchbox: serving') && (await bootServerAnswers(url))) return true;
+    if (child.exitCode !== null) throw new LabError(`the boot server exited (code ${child.exitCode}) instead of serving ${url}: ${lastLines(ownLog())}`, fix);
     return undefined;
-  }, { deadline: labNow() + 15_000, intervalMs: 100, fatal: () => true, evidence: () => [p.serverLog, logTail()], fix });
+  }, { deadline: labNow() + (AWAIT_ADDRESS_S + 15) * 1000, intervalMs: 50, fatal: () => true, evidence: () => [p.serverLog, lastLines(ownLog())], fix });
   return 'created';
 }

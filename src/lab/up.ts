@@ -62,7 +62,7 @@ export type UpAction = Action<UpContext>;
 export interface UpFrom {
   /** After the builds, before the lab files: the snapshot checked against what was built, its state put in place. */
   beforeFiles: UpAction[];
-  /** After the disk pool, in place of a fresh disk and VM per node. */
+  /** After the network, boot server and disk pool, in place of a fresh disk and VM per node. */
   nodes: Actions<UpContext>;
 }
 
@@ -179,17 +179,22 @@ const diskPool: UpAction = {
   },
 };
 
-/** A node's disk, then its VM defined. */
-const vm = (node: NodeSpec): UpAction => ({
-  name: 'vm',
-  node: node.name,
+/**
+ * The disk pool, then every node's disk and VM definition at once. libvirt resolves a domain's
+ * network and volume when it starts, so this needs neither the network nor the boot server.
+ */
+const machines: UpAction = {
+  name: 'disks and VMs',
   async execute(ctx) {
+    await diskPool.execute(ctx);
     const names = labObjectNames(ctx.lab);
-    ctx.changes[`${node.name} disk`] = await ensureVolume(names.pool, names.volume(node.name), ctx.paths.volumeXml(node.name));
-    ctx.signal?.throwIfAborted();
-    if (await defineDomain(names.domain(node.name), ctx.paths.domainXml(node.name))) ctx.changes[node.name] = 'created';
+    await Promise.all(ctx.lab.nodes.map(async (node) => {
+      ctx.changes[`${node.name} disk`] = await ensureVolume(names.pool, names.volume(node.name), ctx.paths.volumeXml(node.name));
+      ctx.signal?.throwIfAborted();
+      if (await defineDomain(names.domain(node.name), ctx.paths.domainXml(node.name))) ctx.changes[node.name] = 'created';
+    }));
   },
-});
+};
 
 /** A node's VM started unless it runs; a new one, whose blank disk sends it to iPXE, is let past iPXE's prompt. */
 const power = (node: NodeSpec): UpAction => ({
@@ -205,9 +210,8 @@ const power = (node: NodeSpec): UpAction => ({
 
 /**
  * `up`, as kind's create: check the host, build what the nodes boot, write the lab's files, then
- * create the network and disk pool, then the boot server while the VMs are defined, then start
- * the VMs (each group at once). Nothing is created before every check passed and every image is
- * built.
+ * create the network, boot server, disks and VM definitions at once, then start every VM. Nothing
+ * is created before every check passed and every image is built.
  */
 export function upActions(lab: LabSpec, boot: BootMode, from?: UpFrom): Actions<UpContext> {
   return [
@@ -219,9 +223,8 @@ export function upActions(lab: LabSpec, boot: BootMode, from?: UpFrom): Actions<
     ...(lab.kubernetes ? [kubernetesBinaries, containerImages] : []),
     ...(from?.beforeFiles ?? []),
     labFiles,
-    [network, diskPool],
-    // The VMs are defined while the boot server starts; none starts before it answers.
-    ...(from ? [bootServer, ...from.nodes] : [[bootServer, ...lab.nodes.map(vm)], lab.nodes.map(power)]),
+    // The boot server binds once the network has its address; no VM starts before it answers.
+    ...(from ? [[network, bootServer, diskPool], ...from.nodes] : [[network, bootServer, machines], lab.nodes.map(power)]),
   ];
 }
 

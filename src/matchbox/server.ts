@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { HostError, LabError } from '../errors.js';
@@ -36,6 +37,11 @@ export interface MatchboxServerOptions {
    * about, or from the server's own address (the host): one VM cannot read another's config.
    */
   reservations?: ReadonlyMap<string, string>;
+  /**
+   * How long to wait for `host` to become an address of this machine (a lab bridge being created)
+   * before failing as an unknown address. `up` starts its boot server beside the network.
+   */
+  awaitAddressMs?: number;
 }
 
 /** What strict mode guards: what a machine's config and secrets are served from. */
@@ -105,6 +111,26 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): La
       return new HostError(`binding ${host}:${port} was refused (ports below 1024 need root)`, 'run as root or choose a port above 1023');
     default:
       return new HostError(`cannot listen on ${host}:${port}: ${err.message}`, 'check the address');
+  }
+}
+
+/** Listens; an address that is not this machine's yet is tried again until `until` (a bridge being created). */
+async function listenOn(server: http.Server, host: string, port: number, until: number): Promise<void> {
+  for (;;) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port, backlog: 4096 }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== 'EADDRNOTAVAIL' || Date.now() >= until) throw listenError(e, host, port);
+      await sleep(50);
+    }
   }
 }
 
@@ -221,10 +247,7 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
     log?.write({ time: new Date().toISOString(), client: clientIp(socket), method: '', path: '', query: '', labels: {}, status, bytes: 0, ms: 0, error: err.code ?? err.message });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, opts.host, opts.port)));
-    server.listen({ host: opts.host, port: opts.port, backlog: 4096 }, () => resolve());
-  }).catch(async (err) => {
+  await listenOn(server, opts.host, opts.port, Date.now() + (opts.awaitAddressMs ?? 0)).catch(async (err) => {
     store.close();
     await log?.close();
     throw err;

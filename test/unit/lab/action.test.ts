@@ -69,9 +69,9 @@ test('an abort (Ctrl-C) stops before the next action, and undoes once something 
   t.true(undone);
 });
 
-test("up's actions are kind's create list: checks and builds, the lab's files, then what they define, no VM started before the boot server answers", async (t) => {
+test("up's actions are kind's create list: checks and builds, the lab's files, then what they define at once, and the VMs started last", async (t) => {
   const names = (list: ReturnType<typeof upActions>) => list.map((a) => ('name' in a ? a.name : a.map((n) => (n.node ? `${n.node} ${n.name}` : n.name)).join(' + ')));
-  const created = ['network + disk pool', 'boot server + node1 vm + node2 vm', 'node1 power on + node2 power on'];
+  const created = ['network + boot server + disks and VMs', 'node1 power on + node2 power on'];
   t.deepEqual(names(upActions(await loadLab('mini'), 'live')), ['preflight', 'labos live image', 'lab files', ...created]);
   t.deepEqual(names(upActions(await loadLab('bootstrap'), 'install')), [
     'preflight', 'labos live image', 'labos disk image', 'kubernetes binaries', 'container images', 'lab files', ...created,
