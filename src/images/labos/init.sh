@@ -52,10 +52,11 @@ find_nic() {
   done
   return 1
 }
+# Short polls: every wait here is on the path of each node's boot, in tenths of a second.
 IFACE=''
-for _ in 1 2 3 4 5 6 7 8 9 10; do
+for _ in $(seq 1 50); do
   IFACE=$(find_nic) && break
-  sleep 0.5
+  sleep 0.1
 done
 
 if [ -z "$IFACE" ]; then
@@ -73,9 +74,9 @@ else
 
   # udhcpc stays in the background to renew the lease; its script writes $STATE/dhcp.env once bound.
   udhcpc -f -i "$IFACE" -s /etc/metal-lab/udhcpc.sh >"$STATE/udhcpc.log" 2>&1 &
-  for _ in $(seq 1 60); do
+  for _ in $(seq 1 300); do
     [ -s "$STATE/dhcp.env" ] && break
-    sleep 0.5
+    sleep 0.1
   done
   IP=''
   [ -s "$STATE/dhcp.env" ] && . "$STATE/dhcp.env"
