@@ -82,7 +82,11 @@ e2e('after kill -9 of up, down still removes everything', async (t) => {
   const up = cli(['up', LAB]);
   // The boot server itself: any process naming the lab's dir would do for down, but a virsh that
   // up runs on a rendered file names it too, and ends with up.
-  const server = await waitFor('the boot server process', async () => (await bootServerPids(hostLayout().lab('life')))[0], { deadline: Date.now() + 120_000, intervalMs: 200 });
+  // It starts beside the network: the kill comes once both are there.
+  const server = await waitFor('the boot server process and the network', async () => {
+    const [pid] = await bootServerPids(hostLayout().lab('life'));
+    return pid !== undefined && (await findLabObjects('life')).network ? pid : undefined;
+  }, { deadline: Date.now() + 120_000, intervalMs: 200 });
   up.kill('SIGKILL');
   await up;
   const left = await findLabObjects('life');
