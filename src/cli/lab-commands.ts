@@ -45,12 +45,13 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
     .option('--from <snapshot>', 'bring the lab back as snapshot NAME saved it (metal-lab snapshot save); its boot mode is the snapshot\'s')
     .action(async (labArg: string, opts: { json?: boolean; boot: 'live' | 'install'; fluoSource?: string; from?: string }) => {
       const [{ labFromArg }, { checkBootMode }, snapshots, { warnOf }] = await Promise.all([
-        import('./resolve.js'), import('../spec/boot-mode.js'), import('../lab/snapshot-restore.js'), import('./lab-warnings.js'),
+        // Restoring brings SSH and the Kubernetes client: about a second of imports on a slow machine.
+        import('./resolve.js'), import('../spec/boot-mode.js'), opts.from === undefined ? undefined : import('../lab/snapshot-restore.js'), import('./lab-warnings.js'),
       ]);
       const lab = await labFromArg(labArg);
       warnOf(lab, say);
       // A snapshot that is not there, of another lab file or not whole is told before the host is touched.
-      const snapshot = opts.from === undefined ? undefined : await snapshots.checkSnapshotFor(lab, opts.from, labArg, host);
+      const snapshot = snapshots && opts.from !== undefined ? await snapshots.checkSnapshotFor(lab, opts.from, labArg, host) : undefined;
       const boot = snapshot?.inputs.boot ?? opts.boot;
       checkBootMode(lab, boot);
       const [{ ensureHost }, { preflightLab }, { up }, { RunReport }, { chooseSource }] = await Promise.all([
@@ -59,11 +60,11 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
       await ensureHost(say);
       // Before the first progress line: what the lab asks of this host is the one line that says why not.
       const preflight = await preflightLab(lab, host);
-      if (snapshot) await snapshots.checkLabDown(lab.id, host);
+      if (snapshots && snapshot) await snapshots.checkLabDown(lab.id, host);
       const signal = interruptible(cli);
       const report = new RunReport({ lab: lab.id, scenario: 'up', plain: opts.json });
       const shared = { steps: report, signal, host, preflight, fluoSource: chooseSource(opts.fluoSource, env) };
-      const res = await underReport(report, () => (snapshot ? snapshots.upFromSnapshot(lab, snapshot, shared) : up(lab, { ...shared, boot })), signal);
+      const res = await underReport(report, () => (snapshots && snapshot ? snapshots.upFromSnapshot(lab, snapshot, shared) : up(lab, { ...shared, boot })), signal);
       if (opts.json) printJson(res);
     });
 

@@ -2,28 +2,23 @@ import { LabError } from '../errors.js';
 import { hostLayout, type HostLayout, type LabLayout } from '../ground/host-layout.js';
 import type { BootMode } from '../ground/lab-model.js';
 import { labObjectNames, type Accel, type LabSpec, type NodeSpec } from '../ground/lab-spec.js';
-import { buildDiskImage, type DiskImage } from '../images/labos-disk.js';
+import type { DiskImage } from '../images/labos-disk.js';
 import { buildLiveImage, type LiveImage } from '../images/labos-live.js';
-import { fluoBinaries } from '../images/fluo-binaries.js';
 import { chooseSource, type SourceFile } from '../images/fluo-source.js';
-import { kubeBinaries, type KubeBinaries } from '../images/kubernetes-binaries.js';
+import type { KubeBinaries } from '../images/kubernetes-binaries.js';
 import type { BuiltImage } from '../images/oci/cached-image.js';
-import { buildFluoImage } from '../images/oci/fluo-image.js';
-import { buildGuardImage } from '../images/oci/guard-image.js';
-import { buildKubeImages, type KubeImages } from '../images/oci/kube-images.js';
+import type { KubeImages } from '../images/oci/kube-images.js';
 import type { AccelProbe } from '../libvirt/accel.js';
 import { defineDomain, startDomain } from '../libvirt/domain.js';
 import { passIpxePrompt } from '../libvirt/ipxe-prompt.js';
 import { ensureNetwork } from '../libvirt/network.js';
 import { ensurePool, ensureVolume } from '../libvirt/pool.js';
-import { ensureLabPki } from '../pki/ensure.js';
 import { preflightLab } from '../preflight/preflight.js';
 import { renderLabPlan } from '../render/plan.js';
 import { checkBootMode } from '../spec/boot-mode.js';
 import { runActions, type Action, type Actions } from './action.js';
 import { ensureBootServer } from './boot-server.js';
 import { down } from './down.js';
-import { describeKubeAssets } from './kube-assets.js';
 import { labInputs, type LabInputs } from './lab-inputs.js';
 import { readLabState, writeLabState } from './state.js';
 import { silentSteps, type StepRunner } from './steps.js';
@@ -91,9 +86,12 @@ const liveImage: UpAction = {
   },
 };
 
+// A builder's modules are loaded by its action: a live lab's `up` does not pay for the disk
+// image's, Kubernetes', FLUO's or the PKI's imports (half a second on a slow 2-core machine).
 const diskImage: UpAction = {
   name: 'labos disk image',
   async execute(ctx) {
+    const { buildDiskImage } = await import('../images/labos-disk.js');
     ctx.disk = await buildDiskImage({ cacheDir: ctx.host.cacheRoot, ...progress(ctx) });
   },
 };
@@ -102,6 +100,7 @@ const diskImage: UpAction = {
 const kubernetesBinaries: UpAction = {
   name: 'kubernetes binaries',
   async execute(ctx) {
+    const { kubeBinaries } = await import('../images/kubernetes-binaries.js');
     const bins = await kubeBinaries({ cacheDir: ctx.host.cacheRoot, ...progress(ctx), signal: ctx.signal });
     // The load holds a lab to the version metal-lab renders for; this is Debian's package moving away from it.
     const wanted = ctx.lab.kubernetes?.version;
@@ -116,6 +115,7 @@ const containerImages: UpAction = {
   name: 'container images',
   async execute(ctx) {
     const { binDir, version } = need(ctx.bins, 'the Kubernetes binaries');
+    const { buildKubeImages } = await import('../images/oci/kube-images.js');
     ctx.images = await buildKubeImages({ binDir, version, cacheDir: ctx.host.cacheRoot, ...progress(ctx) });
   },
 };
@@ -125,6 +125,7 @@ const updateOperatorImage: UpAction = {
   name: 'update operator image',
   async execute(ctx) {
     const shared = { cacheDir: ctx.host.cacheRoot, ...progress(ctx) };
+    const [{ fluoBinaries }, { buildFluoImage }] = await Promise.all([import('../images/fluo-binaries.js'), import('../images/oci/fluo-image.js')]);
     const bins = await fluoBinaries({ ...shared, source: ctx.fluoSource, download: false, signal: ctx.signal });
     ctx.updateImages.push(await buildFluoImage({ ...shared, bins }));
   },
@@ -134,6 +135,7 @@ const updateOperatorImage: UpAction = {
 const rolloutGuardImage: UpAction = {
   name: 'rollout guard image',
   async execute(ctx) {
+    const { buildGuardImage } = await import('../images/oci/guard-image.js');
     ctx.updateImages.push(await buildGuardImage({ cacheDir: ctx.host.cacheRoot, ...progress(ctx) }));
   },
 };
@@ -143,6 +145,13 @@ export function builtInputs(ctx: UpContext): LabInputs {
   return labInputs({ boot: ctx.boot, lab: ctx.lab, live: need(ctx.live, 'the live image'), disk: ctx.disk, bins: ctx.bins, images: [...(ctx.images?.images ?? []), ...ctx.updateImages] });
 }
 
+/** What installing to disk adds to the plan: the lab's PKI, and its Kubernetes assets in a Kubernetes lab. */
+async function installInputs(ctx: UpContext, disk: DiskImage) {
+  const [{ describeKubeAssets }, { ensureLabPki }] = await Promise.all([import('./kube-assets.js'), import('../pki/ensure.js')]);
+  const kube = ctx.bins && (await describeKubeAssets(ctx.lab, ctx.bins, [...need(ctx.images, 'the container images').images, ...ctx.updateImages]));
+  return { rootfs: disk.rootfs, usr: disk.usr, pki: await ensureLabPki(ctx.lab, { dir: ctx.paths.pki }), kube };
+}
+
 /** The render plan written into the lab's state dir, then the state that later commands read. */
 const labFiles: UpAction = {
   name: 'lab files',
@@ -150,8 +159,7 @@ const labFiles: UpAction = {
   async execute(ctx) {
     const { lab, paths } = ctx;
     const probe = need(ctx.probe, 'the accelerator');
-    const kube = ctx.bins && (await describeKubeAssets(lab, ctx.bins, [...need(ctx.images, 'the container images').images, ...ctx.updateImages]));
-    const install = ctx.disk && { rootfs: ctx.disk.rootfs, usr: ctx.disk.usr, pki: await ensureLabPki(lab, { dir: paths.pki }), kube };
+    const install = ctx.disk && (await installInputs(ctx, ctx.disk));
     const plan = renderLabPlan(lab, { accel: probe.accel, timeoutScale: probe.timeoutScale, paths, live: need(ctx.live, 'the live image'), install });
     await writePlan(paths.root, plan);
     await writeLabState(paths, { id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString(), inputs: builtInputs(ctx) });
