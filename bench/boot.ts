@@ -141,6 +141,7 @@ for (const n of SIZES) {
     }
   } finally {
     await down(lab.id);
+    await fs.rm(lab.file, { force: true });
   }
   const [floorMs, total] = [median(floors), median(totals)];
   console.log(`${String(n).padStart(5)}  ${sec(floorMs).padStart(32)}  ${sec(total).padStart(22)}  ${sec(median(boots)).padStart(23)}  ${(total / floorMs).toFixed(2).padStart(13)}x`);
