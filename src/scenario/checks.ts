@@ -8,14 +8,18 @@ import { labModel } from '../ground/lab-model.js';
 import { etcdGet, etcdHealth, etcdHealthFromHost, etcdMembers, etcdPut } from './etcd.js';
 import { consoleOf, nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
-import { apiAnswers, KUBE_LAB_CHECKS, kubeletHealth, nodeReady } from './kubernetes.js';
-import { ROLLOUT_CHECK_FNS, workloadReadyStep } from './rollout-steps.js';
+import { kubernetes, rollouts } from './step-modules.js';
 import { LabError } from '../errors.js';
 
 /** A per-node assertion: resolves to a short finding, or throws an EvidenceError. */
 type NodeCheck = (ctx: ScenarioContext, node: NodeSpec) => Promise<string>;
 /** An assertion about the whole lab. */
 type LabCheck = (ctx: ScenarioContext) => Promise<string>;
+
+/** Lab checks by name whose module loads when one of them runs. */
+function loadedOnUse<K extends string>(load: () => Promise<Record<K, LabCheck>>, names: readonly K[]): Record<K, LabCheck> {
+  return Object.fromEntries(names.map((name) => [name, async (ctx: ScenarioContext) => (await load())[name](ctx)])) as Record<K, LabCheck>;
+}
 
 /** The group and profile a node's first-stage /ipxe must be answered from, by boot mode. */
 const firstStage = (ctx: ScenarioContext, node: NodeSpec) =>
@@ -88,13 +92,13 @@ export const CHECKS = {
   },
 
   /** The node's own API server answers /readyz; workers run none. */
-  'api-answers': (ctx, node) => apiAnswers(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
+  'api-answers': async (ctx, node) => (await kubernetes()).apiAnswers(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
 
   /** The node is registered with the API server and Ready. */
-  'node-ready': (ctx, node) => nodeReady(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
+  'node-ready': async (ctx, node) => (await kubernetes()).nodeReady(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
 
   /** The kubelet's /healthz answers, through the API server's node proxy and on its own port. */
-  'kubelet-health': (ctx, node) => kubeletHealth(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
+  'kubelet-health': async (ctx, node) => (await kubernetes()).kubeletHealth(ctx, node).catch((err: Error) => fail(ctx, node, err.message)),
 } satisfies Record<NodeCheckName, NodeCheck>;
 
 export const LAB_CHECK_FNS = {
@@ -154,8 +158,8 @@ export const LAB_CHECK_FNS = {
   },
 
   /** Every replica of the workload Ready on a Ready node of its own. */
-  'workload-ready': (ctx) => workloadReadyStep(ctx),
+  'workload-ready': async (ctx) => (await rollouts()).workloadReadyStep(ctx),
 
-  ...KUBE_LAB_CHECKS,
-  ...ROLLOUT_CHECK_FNS,
+  ...loadedOnUse(async () => (await kubernetes()).KUBE_LAB_CHECKS, ['api-name', 'self-hosted', 'pod-network', 'cluster-dns', 'apiserver-recovers']),
+  ...loadedOnUse(async () => (await rollouts()).ROLLOUT_CHECK_FNS, ['one-at-a-time', 'budget-kept', 'workload-answered']),
 } satisfies Record<LabCheckName, LabCheck>;

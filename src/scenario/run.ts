@@ -26,14 +26,8 @@ import { nodeJournal } from '../node/journal.js';
 import { pending, Pending, waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
 import { nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './context.js';
 import { EvidenceError } from './evidence.js';
-import { apiAnswers, bootstrap, nodeReady, rebootNodes } from './kubernetes.js';
-import { publishStep } from './publish.js';
-import { resume } from './resume.js';
-import { startWorkload, stopRollout, waitRollout, watchRollout, workloadReadyStep } from './rollout-steps.js';
-import { FAULTS } from './faults/index.js';
-import { startEtcdWriter } from './etcd-writes.js';
-import { copySecrets } from './copy-secrets.js';
 import { faultNode, faultTitle } from '../spec/fault-steps.js';
+import { kubernetes, rollouts } from './step-modules.js';
 
 export interface RunOptions {
   scenario: ScenarioSpec;
@@ -90,10 +84,11 @@ const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Pro
     return waitForSsh(target, { timeoutMs: 5_000 }).then((r) => `login after ${r.attempts} attempts`, notYet);
   },
   'etcd-health': async (ctx, node) => (node.role !== 'controller' ? 'no etcd on workers' : etcdHealth(ctx, node).catch(notYet)),
-  'api-answers': (ctx, node) => apiAnswers(ctx, node).catch(notYet),
-  'node-ready': (ctx, node) => nodeReady(ctx, node).catch(notYet),
+  'api-answers': async (ctx, node) => (await kubernetes()).apiAnswers(ctx, node).catch(notYet),
+  'node-ready': async (ctx, node) => (await kubernetes()).nodeReady(ctx, node).catch(notYet),
 };
 
+// A step with heavy modules (Kubernetes, secrets over SSH, releases, faults, resume) loads them when it runs.
 const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract<ScenarioStep, { kind: K }>) => Promise<unknown> } = {
   up: async (ctx, step) => {
     ctx.boot = step.boot;
@@ -114,13 +109,16 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
     });
   },
   'lab-wait': (ctx, step) =>
-    reported(ctx, `reached ${step.stage}`, undefined, async () => `${await workloadReadyStep(ctx, stepDeadline(ctx, step.timeoutS))}, within ${limitOf(ctx, step.timeoutS)}`),
+    reported(ctx, `reached ${step.stage}`, undefined, async () => `${await (await rollouts()).workloadReadyStep(ctx, stepDeadline(ctx, step.timeoutS))}, within ${limitOf(ctx, step.timeoutS)}`),
   check: (ctx, step) => {
     const check = step.check;
     if (check in LAB_CHECK_FNS) return reported(ctx, check, undefined, () => LAB_CHECK_FNS[check as LabCheckName](ctx));
     return perNode(ctx, check, stepNodes(ctx, step.nodes), (node) => CHECKS[check as NodeCheckName](ctx, node));
   },
-  'copy-secrets': (ctx) => perNode(ctx, 'copy-secrets', ctx.lab.nodes, (node) => copySecrets(ctx, node)),
+  'copy-secrets': async (ctx) => {
+    const { copySecrets } = await import('./copy-secrets.js');
+    return perNode(ctx, 'copy-secrets', ctx.lab.nodes, (node) => copySecrets(ctx, node));
+  },
   power: (ctx, step) => {
     const [node] = stepNodes(ctx, [step.node]);
     const domain = labObjectNames(ctx.lab).domain(node!.name);
@@ -133,28 +131,28 @@ const STEPS: { [K in ScenarioStep['kind']]: (ctx: ScenarioContext, step: Extract
   },
   bootstrap: (ctx, step) =>
     reported(ctx, 'bootstrap', undefined, async () => {
-      const { timings } = await bootstrap(ctx, stepDeadline(ctx, step.timeoutS));
+      const { timings } = await (await kubernetes()).bootstrap(ctx, stepDeadline(ctx, step.timeoutS));
       ctx.report.info('pivot phases (ms)', { ...timings });
       const s = (ms: number) => `${Math.round(ms / 1000)}s`;
       return `temporary API up after ${s(timings.apiUpMs)}, self-hosted plane Running after ${s(timings.selfHostedMs)} more, pivot complete in ${s(timings.totalMs)}`;
     }),
   reboot: (ctx, step) =>
     // Back on SSH within the install stage's limit: a reboot is a boot from disk without the install.
-    reported(ctx, 'reboot', undefined, () => rebootNodes(ctx, stepNodes(ctx, step.nodes), stepDeadline(ctx, 300))),
-  publish: (ctx, step) => reported(ctx, `publish ${step.version}`, undefined, () => publishStep(ctx, step)),
-  watch: (ctx) => reported(ctx, 'watch rollout', undefined, () => watchRollout(ctx)),
-  'etcd-writes': (ctx) => reported(ctx, 'watch etcd-writes', undefined, async () => startEtcdWriter(ctx)),
-  rollout: (ctx, step) => reported(ctx, `rollout ${step.until}`, undefined, () => waitRollout(ctx, step)),
-  workload: (ctx, step) => reported(ctx, 'workload', undefined, () => startWorkload(ctx, step)),
-  resume: (ctx, step) => resume(ctx, step, (steps) => runSteps(ctx, steps)),
+    reported(ctx, 'reboot', undefined, async () => (await kubernetes()).rebootNodes(ctx, stepNodes(ctx, step.nodes), stepDeadline(ctx, 300))),
+  publish: (ctx, step) => reported(ctx, `publish ${step.version}`, undefined, async () => (await import('./publish.js')).publishStep(ctx, step)),
+  watch: (ctx) => reported(ctx, 'watch rollout', undefined, async () => (await rollouts()).watchRollout(ctx)),
+  'etcd-writes': (ctx) => reported(ctx, 'watch etcd-writes', undefined, async () => (await import('./etcd-writes.js')).startEtcdWriter(ctx)),
+  rollout: (ctx, step) => reported(ctx, `rollout ${step.until}`, undefined, async () => (await rollouts()).waitRollout(ctx, step)),
+  workload: (ctx, step) => reported(ctx, 'workload', undefined, async () => (await rollouts()).startWorkload(ctx, step)),
+  resume: async (ctx, step) => (await import('./resume.js')).resume(ctx, step, (steps) => runSteps(ctx, steps)),
   pause: (ctx, step) =>
     reported(ctx, 'pause', undefined, async () => {
       await sleep(step.seconds * 1000, undefined, { signal: ctx.signal });
       return `${step.seconds}s`;
     }),
   fault: (ctx, step) =>
-    reported(ctx, faultTitle(step.fault), faultNode(step.fault), () =>
-      (FAULTS[step.fault.kind] as (c: ScenarioContext, f: typeof step.fault, deadline: number) => Promise<string>)(ctx, step.fault, stepDeadline(ctx, step.timeoutS)),
+    reported(ctx, faultTitle(step.fault), faultNode(step.fault), async () =>
+      ((await import('./faults/index.js')).FAULTS[step.fault.kind] as (c: ScenarioContext, f: typeof step.fault, deadline: number) => Promise<string>)(ctx, step.fault, stepDeadline(ctx, step.timeoutS)),
     ),
 };
 
@@ -251,7 +249,7 @@ export async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
     report.failRun(err);
   } finally {
     // Before anything else: the watch and the probe would otherwise go on through `down`.
-    await stopRollout(ctx);
+    if (ctx.rollout) await (await rollouts()).stopRollout(ctx);
     await ctx.etcdWriter?.stop();
     // A run that failed before `up` made the lab (a missing build, bad input) has no lab evidence:
     // a warning for each file it never made would bury the one line that says why.
