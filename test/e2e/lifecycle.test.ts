@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import test from 'ava';
 import { assertNothingLeft, cli } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
@@ -10,6 +11,8 @@ import { domainPidFile } from '../../src/libvirt/domain.js';
 import { loadLab } from '../../src/spec/lab.js';
 import { listeningSockets, offBridge } from '../support/listening.js';
 import { waitFor } from '../../src/toolkit/wait-for.js';
+import { selfCommand } from '../../src/lab/self.js';
+import { listDomains } from '../../src/libvirt/domain.js';
 
 const LAB = 'test/e2e/labs/life.yaml';
 const e2e = needs(virsh, libvirtd).serial;
@@ -95,4 +98,23 @@ e2e('after kill -9 of up, down still removes everything', async (t) => {
   const down = await cli(['down', 'life']);
   t.is(down.exitCode, 0, String(down.all));
   await assertNothingLeft(t, 'life');
+});
+
+e2e('a reader that stops after the first line does not stop up halfway', async (t) => {
+  t.teardown(async () => {
+    await cli(['down', 'life']);
+  });
+  // As `metal-lab up 2>&1 | head -1` has it: both streams closed once the first line came.
+  const self = selfCommand();
+  const up = spawn(self.file, [...self.args, 'up', LAB], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+  up.stderr.once('data', () => {
+    up.stdout.destroy();
+    up.stderr.destroy();
+  });
+  const code = await new Promise<number | null>((resolve) => up.on('exit', resolve));
+  t.is(code, 0, 'up went on to its end');
+  const lab = await loadLab(LAB);
+  const names = lab.nodes.map((n) => labObjectNames(lab).domain(n.name));
+  const states = new Map((await listDomains()).map((d) => [d.name, d.state]));
+  t.deepEqual(names.map((name) => states.get(name)), names.map(() => 'running'), 'every VM of the lab runs');
 });
