@@ -5,9 +5,11 @@ import test from 'ava';
 import { passIpxePrompt } from '../../../src/libvirt/ipxe-prompt.js';
 
 // A virsh first on PATH that notes its arguments: what passIpxePrompt asks of libvirt, and when.
+// A node script: the bare unit tier (test/unit-bare.sh) has no /bin/sh.
 const dir = await mkdtemp(path.join(os.tmpdir(), 'ml-ipxe-prompt-'));
 const calls = path.join(dir, 'calls');
-await writeFile(path.join(dir, 'virsh'), `#!/bin/sh\necho "$@" >> ${calls}\n`, { mode: 0o755 });
+const fakeVirsh = `#!${process.execPath}\nrequire('node:fs').appendFileSync(${JSON.stringify(calls)}, process.argv.slice(2).join(' ') + '\\n');\n`;
+await writeFile(path.join(dir, 'virsh'), fakeVirsh, { mode: 0o755 });
 process.env.PATH = `${dir}${path.delimiter}${process.env.PATH}`;
 test.after.always(() => rm(dir, { recursive: true, force: true }));
 
