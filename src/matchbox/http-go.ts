@@ -143,11 +143,20 @@ export function serveContent(req: IncomingMessage, content: Content, name: strin
   return { status: 206, headers, body, range };
 }
 
-export function sendReply(res: ServerResponse, reply: Reply): void {
-  const { body } = reply;
-  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-  const headers = reply.status === 304 ? reply.headers : { ...reply.headers, 'Content-Length': String(length) };
-  res.writeHead(reply.status, headers);
+/** `reply` as it goes out: with its Content-Length (a 304 has none). A reply sent again and again is made ready once. */
+export function readyToSend<R extends Reply>(reply: R): R {
+  if (reply.status === 304) return reply;
+  const length = typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.length;
+  return { ...reply, headers: { ...reply.headers, 'Content-Length': String(length) } };
+}
+
+/** Sends a reply made ready by readyToSend. */
+export function sendReady(res: ServerResponse, reply: Reply): void {
+  res.writeHead(reply.status, reply.headers);
   // A string body is measured, not copied into a Buffer: Node writes it out with the headers.
-  res.end(body);
+  res.end(reply.body);
+}
+
+export function sendReply(res: ServerResponse, reply: Reply): void {
+  sendReady(res, readyToSend(reply));
 }

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { HostError, LabError } from '../errors.js';
 import { Assets } from './assets.js';
 import { ENDPOINTS, PURE_ENDPOINTS, type Answer } from './endpoints.js';
-import { cleanPath, escapePath, goError, notFound, redirect, sendReply, text } from './http-go.js';
+import { cleanPath, escapePath, goError, notFound, readyToSend, redirect, sendReady, sendReply, text } from './http-go.js';
 import { LiveStore } from './live-store.js';
 import { labelsFromQuery } from './query.js';
 import { ReplyCache } from './reply-cache.js';
@@ -62,6 +62,18 @@ interface Outcome {
   bytes: number;
   answer?: Answer;
   error?: string;
+}
+
+/** Where a request went, for its log line. */
+interface RequestTarget {
+  rawPath: string;
+  rawQuery: string;
+  labels: Record<string, string>;
+}
+
+/** A pure endpoint's answer, ready to send again to the same request target. */
+interface KeptReply extends RequestTarget {
+  answer: Answer;
 }
 
 /** Go's path unescaping of the request target: undefined for a bad %-escape (Go answers 400). */
@@ -142,7 +154,7 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
   const store = await LiveStore.open(opts.dataDir, onDataError);
   const templates = new TemplateFiles(opts.dataDir);
   const assets = new Assets(opts.assetsDir);
-  const replies = new ReplyCache();
+  const replies = new ReplyCache<KeptReply>();
   let log: RequestLogWriter | undefined;
   try {
     log = opts.requestLog ? await RequestLogWriter.open(opts.requestLog) : undefined;
@@ -158,20 +170,51 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
     return reserved === client ? undefined : `strict: ${client} asked for ${mac}, reserved for ${reserved ?? 'no address'}`;
   }
 
-  function sent(res: http.ServerResponse, method: string, answer: Answer): Outcome {
-    sendReply(res, answer);
+  function outcome(method: string, answer: Answer): Outcome {
     const out: Outcome = { status: answer.status, bytes: bodyBytes(answer, method), answer };
     if (answer.error) out.error = answer.error;
     return out;
   }
 
+  function sent(res: http.ServerResponse, method: string, answer: Answer): Outcome {
+    sendReply(res, answer);
+    return outcome(method, answer);
+  }
+
+  function logRequest(req: http.IncomingMessage, method: string, started: number, where: RequestTarget, result: Outcome): void {
+    const entry: RequestLogEntry = {
+      time: new Date().toISOString(),
+      client: clientIp(req.socket),
+      method,
+      path: where.rawPath,
+      query: where.rawQuery,
+      labels: where.labels,
+      status: result.status,
+      bytes: result.bytes,
+      ms: Math.round((performance.now() - started) * 1000) / 1000,
+    };
+    if (result.answer?.group) entry.group = result.answer.group;
+    if (result.answer?.profile) entry.profile = result.answer.profile;
+    if (result.error) entry.error = result.error;
+    log?.write(entry);
+  }
+
   /**
    * Serves one request. Synchronous while the snapshot and the endpoint are (a boot script, a
-   * group's metadata: nearly every request), so those cost no promise and no extra turn; a pure
-   * endpoint's answer is rendered once per snapshot and query. Labels are parsed only when
+   * group's metadata: nearly every request), so those cost no promise and no extra turn. A pure
+   * endpoint's answer is rendered once per snapshot and request target, and kept ready to send:
+   * handle sends it again to the same target without routing. Labels are parsed only when
    * something reads them.
    */
-  function route(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, rawQuery: string, labelsOf: () => Record<string, string>): Outcome | Promise<Outcome> {
+  function route(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    method: string,
+    path: string,
+    where: Omit<RequestTarget, 'labels'>,
+    labelsOf: () => Record<string, string>,
+  ): Outcome | Promise<Outcome> {
+    const { rawQuery } = where;
     const clean = cleanPath(path);
     // Go's ServeMux redirects every non-canonical path (.., //, %2e%2e) to its clean form.
     if (clean !== path) return sent(res, method, redirect(method, escapePath(clean) + (rawQuery ? `?${rawQuery}` : '')));
@@ -181,13 +224,14 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
     const refused = opts.reservations && STRICT_PATHS.has(path) ? strictRefusal(opts.reservations, labelsOf().mac, clientIp(req.socket)) : undefined;
     if (refused) return sent(res, method, goError(403, '403 Forbidden', refused));
     if (!handler) return sent(res, method, path === '/' ? text('matchbox\n') : notFound());
+    // With strict mode, who asks decides the answer: those are never kept.
+    const keep = PURE_ENDPOINTS.has(path) && !(opts.reservations && STRICT_PATHS.has(path));
     const answerFrom = (snapshot: StoreSnapshot): Answer | Promise<Answer> => {
-      const key = PURE_ENDPOINTS.has(path) ? `${path}?${rawQuery}` : undefined;
-      const known = key && replies.get(snapshot, key);
-      if (known) return known;
       const answer = handler(snapshot, { req, labels: labelsOf(), rawQuery }, templates);
-      if (key && !(answer instanceof Promise)) replies.set(snapshot, key, answer);
-      return answer;
+      if (!keep || answer instanceof Promise) return answer;
+      const ready = readyToSend(answer);
+      replies.set(snapshot, req.url ?? '/', { ...where, labels: labelsOf(), answer: ready });
+      return ready;
     };
     const snapshot = store.get();
     const answer = snapshot instanceof Promise ? snapshot.then(answerFrom) : answerFrom(snapshot);
@@ -197,37 +241,30 @@ export async function startMatchboxServer(opts: MatchboxServerOptions): Promise<
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = log ? performance.now() : 0;
     const method = req.method ?? 'GET';
+    // A target a pure endpoint answered before, on this snapshot: sent again, unparsed and unrouted.
+    const snapshot = store.get();
+    const kept = snapshot instanceof Promise ? undefined : replies.get(snapshot, req.url ?? '/');
+    if (kept) {
+      sendReady(res, kept.answer);
+      if (log) logRequest(req, method, started, kept, outcome(method, kept.answer));
+      return;
+    }
     const target = splitTarget(req.url ?? '/');
     const path = target && unescapePath(target.rawPath);
-    const rawQuery = target?.rawQuery ?? '';
+    const where = { rawPath: target?.rawPath ?? req.url ?? '', rawQuery: target?.rawQuery ?? '' };
     let labels: Record<string, string> | undefined;
-    const labelsOf = () => (labels ??= labelsFromQuery(rawQuery));
+    const labelsOf = () => (labels ??= labelsFromQuery(where.rawQuery));
     const failed = (err: unknown): Outcome => {
       if (!res.headersSent) sendReply(res, goError(500, '500 Internal Server Error'));
       else res.destroy();
       return { status: 500, bytes: 0, error: (err as Error).message };
     };
     const logged = (result: Outcome): void => {
-      if (!log) return;
-      const entry: RequestLogEntry = {
-        time: new Date().toISOString(),
-        client: clientIp(req.socket),
-        method,
-        path: target?.rawPath ?? req.url ?? '',
-        query: rawQuery,
-        labels: labelsOf(),
-        status: result.status,
-        bytes: result.bytes,
-        ms: Math.round((performance.now() - started) * 1000) / 1000,
-      };
-      if (result.answer?.group) entry.group = result.answer.group;
-      if (result.answer?.profile) entry.profile = result.answer.profile;
-      if (result.error) entry.error = result.error;
-      log.write(entry);
+      if (log) logRequest(req, method, started, { ...where, labels: labelsOf() }, result);
     };
     let result: Outcome | Promise<Outcome>;
     try {
-      result = path === undefined ? sent(res, method, goError(400, '400 Bad Request', 'malformed request target')) : route(req, res, method, path, rawQuery, labelsOf);
+      result = path === undefined ? sent(res, method, goError(400, '400 Bad Request', 'malformed request target')) : route(req, res, method, path, where, labelsOf);
     } catch (err) {
       result = failed(err);
     }

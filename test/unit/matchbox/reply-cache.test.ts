@@ -7,7 +7,7 @@ const snapshot = () => ({}) as StoreSnapshot;
 const answer = (body: string): Answer => ({ status: 200, headers: {}, body });
 
 test('an answer is kept for the snapshot it came from; another snapshot starts empty', (t) => {
-  const cache = new ReplyCache();
+  const cache = new ReplyCache<Answer>();
   const [one, two] = [snapshot(), snapshot()];
   t.is(cache.get(one, '/ipxe?mac=a'), undefined);
   cache.set(one, '/ipxe?mac=a', answer('a'));
@@ -19,7 +19,7 @@ test('an answer is kept for the snapshot it came from; another snapshot starts e
 });
 
 test('the query string is the client\'s to vary: past 50,000 answers nothing more is kept', (t) => {
-  const cache = new ReplyCache();
+  const cache = new ReplyCache<Answer>();
   const s = snapshot();
   cache.get(s, 'first');
   for (let i = 0; i < 50_001; i++) cache.set(s, `/ipxe?x=${i}`, answer(String(i)));

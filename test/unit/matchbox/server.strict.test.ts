@@ -63,3 +63,13 @@ test('a request without a mac, or from an address reserved for no one, is refuse
     `strict: 127.0.0.9 asked for ${NODE1}, reserved for 127.0.0.2`,
   ]);
 });
+
+test('a config one node read is not handed to the next asker of the same URL: who asks decides, every time', async (t) => {
+  const { url } = await strictServer(t);
+  const target = `${url}/metadata?mac=${NODE1.replace(/:/g, '-')}`;
+  t.is((await getFrom('127.0.0.2', target)).status, 200);
+  const other = await getFrom('127.0.0.3', target);
+  t.is(other.status, 403);
+  t.notRegex(other.body, /node1/);
+  t.regex((await getFrom('127.0.0.2', target)).body, /WHO=node1/);
+});

@@ -203,11 +203,18 @@ test('a template file changed on disk is re-read on the next request', async (t)
   t.is((await get(`${url}/generic?mac=${MAC}&os=x`)).body, 'v2 lab\n');
 });
 
-test('HEAD gets headers without a body', async (t) => {
-  const { url } = await started(t);
-  const r = await get(`${url}/ipxe?mac=${MAC}`, { method: 'HEAD' });
-  t.is(r.status, 200);
-  t.is(r.body, '');
+test('HEAD gets headers without a body, also for a script a GET had asked for before', async (t) => {
+  const { f, url } = await started(t);
+  const first = await get(`${url}/ipxe?mac=${MAC}`, { method: 'HEAD' });
+  const full = await get(`${url}/ipxe?mac=${MAC}`);
+  const again = await get(`${url}/ipxe?mac=${MAC}`, { method: 'HEAD' });
+  for (const r of [first, again]) {
+    t.is(r.status, 200);
+    t.is(r.body, '');
+    t.is(r.headers.get('content-length'), String(full.body.length));
+  }
+  const bytes = (await readRequestLog(f.requestLog)).filter((e) => e.path === '/ipxe').map((e) => e.bytes);
+  t.deepEqual(bytes, [0, full.body.length, 0]);
 });
 
 test('a boot script asked again comes from the reply cache, and its log line is as full as the first', async (t) => {
