@@ -188,19 +188,24 @@ const diskPool: UpAction = {
 };
 
 /**
- * The disk pool, then every node's disk and VM definition at once. libvirt resolves a domain's
- * network and volume when it starts, so this needs neither the network nor the boot server.
+ * The disk pool and then every node's disk, beside every VM definition. libvirt resolves a
+ * domain's network and volume when it starts, so a definition needs neither the network, the
+ * boot server nor the disk.
  */
 const machines: UpAction = {
   name: 'disks and VMs',
   async execute(ctx) {
-    await diskPool.execute(ctx);
     const names = labObjectNames(ctx.lab);
-    await Promise.all(ctx.lab.nodes.map(async (node) => {
-      ctx.changes[`${node.name} disk`] = await ensureVolume(names.pool, names.volume(node.name), ctx.paths.volumeXml(node.name));
-      ctx.signal?.throwIfAborted();
+    const disks = async () => {
+      await diskPool.execute(ctx);
+      await Promise.all(ctx.lab.nodes.map(async (node) => {
+        ctx.changes[`${node.name} disk`] = await ensureVolume(names.pool, names.volume(node.name), ctx.paths.volumeXml(node.name));
+      }));
+    };
+    const define = async (node: NodeSpec) => {
       if (await defineDomain(names.domain(node.name), ctx.paths.domainXml(node.name))) ctx.changes[node.name] = 'created';
-    }));
+    };
+    await Promise.all([disks(), ...ctx.lab.nodes.map(define)]);
   },
 };
 

@@ -1,5 +1,5 @@
 import { LabError } from '../errors.js';
-import { virsh, virshInteractive } from './virsh.js';
+import { virsh, virshInteractive, virshUnless } from './virsh.js';
 import { tableRows } from './table.js';
 import { labIdFromXml } from './metadata.js';
 
@@ -70,8 +70,6 @@ export function attachConsole(name: string): Promise<number> {
 }
 
 /** Powers a defined domain on (after a fault, say) unless it runs; whether it did. */
-export async function startDomain(name: string): Promise<boolean> {
-  if ((await virsh(['domstate', name])).stdout.trim() === 'running') return false;
-  await virsh(['start', name]);
-  return true;
+export function startDomain(name: string): Promise<boolean> {
+  return virshUnless(['start', name], async () => (await virsh(['domstate', name])).stdout.trim() === 'running');
 }

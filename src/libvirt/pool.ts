@@ -1,4 +1,4 @@
-import { virsh } from './virsh.js';
+import { virsh, virshUnless } from './virsh.js';
 
 async function poolActive(name: string): Promise<boolean | undefined> {
   const r = await virsh(['pool-info', name], { check: false });
@@ -18,10 +18,8 @@ export async function ensurePool(name: string, xmlFile: string): Promise<'create
 }
 
 export async function ensureVolume(pool: string, volume: string, xmlFile: string): Promise<'created' | 'unchanged'> {
-  const r = await virsh(['vol-info', '--pool', pool, volume], { check: false });
-  if (r.exitCode === 0) return 'unchanged';
-  await virsh(['vol-create', pool, xmlFile]);
-  return 'created';
+  const exists = async () => (await virsh(['vol-info', '--pool', pool, volume], { check: false })).exitCode === 0;
+  return (await virshUnless(['vol-create', pool, xmlFile], exists)) ? 'created' : 'unchanged';
 }
 
 /** Deletes every volume of the pool, then the pool itself. */

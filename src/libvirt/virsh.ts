@@ -33,6 +33,18 @@ export async function virsh(
   return res;
 }
 
+/**
+ * Runs `args` unless its work turns out done already, asked only when the command fails: the
+ * common case (nothing there yet) costs one virsh, not a query and then the command. A failure
+ * with the work not done is run again, to throw with its output. Whether it did the work.
+ */
+export async function virshUnless(args: string[], alreadyDone: () => Promise<boolean>): Promise<boolean> {
+  if ((await virsh(args, { check: false })).exitCode === 0) return true;
+  if (await alreadyDone()) return false;
+  await virsh(args);
+  return true;
+}
+
 function checkConnected(stderr: string): void {
   if (/failed to connect to the hypervisor/.test(stderr)) {
     throw new HostError(`libvirtd is unreachable at ${LIBVIRT_URI}`, 'start it: virtlogd -d; libvirtd -d (or run ./metal-lab setup)');

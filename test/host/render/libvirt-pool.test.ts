@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ensureVolume } from '../../../src/libvirt/pool.js';
 import { virsh } from '../../../src/libvirt/virsh.js';
 import { renderPoolXml, renderVolumeXml } from '../../../src/render/libvirt-pool.js';
 import { labObjectNames } from '../../../src/ground/lab-spec.js';
@@ -12,7 +13,7 @@ import { one, parseXml } from '../../support/xml-query.js';
 const GiB = 1024 ** 3;
 
 // qemu-img (qemu-utils) is what libvirt creates qcow2 volumes with.
-needs(virshTool, libvirtd, program('qemu-img', 'qemu-utils'))('libvirt creates the pool and a volume of the right size and format from them', async (t) => {
+needs(virshTool, libvirtd, program('qemu-img', 'qemu-utils'))('libvirt creates the pool and a volume of the right size and format from them, once', async (t) => {
   const lab = { ...miniLab(), id: `rendertest-${randomBytes(3).toString('hex').slice(0, 5)}` };
   const node = lab.nodes[1]!;
   const names = labObjectNames(lab);
@@ -27,7 +28,8 @@ needs(virshTool, libvirtd, program('qemu-img', 'qemu-utils'))('libvirt creates t
   await fs.writeFile(path.join(dir, 'pool.xml'), renderPoolXml(lab, disks));
   await fs.writeFile(path.join(dir, 'volume.xml'), renderVolumeXml(lab, node));
   await virsh(['pool-create', path.join(dir, 'pool.xml')]);
-  await virsh(['vol-create', names.pool, path.join(dir, 'volume.xml')]);
+  t.is(await ensureVolume(names.pool, names.volume(node.name), path.join(dir, 'volume.xml')), 'created');
+  t.is(await ensureVolume(names.pool, names.volume(node.name), path.join(dir, 'volume.xml')), 'unchanged');
 
   const vol = parseXml((await virsh(['vol-dumpxml', '--pool', names.pool, names.volume(node.name)])).stdout);
   t.is(one(vol, 'capacity').textContent, String(node.diskGiB * GiB));
