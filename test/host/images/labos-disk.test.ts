@@ -77,6 +77,21 @@ test.serial('two filesystems: a root labelled root that waits for its first boot
   t.notRegex(keys, /ssh_host_/, 'no host keys shared between nodes');
 });
 
+test.serial('each image holds its files and little more: every byte crosses the network at each install', async (t) => {
+  const header = async (fs: string) => {
+    const out = (await execa('dumpe2fs', ['-h', fs])).stdout;
+    const field = (name: string) => new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(out)?.[1] ?? '';
+    return { features: field('Filesystem features'), blockSize: Number(field('Block size')), blocks: Number(field('Block count')), free: Number(field('Free blocks')), reserved: Number(field('Reserved block count')) };
+  };
+  const [usr, root] = [await header(image.usr), await header(image.rootfs)];
+  t.notRegex(usr.features, /has_journal/, 'a read-only /usr has no journal');
+  t.is(usr.reserved, 0);
+  t.true(usr.free < usr.blocks * 0.03, `/usr: ${usr.free} of ${usr.blocks} blocks free`);
+  t.regex(root.features, /has_journal/);
+  t.is(root.blockSize, 4096, 'the root is grown to its partition: it gets the block size of a large filesystem');
+  t.true(root.free < root.blocks * 0.3, `root: ${root.free} of ${root.blocks} blocks free`);
+});
+
 test.serial('the update engine is in place: labos os-release, Flatcar channel file, D-Bus policy, units enabled, watchdog', async (t) => {
   const debugfs = async (command: string, fs = image.rootfs) => (await execa('debugfs', ['-R', command, fs])).stdout;
   t.regex(await debugfs('stat /etc/os-release'), /Fast link dest: "\.\.\/usr\/lib\/os-release"/);
@@ -141,12 +156,15 @@ test.serial('on first boot Debian\'s Ignition creates the user, key, file and un
   const { port } = server.address() as AddressInfo;
 
   // Copies, so the cached images stay pristine: the root as /dev/vda, /usr as /dev/vdb, mounted
-  // as GRUB has the initramfs mount a slot. The first-boot flag the installer writes goes in
-  // too, so labos-firstboot-done.service has it to remove.
+  // as GRUB has the initramfs mount a slot. The root is grown to 1 GiB as the installer grows it
+  // to its partition: the image holds its files and little more. The first-boot flag the
+  // installer writes goes in too, so labos-firstboot-done.service has it to remove.
   const disk = path.join(tmp, 'disk.img');
   const usr = path.join(tmp, 'usr.img');
   await execa('cp', ['--sparse=always', image.rootfs, disk]);
   await execa('cp', ['--sparse=always', image.usr, usr]);
+  await execa('truncate', ['-s', '1G', disk]);
+  await execa('resize2fs', [disk]);
   const args = [...diskKernelArgs(`http://10.0.2.2:${port}/config.ign`), 'mount.usr=/dev/vdb', 'mount.usrfstype=ext4', 'mount.usrflags=ro', FIRST_BOOT_ARG];
   const flag = path.join(tmp, 'first_boot');
   await writeFile(flag, '');
