@@ -185,14 +185,9 @@ async function runBuildScript(root: string, inp: Inputs, work: string, ctx: Buil
   return (await readFile(kverFile, 'utf8')).trim();
 }
 
-async function du(dir: string): Promise<number> {
-  const r = await runCommand(['du', '-sx', '--block-size=1', dir]);
-  return Number(r.stdout.split(/\s/)[0]);
-}
-
-/** How many files, directories and links a tree holds. */
-async function inodes(dir: string): Promise<number> {
-  const r = await runCommand(['du', '-sx', '--inodes', dir]);
+/** A tree's bytes on disk, or how many files, directories and links it holds. */
+async function du(dir: string, count: 'bytes' | 'inodes' = 'bytes'): Promise<number> {
+  const r = await runCommand(['du', '-sx', count === 'bytes' ? '--block-size=1' : '--inodes', dir]);
   return Number(r.stdout.split(/\s/)[0]);
 }
 
@@ -215,7 +210,7 @@ const EXT4_OPTIONS = {
 async function makeExt4(tree: string, file: string, label: string, kind: keyof typeof EXT4_OPTIONS, bytes: number): Promise<void> {
   // Room enough for mkfs to lay the tree out; resize2fs -M gives back what is left over.
   const mib = Math.ceil((bytes * 1.1) / 2 ** 20) + 64;
-  await runCommand(['mkfs.ext4', '-q', '-F', '-L', label, ...EXT4_OPTIONS[kind](await inodes(tree)), '-d', tree, file, `${mib}M`]);
+  await runCommand(['mkfs.ext4', '-q', '-F', '-L', label, ...EXT4_OPTIONS[kind](await du(tree, 'inodes')), '-d', tree, file, `${mib}M`]);
   await runCommand(['resize2fs', '-M', file]);
 }
 

@@ -145,7 +145,7 @@ export function serveContent(req: IncomingMessage, content: Content, name: strin
 
 /** `reply` as it goes out: with its Content-Length (a 304 has none). A reply sent again and again is made ready once. */
 export function readyToSend<R extends Reply>(reply: R): R {
-  if (reply.status === 304) return reply;
+  if (reply.status === 304 || 'Content-Length' in reply.headers) return reply;
   const length = typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.length;
   return { ...reply, headers: { ...reply.headers, 'Content-Length': String(length) } };
 }
