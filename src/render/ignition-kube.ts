@@ -72,6 +72,11 @@ runtimeRequestTimeout: ${2 * timeoutScale}m
 `;
 }
 
+/**
+ * No [Install] section: only kubelet.path starts it. labos enables every installable unit at first
+ * boot (systemd's presets), and a kubelet started before its kubeconfig exits and restarts every
+ * few seconds, each start costing a TCG guest seconds of CPU while it installs and imports images.
+ */
 function kubeletUnit(node: NodeSpec): string {
   const label = node.role === 'controller' ? `${CONTROLLER_LABEL}=true` : 'node.kubernetes.io/node=';
   return `[Unit]
@@ -91,9 +96,6 @@ ExecStart=${NODE_PATHS.bin}/kubelet \\
   --v=1
 Restart=always
 RestartSec=5
-
-[Install]
-WantedBy=multi-user.target
 `;
 }
 

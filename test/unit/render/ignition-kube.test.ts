@@ -16,6 +16,8 @@ test('the kubelet waits for its kubeconfig: kubelet.path is enabled, kubelet.ser
   t.is(unit(ign, 'kubelet.path')?.enabled, true);
   t.regex(unit(ign, 'kubelet.path')?.contents ?? '', /^PathExists=\/etc\/kubernetes\/kubeconfig$/m);
   t.is(unit(ign, 'kubelet.service')?.enabled, undefined);
+  // First boot's presets would enable it, and it would restart without a kubeconfig until one came.
+  t.notRegex(unit(ign, 'kubelet.service')?.contents ?? '', /\[Install\]/);
   t.regex(unit(ign, 'kubelet.service')?.contents ?? '', /--node-ip=172\.24\.0\.21/);
   t.regex(unit(ign, 'kubelet.service')?.contents ?? '', /--node-labels=node\.kubernetes\.io\/controller=true/);
   t.regex(unit(render('node2'), 'kubelet.service')?.contents ?? '', /--node-labels=node\.kubernetes\.io\/node=/);
