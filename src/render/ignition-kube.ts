@@ -183,12 +183,15 @@ api_answers() {
 
 # Three silent checks in a row (half a minute) before activating: under emulation a busy
 # apiserver can miss one answer without being gone.
+# Settled (its own pod running, no copy active), it looks once a minute: each look starts kubectl,
+# seconds of a TCG guest's CPU, on every controller.
 down=0
 while :; do
+  pause=10
   if [ -f "$saved" ]; then
     if parent_running; then
       down=0
-      if [ -f "$active" ]; then rm -f "$active"; echo "kube-apiserver DaemonSet pod Running on $node: checkpoint removed"; fi
+      if [ -f "$active" ]; then rm -f "$active"; echo "kube-apiserver DaemonSet pod Running on $node: checkpoint removed"; else pause=60; fi
     elif api_answers || kubelet_has_parent; then
       down=0
     else
@@ -199,7 +202,7 @@ while :; do
       fi
     fi
   fi
-  sleep 10
+  sleep $pause
 done
 `;
 
