@@ -53,6 +53,12 @@ export function apiserverFlags(t: TimingOptions, secretsDir: string, advertiseAd
     // Counting every resource type is a quorum read per type and minute for a metric the lab never
     // reads; on a starved TCG etcd those reads took 1-3 s each and crowded out the pivot's own.
     `--etcd-count-metric-poll-period=${t.timeoutScale}m`,
+    // No request limiting, so none of its sample-and-watermark histograms: until 1.21 these observe
+    // once per millisecond since their last update, in a loop. A profile of the bootstrap apiserver
+    // under TCG found 40% of its CPU there, most of it Priority and Fairness's (8 priority levels).
+    '--enable-priority-and-fairness=false',
+    '--max-requests-inflight=0',
+    '--max-mutating-requests-inflight=0',
     // Until 1.24 the apiserver also serves plain HTTP on 127.0.0.1:8080, without port sharing:
     // a second apiserver on the node would fail to bind it and exit.
     ...(kubeMinor(t.kubeVersion) < 24 ? ['--insecure-port=0'] : []),
