@@ -58,8 +58,25 @@ export async function journalOverSsh(target: SshTarget, timeoutMs: number): Prom
   }
 }
 
-/** Where the installer puts the root filesystem: partition 1, at 1 MiB (install.sh). */
-const ROOT_PARTITION_OFFSET = 1024 * 1024;
+/** install.sh's layout: an MBR whose partitions 1 and 2 are the /usr slots, 3 the root filesystem. */
+const ROOT_PARTITION = 3;
+const SECTOR = 512;
+
+/** qemu's block options reading a qcow2 as raw bytes, without taking a running VM's image lock. */
+const rawOf = (diskImage: string, from: { offset: number; size: number }) =>
+  `driver=raw,offset=${from.offset},size=${from.size},file.driver=qcow2,file.file.filename=${diskImage},file.file.locking=off`;
+
+/** Where MBR partition `n` of a qcow2 disk lies, in bytes, from the table in its first sector. */
+async function mbrPartition(diskImage: string, n: number, dir: string, timeoutMs: number): Promise<{ offset: number; size: number }> {
+  const sectorFile = path.join(dir, 'mbr.raw');
+  await runCommand(['qemu-img', 'convert', '--image-opts', rawOf(diskImage, { offset: 0, size: SECTOR }), '-O', 'raw', sectorFile], { timeoutMs });
+  const mbr = await fs.readFile(sectorFile);
+  if (mbr.length < SECTOR || mbr.readUInt16LE(510) !== 0xaa55) throw new Error(`${diskImage} has no partition table: was labos installed on it?`);
+  const entry = 446 + 16 * (n - 1);
+  const [start, sectors] = [mbr.readUInt32LE(entry + 8), mbr.readUInt32LE(entry + 12)];
+  if (sectors === 0) throw new Error(`${diskImage} has no partition ${n}: was labos installed on it?`);
+  return { offset: start * SECTOR, size: sectors * SECTOR };
+}
 
 /**
  * The journal read from a node's qcow2 disk, running or not: qemu-img copies the root
@@ -71,8 +88,8 @@ export async function journalFromDisk(diskImage: string, timeoutMs: number): Pro
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-journal-'));
   try {
     const part = path.join(tmp, 'root.raw');
-    const source = `driver=raw,offset=${ROOT_PARTITION_OFFSET},file.driver=qcow2,file.file.filename=${diskImage},file.file.locking=off`;
-    await runCommand(['qemu-img', 'convert', '--image-opts', source, '-O', 'raw', part], { timeoutMs });
+    const root = await mbrPartition(diskImage, ROOT_PARTITION, tmp, timeoutMs);
+    await runCommand(['qemu-img', 'convert', '--image-opts', rawOf(diskImage, root), '-O', 'raw', part], { timeoutMs });
     await runCommand(['debugfs', '-R', `rdump /var/log/journal ${tmp}`, part], { timeoutMs });
     // A node without Kubernetes has no pod logs: debugfs says so and exits 0 all the same.
     await runCommand(['debugfs', '-R', `rdump ${POD_LOGS} ${tmp}`, part], { timeoutMs, allowExit: 'any' });

@@ -6,14 +6,16 @@ import { journalFromDisk } from '../../../src/node/journal.js';
 import { needs, packageFile, program } from '../../support/needs.js';
 import { tempDir } from '../../support/temp-dir.js';
 
-// A node's disk as the lab leaves it: a qcow2 whose partition 1 (at 1 MiB) is an ext4 root with a
-// persistent journal and, on a Kubernetes node, the kubelet's container logs. The journal file is
-// a real one, written by systemd-journal-remote from journal export records.
+// A node's disk as the lab leaves it: a qcow2 laid out as install.sh does (an MBR, two /usr slots,
+// then the root), whose root is an ext4 with a persistent journal and, on a Kubernetes node, the
+// kubelet's container logs. The journal file is a real one, written by systemd-journal-remote from
+// journal export records.
 const JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote';
 const test = needs(
   program('qemu-img', 'qemu-utils'),
   program('mkfs.ext4', 'e2fsprogs'),
   program('debugfs', 'e2fsprogs'),
+  program('sfdisk', 'fdisk'),
   program('journalctl', 'systemd'),
   packageFile(JOURNAL_REMOTE, 'systemd-journal-remote'),
 );
@@ -40,13 +42,25 @@ function exportRecords(messages: { unit: string; text: string }[]): string {
     .join('');
 }
 
-/** A qcow2 disk holding `root` in an ext4 partition at 1 MiB, as install.sh lays it out. */
+/**
+ * A qcow2 disk as install.sh lays it out, small: partitions 1 and 2 (the /usr slots, 1 MiB each
+ * here) hold an ext4 without a journal, and partition 3 an ext4 holding `root`.
+ */
 async function nodeDisk(dir: string, root: string): Promise<string> {
+  const usr = path.join(dir, 'usr.ext4');
+  await run('mkfs.ext4', ['-q', '-F', usr, '1M']);
   const fsImage = path.join(dir, 'root.ext4');
   await run('mkfs.ext4', ['-q', '-F', '-d', root, fsImage, '64M']);
   const raw = path.join(dir, 'disk.raw');
-  const handle = await fs.open(raw, 'w');
-  await handle.write(await fs.readFile(fsImage), 0, undefined, 1024 * 1024);
+  const mib = 1024 * 1024;
+  await fs.writeFile(raw, '');
+  await fs.truncate(raw, 68 * mib);
+  await new Promise<void>((resolve, reject) => {
+    const sfdisk = execFile('sfdisk', ['-q', raw], (err) => (err ? reject(err) : resolve()));
+    sfdisk.stdin!.end('start=1MiB,size=1MiB\nstart=2MiB,size=1MiB\nstart=3MiB\n');
+  });
+  const handle = await fs.open(raw, 'r+');
+  for (const [image, at] of [[usr, 1], [usr, 2], [fsImage, 3]] as const) await handle.write(await fs.readFile(image), 0, undefined, at * mib);
   await handle.close();
   const disk = path.join(dir, 'node1.qcow2');
   await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, disk]);
