@@ -183,15 +183,12 @@ api_answers() {
 
 # Three silent checks in a row (half a minute) before activating: under emulation a busy
 # apiserver can miss one answer without being gone.
-# Settled (its own pod running, no copy active), it looks once a minute: each look starts kubectl,
-# seconds of a TCG guest's CPU, on every controller.
 down=0
 while :; do
-  pause=10
   if [ -f "$saved" ]; then
     if parent_running; then
       down=0
-      if [ -f "$active" ]; then rm -f "$active"; echo "kube-apiserver DaemonSet pod Running on $node: checkpoint removed"; else pause=60; fi
+      if [ -f "$active" ]; then rm -f "$active"; echo "kube-apiserver DaemonSet pod Running on $node: checkpoint removed"; fi
     elif api_answers || kubelet_has_parent; then
       down=0
     else
@@ -202,7 +199,7 @@ while :; do
       fi
     fi
   fi
-  sleep $pause
+  sleep 10
 done
 `;
 
