@@ -53,9 +53,9 @@ export function apiserverFlags(t: TimingOptions, secretsDir: string, advertiseAd
     // Counting every resource type is a quorum read per type and minute for a metric the lab never
     // reads; on a starved TCG etcd those reads took 1-3 s each and crowded out the pivot's own.
     `--etcd-count-metric-poll-period=${t.timeoutScale}m`,
-    // No request limiting, so none of its sample-and-watermark histograms: until 1.21 these observe
-    // once per millisecond since their last update, in a loop. A profile of the bootstrap apiserver
-    // under TCG found 40% of its CPU there, most of it Priority and Fairness's (8 priority levels).
+    // No request limiting, so none of its sample-and-watermark histograms: in 1.20 these record one
+    // sample per millisecond since their last update, in a loop. Profiles of the bootstrap apiserver
+    // under TCG found 40-43% of its CPU there, most of it Priority and Fairness's.
     '--enable-priority-and-fairness=false',
     '--max-requests-inflight=0',
     '--max-mutating-requests-inflight=0',
