@@ -75,7 +75,7 @@ runtimeRequestTimeout: ${2 * timeoutScale}m
 /**
  * No [Install] section: only kubelet.path starts it. labos enables every installable unit at first
  * boot (systemd's presets), and a kubelet started before its kubeconfig exits and restarts every
- * few seconds, each start costing a TCG guest seconds of CPU while it installs and imports images.
+ * 10-20 s, each start about 5 s of a TCG guest's CPU while it imports images and starts etcd.
  */
 function kubeletUnit(node: NodeSpec): string {
   const label = node.role === 'controller' ? `${CONTROLLER_LABEL}=true` : 'node.kubernetes.io/node=';
