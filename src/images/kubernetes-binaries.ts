@@ -108,7 +108,7 @@ async function newestCached(cacheDir?: string): Promise<{ dir: string; manifest:
 
 async function runBuild(inp: Inputs, out: string, ctx: BuildContext, { cacheDir, signal }: BuildOptions): Promise<void> {
   const started = performance.now();
-  ctx.progress(`from Debian's source ${inp.sourceVersion}: about 15 min cold on 2 cores`);
+  ctx.progress(`from Debian's source ${inp.sourceVersion}: about 10 min cold on 2 cores`);
   const apt = await inp.apt();
   await runLogged(['bash', buildScript(SCRIPT_DIR), out], {
     logFile: ctx.logFile,
