@@ -11,8 +11,12 @@
  * Matchbox started on the printed data dir of the last size).
  * Goals (issue 13): at least 0.8x the floor's req/s, p99 at most 5 ms.
  *
+ * Each size is driven at 10 and at 50 connections. With the load generator on the same cores,
+ * the latency at 50 is mostly queueing: by Little's law the mean latency is connections / req/s,
+ * and each size's summary prints that mean at the floor's rate beside the floor's own p99.
+ *
  * Env: BENCH_GROUPS (default 1000,10000), BENCH_SECONDS (default 5 per round), BENCH_ROUNDS
- * (default 3), BENCH_CONNECTIONS (default 50), BENCH_DATA (data dir path, a suffix per size).
+ * (default 3), BENCH_CONNECTIONS (default 10,50), BENCH_DATA (data dir path, a suffix per size).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -24,7 +28,7 @@ import { writeGroup, writeProfile } from '../src/matchbox/writer.js';
 const sizes = (process.env.BENCH_GROUPS ?? '1000,10000').split(',').map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const loads = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
 const dataRoot = path.resolve(process.env.BENCH_DATA ?? path.join(os.tmpdir(), 'metal-lab-bench-matchbox'));
 
 function mac(i: number): string {
@@ -53,7 +57,7 @@ interface Figures {
   total: number;
 }
 
-async function drive(url: string, groups: number, duration = seconds): Promise<Figures> {
+async function drive(url: string, groups: number, connections: number, duration = seconds): Promise<Figures> {
   // iPXE sends the MAC hyphenated; every request asks for a different machine in turn.
   const requests = Array.from({ length: groups }, (_, i) => ({ method: 'GET' as const, path: `/ipxe?mac=${mac(i).replace(/:/g, '-')}` }));
   const result = await autocannon({ url, connections, duration, requests });
@@ -61,7 +65,7 @@ async function drive(url: string, groups: number, duration = seconds): Promise<F
 }
 
 function row(name: string, f: Figures): string {
-  return `${name.padEnd(30)} ${f.rps.toFixed(0).padStart(10)} ${`${f.p50} ms`.padStart(10)} ${`${f.p99} ms`.padStart(10)} ${String(f.total).padStart(10)} ${String(f.non2xx).padStart(8)}`;
+  return `${name.padEnd(38)} ${f.rps.toFixed(0).padStart(10)} ${`${f.p50} ms`.padStart(10)} ${`${f.p99} ms`.padStart(10)} ${String(f.total).padStart(10)} ${String(f.non2xx).padStart(8)}`;
 }
 
 /** Starts a server process and resolves with the loopback URL it prints. */
@@ -96,7 +100,7 @@ const medianRound = (xs: Figures[]) => [...xs].sort((a, b) => a.rps - b.rps)[Mat
 async function main(): Promise<void> {
   await execa('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
   const cli = path.resolve(import.meta.dirname, '../dist/cli/main.js');
-  const header = `${'server'.padEnd(30)} ${'req/s'.padStart(10)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'requests'.padStart(10)} ${'non-2xx'.padStart(8)}`;
+  const header = `${'server'.padEnd(38)} ${'req/s'.padStart(10)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'requests'.padStart(10)} ${'non-2xx'.padStart(8)}`;
   const lines = [header];
   let lastData = '';
   for (const groups of sizes) {
@@ -109,31 +113,34 @@ async function main(): Promise<void> {
     const ours = await serve(['node', cli, 'matchbox', 'serve', '--data', dataDir, '--assets', assetsDir, '--address', '127.0.0.1:0']);
     const body = await (await fetch(`${ours.url}/ipxe?mac=${mac(0).replace(/:/g, '-')}`)).text();
     const floor = await serve(floorServer(body));
-    console.log(`${groups} groups: ${connections} connections, ${rounds} rounds of ${seconds} s per server, in turns`);
     // A second of warm-up each (JIT, snapshot, reply cache), not counted.
-    await drive(ours.url, groups, 1);
-    await drive(floor.url, groups, 1);
-    const oursRounds: Figures[] = [];
-    const floorRounds: Figures[] = [];
-    for (let i = 0; i < rounds; i++) {
-      oursRounds.push(await drive(ours.url, groups));
-      floorRounds.push(await drive(floor.url, groups));
+    await drive(ours.url, groups, loads[0]!, 1);
+    await drive(floor.url, groups, loads[0]!, 1);
+    for (const connections of loads) {
+      console.log(`${groups} groups: ${connections} connections, ${rounds} rounds of ${seconds} s per server, in turns`);
+      const oursRounds: Figures[] = [];
+      const floorRounds: Figures[] = [];
+      for (let i = 0; i < rounds; i++) {
+        oursRounds.push(await drive(ours.url, groups, connections));
+        floorRounds.push(await drive(floor.url, groups, connections));
+      }
+      const [figures, bare] = [medianRound(oursRounds), medianRound(floorRounds)];
+      lines.push(
+        row(`metal-lab, ${groups} groups, ${connections} conns`, figures),
+        row(`node:http floor (${body.length} B)`, bare),
+        `  metal-lab / floor: ${(figures.rps / bare.rps).toFixed(2)}x req/s (goal >= 0.8x), p99 ${figures.p99} ms (goal <= 5 ms), the floor's ${bare.p99} ms; ` +
+          `${connections} requests in flight at the floor's rate wait ${((connections / bare.rps) * 1000).toFixed(1)} ms on average (Little's law)`,
+      );
+      if (figures.non2xx > 0) {
+        console.error(`metal-lab answered ${figures.non2xx} non-2xx responses at ${groups} groups`);
+        process.exitCode = 1;
+      }
     }
     await Promise.all([ours.stop(), floor.stop()]);
-    const [figures, bare] = [medianRound(oursRounds), medianRound(floorRounds)];
-    lines.push(
-      row(`metal-lab, ${groups} groups`, figures),
-      row(`node:http floor (${body.length} B)`, bare),
-      `  metal-lab / floor: ${(figures.rps / bare.rps).toFixed(2)}x req/s (goal >= 0.8x), p99 ${figures.p99} ms (goal <= 5 ms)`,
-    );
-    if (figures.non2xx > 0) {
-      console.error(`metal-lab answered ${figures.non2xx} non-2xx responses at ${groups} groups`);
-      process.exitCode = 1;
-    }
   }
   const external = process.env.MATCHBOX_URL;
   if (external) {
-    const theirs = await drive(external, sizes.at(-1)!);
+    const theirs = await drive(external, sizes.at(-1)!, loads.at(-1)!);
     lines.push(row('external Matchbox', theirs));
   } else {
     lines.push(`\nTo compare, serve ${lastData} with the real Matchbox and rerun with MATCHBOX_URL=http://127.0.0.1:PORT (see "Running the real Matchbox" in README.md).`);
