@@ -39,7 +39,13 @@ function containerdConfig(k: KubeNodeAssets): string {
 `;
 }
 
-/** KubeletConfiguration v1beta1 (1.20). Image GC is off: an image removed could never be pulled again. */
+/**
+ * KubeletConfiguration v1beta1 (1.20). Image GC is off: an image removed could never be pulled again.
+ * The heartbeat stretches with the timeout scale, as the controller-manager's node-monitor grace
+ * period does: its requests time out after the status period, and two failures in a row close
+ * every connection the kubelet has, so a 10 s heartbeat to a busy TCG control plane re-lists all of
+ * the kubelet's watches every few minutes, on every node, and keeps the plane busy.
+ */
 function kubeletConfig(timeoutScale: number): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -69,6 +75,8 @@ evictionHard:
   nodefs.available: 2%
   imagefs.available: 2%
 runtimeRequestTimeout: ${2 * timeoutScale}m
+nodeStatusUpdateFrequency: ${10 * timeoutScale}s
+nodeLeaseDurationSeconds: ${40 * timeoutScale}
 `;
 }
 
@@ -76,8 +84,10 @@ runtimeRequestTimeout: ${2 * timeoutScale}m
  * No [Install] section: only kubelet.path starts it. labos enables every installable unit at first
  * boot (systemd's presets), and a kubelet started before its kubeconfig exits and restarts every
  * 10-20 s, each start about 5 s of a TCG guest's CPU while it imports images and starts etcd.
+ * cAdvisor's per-container housekeeping (a flag only, not in KubeletConfiguration) stretches with
+ * the timeout scale: under TCG its cgroup reads every 10 s were a quarter of a busy kubelet's CPU.
  */
-function kubeletUnit(node: NodeSpec): string {
+function kubeletUnit(node: NodeSpec, timeoutScale: number): string {
   const label = node.role === 'controller' ? `${CONTROLLER_LABEL}=true` : 'node.kubernetes.io/node=';
   return `[Unit]
 Description=Kubelet (started by kubelet.path once the lab has copied its kubeconfig)
@@ -93,6 +103,7 @@ ExecStart=${NODE_PATHS.bin}/kubelet \\
   --container-runtime-endpoint=${CONTAINERD_SOCKET} \\
   --node-ip=${node.ip} \\
   --node-labels=${label} \\
+  --housekeeping-interval=${10 * timeoutScale}s \\
   --v=1
 Restart=always
 RestartSec=5
@@ -241,7 +252,7 @@ export function renderKubeIgnition(node: NodeSpec, pki: LabPki, k: KubeNodeAsset
   const units: IgnUnit[] = [
     { name: 'containerd.service', enabled: true },
     { name: 'metal-lab-images.service', enabled: true, contents: IMAGES_UNIT },
-    { name: 'kubelet.service', contents: kubeletUnit(node) },
+    { name: 'kubelet.service', contents: kubeletUnit(node, opts.timeoutScale) },
     { name: 'kubelet.path', enabled: true, contents: KUBELET_PATH },
   ];
   if (node.role === 'controller') {

@@ -21,6 +21,8 @@ test('the kubelet waits for its kubeconfig: kubelet.path is enabled, kubelet.ser
   t.regex(unit(ign, 'kubelet.service')?.contents ?? '', /--node-ip=172\.24\.0\.21/);
   t.regex(unit(ign, 'kubelet.service')?.contents ?? '', /--node-labels=node\.kubernetes\.io\/controller=true/);
   t.regex(unit(render('node2'), 'kubelet.service')?.contents ?? '', /--node-labels=node\.kubernetes\.io\/node=/);
+  // Rendered at TCG's timeout scale (x6): cAdvisor reads each container's cgroups every minute, not every 10 s.
+  t.regex(unit(ign, 'kubelet.service')?.contents ?? '', /--housekeeping-interval=60s /);
   t.regex(text(ign, '/etc/containerd/config.toml'), /sandbox_image = "metal-lab\.local\/pause:v1\.20\.2"/);
 });
 
@@ -31,6 +33,12 @@ test('no static pod network: the add-on writes the CNI config; pods resolve thro
   t.regex(kubelet, /^clusterDomain: cluster\.local$/m);
   t.regex(kubelet, /^clusterDNS: \[10\.3\.0\.10\]$/m);
   t.regex(kubelet, /^resolvConf: \/run\/systemd\/resolve\/resolv\.conf$/m);
+});
+
+test('the heartbeat stretches with the timeout scale, as the node-monitor grace period does', (t) => {
+  const kubelet = text(render('node2'), '/etc/kubernetes/kubelet.yaml');
+  t.regex(kubelet, /^nodeStatusUpdateFrequency: 60s$/m);
+  t.regex(kubelet, /^nodeLeaseDurationSeconds: 240$/m);
 });
 
 test('only controllers run the apiserver checkpoint unit', (t) => {
