@@ -166,11 +166,40 @@ export async function connectNode(t: SshTarget): Promise<NodeSession> {
   return session(client, sock, t.hostAlias, hostKey!);
 }
 
+/** Marks the pid line in a session's stderr, apart from whatever the login shell prints first. */
+const PID_MARK = 'metal-lab-pid:';
+
+/** Takes the pid line out of the stderr read so far; what the login shell printed before it stays. */
+function takePidLine(head: Buffer): { pid: number; rest: Buffer } | undefined {
+  // latin1: one char per byte, so the match's offsets are the buffer's.
+  const m = new RegExp(`(?:^|\\n)${PID_MARK}(\\d+)\\n`).exec(head.toString('latin1'));
+  if (!m) return undefined;
+  const start = m.index + m[0].indexOf(PID_MARK);
+  return { pid: Number(m[1]), rest: Buffer.concat([head.subarray(0, start), head.subarray(m.index + m[0].length)]) };
+}
+
+type ExitStatus = Pick<SshCommandResult, 'code' | 'signal'>;
+/** A channel and its exit status, `code` and `signal` both null until the status arrives. */
+type Opened = { ch: ClientChannel; status: ExitStatus };
+
+/**
+ * The callback for ssh2's exec and shell, listening for the exit status from the start: a quick
+ * command's status can come in the same read as the channel's confirmation, and ssh2 emits it
+ * before an awaiting caller could listen.
+ */
+function opened(resolve: (o: Opened) => void, reject: (err: Error) => void) {
+  return (err: Error | undefined, ch: ClientChannel) => {
+    if (err) return reject(err);
+    const status: ExitStatus = { code: null, signal: null };
+    ch.on('exit', (code: number | null, signal?: string) => Object.assign(status, { code, signal: signal ?? null }));
+    resolve({ ch, status });
+  };
+}
+
 function session(client: Client, sock: net.Socket, alias: string, hostKey: HostKeyCheck): NodeSession {
   let closed = false;
   client.once('close', () => (closed = true));
-  const exec = (command: string) =>
-    new Promise<ClientChannel>((resolve, reject) => client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
+  const exec = (command: string) => new Promise<Opened>((resolve, reject) => client.exec(command, opened(resolve, reject)));
 
   const sftp = () => new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
 
@@ -195,7 +224,7 @@ function session(client: Client, sock: net.Socket, alias: string, hostKey: HostK
 
   /** Best effort, briefly: the connection may be what hangs. */
   async function killGroup(pid: number): Promise<void> {
-    const kill = exec(`kill -KILL -- -${pid}`).then((ch) => {
+    const kill = exec(`kill -KILL -- -${pid}`).then(({ ch }) => {
       ch.stderr.resume();
       return new Promise((resolve) => ch.on('close', resolve).resume().end());
     });
@@ -219,38 +248,33 @@ function session(client: Client, sock: net.Socket, alias: string, hostKey: HostK
         // The login shell reports its pid first: sshd made it a process group leader, so on
         // timeout the whole group can be killed. (ssh2 1.17 cannot send a signal request once
         // stdin is closed, mscdex/ssh2#1510, and sshd refuses them for root logins anyway.)
-        ch = await exec(`echo $$ >&2\n${command}`).catch((err: unknown) => {
+        const { ch: channel, status } = await exec(`echo ${PID_MARK}$$ >&2\n${command}`).catch((err: unknown) => {
           pidReported(); // no channel, so no command and no pid to wait for
           throw err;
         });
+        ch = channel;
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let head = Buffer.alloc(0);
-        let code: number | null = null;
-        let signal: string | null = null;
-        ch.on('exit', (c: number | null, sig?: string) => {
-          code = c;
-          signal = sig ?? null;
-        });
-        ch.on('data', (b: Buffer) => (opts.output ? opts.output.stdout.write(b) : out.push(b)));
-        ch.stderr.on('data', (b: Buffer) => {
+        channel.on('data', (b: Buffer) => (opts.output ? opts.output.stdout.write(b) : out.push(b)));
+        const writeErr = (b: Buffer) => b.length > 0 && (opts.output ? opts.output.stderr.write(b) : errOut.push(b));
+        channel.stderr.on('data', (b: Buffer) => {
           if (pid === undefined) {
             head = Buffer.concat([head, b]);
-            const nl = head.indexOf('\n');
-            if (nl < 0) return;
-            pid = Number(head.subarray(0, nl).toString());
+            const found = takePidLine(head);
+            if (!found) return;
+            pid = found.pid;
             pidReported();
-            b = head.subarray(nl + 1);
-            if (b.length === 0) return;
+            b = found.rest;
           }
-          if (opts.output) opts.output.stderr.write(b);
-          else errOut.push(b);
+          writeErr(b);
         });
-        ch.end(opts.input);
+        channel.end(opts.input);
         // 'close' comes after all output and the exit status.
-        await new Promise((resolve) => ch?.on('close', resolve));
+        await new Promise((resolve) => channel.on('close', resolve));
+        if (pid === undefined) writeErr(head); // the shell died before its pid line
         pidReported();
-        return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), code, signal };
+        return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), ...status };
       })();
       try {
         return await withTimeout(done, opts.timeoutMs, () =>
@@ -299,9 +323,7 @@ function session(client: Client, sock: net.Socket, alias: string, hostKey: HostK
     async shell(term) {
       const tty = Boolean(term.stdin.isTTY && term.stdin.setRawMode);
       const window = { rows: term.stdout.rows ?? 24, cols: term.stdout.columns ?? 80, term: process.env.TERM ?? 'xterm-256color' };
-      const ch = await new Promise<ClientChannel>((resolve, reject) =>
-        client.shell(tty ? window : false, (err, c) => (err ? reject(err) : resolve(c))),
-      );
+      const { ch, status } = await new Promise<Opened>((resolve, reject) => client.shell(tty ? window : false, opened(resolve, reject)));
       const resize = () => ch.setWindow(term.stdout.rows ?? 24, term.stdout.columns ?? 80, 0, 0);
       if (tty) {
         term.stdin.setRawMode?.(true);
@@ -311,11 +333,7 @@ function session(client: Client, sock: net.Socket, alias: string, hostKey: HostK
       ch.pipe(term.stdout, { end: false });
       ch.stderr.pipe(term.stderr, { end: false });
       try {
-        return await new Promise((resolve) => {
-          let status: Pick<SshCommandResult, 'code' | 'signal'> = { code: null, signal: null };
-          ch.on('exit', (code: number | null, signal?: string) => (status = { code, signal: signal ?? null }));
-          ch.on('close', () => resolve(status));
-        });
+        return await new Promise((resolve) => ch.on('close', () => resolve(status)));
       } finally {
         term.stdin.unpipe(ch);
         term.stdin.pause();

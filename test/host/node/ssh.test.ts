@@ -47,6 +47,18 @@ sshTest('run returns output, exit code and signal', async (t) => {
   t.deepEqual(await s.run('kill -TERM $$', { timeoutMs: SLOW_MS }), { stdout: '', stderr: '', code: null, signal: 'SIGTERM' });
 });
 
+/** Debian's bash reads ~/.bashrc for a command sshd runs, as a user's login shell may print there. */
+const bashTest = needs(...SSHD_NEEDS, { what: 'bash as the login shell', fix: 'run the tests as a user whose shell is bash', present: () => os.userInfo().shell === '/bin/bash' });
+
+bashTest('what the login shell prints first stays in stderr; the status and the kill on timeout still work', async (t) => {
+  const { s, dir } = await open(t);
+  await fs.writeFile(path.join(dir, '.bashrc'), 'echo startup noise >&2\n');
+  t.deepEqual(await s.run('echo out; echo err >&2; exit 3', { timeoutMs: SLOW_MS }), { stdout: 'out\n', stderr: 'startup noise\nerr\n', code: 3, signal: null });
+  await t.throwsAsync(s.run('sleep 917.5', { timeoutMs: 1500 }), { instanceOf: LabError });
+  const gone = async () => (await execa('pgrep', ['-f', 'sleep 917.5'], { reject: false })).stdout === '' || pending('sleep 917.5 left running');
+  await t.notThrowsAsync(waitFor('the timed-out command to be gone', gone, { deadline: Date.now() + 10_000, intervalMs: 100 }));
+});
+
 sshTest('run feeds input to stdin and closes it', async (t) => {
   const { s } = await open(t);
   t.is((await s.run('cat', { timeoutMs: SLOW_MS })).stdout, '', 'no input: stdin is closed, cat does not hang');

@@ -54,6 +54,8 @@ export async function startSshd(t: { teardown(fn: () => Promise<void>): void }, 
       'UsePAM no',
       'PidFile none',
       'Subsystem sftp internal-sftp',
+      // HOME is the test's dir: the user's shell reads none of the host's dotfiles.
+      `SetEnv HOME=${opts.dir}`,
       '',
     ].join('\n'),
   );
