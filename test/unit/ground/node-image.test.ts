@@ -9,6 +9,7 @@ test('the kernel command line names the root label, the console, the guest robus
     'no_timer_check',
     'panic=10',
     'systemd.unified_cgroup_hierarchy=0',
+    'cgroup_disable=perf_event,net_cls,net_prio,rdma,misc',
     'ignition.platform.id=metal',
     'ignition.config.url=http://172.18.0.2:8080/ignition?mac=52:54:00:a1:9c:ae&os=installed',
   ]);
