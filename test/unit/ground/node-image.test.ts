@@ -8,6 +8,7 @@ test('the kernel command line names the root label, the console, the guest robus
     'console=ttyS0,115200',
     'no_timer_check',
     'panic=10',
+    'tsc=reliable',
     'systemd.unified_cgroup_hierarchy=0',
     'cgroup_disable=perf_event,net_cls,net_prio,rdma,misc',
     'ignition.platform.id=metal',
