@@ -23,6 +23,14 @@ export interface WaitForSshOptions {
 const MIN_ATTEMPT_MS = 1000;
 
 /**
+ * One SSH attempt of a wait that polls, at KVM speed; callers multiply it by the timeout scale.
+ * An attempt cut short does not stop the node's sshd, which goes on with the key exchange: on a
+ * busy 1-vCPU TCG guest, a new 5 s attempt every second piled up dozens of such handshakes
+ * (sshd's MaxStartups dropped connections), and none finished in 6 minutes.
+ */
+export const SSH_ATTEMPT_MS = 5_000;
+
+/**
  * Waits until the node accepts an SSH login and runs `true`, retrying with exponential
  * backoff. A changed host key is not retried: waiting will not make it right.
  */

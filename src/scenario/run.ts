@@ -21,7 +21,7 @@ import { pidFromFile } from '../ground/processes.js';
 import { withClock } from '../toolkit/lab-clock.js';
 import { hostShareClock } from '../toolkit/host-share-clock.js';
 import { nodeSshTarget } from '../node/lab-target.js';
-import { waitForSsh } from '../node/wait.js';
+import { SSH_ATTEMPT_MS, waitForSsh } from '../node/wait.js';
 import { nodeJournal } from '../node/journal.js';
 import { pending, Pending, waitFor, WaitTimeoutError } from '../toolkit/wait-for.js';
 import { nodeEvidence, requestsOf, stepDeadline, type ScenarioContext } from './context.js';
@@ -81,7 +81,7 @@ const REACHED: { [K in WaitStage]: (ctx: ScenarioContext, node: NodeSpec) => Pro
   ssh: async (ctx, node) => {
     const target = await nodeSshTarget(ctx.lab, node, ctx.paths, ctx.timeoutScale);
     // One short attempt per poll: the outer wait owns the deadline and the evidence.
-    return waitForSsh(target, { timeoutMs: 5_000 }).then((r) => `login after ${r.attempts} attempts`, notYet);
+    return waitForSsh(target, { timeoutMs: SSH_ATTEMPT_MS * ctx.timeoutScale }).then((r) => `login after ${r.attempts} attempts`, notYet);
   },
   'etcd-health': async (ctx, node) => (node.role !== 'controller' ? 'no etcd on workers' : etcdHealth(ctx, node).catch(notYet)),
   'api-answers': async (ctx, node) => (await kubernetes()).apiAnswers(ctx, node).catch(notYet),

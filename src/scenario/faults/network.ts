@@ -6,7 +6,7 @@ import { virsh } from '../../libvirt/virsh.js';
 import { HostKeyChangedError } from '../../node/known-hosts.js';
 import { nodeSshTarget } from '../../node/lab-target.js';
 import { connectNode, SshConnectError } from '../../node/ssh.js';
-import { waitForSsh } from '../../node/wait.js';
+import { SSH_ATTEMPT_MS, waitForSsh } from '../../node/wait.js';
 import type { Fault } from '../../spec/fault-steps.js';
 import { runCommand } from '../../toolkit/command-error.js';
 import { waitFor } from '../../toolkit/wait-for.js';
@@ -17,8 +17,6 @@ import { faultTarget, labNode, seconds } from './target.js';
 
 type FaultOf<K extends Fault['kind']> = Extract<Fault, { kind: K }>;
 
-/** One SSH attempt of the checks: short, so the waits around it own the deadline. */
-const SSH_ATTEMPT_MS = 5_000;
 const NFT_INSTALL = 'apt-get install nftables, or ./metal-lab setup';
 
 const percent = (share: number) => `${+(share * 100).toFixed(4)}%`;
@@ -27,7 +25,7 @@ const percent = (share: number) => `${+(share * 100).toFixed(4)}%`;
 async function answersSsh(ctx: ScenarioContext, node: NodeSpec, deadline: number, what: string): Promise<number> {
   const started = Date.now();
   const target = await nodeSshTarget(ctx.lab, node, ctx.paths, ctx.timeoutScale);
-  await waitFor(what, () => waitForSsh(target, { timeoutMs: SSH_ATTEMPT_MS }), {
+  await waitFor(what, () => waitForSsh(target, { timeoutMs: SSH_ATTEMPT_MS * ctx.timeoutScale }), {
     deadline,
     evidence: () => nodeEvidence(ctx, node),
     signal: ctx.signal,
@@ -50,7 +48,7 @@ async function allAnswerSsh(ctx: ScenarioContext, nodes: NodeSpec[], deadline: n
 async function sshRefusal(ctx: ScenarioContext, node: NodeSpec): Promise<string | undefined> {
   const target = await nodeSshTarget(ctx.lab, node, ctx.paths, ctx.timeoutScale);
   try {
-    await (await connectNode({ ...target, timeoutMs: SSH_ATTEMPT_MS })).close();
+    await (await connectNode({ ...target, timeoutMs: SSH_ATTEMPT_MS * ctx.timeoutScale })).close();
     return undefined;
   } catch (err) {
     return err instanceof SshConnectError ? err.summary : (err as Error).message;
