@@ -1,6 +1,7 @@
 import { CLUSTER_DOMAIN, clusterDnsIp, CONTROLLER_LABEL, CONTROLLER_ONLY_IMAGES, imageRef, KUBELET_HEALTHZ_PORT, KUBELET_READONLY_PORT, NODE_PATHS } from '../ground/cluster.js';
 import type { LabPki } from '../pki/ensure.js';
 import type { NodeSpec } from '../ground/lab-spec.js';
+import { renderCriExitWatchdog } from './cri-exit-watchdog.js';
 import { file, remoteFile, type IgnFile, type IgnUnit } from './ignition-files.js';
 
 /** Under the boot server's /assets: what Kubernetes nodes download on their first boot (`<dir>/<version>/`). */
@@ -237,7 +238,8 @@ export function nodeImages(node: Pick<NodeSpec, 'role'>, k: Pick<KubeNodeAssets,
 /**
  * The Kubernetes part of a node's Ignition config: binaries and image archives from the boot
  * server (verified by digest), containerd's configuration (the pod network add-on writes the CNI
- * config), the kubelet waiting for its kubeconfig, and on controllers the apiserver checkpoint unit.
+ * config), the kubelet waiting for its kubeconfig, the watchdog for exits containerd failed to
+ * record (cri-exit-watchdog.ts), and on controllers the apiserver checkpoint unit.
  */
 export function renderKubeIgnition(node: NodeSpec, pki: LabPki, k: KubeNodeAssets, opts: { timeoutScale: number }): { files: IgnFile[]; units: IgnUnit[] } {
   const remote = (path: string, a: KubeAsset, mode: number) => remoteFile(path, `${k.baseUrl}/${a.name}`, a.sha512, mode);
@@ -255,6 +257,9 @@ export function renderKubeIgnition(node: NodeSpec, pki: LabPki, k: KubeNodeAsset
     { name: 'kubelet.service', contents: kubeletUnit(node, opts.timeoutScale) },
     { name: 'kubelet.path', enabled: true, contents: KUBELET_PATH },
   ];
+  const criExitWatchdog = renderCriExitWatchdog();
+  files.push(...criExitWatchdog.files);
+  units.push(...criExitWatchdog.units);
   if (node.role === 'controller') {
     files.push(file(`${NODE_PATHS.bin}/kube-apiserver-checkpoint`, checkpointScript(node), 0o755));
     units.push({ name: 'kube-apiserver-checkpoint.service', enabled: true, contents: CHECKPOINT_UNIT });

@@ -1,0 +1,57 @@
+import { NODE_PATHS } from '../ground/cluster.js';
+import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
+
+/**
+ * containerd 1.6's CRI gives itself 10 s to record a container's exit (delete the task, mark the
+ * container exited). Under TCG load that can run out, and then it retries with a backoff that
+ * keeps failing (containerd#9240): the CRI reports the dead container as running for good, so
+ * the kubelet never restarts it. In lab ha run 14, node1's self-hosted apiserver exited while
+ * etcd was slow, and stayed "running" for 30 minutes with 6443 closed, until containerd was
+ * restarted by hand: a restarted containerd reads every task's state again, the kubelet saw the
+ * exit and started a new apiserver at once. Running containers keep running across the restart.
+ * This loop does that restart when a retry fails, at most once per QUIET seconds.
+ * JOURNAL, RESTART and QUIET are there for the tests.
+ */
+export const CRI_EXIT_WATCHDOG_SCRIPT = `#!/bin/sh
+set -u
+journal=\${JOURNAL:-journalctl -u containerd.service -f -n 0 -o cat}
+restart=\${RESTART:-systemctl restart containerd.service}
+quiet=\${QUIET:-120}
+last=0
+$journal | while IFS= read -r line; do
+  case $line in
+    *'Failed to handle backOff event'*TaskExit*) ;;
+    *) continue ;;
+  esac
+  now=$(date +%s)
+  [ $((now - last)) -ge "$quiet" ] || continue
+  last=$now
+  id=$(echo "$line" | sed -n 's/.*ContainerID:\\([0-9a-f]\\{12\\}\\).*/\\1/p')
+  echo "metal-lab: containerd failed again to record the exit of container $id; restarting containerd, which reads every task's state anew"
+  $restart
+done
+`;
+
+export const CRI_EXIT_WATCHDOG_PATH = `${NODE_PATHS.bin}/metal-lab-cri-exit-watchdog`;
+
+const CRI_EXIT_WATCHDOG_UNIT = `[Unit]
+Description=metal-lab: restart containerd when its CRI cannot record a container's exit
+After=containerd.service
+
+[Service]
+ExecStart=${CRI_EXIT_WATCHDOG_PATH}
+StandardOutput=journal+console
+Restart=always
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/** Every Kubernetes node: the kubelet restarts nothing the CRI still calls running. */
+export function renderCriExitWatchdog(): { files: IgnFile[]; units: IgnUnit[] } {
+  return {
+    files: [file(CRI_EXIT_WATCHDOG_PATH, CRI_EXIT_WATCHDOG_SCRIPT, 0o755)],
+    units: [{ name: 'metal-lab-cri-exit-watchdog.service', enabled: true, contents: CRI_EXIT_WATCHDOG_UNIT }],
+  };
+}
