@@ -39,7 +39,9 @@ export interface FinishedReport {
 function describeError(err: unknown): { message: string; data: Record<string, unknown> } {
   if (err instanceof LabError) return { message: err.line(), data: { error: err.name } };
   if (err instanceof Error) return { message: err.message, data: { error: err.name, stack: err.stack } };
-  return { message: String(err), data: { error: 'Error' } };
+  // Something threw a non-Error (a library's event object, say): its own message beats "[object Object]".
+  const said = (err as { message?: unknown } | undefined)?.message;
+  return { message: typeof said === 'string' ? said : String(err), data: { error: 'Error' } };
 }
 
 /** Where a StepHandle reports to: its RunReport, bound to the step. */

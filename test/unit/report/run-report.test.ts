@@ -185,3 +185,13 @@ test('a failure a step reported is the run\'s already: failRun adds no second li
   await report.finish();
   t.deepEqual(out.lines().filter((l) => l.startsWith('✖')).map((l) => l.split(':')[0]), ['✖ network failed', '✖ up on mini failed']);
 });
+
+test('a step that throws a non-Error with a message (a WebSocket ErrorEvent) fails with that message, not [object Object]', async (t) => {
+  const report = new RunReport({ lab: 'mini', scenario: 'pxe-boot', plain: true, stream: new CaptureStream() });
+  const event = { type: 'error', message: 'Unexpected server response: 502' };
+  const rethrown = await report.step('pod-network', undefined, async () => Promise.reject(event)).catch((e: unknown) => e);
+  t.is(rethrown, event, 'step() rethrows what was thrown');
+  await report.step('anything', undefined, async () => Promise.reject(7)).catch(() => {});
+  const fails = report.timeline.events.filter((e) => e.kind === 'step-fail');
+  t.deepEqual(fails.map((e) => e.message), ['Unexpected server response: 502', '7']);
+});
