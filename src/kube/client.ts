@@ -153,9 +153,15 @@ export async function execInPod(kc: KubeConfig, namespace: string, pod: string, 
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   let status = { status: 'Unknown', message: 'the exec stream closed without a status' };
-  const ws = await new Exec(kc).exec(namespace, pod, container, command, collect(out), collect(err), null, false, (s) => {
-    status = { status: s.status ?? 'Unknown', message: s.message ?? '' };
-  });
+  const ws = await new Exec(kc)
+    .exec(namespace, pod, container, command, collect(out), collect(err), null, false, (s) => {
+      status = { status: s.status ?? 'Unknown', message: s.message ?? '' };
+    })
+    .catch((e: unknown) => {
+      // client-node rejects with the WebSocket's ErrorEvent, not an Error: its message says what the server answered.
+      const said = (e as { message?: unknown }).message;
+      throw new LabError(`exec \`${command.join(' ')}\` in ${namespace}/${pod} could not start: ${typeof said === 'string' ? said : String(e)}`, "check the pod exists and runs, and that the API server reaches its node's kubelet (port 10250)");
+    });
   let timer: NodeJS.Timeout | undefined;
   await new Promise<void>((resolve, reject) => {
     timer = setTimeout(() => {

@@ -1,6 +1,6 @@
 import { ApiextensionsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { LabError } from '../../../src/errors.js';
-import { createObjects, listNodes, listPods, loadKubeconfig, type ApiObject } from '../../../src/kube/client.js';
+import { createObjects, execInPod, listNodes, listPods, loadKubeconfig, type ApiObject } from '../../../src/kube/client.js';
 import { ENVTEST_NEEDS, podWithPhase, startEnvtest, type Envtest } from '../../support/envtest.js';
 import { cm, crd, ns } from '../../support/kube-objects.js';
 import { needs } from '../../support/needs.js';
@@ -58,3 +58,9 @@ test.serial('listPods and listNodes read what the API holds', async (t) => {
   t.deepEqual((await listNodes(kc)).map((n) => n.metadata?.name), ['n1']);
 });
 
+
+test.serial('an exec the API server refuses fails with a LabError that says what the server answered, not [object Object]', async (t) => {
+  const kc = loadKubeconfig(env.kubeconfig);
+  const err = await t.throwsAsync(execInPod(kc, 'default', 'no-such-pod', 'httpd', ['true'], 30_000), { instanceOf: LabError });
+  t.regex(err!.message, /^exec `true` in default\/no-such-pod could not start: Unexpected server response: 404/);
+});
