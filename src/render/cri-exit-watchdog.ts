@@ -1,5 +1,5 @@
-import { NODE_PATHS } from '../ground/cluster.js';
-import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
+import type { IgnFile, IgnUnit } from './ignition-files.js';
+import { renderWatchdog } from './watchdog.js';
 
 /**
  * containerd 1.6's CRI gives itself 10 s to record a container's exit (delete the task, mark the
@@ -32,26 +32,12 @@ $journal | while IFS= read -r line; do
 done
 `;
 
-export const CRI_EXIT_WATCHDOG_PATH = `${NODE_PATHS.bin}/metal-lab-cri-exit-watchdog`;
-
-const CRI_EXIT_WATCHDOG_UNIT = `[Unit]
-Description=metal-lab: restart containerd when its CRI cannot record a container's exit
-After=containerd.service
-
-[Service]
-ExecStart=${CRI_EXIT_WATCHDOG_PATH}
-StandardOutput=journal+console
-Restart=always
-RestartSec=10
-
-[Install]
-WantedBy=multi-user.target
-`;
-
 /** Every Kubernetes node: the kubelet restarts nothing the CRI still calls running. */
 export function renderCriExitWatchdog(): { files: IgnFile[]; units: IgnUnit[] } {
-  return {
-    files: [file(CRI_EXIT_WATCHDOG_PATH, CRI_EXIT_WATCHDOG_SCRIPT, 0o755)],
-    units: [{ name: 'metal-lab-cri-exit-watchdog.service', enabled: true, contents: CRI_EXIT_WATCHDOG_UNIT }],
-  };
+  return renderWatchdog({
+    name: 'cri-exit-watchdog',
+    description: "restart containerd when its CRI cannot record a container's exit",
+    script: CRI_EXIT_WATCHDOG_SCRIPT,
+    unit: ['After=containerd.service'],
+  });
 }

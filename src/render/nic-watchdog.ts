@@ -1,5 +1,5 @@
-import { NODE_PATHS } from '../ground/cluster.js';
-import { file, type IgnFile, type IgnUnit } from './ignition-files.js';
+import type { IgnFile, IgnUnit } from './ignition-files.js';
+import { renderWatchdog } from './watchdog.js';
 
 /**
  * QEMU 7.x's virtio-net can stop serving a NIC's transmit ring for good (fedora-coreos-tracker#1463,
@@ -38,26 +38,12 @@ while sleep "$interval"; do
 done
 `;
 
-export const NIC_WATCHDOG_PATH = `${NODE_PATHS.bin}/metal-lab-nic-watchdog`;
-
-const NIC_WATCHDOG_UNIT = `[Unit]
-Description=metal-lab: reset a NIC whose transmit queue is stuck (QEMU virtio-net)
-
-[Service]
-ExecStart=${NIC_WATCHDOG_PATH}
-RuntimeDirectory=metal-lab-nic-watchdog
-StandardOutput=journal+console
-Restart=always
-RestartSec=10
-
-[Install]
-WantedBy=multi-user.target
-`;
-
 /** Every node runs it: the fault is the hypervisor's, whatever the node's role or OS. */
 export function renderNicWatchdog(): { files: IgnFile[]; units: IgnUnit[] } {
-  return {
-    files: [file(NIC_WATCHDOG_PATH, NIC_WATCHDOG_SCRIPT, 0o755)],
-    units: [{ name: 'metal-lab-nic-watchdog.service', enabled: true, contents: NIC_WATCHDOG_UNIT }],
-  };
+  return renderWatchdog({
+    name: 'nic-watchdog',
+    description: 'reset a NIC whose transmit queue is stuck (QEMU virtio-net)',
+    script: NIC_WATCHDOG_SCRIPT,
+    service: ['RuntimeDirectory=metal-lab-nic-watchdog'],
+  });
 }
