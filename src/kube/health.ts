@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubernetesObjectApi, type KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { LabError } from '../errors.js';
 import { CONTROLLER_LABEL, imageRef } from '../ground/cluster.js';
@@ -112,9 +113,18 @@ export interface TrafficOptions {
 const TRAFFIC_APP = 'metal-lab-traffic';
 const HTTP_PORT = 8080;
 
+/**
+ * The traffic pods of one check carry its own `use` label beside the app's: the Deployment an
+ * earlier check deleted leaves pods Running until the garbage collector gets to them, and a check
+ * that took one of those lost its exec when it was killed.
+ */
+function trafficLabels(use: string): Record<string, string> {
+  return { app: TRAFFIC_APP, use };
+}
+
 /** One busybox httpd per node, answering with its own pod name. */
-export function trafficDeployment(o: Pick<TrafficOptions, 'namespace' | 'nodes' | 'busyboxTag'>): V1Deployment {
-  const labels = { app: TRAFFIC_APP };
+export function trafficDeployment(o: Pick<TrafficOptions, 'namespace' | 'nodes' | 'busyboxTag'>, use: string): V1Deployment & ApiObject {
+  const labels = trafficLabels(use);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -147,30 +157,38 @@ export function trafficDeployment(o: Pick<TrafficOptions, 'namespace' | 'nodes' 
   };
 }
 
-/** The traffic pods, once there is one Running with an IP on every node. */
-export async function waitForTrafficPods(kc: KubeConfig, o: Pick<TrafficOptions, 'namespace' | 'nodes' | 'timeoutMs'>): Promise<V1Pod[]> {
+/** The traffic pods of one use, once there is one Running with an IP on every node. */
+export async function waitForTrafficPods(kc: KubeConfig, o: Pick<TrafficOptions, 'namespace' | 'nodes' | 'timeoutMs'>, use: string): Promise<V1Pod[]> {
+  const labelSelector = Object.entries(trafficLabels(use)).map(([k, v]) => `${k}=${v}`).join(',');
   return check(`one ${TRAFFIC_APP} pod Running on each of ${o.nodes.join(', ')}`, async () => {
-    const pods = (await listPods(kc, o.namespace, { labelSelector: `app=${TRAFFIC_APP}` })).filter((pod) => !pod.metadata?.deletionTimestamp);
+    const pods = (await listPods(kc, o.namespace, { labelSelector })).filter((pod) => !pod.metadata?.deletionTimestamp);
     const ready = o.nodes.map((n) => pods.find((pod) => pod.spec?.nodeName === n && isRunning(pod) && pod.status?.podIP));
     if (ready.every(Boolean)) return ready as V1Pod[];
     return pending(pods.length ? pods.map(describePod).join(', ') : 'no pod yet');
   }, { timeoutMs: o.timeoutMs ?? 10 * 60_000, intervalMs: 3000 });
 }
 
-/** The traffic pods, one per node, for `fn`; the Deployment and the `extra` objects beside it are removed after. */
-async function withTrafficPods<T>(kc: KubeConfig, o: TrafficOptions, fn: (pods: V1Pod[]) => Promise<T>, extra: ApiObject[] = []): Promise<T> {
-  const apps = kc.makeApiClient(AppsV1Api);
-  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }, ...extra]);
-  await apps.createNamespacedDeployment({ namespace: o.namespace, body: trafficDeployment(o) }).catch((err: unknown) => {
-    if (!isStatus(err, 409)) throw err;
-  });
+/**
+ * The traffic pods, one per node, for `fn`; the Deployment and the `extra` objects beside it are
+ * removed after. `extra` gets the selector of this use's pods (a Service).
+ */
+async function withTrafficPods<T>(kc: KubeConfig, o: TrafficOptions, fn: (pods: V1Pod[]) => Promise<T>, extra: (labels: Record<string, string>) => ApiObject[] = () => []): Promise<T> {
+  const use = randomBytes(4).toString('hex');
+  const objects = [trafficDeployment(o, use), ...extra(trafficLabels(use))];
+  // What an earlier check left (a crash, a Ctrl-C) goes first: the names are one per namespace.
+  await removeObjects(kc, objects);
+  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }, ...objects]);
   try {
-    return await fn(await waitForTrafficPods(kc, o));
+    return await fn(await waitForTrafficPods(kc, o, use));
   } finally {
-    await apps.deleteNamespacedDeployment({ name: TRAFFIC_APP, namespace: o.namespace, propagationPolicy: 'Background' }).catch(() => {});
-    const objects = KubernetesObjectApi.makeApiClient(kc);
-    for (const obj of extra) await objects.delete(obj).catch(() => {});
+    await removeObjects(kc, objects);
   }
+}
+
+/** Deletes the objects if they exist; their dependents (a Deployment's pods) go in the background. */
+async function removeObjects(kc: KubeConfig, objects: readonly ApiObject[]): Promise<void> {
+  const client = KubernetesObjectApi.makeApiClient(kc);
+  for (const obj of objects) await client.delete(obj, undefined, undefined, undefined, undefined, 'Background').catch(() => {});
 }
 
 /**
@@ -211,12 +229,12 @@ export async function crossNodePodTraffic(kc: KubeConfig, o: TrafficOptions): Pr
  * name (the pod's search path, kube-proxy's rules) reaches one of them.
  */
 export async function serviceByName(kc: KubeConfig, o: TrafficOptions & { apiServiceIp: string }): Promise<string[]> {
-  const service: ApiObject = {
+  const service = (selector: Record<string, string>): ApiObject => ({
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: TRAFFIC_APP, namespace: o.namespace },
-    spec: { selector: { app: TRAFFIC_APP }, ports: [{ port: HTTP_PORT, targetPort: HTTP_PORT }] },
-  };
+    spec: { selector, ports: [{ port: HTTP_PORT, targetPort: HTTP_PORT }] },
+  });
   return withTrafficPods(kc, o, async (pods) => {
     const evidence: string[] = [];
     const names = new Set(pods.map(podName));
@@ -234,7 +252,7 @@ export async function serviceByName(kc: KubeConfig, o: TrafficOptions & { apiSer
       evidence.push(`${at}: ${apiName} is ${o.apiServiceIp}; http://${TRAFFIC_APP}:${HTTP_PORT}/ answered by ${got}`);
     }
     return evidence;
-  }, [service]);
+  }, (labels) => [service(labels)]);
 }
 
 /**

@@ -1,8 +1,10 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference } from '@kubernetes/client-node';
 import { LabError } from '../../../src/errors.js';
 import { CONTROLLER_LABEL } from '../../../src/ground/cluster.js';
-import { createObjects, listPods, loadKubeconfig } from '../../../src/kube/client.js';
-import { apiserverPodsComeBack, nodesReady, selfHostedPlane, trafficDeployment, waitForTrafficPods } from '../../../src/kube/health.js';
+import { createObjects, isStatus, listPods, loadKubeconfig } from '../../../src/kube/client.js';
+import { labNow } from '../../../src/toolkit/lab-clock.js';
+import { pending, waitFor } from '../../../src/toolkit/wait-for.js';
+import { apiserverPodsComeBack, crossNodePodTraffic, nodesReady, selfHostedPlane, trafficDeployment, waitForTrafficPods } from '../../../src/kube/health.js';
 import { ENVTEST_NEEDS, forceDeletePod, ownerOf, podWithPhase, startEnvtest, type Envtest } from '../../support/envtest.js';
 import { needs } from '../../support/needs.js';
 
@@ -140,19 +142,41 @@ test.serial('apiserverPodsComeBack times out with what it saw when no new pod co
   }
 });
 
-test.serial('the traffic Deployment is admitted by the API, and its pods are awaited one per node', async (t) => {
+test.serial('the traffic Deployment is admitted by the API, and one use\'s pods are awaited one per node', async (t) => {
   const namespace = 'lab-traffic';
   await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }]);
-  const d = trafficDeployment({ namespace, nodes: ['c1', 'w1'], busyboxTag: '1.35.0-4' });
-  const [r] = await createObjects(kc, [{ ...d, apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: d.metadata!.name!, namespace } }], { dryRun: true });
+  const [r] = await createObjects(kc, [trafficDeployment({ namespace, nodes: ['c1', 'w1'], busyboxTag: '1.35.0-4' }, 'u2')], { dryRun: true });
   t.is(r?.outcome, 'dry-run');
-  const labels = { app: 'metal-lab-traffic' };
+  const labels = { app: 'metal-lab-traffic', use: 'u2' };
+  // An earlier check's pod, Running until the garbage collector deletes it: never this check's.
+  await podWithPhase(kc, { name: 'traffic-old', namespace, node: 'w1', phase: 'Running', labels: { ...labels, use: 'u1' }, podIP: '10.2.1.4' });
   await podWithPhase(kc, { name: 'traffic-a', namespace, node: 'c1', phase: 'Running', labels, podIP: '10.2.0.5' });
   await podWithPhase(kc, { name: 'traffic-b', namespace, node: 'w1', phase: 'Pending', labels });
-  const err = await t.throwsAsync(waitForTrafficPods(kc, { namespace, nodes: ['c1', 'w1'], timeoutMs: 300 }), { instanceOf: LabError });
+  const err = await t.throwsAsync(waitForTrafficPods(kc, { namespace, nodes: ['c1', 'w1'], timeoutMs: 300 }, 'u2'), { instanceOf: LabError });
   t.regex(err.message, /last seen: (traffic-a Running@c1, traffic-b Pending@w1|traffic-b Pending@w1, traffic-a Running@c1)$/);
   await forceDeletePod(kc, namespace, 'traffic-b');
   await podWithPhase(kc, { name: 'traffic-b', namespace, node: 'w1', phase: 'Running', labels, podIP: '10.2.1.5' });
-  const pods = await waitForTrafficPods(kc, { namespace, nodes: ['c1', 'w1'], timeoutMs: 5000 });
+  const pods = await waitForTrafficPods(kc, { namespace, nodes: ['c1', 'w1'], timeoutMs: 5000 }, 'u2');
   t.deepEqual(pods.map((p) => `${p.metadata?.name} ${p.status?.podIP}`), ['traffic-a 10.2.0.5', 'traffic-b 10.2.1.5']);
+});
+
+test.serial('a traffic check replaces what an earlier one left, and removes its Deployment even when it fails', async (t) => {
+  const namespace = 'lab-traffic-cycle';
+  const apps = kc.makeApiClient(AppsV1Api);
+  const nodes = ['c1', 'w1'];
+  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, trafficDeployment({ namespace, nodes, busyboxTag: 't' }, 'stale')]);
+  const checked = crossNodePodTraffic(kc, { namespace, nodes, busyboxTag: 't', timeoutMs: 20_000, execTimeoutMs: 5000 });
+  // The kubelet's part: this check's pods, Running, once its Deployment is there.
+  const use = await waitFor('the new traffic Deployment', async () => {
+    const d = await apps.readNamespacedDeployment({ name: 'metal-lab-traffic', namespace }).catch(() => undefined);
+    const u = d?.spec?.selector.matchLabels?.use;
+    return u && u !== 'stale' ? u : pending(`selector use=${u}`);
+  }, { deadline: labNow() + 10_000, intervalMs: 100 });
+  for (const [i, node] of nodes.entries()) {
+    await podWithPhase(kc, { name: `traffic-${node}`, namespace, node, phase: 'Running', labels: { app: 'metal-lab-traffic', use }, podIP: `10.2.${i}.5` });
+  }
+  // No kubelet answers an exec here: the check fails, and cleans up all the same.
+  await t.throwsAsync(checked, { instanceOf: LabError });
+  const left = await apps.readNamespacedDeployment({ name: 'metal-lab-traffic', namespace }).catch((err: unknown) => err);
+  t.true(isStatus(left, 404), 'the Deployment is gone');
 });

@@ -4,8 +4,12 @@ import { LabError } from '../../../src/errors.js';
 import { crossNodePodTraffic, trafficDeployment } from '../../../src/kube/health.js';
 
 test('the traffic Deployment puts one busybox httpd on each named node, controllers included', (t) => {
-  const d = trafficDeployment({ namespace: 'lab-traffic', nodes: ['c1', 'w1'], busyboxTag: '1.35.0-4' });
+  const d = trafficDeployment({ namespace: 'lab-traffic', nodes: ['c1', 'w1'], busyboxTag: '1.35.0-4' }, 'u1');
   const pod = d.spec!.template.spec!;
+  // One check's pods: an earlier check's, still Running, neither match nor repel them.
+  t.deepEqual(d.spec!.selector.matchLabels, { app: 'metal-lab-traffic', use: 'u1' });
+  t.deepEqual(d.spec!.template.metadata!.labels, { app: 'metal-lab-traffic', use: 'u1' });
+  t.deepEqual(pod.affinity!.podAntiAffinity!.requiredDuringSchedulingIgnoredDuringExecution![0]!.labelSelector, { matchLabels: { app: 'metal-lab-traffic', use: 'u1' } });
   t.is(d.spec!.replicas, 2);
   t.is(pod.containers[0]!.image, 'metal-lab.local/busybox:1.35.0-4');
   t.is(pod.containers[0]!.imagePullPolicy, 'Never');
