@@ -197,8 +197,11 @@ export async function apiGet(kc: KubeConfig, path: string, timeoutMs = 5000, ser
   });
 }
 
-/** GET /healthz of the kubeconfig's server: ok only on HTTP 200 "ok". Network errors reject. */
-export async function apiHealthz(kc: KubeConfig, timeoutMs = 5000): Promise<{ ok: boolean; status: number; body: string }> {
+/**
+ * GET /healthz of the kubeconfig's server: ok only on HTTP 200 "ok". Network errors reject. The
+ * answer waits for the apiserver's etcd check, up to 12 s under TCG (--etcd-healthcheck-timeout).
+ */
+export async function apiHealthz(kc: KubeConfig, timeoutMs = 30_000): Promise<{ ok: boolean; status: number; body: string }> {
   const { status, body } = await apiGet(kc, '/healthz', timeoutMs);
   return { ok: status === 200 && body.trim() === 'ok', status, body: body.trim() };
 }

@@ -50,6 +50,11 @@ export function apiserverFlags(t: TimingOptions, secretsDir: string, advertiseAd
     `--etcd-certfile=${s('etcd-client.crt')}`,
     `--etcd-keyfile=${s('etcd-client.key')}`,
     `--etcd-servers=${ETCD_LOCAL_SERVER}`,
+    // /healthz and /readyz read a key from etcd within this (2 s by default). Under TCG a quorum
+    // read takes 2-11 s, so in ha run 15 all three apiservers served requests yet failed the check
+    // for 30 minutes, and the pivot's handover waited on it. It stretches as the kubelet's
+    // heartbeat does: Kubernetes' contract, in slower time.
+    `--etcd-healthcheck-timeout=${2 * t.timeoutScale}s`,
     // Counting every resource type is a quorum read per type and minute for a metric the lab never
     // reads; on a starved TCG etcd those reads took 1-3 s each and crowded out the pivot's own.
     `--etcd-count-metric-poll-period=${t.timeoutScale}m`,
