@@ -135,6 +135,22 @@ export async function listPods(kc: KubeConfig, namespace: string, selectors: { l
   return (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, ...selectors })).items;
 }
 
+/**
+ * Deletes a pod's API record at once (no grace: nothing on the node waits for it), and only the
+ * record seen (its UID): one made since stays. Already gone or replaced counts as done.
+ */
+export async function deletePodRecord(kc: KubeConfig, pod: V1Pod): Promise<void> {
+  const { name, namespace, uid } = pod.metadata ?? {};
+  if (!name || !namespace) return;
+  await kc
+    .makeApiClient(CoreV1Api)
+    // In the body, not the query: the API server takes a body's options over the query's.
+    .deleteNamespacedPod({ name, namespace, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
+    .catch((err: unknown) => {
+      if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
+    });
+}
+
 export async function listNodes(kc: KubeConfig): Promise<V1Node[]> {
   return (await kc.makeApiClient(CoreV1Api).listNode()).items;
 }

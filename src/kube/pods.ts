@@ -25,6 +25,8 @@ export function selfHostedPods(pods: readonly V1Pod[], component: Component): V1
 export const bootstrapPods = (pods: readonly V1Pod[]) => pods.filter((p) => (p.metadata?.name ?? '').startsWith(BOOTSTRAP_PREFIX));
 
 export const podName = (p: V1Pod) => p.metadata?.name ?? '?';
+/** The kubelet's API record of a static pod: the pod itself lives in a manifest on the node. */
+export const isMirrorPod = (p: V1Pod) => p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined;
 export const isRunning = (p: V1Pod) => p.status?.phase === 'Running';
 
 /** `name Phase@node`, the way the lab logs pods. */

@@ -8,6 +8,7 @@ import { LabError } from '../../../src/errors.js';
 import { manifestObjects } from '../../../src/kube/asset-dir.js';
 import { bootkubeStart, waitForApi, waitForSelfHosted, type NodeShell } from '../../../src/kube/bootkube-start.js';
 import { loadKubeconfig, listPods } from '../../../src/kube/client.js';
+import { bootstrapPods } from '../../../src/kube/pods.js';
 import { DEFAULT_KUBE_VERSION, NODE_PATHS } from '../../../src/ground/cluster.js';
 import { renderBootkubeAssets } from '../../../src/render/bootkube/index.js';
 import { WaitTimeoutError } from '../../../src/toolkit/wait-for.js';
@@ -50,10 +51,10 @@ async function localNode(name: string): Promise<NodeShell & { root: string }> {
 
 /**
  * What the first controller's kubelet and the controllers would do, through the API: mirror
- * pods for static pods on disk (gone when the file is), a Running pod per self-hosted workload,
- * except for components listed in `stuck` (left Pending).
+ * pods for static pods on disk (gone when the file is, unless the kubelet `forgets` to delete it),
+ * a Running pod per self-hosted workload, except for components listed in `stuck` (left Pending).
  */
-function simulateCluster(kc: KubeConfig, node: { root: string; name: string }, stuck: string[] = []): () => Promise<void> {
+function simulateCluster(kc: KubeConfig, node: { root: string; name: string }, stuck: string[] = [], forgets: string[] = []): () => Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const ns = 'kube-system';
@@ -66,8 +67,10 @@ function simulateCluster(kc: KubeConfig, node: { root: string; name: string }, s
     const manifests = await fs.readdir(path.join(node.root, NODE_PATHS.staticPods)).catch(() => [] as string[]);
     for (const file of ['bootstrap-apiserver', 'bootstrap-controller-manager', 'bootstrap-scheduler']) {
       const mirror = `${file.replace('bootstrap-', 'bootstrap-kube-')}-${node.name}`;
-      if (manifests.includes(`${file}.yaml`) && !has(mirror)) await podWithPhase(kc, { name: mirror, namespace: ns, node: node.name, phase: 'Running' });
-      if (!manifests.includes(`${file}.yaml`) && has(mirror)) await forceDeletePod(kc, ns, mirror);
+      if (manifests.includes(`${file}.yaml`) && !has(mirror)) {
+        await podWithPhase(kc, { name: mirror, namespace: ns, node: node.name, phase: 'Running', annotations: { 'kubernetes.io/config.mirror': file } });
+      }
+      if (!manifests.includes(`${file}.yaml`) && has(mirror) && !forgets.includes(file)) await forceDeletePod(kc, ns, mirror);
     }
     for (const ds of (await apps.listNamespacedDaemonSet({ namespace: ns })).items) {
       const name = `${ds.metadata!.name}-x7k2p`;
@@ -140,6 +143,20 @@ apiTest.serial('bootkubeStart pivots: bootstrap files copied, manifests created,
     t.true(r.evidence.includes('/healthz: ok'));
     t.true(r.evidence.includes('nodes: c1'));
     for (const k of ['copyMs', 'apiUpMs', 'createMs', 'selfHostedMs', 'teardownMs', 'checkpointsMs', 'handoverMs', 'totalMs'] as const) t.true(r.timings[k] >= 0, k);
+  } finally {
+    await stop();
+    await resetKubeSystem(kc);
+  }
+});
+
+apiTest.serial('a mirror pod the kubelet never deletes after teardown is deleted by the pivot, which says so', async (t) => {
+  const kc = loadKubeconfig(env.kubeconfig);
+  const first = await localNode('c1');
+  const stop = simulateCluster(kc, first, [], ['bootstrap-controller-manager']);
+  try {
+    const r = await bootkubeStart({ kc, assets, first, controllers: [first], deadline: Date.now() + 50_000, intervals: { ...fast, staleMirrorMs: 2000 } });
+    t.true(r.evidence.includes('bootstrap pods left: none (the lab deleted the stale mirror pods bootstrap-kube-controller-manager-c1)'), r.evidence.join('; '));
+    t.deepEqual(bootstrapPods(await listPods(kc, 'kube-system')).map((p) => p.metadata?.name), []);
   } finally {
     await stop();
     await resetKubeSystem(kc);
