@@ -1,4 +1,5 @@
 import type { V1PodDisruptionBudget, V1Pod } from '@kubernetes/client-node';
+import { isMirrorPod } from '../kube/pods.js';
 import { isEmptySelector, matchesSelector } from './label-selector.js';
 
 /**
@@ -34,7 +35,7 @@ export function evictedPods(pods: readonly V1Pod[], exempt: ReadonlySet<string>)
     (p) =>
       !exempt.has(p.metadata?.namespace ?? '') &&
       !p.metadata?.ownerReferences?.some((o) => o.controller && o.kind === 'DaemonSet') &&
-      !p.metadata?.annotations?.['kubernetes.io/config.mirror'] &&
+      !isMirrorPod(p) &&
       !FINISHED.has(p.status?.phase ?? ''),
   );
 }
