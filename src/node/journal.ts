@@ -80,8 +80,9 @@ async function mbrPartition(diskImage: string, n: number, dir: string, timeoutMs
 
 /**
  * The journal read from a node's qcow2 disk, running or not: qemu-img copies the root
- * partition out without taking the image's lock, debugfs copies /var/log/journal out of the
- * ext4 without mounting it, and the host's journalctl reads the files. A running node's
+ * partition out without taking the image's lock, e2fsck replays the ext4's own journal into that
+ * copy, debugfs copies /var/log/journal out of it without mounting it, and the host's journalctl
+ * reads the files. A running node's
  * last seconds may be missing: labos syncs its journal to disk every few seconds.
  */
 export async function journalFromDisk(diskImage: string, timeoutMs: number): Promise<string> {
@@ -90,6 +91,11 @@ export async function journalFromDisk(diskImage: string, timeoutMs: number): Pro
     const part = path.join(tmp, 'root.raw');
     const root = await mbrPartition(diskImage, ROOT_PARTITION, tmp, timeoutMs);
     await runCommand(['qemu-img', 'convert', '--image-opts', rawOf(diskImage, root), '-O', 'raw', part], { timeoutMs });
+    // A running or crashed node's ext4 holds its newest metadata (the journal files' latest extents,
+    // new directories) in its own jbd2 journal until the kernel checkpoints it, and debugfs reads
+    // around that journal: replayed into the copy first, the files are as the node's kernel sees them.
+    // A journal e2fsck cannot replay still leaves what is on disk to read.
+    await runCommand(['e2fsck', '-E', 'journal_only', '-y', part], { timeoutMs, allowExit: 'any' });
     await runCommand(['debugfs', '-R', `rdump /var/log/journal ${tmp}`, part], { timeoutMs });
     // A node without Kubernetes has no pod logs: debugfs says so and exits 0 all the same.
     await runCommand(['debugfs', '-R', `rdump ${POD_LOGS} ${tmp}`, part], { timeoutMs, allowExit: 'any' });

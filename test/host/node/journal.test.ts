@@ -15,6 +15,7 @@ const test = needs(
   program('qemu-img', 'qemu-utils'),
   program('mkfs.ext4', 'e2fsprogs'),
   program('debugfs', 'e2fsprogs'),
+  program('e2fsck', 'e2fsprogs'),
   program('sfdisk', 'fdisk'),
   program('journalctl', 'systemd'),
   packageFile(JOURNAL_REMOTE, 'systemd-journal-remote'),
@@ -42,15 +43,20 @@ function exportRecords(messages: { unit: string; text: string }[]): string {
     .join('');
 }
 
+/** An ext4 of 4 KiB blocks holding `root`, as the node's root filesystem. */
+async function rootImage(dir: string, root: string): Promise<string> {
+  const fsImage = path.join(dir, 'root.ext4');
+  await run('mkfs.ext4', ['-q', '-F', '-b', '4096', '-d', root, fsImage, '64M']);
+  return fsImage;
+}
+
 /**
  * A qcow2 disk as install.sh lays it out, small: partitions 1 and 2 (the /usr slots, 1 MiB each
- * here) hold an ext4 without a journal, and partition 3 an ext4 holding `root`.
+ * here) hold an ext4 without a journal, and partition 3 the root filesystem `fsImage`.
  */
-async function nodeDisk(dir: string, root: string): Promise<string> {
+async function nodeDisk(dir: string, fsImage: string): Promise<string> {
   const usr = path.join(dir, 'usr.ext4');
   await run('mkfs.ext4', ['-q', '-F', usr, '1M']);
-  const fsImage = path.join(dir, 'root.ext4');
-  await run('mkfs.ext4', ['-q', '-F', '-d', root, fsImage, '64M']);
   const raw = path.join(dir, 'disk.raw');
   const mib = 1024 * 1024;
   await fs.writeFile(raw, '');
@@ -65,6 +71,24 @@ async function nodeDisk(dir: string, root: string): Promise<string> {
   const disk = path.join(dir, 'node1.qcow2');
   await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, disk]);
   return disk;
+}
+
+/**
+ * Writes the debugfs `commands` into `fsImage` through its jbd2 journal only, as a running kernel
+ * leaves its newest changes before a checkpoint: the commands run on a copy, and every block they
+ * changed goes into one committed journal transaction of the image, whose own blocks stay as they were.
+ */
+async function writeThroughJournal(fsImage: string, commands: string[]): Promise<void> {
+  const changed = `${fsImage}.changed`;
+  await fs.copyFile(fsImage, changed);
+  await fs.writeFile(`${changed}.cmds`, commands.join('\n') + '\n');
+  await run('debugfs', ['-w', '-f', `${changed}.cmds`, changed]);
+  const [before, after] = [await fs.readFile(fsImage), await fs.readFile(changed)];
+  const block = 4096;
+  const blocks = Array.from({ length: before.length / block }, (_, i) => i).filter((i) => !before.subarray(i * block, (i + 1) * block).equals(after.subarray(i * block, (i + 1) * block)));
+  await fs.writeFile(`${changed}.blocks`, Buffer.concat(blocks.map((i) => after.subarray(i * block, (i + 1) * block))));
+  await fs.writeFile(`${changed}.cmds`, `journal_open\njournal_write -b ${blocks.join(',')} ${changed}.blocks\njournal_close\n`);
+  await run('debugfs', ['-w', '-f', `${changed}.cmds`, fsImage]);
 }
 
 async function rootWithJournal(dir: string): Promise<string> {
@@ -89,7 +113,7 @@ test('a node journal read from its disk: every journal entry, then the last 200 
   const lines = Array.from({ length: 250 }, (_, i) => `2026-11-28T15:37:3${i % 10}Z stderr F line ${i + 1}`);
   await fs.writeFile(apiserverLog, [...lines, '2026-11-28T15:37:33Z stderr F Error: context deadline exceeded'].join('\n') + '\n');
 
-  const text = await journalFromDisk(await nodeDisk(dir, root), 60_000);
+  const text = await journalFromDisk(await nodeDisk(dir, await rootImage(dir, root)), 60_000);
   t.regex(text, /kube-apiserver-checkpoint: no kube-apiserver answers on node1: checkpoint activated/);
   t.regex(text, /kubelet: Failed creating a mirror pod/);
   const podSection = text.slice(text.indexOf('== pod log '));
@@ -109,7 +133,7 @@ test('a crashed container\'s fatal above its last 200 lines is kept: klog errors
   const dump = Array.from({ length: 300 }, (_, i) => `2026-11-30T10:48:12Z stderr F goroutine ${i + 1} [select]:`);
   await fs.writeFile(apiserverLog, ['2026-11-30T10:40:00Z stderr F I1130 10:40:00.000000       1 server.go:1] starting', fatal, ...dump].join('\n') + '\n');
 
-  const text = await journalFromDisk(await nodeDisk(dir, root), 60_000);
+  const text = await journalFromDisk(await nodeDisk(dir, await rootImage(dir, root)), 60_000);
   const podSection = text.slice(text.indexOf('== pod log '));
   t.regex(podSection, /^== pod log \S+\/kube-apiserver\/1\.log \(its last 20 klog errors above the last 200 lines\)\n.*F1130 10:48:11\.900567 .*request timed out\n== pod log \S+ \(last 200 lines\)\n/);
   t.false(podSection.includes('I1130 10:40:00'), 'only error and fatal lines from above the tail');
@@ -118,7 +142,24 @@ test('a crashed container\'s fatal above its last 200 lines is kept: klog errors
 
 test('a node without Kubernetes has no pod logs: its journal alone, no pod section', async (t) => {
   const dir = await tempDir(t);
-  const text = await journalFromDisk(await nodeDisk(dir, await rootWithJournal(dir)), 60_000);
+  const text = await journalFromDisk(await nodeDisk(dir, await rootImage(dir, await rootWithJournal(dir))), 60_000);
   t.regex(text, /checkpoint activated/);
   t.false(text.includes('== pod log'));
+});
+
+test('a running node\'s newest journal, still only in its ext4\'s own journal, is read as its kernel sees it', async (t) => {
+  const dir = await tempDir(t);
+  const base = path.join(dir, 'base');
+  await fs.mkdir(path.join(base, 'etc'), { recursive: true });
+  await fs.writeFile(path.join(base, 'etc/hostname'), 'node1\n');
+  const fsImage = await rootImage(dir, base);
+  // The journal directory and its file, as the node wrote them since the last checkpoint.
+  const journalFile = path.join(await rootWithJournal(dir), 'var/log/journal', MACHINE_ID, 'system.journal');
+  const journalDir = `/var/log/journal/${MACHINE_ID}`;
+  await writeThroughJournal(fsImage, [...['/var', '/var/log', '/var/log/journal', journalDir].map((d) => `mkdir ${d}`), `write ${journalFile} ${journalDir}/system.journal`]);
+  const { stdout: onDisk } = await run('debugfs', ['-R', 'ls /var', fsImage]);
+  t.false(onDisk.includes('log'), 'the setup left /var/log in the jbd2 journal only');
+
+  const text = await journalFromDisk(await nodeDisk(dir, fsImage), 60_000);
+  t.regex(text, /kube-apiserver-checkpoint: no kube-apiserver answers on node1: checkpoint activated/);
 });
