@@ -74,3 +74,18 @@ test('retries failing again within the quiet time restart containerd once', asyn
   await settle();
   t.is(await r.restarts(), 1);
 });
+
+test('a container whose exit fails again after its restart is named once and left alone; another one still restarts containerd', async (t) => {
+  const r = await rig(t, 0);
+  await r.log(RETRY_FAILED);
+  await waitFor('the restart', async () => (await r.restarts()) === 1 || pending(`${await r.restarts()} restarts`), soon());
+  // As node1 in ha run 16: the same container's exit failing again after every restart.
+  await r.log(RETRY_FAILED, RETRY_FAILED, RETRY_FAILED);
+  await waitFor('the watchdog to give that container up', async () => r.said().includes('still cannot') || pending('not said yet'), soon());
+  await settle();
+  t.is(await r.restarts(), 1);
+  t.is(r.said().match(/still cannot record the exit of container 3144ef043d6e after a restart for it/g)?.length, 1);
+  await r.log(RETRY_FAILED.replaceAll(ID, `9e499a2b260e${ID.slice(12)}`));
+  await waitFor('the restart for the other container', async () => (await r.restarts()) === 2 || pending(`${await r.restarts()} restarts`), soon());
+  t.regex(r.said(), /record the exit of container 9e499a2b260e; restarting containerd/);
+});
