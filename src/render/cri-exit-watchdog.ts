@@ -12,7 +12,7 @@ import { renderWatchdog } from './watchdog.js';
  * This loop does that restart when a retry fails, at most once per QUIET seconds.
  * Once per container: in ha run 16 the bootstrap controller-manager's exit failed again after
  * every restart, and the watchdog restarted containerd on node1 every 2-2.5 minutes for 45
- * minutes, each restart cutting off the sandbox the kubelet was making for the apiserver pod.
+ * minutes, 9 times cutting off the sandbox the kubelet was making for the apiserver pod.
  * A container whose exit fails again after its restart is named once and left alone.
  * JOURNAL, RESTART and QUIET are there for the tests.
  */
