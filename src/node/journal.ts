@@ -82,8 +82,8 @@ async function mbrPartition(diskImage: string, n: number, dir: string, timeoutMs
  * The journal read from a node's qcow2 disk, running or not: qemu-img copies the root
  * partition out without taking the image's lock, e2fsck replays the ext4's own journal into that
  * copy, debugfs copies /var/log/journal out of it without mounting it, and the host's journalctl
- * reads the files. A running node's
- * last seconds may be missing: labos syncs its journal to disk every few seconds.
+ * reads the files. A running node's last seconds may be missing: labos syncs its journal to disk
+ * every few seconds.
  */
 export async function journalFromDisk(diskImage: string, timeoutMs: number): Promise<string> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'metal-lab-journal-'));
