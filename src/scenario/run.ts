@@ -19,6 +19,7 @@ import { etcdHealth } from './etcd.js';
 import { domainPidFile, pullPlug, startDomain } from '../libvirt/domain.js';
 import { pidFromFile } from '../ground/processes.js';
 import { withClock } from '../toolkit/lab-clock.js';
+import { untilAborted } from '../toolkit/until-aborted.js';
 import { hostShareClock } from '../toolkit/host-share-clock.js';
 import { nodeSshTarget } from '../node/lab-target.js';
 import { SSH_ATTEMPT_MS, waitForSsh } from '../node/wait.js';
@@ -59,7 +60,8 @@ function perNode(ctx: ScenarioContext, step: string, nodes: NodeSpec[], fn: (nod
 function reported(ctx: ScenarioContext, step: string, node: string | undefined, fn: () => Promise<string>): Promise<void> {
   return ctx.report.step(step, node, async (s) => {
     try {
-      s.ok(await fn());
+      // Ctrl-C ends a step at once, also one whose calls do not follow the signal.
+      s.ok(await untilAborted(fn(), ctx.signal));
     } catch (err) {
       s.fail(err, err instanceof EvidenceError || err instanceof WaitTimeoutError ? err.evidence : []);
       throw err;
