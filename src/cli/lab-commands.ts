@@ -146,6 +146,7 @@ export function registerLabCommands(program: Command, cli: CliContext): void {
       const signal = interruptible(cli);
       const res = await runScenario({ scenario, lab, artifactsDir, keep: opts.keep, plain: opts.json, signal, host });
       if (opts.json) printJson(res);
-      if (!res.ok) cli.exitCode = 1;
+      // An interrupted run exits as an interrupted `up` does: 130, as a shell reports SIGINT.
+      if (!res.ok) cli.exitCode = signal.aborted ? 130 : 1;
     });
 }
