@@ -3,6 +3,8 @@ import test from 'ava';
 import { assertNothingLeft, cli } from './helpers.js';
 import { libvirtd, needs, virsh } from '../support/needs.js';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { findLabObjects } from '../../src/lab/down.js';
 import { hostLayout } from '../../src/ground/host-layout.js';
 import { bootServerPids, pidFromFile } from '../../src/ground/processes.js';
@@ -78,6 +80,23 @@ e2e('Ctrl-C during up cleans up', async (t) => {
   up.kill('SIGINT');
   const r = await up;
   t.is(r.exitCode, 130, String(r.all));
+  await assertNothingLeft(t, 'life');
+});
+
+e2e('Ctrl-C during run ends the running step at once, exits 130 and removes the lab', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metal-lab-ctrlc-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const run = cli(['run', 'test/e2e/scenarios/ctrl-c.yaml', '--artifacts', dir, '--json']);
+  let out = '';
+  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor('the pause step', async () => /^… pause$/m.test(out) || undefined, { deadline: Date.now() + 600_000, intervalMs: 200 });
+  const interrupted = Date.now();
+  run.kill('SIGINT');
+  const r = await run;
+  t.is(r.exitCode, 130, String(r.all));
+  t.regex(String(r.stderr), /pause failed: interrupted by SIGINT/);
+  // A booted live node has no journal to collect: the exit is the step's end and `down`.
+  t.true(Date.now() - interrupted < 60_000, `exited ${Date.now() - interrupted} ms after the SIGINT`);
   await assertNothingLeft(t, 'life');
 });
 
