@@ -7,8 +7,8 @@ import { renderWatchdog } from './watchdog.js';
  * every retry is cut off at 10 s too (containerd#9240), and the CRI reports the dead container as
  * running for good, so the kubelet never restarts it (lab ha run 14: node1's apiserver, 30 minutes).
  * The watchdog deletes the stopped task itself, with ctr, which waits as long as the shim takes
- * (15-117 s each at guest load 20, in bootstrap and ha runs). The CRI's next retry then finds no task and
- * records the exit: a missing task is no error to it.
+ * (15-117 s each at guest load 20, in bootstrap and ha runs). The CRI's next retry then finds
+ * no task and records the exit: a missing task is no error to it.
  * A deletion the CRI cut off can leave the container's cgroup frozen: runc kill --all freezes it,
  * signals, and thaws, and killed between the two it thaws nothing. runc then refuses to delete a
  * "paused" container, so the watchdog thaws the cgroup and deletes again.
