@@ -61,20 +61,28 @@ async function plantNft(): Promise<void> {
   await run(NFT, 'add', 'rule', 'inet', RULE_TABLE, 'c', 'iifname', BRIDGE, 'accept');
 }
 
+interface Planted {
+  procs: ChildProcess[];
+  /** Kills the procs if this test process dies first. */
+  watchdog?: ChildProcess;
+}
+
 /** A process naming the state dir (as the boot server does), and one that looks like libvirt's qemu for the lab's VM. */
-function plantProcesses(stateDir: string): ChildProcess[] {
+function plantProcesses(stateDir: string): Planted {
   const idle = ['-e', 'setTimeout(() => {}, 600_000)', '--'];
   const procs = [
     spawn('sleep', ['600'], { argv0: path.join(stateDir, 'matchbox', 'server'), stdio: 'ignore' }),
     spawn(process.execPath, [...idle, '-name', `guest=${DOMAIN},debug-threads=on`], { argv0: 'qemu-system-x86_64', stdio: 'ignore' }),
   ];
-  // Killed even if this test process dies first; removeAll ends the guard with them.
-  return [...procs, guard(procs.map((p) => p.pid!))];
+  return { procs, watchdog: guard(procs.map((p) => p.pid!)) };
 }
 
 /** Removes whatever is planted, present or not: before the test (a previous run's), after it, and in teardown. */
-async function removeAll(procs: ChildProcess[]): Promise<void> {
+async function removeAll({ procs, watchdog }: Planted): Promise<void> {
   await Promise.all(procs.map((p) => p.exitCode === null && p.signalCode === null && new Promise((resolve) => p.once('exit', resolve).kill('SIGKILL'))));
+  // Not awaited: the watchdog is unref'd, so a wait for its exit could be all that is left,
+  // and the worker would end with the test still pending.
+  watchdog?.kill('SIGKILL');
   for (const d of [DOMAIN, FOREIGN_DOMAIN]) await runVirsh(['undefine', d], { check: false });
   await runVirsh(['net-undefine', `ml-${ID}`], { check: false });
   await runVirsh(['pool-undefine', `ml-${ID}`], { check: false });
@@ -87,20 +95,20 @@ async function plant(t: ExecutionContext) {
   const home = await tempDir(t, 'metal-lab-leftovers-');
   const host = hostLayout({ METAL_LAB_HOME: home, METAL_LAB_CACHE: path.join(home, 'cache') });
   const paths = host.lab(ID);
-  await removeAll([]);
-  const procs: ChildProcess[] = [];
-  t.teardown(() => removeAll(procs));
+  await removeAll({ procs: [] });
+  const planted: Planted = { procs: [] };
+  t.teardown(() => removeAll(planted));
   await fs.mkdir(paths.disks, { recursive: true });
   await fs.writeFile(path.join(paths.disks, 'node1.qcow2'), '');
   await defineLibvirt(home, paths.disks);
   await plantLinks();
   await plantNft();
-  procs.push(...plantProcesses(paths.root));
-  return { host, paths, procs };
+  Object.assign(planted, plantProcesses(paths.root));
+  return { host, paths, planted };
 }
 
 needs(root, ip, virsh, libvirtd, packageFile(NFT, 'nftables')).serial('findLeftovers reports each kind of leftover of a lab, no other lab\'s, and nothing once they are gone', async (t) => {
-  const { host, paths, procs } = await plant(t);
+  const { host, paths, planted } = await plant(t);
   const found = await findLeftovers(ID, host, { bridge: BRIDGE });
   t.log(found.join('\n'));
   t.deepEqual(found.filter((l) => !l.startsWith('process ')), [
@@ -116,9 +124,9 @@ needs(root, ip, virsh, libvirtd, packageFile(NFT, 'nftables')).serial('findLefto
     `volume ${path.join(paths.disks, 'node1.qcow2')}`,
   ]);
   const pids = found.filter((l) => l.startsWith('process ')).map((l) => Number(/^process (\d+):/.exec(l)?.[1]));
-  t.deepEqual(pids.sort((a, b) => a - b), procs.slice(0, 2).map((p) => p.pid!).sort((a, b) => a - b));
+  t.deepEqual(pids.sort((a, b) => a - b), planted.procs.map((p) => p.pid!).sort((a, b) => a - b));
 
-  await removeAll(procs);
+  await removeAll(planted);
   await fs.rm(paths.root, { recursive: true });
   t.deepEqual(await findLeftovers(ID, host, { bridge: BRIDGE }), []);
 });
