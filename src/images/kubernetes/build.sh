@@ -41,6 +41,18 @@ mkdir -p "$vendored"
 cp "$reflect2"/*.go "$reflect2"/*.s "$reflect2/LICENSE" "$vendored/" 2>/dev/null || cp "$reflect2"/*.go "$reflect2/LICENSE" "$vendored/"
 rm -f "$vendored"/*_test.go
 
+# Kubernetes 1.20's apiserver gives its first check of the Service IP and node port ranges one
+# read of etcd, and exits if it fails. Three etcd members under TCG time out a read or change
+# leaders now and then, and every restart starts the apiserver over. Newer Kubernetes retries that
+# check (kubernetes/kubernetes#126671); this gives it a minute of tries, two seconds apart.
+stage "retrying the apiserver's first Service IP and node port check"
+controller=$(grep -rl --include=controller.go 'Unable to perform initial IP allocation check' "$tree/pkg") ||
+  { echo "the apiserver's first Service IP check is not in $tree/pkg: this source differs from 1.20's" >&2; exit 1; }
+perl -0pi -e '
+  s/if err := (repair(?:ClusterIPs|NodePorts))\.RunOnce\(\); err != nil \{/if err := retryFirstRepair($1.RunOnce); err != nil {/g == 2 or die "the two first repairs were not found\n";
+  $_ .= "\n// retryFirstRepair (metal-lab): etcd under TCG fails a read now and then.\nfunc retryFirstRepair(run func() error) error {\n\tdeadline := time.Now().Add(time.Minute)\n\tfor {\n\t\terr := run()\n\t\tif err == nil || time.Now().After(deadline) {\n\t\t\treturn err\n\t\t}\n\t\tklog.Warningf(\"first repair failed, retrying: %v\", err)\n\t\ttime.Sleep(2 * time.Second)\n\t}\n}\n";
+' "$controller"
+
 # The tree builds in GOPATH mode against its vendor dir, as its own Makefile does. The version
 # comes from the environment because the source package has no .git to read it from.
 stage "go build (GOPATH mode, vendored) of ${K8S_WHAT}: several minutes per binary on 2 cores"
