@@ -41,17 +41,42 @@ mkdir -p "$vendored"
 cp "$reflect2"/*.go "$reflect2"/*.s "$reflect2/LICENSE" "$vendored/" 2>/dev/null || cp "$reflect2"/*.go "$reflect2/LICENSE" "$vendored/"
 rm -f "$vendored"/*_test.go
 
-# Kubernetes 1.20's apiserver gives its first check of the Service IP and node port ranges one
-# read of etcd, and exits if it fails. Three etcd members under TCG time out a read or change
-# leaders now and then, and every restart starts the apiserver over. Newer Kubernetes retries that
-# check (kubernetes/kubernetes#126671); this gives it a minute of tries, two seconds apart.
-stage "retrying the apiserver's first Service IP and node port check"
-controller=$(grep -rl --include=controller.go 'Unable to perform initial IP allocation check' "$tree/pkg") ||
-  { echo "the apiserver's first Service IP check is not in $tree/pkg: this source differs from 1.20's" >&2; exit 1; }
-perl -0pi -e '
-  s/if err := (repair(?:ClusterIPs|NodePorts))\.RunOnce\(\); err != nil \{/if err := retryFirstRepair($1.RunOnce); err != nil {/g == 2 or die "the two first repairs were not found\n";
-  $_ .= "\n// retryFirstRepair (metal-lab): etcd under TCG fails a read now and then.\nfunc retryFirstRepair(run func() error) error {\n\tdeadline := time.Now().Add(time.Minute)\n\tfor {\n\t\terr := run()\n\t\tif err == nil || time.Now().After(deadline) {\n\t\t\treturn err\n\t\t}\n\t\tklog.Warningf(\"first repair failed, retrying: %v\", err)\n\t\ttime.Sleep(2 * time.Second)\n\t}\n}\n";
-' "$controller"
+# Kubernetes 1.20's apiserver exits when etcd fails its start-up work for long: the first check
+# of the Service IP and node port ranges gets one read, the default priority classes and RBAC
+# roles 30 s (kubernetes/kubernetes#123089). Three etcd members under TCG time out reads and change
+# leaders for minutes at a time, and every exit starts the apiserver over, listing every resource
+# again into an etcd that is already behind: in ha run 19 node1's apiserver exited four times in
+# 30 minutes and node3's twice, and the pivot never ended. Newer Kubernetes retries the first check (kubernetes/kubernetes#126671);
+# here all three get 5 minutes of tries. With etcd answering they finish in their first second.
+stage "giving the apiserver's start-up work in etcd 5 minutes of tries"
+source_file() { # the one file named $1 under $tree/pkg that holds the text $2
+  grep -rlF --include="$1" "$2" "$tree/pkg" | grep . ||
+    { echo "no $1 under $tree/pkg holds '$2': this source differs from Kubernetes 1.20's" >&2; return 1; }
+}
+patch_file() { # file, how many matches, perl substitution
+  perl -0pi -e "(($3) == $2) or die qq{\$ARGV: the code to patch is not there: this source differs from Kubernetes 1.20's\n}" "$1"
+}
+controller=$(source_file controller.go 'Unable to perform initial IP allocation check')
+patch_file "$controller" 2 's/if err := (repair(?:ClusterIPs|NodePorts))\.RunOnce\(\); err != nil \{/if err := retryFirstRepair($1.RunOnce); err != nil {/g'
+cat >> "$controller" <<'GO'
+
+// retryFirstRepair (metal-lab): etcd under TCG fails reads for minutes at a time.
+func retryFirstRepair(run func() error) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		err := run()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		klog.Warningf("first repair failed, retrying: %v", err)
+		time.Sleep(2 * time.Second)
+	}
+}
+GO
+for hook in storage_scheduling.go storage_rbac.go; do
+  file=$(source_file "$hook" 'wait.Poll(1*time.Second, 30*time.Second, func() (done bool, err error) {')
+  patch_file "$file" 1 's/wait\.Poll\(1\*time\.Second, \K30\*time\.Second(?=, func\(\) \(done bool, err error\) \{)/5*time.Minute/g'
+done
 
 # The tree builds in GOPATH mode against its vendor dir, as its own Makefile does. The version
 # comes from the environment because the source package has no .git to read it from.
