@@ -47,7 +47,8 @@ rm -f "$vendored"/*_test.go
 # leaders for minutes at a time, and every exit starts the apiserver over, listing every resource
 # again into an etcd that is already behind: in ha run 19 node1's apiserver exited four times in
 # 30 minutes and node3's twice, and the pivot never ended. Newer Kubernetes retries the first
-# check (kubernetes/kubernetes#126671); here all three get 5 minutes of tries. With etcd answering they finish in their first second.
+# check (kubernetes/kubernetes#126671); here all three get 5 minutes of tries. With etcd answering
+# they finish in their first second.
 stage "giving the apiserver's start-up work in etcd 5 minutes of tries"
 source_file() { # the one file named $1 under $tree/pkg that holds the text $2
   grep -rlF --include="$1" "$2" "$tree/pkg" | grep . ||
