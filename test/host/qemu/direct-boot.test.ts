@@ -83,6 +83,7 @@ test.serial('the agent reaches userspace, gets DHCP, fetches its config and call
       append: `console=ttyS0 panic=-1 metal.mac=52-54-00-A1-9C-AE metal.server=http://10.0.2.2:${port}`,
     });
     t.log(`boot to agent done: ${r.ms} ms`);
+    t.false(r.restarted, 'the kernel did not stall');
     t.deepEqual(markers(r.log), [
       `metal-lab: reached userspace mac=${MAC}`,
       'metal-lab: dhcp ip=10.0.2.15 iface=eth0',
@@ -126,6 +127,45 @@ test.serial('a server without a profile for the machine gives a clear failure li
     },
     () => [404, 'not found'],
   );
+});
+
+test.serial('a guest whose kernel stalls before userspace is restarted once, and the console log says so', async (t) => {
+  await withServer(async (port) => {
+    const token = `metal.test=${randomUUID()}`;
+    const consoleLog = path.join(tmp, 'stalled.log');
+    const booting = boot({ consoleLog, kernelStallMs: 3000, append: `console=ttyS0 panic=-1 ${token} metal.server=http://10.0.2.2:${port}` });
+    // Freeze the first qemu at once, as the emulator froze in CI: its kernel prints nothing more.
+    const first = await waitFor('qemu to start', async () => (await qemuWith(token))[0] ?? pending('no qemu yet'), {
+      deadline: Date.now() + 30_000,
+      intervalMs: 20,
+    });
+    process.kill(Number(first), 'SIGSTOP');
+    const r = await booting;
+    t.true(r.restarted);
+    t.is(markers(r.log).at(-1), 'metal-lab: agent done');
+    t.regex(await readFile(consoleLog, 'utf8'), /metal-lab host: the guest kernel printed nothing for 3s after ".*"; restarting qemu once/);
+    t.deepEqual(await qemuWith(token), [], 'both qemus are gone');
+  });
+});
+
+test.serial('a kernel that stalls twice fails with one line naming the stall', async (t) => {
+  const token = `metal.test=${randomUUID()}`;
+  const booting = boot({ kernelStallMs: 2000, append: `console=ttyS0 ${token}` });
+  // Freeze every qemu this boot starts, the first and the restarted one.
+  const frozen = new Set<string>();
+  const freezer = setInterval(() => {
+    void qemuWith(token).then((pids) => {
+      for (const pid of pids.filter((p) => !frozen.has(p))) {
+        frozen.add(pid);
+        process.kill(Number(pid), 'SIGSTOP');
+      }
+    });
+  }, 20);
+  const err = await t.throwsAsync(booting).finally(() => clearInterval(freezer));
+  t.true(err instanceof LabError);
+  t.regex(err.message, /^the guest kernel stalled twice before userspace/);
+  t.is(frozen.size, 2, 'a second qemu was started');
+  t.deepEqual(await qemuWith(token), []);
 });
 
 test.serial('a marker that never shows times out with a LabError and leaves no qemu behind', async (t) => {
