@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -43,13 +43,19 @@ async function rig(t: ExecutionContext): Promise<Rig> {
   t.teardown(() => void process.kill(-child.pid!, 'SIGKILL'));
   let total = 0;
   const written = (f: string) => readFile(path.join(driver, f), 'utf8').catch(() => '');
+  // A sysfs read is never torn; a plain rewrite here could be read empty between its truncate
+  // and its write (and sh's arithmetic on "" ends the script), so counters change by a rename.
+  const setCounter = async (file: string, value: number) => {
+    await writeFile(`${file}.new`, `${value}\n`);
+    await rename(`${file}.new`, file);
+  };
   return {
     dir,
     // The kernel counts per queue: the bridge's counter moves too, and must not matter.
     timeouts: async (n) => {
       total += n;
-      await writeFile(counter('ens2', 'tx-1'), `${total}\n`);
-      await writeFile(counter('cni0', 'tx-0'), `${total * 3}\n`);
+      await setCounter(counter('ens2', 'tx-1'), total);
+      await setCounter(counter('cni0', 'tx-0'), total * 3);
     },
     resets: async () => [`unbind ${(await written('unbind')).trim()}`, `bind ${(await written('bind')).trim()}`].filter((l) => !/ $/.test(l)),
   };
