@@ -58,6 +58,19 @@ function safeJson(text: string): unknown {
 
 export const isStatus = (err: unknown, code: number) => err instanceof ApiException && err.code === code;
 
+/**
+ * What a busy control plane answers for a while (etcd slow or changing leaders, an apiserver
+ * restarting), not what it thinks of the request: another try may well go through. Under TCG an
+ * admission plugin's read can time out too: `500 InternalError: resource quota evaluation timed
+ * out` ended lab ha's run 22.
+ */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof ApiException) {
+    return [429, 503, 504].includes(err.code) || (err.code === 500 && /timed out|timeout|etcdserver|leader changed/i.test(describeError(err)));
+  }
+  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(describeError(err));
+}
+
 /** What every wait on the API adds to waitFor: API errors read as such, and where to look. */
 export const API_WAIT = {
   describeError,
@@ -78,7 +91,8 @@ export interface CreateResult {
 
 /**
  * Creates objects in creationOrder, treating AlreadyExists as done so a re-run after a partial
- * failure picks up where it stopped. With dryRun the server validates and admits each object
+ * failure picks up where it stopped. A transient answer (isTransient) is tried again until the
+ * deadline. With dryRun the server validates and admits each object
  * but stores nothing. Custom resources wait for their CRD to be Established.
  */
 export async function createObjects(
@@ -96,7 +110,12 @@ export async function createObjects(
       await crdsEstablished(kc, crds.splice(0), opts.deadline ?? labNow() + 60_000);
     }
     try {
-      await client.create(obj, undefined, opts.dryRun ? 'All' : undefined);
+      await waitFor(`the API to take ${name}`, () => client.create(obj, undefined, opts.dryRun ? 'All' : undefined), {
+        deadline: opts.deadline ?? labNow() + 60_000,
+        intervalMs: 2000,
+        fatal: (err) => !isTransient(err),
+        ...API_WAIT,
+      });
       results.push({ object: name, outcome: opts.dryRun ? 'dry-run' : 'created' });
       log(`${opts.dryRun ? 'Validated' : 'Created'} ${name}`);
     } catch (err) {

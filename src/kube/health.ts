@@ -177,7 +177,7 @@ async function withTrafficPods<T>(kc: KubeConfig, o: TrafficOptions, fn: (pods: 
   const objects = [trafficDeployment(o, use), ...extra(trafficLabels(use))];
   // What an earlier check left (a crash, a Ctrl-C) goes first: the names are one per namespace.
   await removeObjects(kc, objects);
-  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }, ...objects]);
+  await createObjects(kc, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }, ...objects], { deadline: labNow() + (o.timeoutMs ?? 10 * 60_000) });
   try {
     return await fn(await waitForTrafficPods(kc, o, use));
   } finally {
