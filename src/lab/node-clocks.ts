@@ -40,7 +40,9 @@ export async function setNodeClock(session: NodeSession, lab: LabSpec, node: Nod
 async function stepClock(lab: LabSpec, node: NodeSpec, paths: LabLayout, timeoutScale: number): Promise<number> {
   const target = await nodeSshTarget(lab, node, paths, timeoutScale);
   await waitForSsh(target, { timeoutMs: 60_000 * timeoutScale });
-  const session = await connectNode(target);
+  // Four guests just restored fill the host's cores: a login that has just gone through may take
+  // longer than ssh's usual 20 s the second time (ha run 22b, node2, with the host busy besides).
+  const session = await connectNode({ ...target, timeoutMs: 20_000 * timeoutScale });
   try {
     const set = await setNodeClock(session, lab, node, 0, 30_000 * timeoutScale);
     return set.sent - set.nodeBefore;
