@@ -107,9 +107,9 @@ function earlyExit(r: Result, log: string, o: DirectBootOptions): Error {
 }
 
 /**
- * How long the console may stay silent, by default, while it shows only the kernel's lines. The kernel
- * reaches userspace in about 3 s under TCG here; in one CI run of hundreds, a guest kernel
- * stopped printing 1.2 s into its boot and never went on. That is the emulator, not the image.
+ * How long the console may stay silent, by default, while it shows only the kernel's lines. The
+ * kernel reaches userspace in about 3 s under TCG here; in one CI run of hundreds of boots, a
+ * guest kernel stopped printing 1.2 s into its boot and never went on: the emulator, not the image.
  */
 const KERNEL_STALL_MS = 60_000;
 
