@@ -147,8 +147,8 @@ export function checkpointSed(node: Pick<NodeSpec, 'ip'>): string {
   return `s|^\\( *\\)- kube-apiserver$|&\\n\\1- --advertise-address=${node.ip}|`;
 }
 
-/** jq: the pod list's kube-apiserver pods of the DaemonSet that are not being deleted (an open array). */
-const CHECKPOINT_PARENTS = `[.items[] | select(.metadata.name | startswith("kube-apiserver-"))
+/** jq: the pod list's kube-apiserver pods of the DaemonSet that are not being deleted (an open array); a kubelet with no pods lists null. */
+const CHECKPOINT_PARENTS = `[.items[]? | select(.metadata.name | startswith("kube-apiserver-"))
   | select(.metadata.deletionTimestamp == null)
   | select(any(.metadata.ownerReferences[]?; .kind == "DaemonSet"))`;
 

@@ -63,6 +63,9 @@ needs(program('jq', 'jq'))('the checkpoint\'s parent is a DaemonSet kube-apiserv
   t.false(await known(pod('kube-apiserver-abcde', { owner: 'DaemonSet', deleting: true })), 'a deleted pod the kubelet is stopping');
   t.false(await known(pod('kube-apiserver-checkpoint-node1', { startedAt: '2026-11-27T06:01:00Z' })));
   t.false(await known());
+  const empty = async (filter: string) => (await execa('jq', ['-e', '--argjson', 'boot', String(boot), filter], { input: '{"items":null}', reject: false })).stderr;
+  t.is(await empty(CHECKPOINT_PARENT_KNOWN), '', 'a kubelet with no pods lists null: no, and no error in the journal');
+  t.is(await empty(CHECKPOINT_PARENT_RUNNING), '');
 });
 
 /**
