@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BootMode } from '../ground/lab-model.js';
 import type { LabSpec } from '../ground/lab-spec.js';
+import type { LabPlan, PlanEntry } from '../render/plan.js';
 
 /**
  * Everything a running lab was made from, as keys: what `up` recorded in the lab's state, what a
@@ -19,6 +20,12 @@ export interface LabInputs {
   /** The Kubernetes build's cache key, and every image the nodes preload by digest. */
   kubernetes?: string;
   images: Record<string, string>;
+  /**
+   * A digest of every file metal-lab rendered for the lab (Ignition, iPXE, profiles, libvirt XML,
+   * bootkube assets): a restored node runs the configs it was installed with, so a snapshot made
+   * by a metal-lab that rendered others stands for another lab.
+   */
+  configs?: string;
 }
 
 /** What `up` built, as its actions hold it. */
@@ -41,6 +48,12 @@ export function labInputs(built: BuiltInputs): LabInputs {
     ...(built.bins ? { kubernetes: built.bins.key } : {}),
     images: Object.fromEntries(built.images.map((i) => [i.ref, i.digest]).sort(([a], [b]) => a!.localeCompare(b!))),
   };
+}
+
+/** The digest of a render plan's files, by path, content and mode. */
+export function planDigest(plan: LabPlan): string {
+  const files = [...plan].filter((e): e is [string, Extract<PlanEntry, { kind: 'text' }>] => e[1].kind === 'text');
+  return canonicalDigest(Object.fromEntries(files.map(([rel, f]) => [rel, { mode: f.mode, sha256: sha256(f.text) }])));
 }
 
 /** JSON with every object's keys sorted, so equal values always hash alike. */
@@ -90,6 +103,7 @@ const INPUT_WORDS: Record<keyof LabInputs, string> = {
   disk: 'disk image',
   kubernetes: 'Kubernetes build',
   images: 'container image',
+  configs: 'node configs',
 };
 
 /**

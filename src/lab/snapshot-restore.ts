@@ -40,7 +40,8 @@ function restoreActions(m: SnapshotManifest, dir: string): UpFrom {
   const check: UpAction = {
     name: 'snapshot inputs',
     async execute(ctx) {
-      checkSnapshotInputs(m, builtInputs(ctx));
+      // The configs are rendered with the snapshot's PKI, once its state is in place: checkConfigs.
+      checkSnapshotInputs(m, { ...builtInputs(ctx), configs: m.inputs.configs });
       if ((await pkiFingerprint(path.join(dir, snapshotFiles.state, 'pki'))) !== m.pki) {
         throw new UnusableSnapshotError(`snapshot ${m.name} of lab ${m.lab} is corrupt: its PKI does not match the manifest's fingerprint`, `remove it (metal-lab snapshot rm ${m.name} ${m.lab}), then bring the lab up and save it again`, 2);
       }
@@ -76,7 +77,15 @@ function restoreActions(m: SnapshotManifest, dir: string): UpFrom {
     name: 'controller-manager tokens',
     execute: (ctx) => restartControllerManagers(ctx.lab, ctx.boot, ctx.paths, ctx.probe?.timeoutScale ?? 1, ctx.steps),
   };
-  return { beforeFiles: [check, state], nodes: [m.nodes.map((n) => node(n.name)), clocks, controllers] };
+  const checkConfigs = (digest: string) => {
+    if (m.inputs.configs === digest) return;
+    throw new UnusableSnapshotError(
+      `snapshot ${m.name} of lab ${m.lab} was made from other node configs (${m.inputs.configs ? 'this metal-lab renders them differently' : 'its metal-lab did not record them'}): its nodes would run what they were installed with`,
+      `save a new one with this metal-lab: metal-lab snapshot rm ${m.name} ${m.lab}, metal-lab up ${m.lab}, metal-lab snapshot save ${m.name} ${m.lab}`,
+      2,
+    );
+  };
+  return { beforeFiles: [check, state], nodes: [m.nodes.map((n) => node(n.name)), clocks, controllers], checkConfigs };
 }
 
 /**

@@ -19,7 +19,7 @@ import { checkBootMode } from '../spec/boot-mode.js';
 import { runActions, type Action, type Actions } from './action.js';
 import { ensureBootServer } from './boot-server.js';
 import { down } from './down.js';
-import { labInputs, type LabInputs } from './lab-inputs.js';
+import { labInputs, planDigest, type LabInputs } from './lab-inputs.js';
 import { readLabState, writeLabState } from './state.js';
 import { silentSteps, type StepRunner } from './steps.js';
 import { writePlan } from './write-plan.js';
@@ -49,6 +49,7 @@ export interface UpContext {
   /** What the nodes preload besides the kube images: the update operator's and the rollout guard's. */
   updateImages: BuiltImage[];
   changes: UpResult['changes'];
+  from?: UpFrom;
 }
 
 export type UpAction = Action<UpContext>;
@@ -59,6 +60,8 @@ export interface UpFrom {
   beforeFiles: UpAction[];
   /** After the network, boot server and disk pool, in place of a fresh disk and VM per node. */
   nodes: Actions<UpContext>;
+  /** The configs rendered now (with the snapshot's PKI) against the snapshot's, before any is written. */
+  checkConfigs(digest: string): void;
 }
 
 /** Which of the earlier actions' results an action needs; the list's order guarantees them. */
@@ -161,8 +164,10 @@ const labFiles: UpAction = {
     const probe = need(ctx.probe, 'the accelerator');
     const install = ctx.disk && (await installInputs(ctx, ctx.disk));
     const plan = renderLabPlan(lab, { accel: probe.accel, timeoutScale: probe.timeoutScale, paths, live: need(ctx.live, 'the live image'), install });
+    const configs = planDigest(plan);
+    ctx.from?.checkConfigs(configs);
     await writePlan(paths.root, plan);
-    await writeLabState(paths, { id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString(), inputs: builtInputs(ctx) });
+    await writeLabState(paths, { id: lab.id, lab, accel: probe.accel, timeoutScale: probe.timeoutScale, createdAt: new Date().toISOString(), inputs: { ...builtInputs(ctx), configs } });
   },
 };
 
@@ -267,7 +272,7 @@ export async function up(
   const existed = (await readLabState(paths)) !== undefined;
   // A scenario's `up` step has no flag to pass: the environment names the source there.
   const fluoSource = opts.fluoSource ?? chooseSource(undefined, process.env);
-  const ctx: UpContext = { lab, boot, host, paths, steps, signal: opts.signal, probe: opts.preflight, fluoSource, updateImages: [], changes: {} };
+  const ctx: UpContext = { lab, boot, host, paths, steps, signal: opts.signal, probe: opts.preflight, fluoSource, updateImages: [], changes: {}, from: opts.from };
   await runActions(upActions(lab, boot, opts.from), ctx, {
     steps,
     signal: opts.signal,

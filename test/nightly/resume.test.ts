@@ -50,7 +50,7 @@ test('resume: the first run makes the snapshot, the second starts from it, healt
   const passed = (tl: Awaited<ReturnType<typeof run>>['timeline'], step: string) => tl.events.some((e) => e.kind === 'step-ok' && e.step === step);
 
   const first = await run(1);
-  t.regex(first.output, new RegExp(`no snapshot ${SNAPSHOT} of lab mini yet: its 4 steps run`));
+  t.regex(first.output, new RegExp(`no snapshot ${SNAPSHOT} of lab mini yet: its 5 steps run`));
   t.true(passed(first.timeline, 'reached installed'), 'the first run installs');
   t.true(passed(first.timeline, `save ${SNAPSHOT}`), 'and saves the lab');
   const list = JSON.parse(String((await cli(['snapshot', 'list', ID, '--json'])).stdout)) as Array<{ name: string }>;

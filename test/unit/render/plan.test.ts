@@ -121,3 +121,18 @@ test('the plan is pure: the same inputs give the same plan', async (t) => {
   const inputs = await kubeInputs;
   t.deepEqual(renderLabPlan(kubeLab, inputs), renderLabPlan(kubeLab, inputs));
 });
+
+test("the plan's digest, a snapshot's record of its node configs: equal for equal plans, changed by any file's content or mode", async (t) => {
+  const { planDigest } = await import('../../../src/lab/lab-inputs.js');
+  const inputs = await kubeInputs;
+  const plan = renderLabPlan(kubeLab, inputs);
+  t.is(planDigest(plan), planDigest(renderLabPlan(kubeLab, inputs)));
+  t.is(planDigest(plan), planDigest(new Map([...plan].reverse())), 'the order files are written in is no config');
+
+  const ignition = [...plan.keys()].find((rel) => rel.endsWith('.ign'))!;
+  const entry = plan.get(ignition)!;
+  if (entry.kind !== 'text') return t.fail(`${ignition} is no rendered text`);
+  t.not(planDigest(new Map(plan).set(ignition, { ...entry, text: `${entry.text} ` })), planDigest(plan), 'an Ignition config changed');
+  t.not(planDigest(new Map(plan).set(ignition, { ...entry, mode: 0o600 })), planDigest(plan), 'a mode changed');
+  t.not(planDigest(renderLabPlan(kubeLab, { ...inputs, timeoutScale: 1 })), planDigest(plan), 'the same lab rendered for KVM');
+});
