@@ -92,8 +92,8 @@ export interface CreateResult {
 /**
  * Creates objects in creationOrder, treating AlreadyExists as done so a re-run after a partial
  * failure picks up where it stopped. A transient answer (isTransient) is tried again until the
- * deadline. With dryRun the server validates and admits each object
- * but stores nothing. Custom resources wait for their CRD to be Established.
+ * deadline. With dryRun the server validates and admits each object but stores nothing. Custom
+ * resources wait for their CRD to be Established.
  */
 export async function createObjects(
   kc: KubeConfig,
