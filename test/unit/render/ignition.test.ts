@@ -37,6 +37,11 @@ test('a controller runs etcd with the static cluster, started by etcd.path once 
   const path = ign.systemd.units.find((u) => u.name === 'etcd.path')!;
   t.true(path.enabled);
   t.regex(path.contents ?? '', /^\[Path\]\nPathExists=\/etc\/etcd\/tls\/peer\.key$/m);
+  // A cgroup of its own, weighted above the pods': a nice value would rank it only within its own.
+  t.regex(etcd.dropins![0]!.contents, /^Slice=etcd\.slice$/m);
+  t.notRegex(etcd.dropins![0]!.contents, /^Nice=/m);
+  t.regex(ign.systemd.units.find((u) => u.name === 'etcd.slice')?.contents ?? '', /^\[Slice\]\nCPUWeight=1000$/m);
+  t.false(render('node4').systemd.units.some((u) => u.name === 'etcd.slice'), 'a worker runs no etcd');
 });
 
 test('the keys a controller gets over SSH: its own etcd pairs for the etcd user, 0600, the file etcd.path waits for last', (t) => {
