@@ -85,13 +85,20 @@ function restoreActions(m: SnapshotManifest, dir: string): UpFrom {
       2,
     );
   };
-  return { beforeFiles: [check, state], nodes: [m.nodes.map((n) => node(n.name)), clocks, controllers], checkConfigs };
+  // Every file's sha256 (most of a minute for a Kubernetes lab's disks and memory) once the cheap
+  // checks have passed, and before the network, the boot server or any VM exists.
+  const digests: UpAction = {
+    name: 'snapshot digests',
+    execute: (ctx) => verifySnapshotDigests(dir, m, (rel) => ctx.steps.activity(`sha256 of ${rel}`)),
+  };
+  return { beforeFiles: [check, state], afterFiles: [digests], nodes: [m.nodes.map((n) => node(n.name)), clocks, controllers], checkConfigs };
 }
 
 /**
  * `up --from`: the lab brought up as `up` does (same host checks, builds, lab files, network,
  * boot server and pool), its state, disks and memory from the snapshot, on the same MACs and
- * addresses; then every node's clock stepped. The digests are checked first, before any of it.
+ * addresses; then every node's clock stepped. The snapshot's inputs and configs are checked
+ * first, then its digests, before the lab has a network, a boot server or a VM.
  */
 export async function upFromSnapshot(
   lab: LabSpec,
@@ -100,7 +107,5 @@ export async function upFromSnapshot(
 ): Promise<UpResult> {
   const host = opts.host ?? hostLayout();
   const steps = opts.steps ?? silentSteps;
-  const dir = snapshotDir(host, lab.id, m.name);
-  await steps.step('snapshot digests', undefined, () => verifySnapshotDigests(dir, m, (rel) => steps.activity(`sha256 of ${rel}`)));
-  return up(lab, { ...opts, host, steps, boot: m.inputs.boot, from: restoreActions(m, dir) });
+  return up(lab, { ...opts, host, steps, boot: m.inputs.boot, from: restoreActions(m, snapshotDir(host, lab.id, m.name)) });
 }

@@ -58,6 +58,8 @@ export type UpAction = Action<UpContext>;
 export interface UpFrom {
   /** After the builds, before the lab files: the snapshot checked against what was built, its state put in place. */
   beforeFiles: UpAction[];
+  /** After the lab files (whose configs check refuses a stale snapshot in seconds), before anything outside the lab's state dir. */
+  afterFiles: UpAction[];
   /** After the network, boot server and disk pool, in place of a fresh disk and VM per node. */
   nodes: Actions<UpContext>;
   /** The configs rendered now (with the snapshot's PKI) against the snapshot's, before any is written. */
@@ -241,6 +243,7 @@ export function upActions(lab: LabSpec, boot: BootMode, from?: UpFrom): Actions<
     ...(lab.kubernetes ? [kubernetesBinaries, containerImages] : []),
     ...(from?.beforeFiles ?? []),
     labFiles,
+    ...(from?.afterFiles ?? []),
     // The boot server binds once the network has its address; no VM starts before it answers.
     ...(from ? [[network, bootServer, diskPool], ...from.nodes] : [[network, bootServer, machines], lab.nodes.map(power)]),
   ];
